@@ -1,0 +1,133 @@
+"""The one place for defaults.
+
+Every tunable default of the toolkit lives in :class:`Settings`. Values are read from the
+environment only when :func:`get_settings` is called (never at import time), so tests and
+notebooks can change ``EXPLAINSSE_*`` variables freely.
+
+Environment variables
+---------------------
+EXPLAINSSE_DATA_DIR
+    Folder holding dataset files as ``<dir>/<dataset>/<file>`` (may be read-only, e.g. a
+    shared copy). Default: the platform's user cache dir, ``.../explainsse/data``.
+EXPLAINSSE_CACHE_DIR
+    Writable folder for derived files (extracted CIFs, feature tables). Default: the
+    platform's user cache dir, ``.../explainsse/cache``.
+EXPLAINSSE_N_JOBS
+    Worker processes for featurization (default 1: matminer's multiprocessing was slower
+    than one process on 2 cores, and is known to hang).
+EXPLAINSSE_RANDOM_STATE
+    Seed used wherever the toolkit needs randomness (default 0).
+EXPLAINSSE_CENSORED_FLOOR
+    Conductivity (S/cm) used for text upper bounds such as ``<1E-10`` (default 1e-15,
+    the value of the published OBELiX benchmark).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "explainsse"
+
+#: Conductivity (S/cm) assigned to censored rows (text upper bounds such as ``<1E-10``).
+#: 1e-15 S/cm is the value used by the OBELiX benchmark (Therrien et al. 2025), so that
+#: numbers stay comparable with the published baselines.
+DEFAULT_CENSORED_FLOOR = 1e-15
+
+#: Largest single file the downloader accepts, and the largest CIF archive / member the
+#: extractor accepts (bytes). OBELiX's archive is 0.1 MB packed, 0.75 MB unpacked.
+MAX_DOWNLOAD_BYTES = 512 * 1024**2
+MAX_ARCHIVE_BYTES = 256 * 1024**2
+MAX_CIF_MEMBER_BYTES = 16 * 1024**2
+MAX_ARCHIVE_MEMBERS = 200_000
+
+#: Download timeout in seconds (connect and read).
+DOWNLOAD_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved run-time settings.
+
+    Parameters
+    ----------
+    data_dir : pathlib.Path
+        Root holding ``<dataset>/<file>``; may be read-only.
+    cache_dir : pathlib.Path
+        Writable root for derived files (extracted CIFs, feature cache).
+    n_jobs : int
+        Worker processes for featurization.
+    random_state : int
+        Default seed.
+    censored_floor : float
+        Conductivity (S/cm) used for censored rows.
+    data_dir_from_env : bool
+        True when ``data_dir`` came from ``EXPLAINSSE_DATA_DIR``.
+    """
+
+    data_dir: Path
+    cache_dir: Path
+    n_jobs: int = 1
+    random_state: int = 0
+    censored_floor: float = DEFAULT_CENSORED_FLOOR
+    data_dir_from_env: bool = False
+
+    def with_overrides(self, **changes) -> "Settings":
+        """Return a copy with the non-``None`` values of ``changes`` applied."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _env_path(name: str) -> Path | None:
+    value = os.environ.get(name, "").strip()
+    return Path(value).expanduser() if value else None
+
+
+def _env_number(name: str, kind, default):
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return kind(value)
+    except ValueError as exc:
+        raise ValueError(f"{name}={value!r} is not a valid {kind.__name__}") from exc
+
+
+def get_settings(
+    data_dir: str | os.PathLike | None = None,
+    cache_dir: str | os.PathLike | None = None,
+) -> Settings:
+    """Resolve settings: explicit argument > ``EXPLAINSSE_*`` variable > platform default.
+
+    Parameters
+    ----------
+    data_dir, cache_dir : path-like, optional
+        Explicit folders; they win over the environment.
+
+    Returns
+    -------
+    Settings
+    """
+    env_data = _env_path("EXPLAINSSE_DATA_DIR")
+    if data_dir is not None:
+        resolved_data, from_env = Path(data_dir).expanduser(), False
+    elif env_data is not None:
+        resolved_data, from_env = env_data, True
+    else:
+        resolved_data, from_env = Path(platformdirs.user_cache_dir(APP_NAME)) / "data", False
+    if cache_dir is not None:
+        resolved_cache = Path(cache_dir).expanduser()
+    else:
+        resolved_cache = _env_path("EXPLAINSSE_CACHE_DIR") or (
+            Path(platformdirs.user_cache_dir(APP_NAME)) / "cache"
+        )
+    return Settings(
+        data_dir=resolved_data,
+        cache_dir=resolved_cache,
+        n_jobs=_env_number("EXPLAINSSE_N_JOBS", int, 1),
+        random_state=_env_number("EXPLAINSSE_RANDOM_STATE", int, 0),
+        censored_floor=_env_number("EXPLAINSSE_CENSORED_FLOOR", float, DEFAULT_CENSORED_FLOOR),
+        data_dir_from_env=from_env,
+    )

@@ -1,0 +1,327 @@
+"""The :class:`Dataset` object and the two loaders, :func:`load_dataset` and :func:`load_table`."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import pandas as pd
+
+from .._config import Settings, get_settings
+from ..errors import InputDataError
+from .cifs import extract_cifs, parse_cifs
+from .fetch import fetch_dataset, sha256_file
+from .registry import DatasetSpec, get_spec
+from .table import LATTICE_COLUMNS, ColumnMap, normalize_table, read_csv_strict
+
+
+@dataclass
+class Dataset:
+    """A normalized table of electrolytes, with its provenance and its excluded rows.
+
+    Attributes
+    ----------
+    name : str
+        Dataset name (registry key, or the file name for user tables).
+    frame : pandas.DataFrame
+        Usable rows in the normalized schema (:data:`~explainsse.datasets.table.NORMALIZED_COLUMNS`);
+        the index is the 0-based row of the source table.
+    issues : pandas.DataFrame
+        Rows left out, one line per problem: ``row, id, column, value, reason``.
+    descriptors : pandas.DataFrame
+        User descriptor columns of the usable rows, untouched (may have no columns).
+    n_input_rows : int
+        Rows in the source table.
+    files : dict
+        Source file name -> sha256, for manifests.
+    spec : DatasetSpec, optional
+        Registry entry for registered datasets (licence, citation, URLs).
+    censored_floor : float
+        Conductivity (S/cm) used for censored rows.
+    cif_archive : pathlib.Path, optional
+        Archive or folder of CIFs named ``<id>.cif``.
+    settings : Settings
+        Settings used to load it (data and cache folders).
+    """
+
+    name: str
+    frame: pd.DataFrame
+    issues: pd.DataFrame
+    descriptors: pd.DataFrame
+    n_input_rows: int
+    files: dict[str, str]
+    spec: DatasetSpec | None = None
+    censored_floor: float = 1e-15
+    cif_archive: Path | None = None
+    settings: Settings = field(default_factory=get_settings)
+    _structures: tuple | None = field(default=None, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    @property
+    def excluded_rows(self) -> list[int]:
+        """0-based source rows left out of modelling (each has at least one issue)."""
+        return sorted(set(self.issues["row"].tolist()))
+
+    def split(self, name: str) -> pd.DataFrame:
+        """Rows of the official split ``name`` (``"train"`` or ``"test"``)."""
+        return self.frame[self.frame["split"] == name]
+
+    def summary(self) -> dict:
+        """Counts for reports and ``explainsse datasets info``.
+
+        Returns
+        -------
+        dict
+            ``rows_input, rows_used, rows_excluded, issues, train, test, censored,
+            with_target, with_cif, families, issues_by_reason``.
+        """
+        f = self.frame
+        split = f["split"].value_counts(dropna=True)
+        return {
+            "name": self.name,
+            "rows_input": int(self.n_input_rows),
+            "rows_used": int(len(f)),
+            "rows_excluded": len(self.excluded_rows),
+            "issues": int(len(self.issues)),
+            "train": int(split.get("train", 0)),
+            "test": int(split.get("test", 0)),
+            "censored": int(f["censored"].sum()),
+            "with_target": int(f["sigma_S_cm"].notna().sum()),
+            "with_cif": int(f["has_cif"].sum()),
+            "censored_floor_S_cm": self.censored_floor,
+            "families": {str(k): int(v) for k, v in f["family"].value_counts().items()},
+            "issues_by_reason": {
+                str(k): int(v)
+                for k, v in self.issues["reason"].str.replace(r"'.*'", "'...'", regex=True)
+                .value_counts()
+                .items()
+            },
+        }
+
+    def structures(self, progress: bool = False) -> dict:
+        """Parse the dataset's CIFs: id -> :class:`pymatgen.core.Structure`.
+
+        The archive is extracted safely into ``<cache_dir>/<dataset>/cifs/`` (see
+        :func:`~explainsse.datasets.cifs.extract_cifs`). Files that fail to parse, and
+        entries flagged ``has_cif`` without a file, are listed in :attr:`structure_issues`.
+        """
+        if self._structures is None:
+            if self.cif_archive is None:
+                raise InputDataError(f"dataset {self.name!r} has no CIF archive or folder")
+            if Path(self.cif_archive).is_dir():
+                files = {p.stem: p for p in sorted(Path(self.cif_archive).glob("*.cif"))}
+            else:
+                files = extract_cifs(self.cif_archive, self.settings.cache_dir / self.name).files
+            ids = set(self.frame["id"].astype(str))
+            wanted = {k: v for k, v in files.items() if k in ids}
+            structures, failures = parse_cifs(wanted, progress=progress)
+            missing = sorted(set(self.frame.loc[self.frame["has_cif"], "id"]) - set(files))
+            extra = sorted(set(files) - ids)
+            rows = [(m, "", "entry marked as having a CIF but no file found") for m in missing]
+            rows += [(e, str(files[e]), "CIF for an id not in the table") for e in extra]
+            issues = pd.concat(
+                [failures, pd.DataFrame(rows, columns=["id", "file", "reason"])],
+                ignore_index=True,
+            )
+            self._structures = (structures, issues)
+        return self._structures[0]
+
+    @property
+    def structure_issues(self) -> pd.DataFrame:
+        """CIFs that failed to parse or are missing (``id, file, reason``); call :meth:`structures` first."""
+        if self._structures is None:
+            self.structures()
+        return self._structures[1]
+
+
+def _load_obelix(settings: Settings, censored_floor: float, strict: bool, download: bool) -> Dataset:
+    spec = get_spec("obelix")
+    paths = fetch_dataset("obelix", ["all.csv", "train.csv", "test.csv"], settings=settings,
+                          download=download)
+    raw = read_csv_strict(paths["all.csv"])
+    split = pd.Series(pd.NA, index=raw.index, dtype="string")
+    for name in ("train", "test"):
+        ids = set(read_csv_strict(paths[f"{name}.csv"], usecols=["ID"])["ID"])
+        split[raw["ID"].isin(ids)] = name
+    raw = raw.assign(_split=split)
+    columns = ColumnMap(
+        formula_col="True Composition",
+        target_col="Ionic conductivity (S cm-1)",
+        target_kind="sigma",
+        id_col="ID",
+        family_col="Family",
+        space_group_col="Space group #",
+        lattice_cols=LATTICE_COLUMNS,
+        z_col="Z",
+        doi_col="DOI",
+        split_col="_split",
+        formula_basis="cell",
+    )
+    frame, descriptors, issues = normalize_table(
+        raw, columns, source=str(paths["all.csv"]), censored_floor=censored_floor, strict=strict
+    )
+    frame["has_cif"] = raw.loc[frame.index, "Cif ID"].str.strip().eq("done").to_numpy()
+    frame["reported_formula"] = raw.loc[frame.index, "Reduced Composition"].astype("string")
+    frame["space_group"] = raw.loc[frame.index, "Space group"].astype("string")
+    archive = fetch_dataset("obelix", ["all_cifs.tar.gz"], settings=settings,
+                            download=download)["all_cifs.tar.gz"]
+    return Dataset(
+        name="obelix",
+        frame=frame,
+        issues=issues,
+        descriptors=descriptors,
+        n_input_rows=len(raw),
+        files={name: get_spec("obelix").file(name).sha256 for name in (*paths, "all_cifs.tar.gz")},
+        spec=spec,
+        censored_floor=censored_floor,
+        cif_archive=archive,
+        settings=settings,
+    )
+
+
+def _load_xu2020(settings: Settings, censored_floor: float, strict: bool, download: bool) -> Dataset:
+    spec = get_spec("xu2020")
+    path = fetch_dataset("xu2020", settings=settings, download=download)["TrainingData.csv"]
+    raw = read_csv_strict(path, encoding="latin-1")
+    targets = {"Formula", "S", "Slog", "Sclass", "Ea"}
+    descriptor_cols = tuple(c for c in raw.columns if c not in targets and not c.startswith("Unnamed"))
+    columns = ColumnMap(formula_col="Formula", target_col="S", target_kind="sigma",
+                        descriptor_cols=descriptor_cols)
+    frame, descriptors, issues = normalize_table(
+        raw, columns, source=str(path), censored_floor=censored_floor, strict=strict
+    )
+    frame["family"] = pd.array(["NASICON"] * len(frame), dtype="string")
+    frame["Sclass"] = pd.to_numeric(raw.loc[frame.index, "Sclass"]).astype("Int64")
+    frame["Ea_eV"] = pd.to_numeric(raw.loc[frame.index, "Ea"], errors="coerce")
+    return Dataset("xu2020", frame, issues, descriptors, len(raw),
+                   {"TrainingData.csv": spec.files[0].sha256}, spec, censored_floor,
+                   settings=settings)
+
+
+_LOADERS = {"obelix": _load_obelix, "xu2020": _load_xu2020}
+
+
+def load_dataset(
+    name: str,
+    *,
+    data_dir: str | os.PathLike | None = None,
+    censored_floor: float | None = None,
+    strict: bool = False,
+    download: bool = True,
+) -> Dataset:
+    """Load a registered dataset, verified by sha256, into a normalized :class:`Dataset`.
+
+    Parameters
+    ----------
+    name : str
+        ``"obelix"`` (599 Li electrolytes, official split) or ``"xu2020"`` (70 Na NASICONs).
+    data_dir : path-like, optional
+        Folder holding ``<name>/<file>``; default ``EXPLAINSSE_DATA_DIR``, else the platform cache.
+    censored_floor : float, optional
+        Conductivity (S/cm) for text upper bounds (default 1e-15, as the OBELiX benchmark).
+    strict : bool
+        Raise on the first bad row instead of collecting it in ``issues``.
+    download : bool
+        Allow downloading missing files from the pinned URLs.
+
+    Returns
+    -------
+    Dataset
+
+    Examples
+    --------
+    >>> ds = load_dataset("obelix")                      # doctest: +SKIP
+    >>> ds.summary()["rows_used"], ds.summary()["censored"]  # doctest: +SKIP
+    (599, 37)
+    """
+    spec = get_spec(name)
+    settings = get_settings(data_dir=data_dir)
+    floor = settings.censored_floor if censored_floor is None else float(censored_floor)
+    return _LOADERS[spec.name](settings, floor, strict, download)
+
+
+def load_table(
+    path: str | os.PathLike,
+    formula_col: str = "formula",
+    target_col: str | None = None,
+    target_kind: str = "sigma",
+    *,
+    id_col: str | None = None,
+    family_col: str | None = None,
+    space_group_col: str | None = None,
+    lattice_cols: Sequence[str] | None = None,
+    z_col: str | None = None,
+    doi_col: str | None = None,
+    split_col: str | None = None,
+    descriptor_cols: Sequence[str] = (),
+    formula_basis: str = "formula_unit",
+    cif_dir: str | os.PathLike | None = None,
+    censored_floor: float | None = None,
+    strict: bool = False,
+    encoding: str | None = None,
+) -> Dataset:
+    """Load a user's CSV into a normalized :class:`Dataset`.
+
+    Parameters
+    ----------
+    path : path-like
+        CSV file.
+    formula_col : str
+        Formula column.
+    target_col : str, optional
+        Conductivity column; omit for candidates without a measurement.
+    target_kind : {"sigma", "log10"}
+        ``sigma``: S/cm (numbers or text upper bounds ``<x``); ``log10``: log10(S/cm).
+    id_col, family_col, space_group_col, z_col, doi_col, split_col : str, optional
+        Optional metadata columns (see :class:`~explainsse.datasets.table.ColumnMap`).
+    lattice_cols : sequence of six str, optional
+        a, b, c, alpha, beta, gamma columns; auto-detected when named exactly so.
+    descriptor_cols : sequence of str
+        Own descriptor columns passed through untouched.
+    formula_basis : {"formula_unit", "cell"}
+        Whether the formula is one formula unit (``Z`` per cell) or the cell content.
+    cif_dir : path-like, optional
+        Folder or tar archive of ``<id>.cif`` files for :meth:`Dataset.structures`.
+    censored_floor : float, optional
+        Conductivity (S/cm) for text upper bounds.
+    strict : bool
+        Raise on the first bad row instead of collecting it in ``issues``.
+    encoding : str, optional
+        File encoding (default UTF-8; use ``"latin-1"`` for older files).
+
+    Returns
+    -------
+    Dataset
+    """
+    path = Path(path)
+    settings = get_settings()
+    floor = settings.censored_floor if censored_floor is None else float(censored_floor)
+    raw = read_csv_strict(path, **({"encoding": encoding} if encoding else {}))
+    columns = ColumnMap(
+        formula_col=formula_col,
+        target_col=target_col,
+        target_kind=target_kind,
+        id_col=id_col,
+        family_col=family_col,
+        space_group_col=space_group_col,
+        lattice_cols=tuple(lattice_cols) if lattice_cols else None,
+        z_col=z_col,
+        doi_col=doi_col,
+        split_col=split_col,
+        descriptor_cols=tuple(descriptor_cols),
+        formula_basis=formula_basis,
+    )
+    frame, descriptors, issues = normalize_table(
+        raw, columns, source=str(path), censored_floor=floor, strict=strict
+    )
+    dataset = Dataset(path.stem, frame, issues, descriptors, len(raw), {path.name: sha256_file(path)},
+                      None, floor, Path(cif_dir) if cif_dir else None, settings)
+    if cif_dir:
+        if Path(cif_dir).is_dir():
+            stems = {p.stem for p in Path(cif_dir).glob("*.cif")}
+            frame["has_cif"] = frame["id"].isin(stems).to_numpy()
+    return dataset

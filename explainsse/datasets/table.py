@@ -1,0 +1,308 @@
+"""Normalize a raw table (OBELiX or a user's CSV) into the toolkit's tidy schema.
+
+Normalized columns, in order (see :data:`NORMALIZED_COLUMNS`):
+
+``id, formula, composition, sigma_S_cm, log10_sigma, censored, sigma_bound_S_cm, family,
+space_group_number, a, b, c, alpha, beta, gamma, Z, formula_units_per_cell, doi, has_cif, split``
+
+Rows that cannot be modelled (unparseable formula, unknown element, empty / non-positive /
+non-numeric conductivity, empty or duplicate id, invalid lattice value) are never dropped
+silently: each problem becomes one row of the issues table
+(``row, id, column, value, reason``) and the row is left out of the normalized frame.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import pandas as pd
+
+from ..chemistry import FormulaError, parse_formula
+from ..errors import InputDataError
+from .conductivity import TARGET_KINDS, parse_conductivity
+
+LATTICE_COLUMNS = ("a", "b", "c", "alpha", "beta", "gamma")
+
+NORMALIZED_COLUMNS = (
+    "id",
+    "formula",
+    "composition",
+    "sigma_S_cm",
+    "log10_sigma",
+    "censored",
+    "sigma_bound_S_cm",
+    "family",
+    "space_group_number",
+    *LATTICE_COLUMNS,
+    "Z",
+    "formula_units_per_cell",
+    "doi",
+    "has_cif",
+    "split",
+)
+
+ISSUE_COLUMNS = ("row", "id", "column", "value", "reason")
+
+FORMULA_BASES = ("formula_unit", "cell")
+
+
+@dataclass(frozen=True)
+class ColumnMap:
+    """Which raw columns hold what.
+
+    Parameters
+    ----------
+    formula_col : str
+        Column with the chemical formula (required).
+    target_col : str, optional
+        Column with the measured conductivity; None for candidates without a measurement.
+    target_kind : {"sigma", "log10"}
+        ``sigma``: S/cm, numbers or text upper bounds ``<x``; ``log10``: log10(S/cm).
+    id_col : str, optional
+        Unique identifier; default ``row<N>`` from the row position.
+    family_col, space_group_col, z_col, doi_col, split_col : str, optional
+        Optional metadata columns.
+    lattice_cols : sequence of six str, optional
+        Columns for a, b, c (angstrom), alpha, beta, gamma (degrees). Default: columns named
+        exactly ``a b c alpha beta gamma`` when all six exist.
+    descriptor_cols : sequence of str
+        User descriptor columns passed through untouched ("bring your own descriptors").
+    formula_basis : {"formula_unit", "cell"}
+        Whether ``formula`` is one formula unit (the cell holds ``Z`` of them) or the whole
+        unit-cell content (as OBELiX's ``True Composition``).
+    """
+
+    formula_col: str
+    target_col: str | None = None
+    target_kind: str = "sigma"
+    id_col: str | None = None
+    family_col: str | None = None
+    space_group_col: str | None = None
+    lattice_cols: tuple[str, ...] | None = None
+    z_col: str | None = None
+    doi_col: str | None = None
+    split_col: str | None = None
+    descriptor_cols: tuple[str, ...] = field(default_factory=tuple)
+    formula_basis: str = "formula_unit"
+
+    def validate(self, columns: Sequence[str], source: str) -> "ColumnMap":
+        """Check the named columns exist in ``columns``; resolve default lattice columns."""
+        if self.target_kind not in TARGET_KINDS:
+            raise InputDataError(
+                f"{source}: target kind must be one of {', '.join(TARGET_KINDS)}, "
+                f"got {self.target_kind!r}"
+            )
+        if self.formula_basis not in FORMULA_BASES:
+            raise InputDataError(
+                f"{source}: formula basis must be one of {', '.join(FORMULA_BASES)}"
+            )
+        lattice = self.lattice_cols
+        if lattice is None and all(c in columns for c in LATTICE_COLUMNS):
+            lattice = LATTICE_COLUMNS
+        if lattice is not None and len(lattice) != 6:
+            raise InputDataError(f"{source}: lattice columns must name six columns, got {lattice}")
+        named = [
+            ("formula", self.formula_col),
+            ("target", self.target_col),
+            ("id", self.id_col),
+            ("family", self.family_col),
+            ("space group", self.space_group_col),
+            ("Z", self.z_col),
+            ("DOI", self.doi_col),
+            ("split", self.split_col),
+            *(("lattice", c) for c in (lattice or ())),
+            *(("descriptor", c) for c in self.descriptor_cols),
+        ]
+        missing = [f"{role} column {col!r}" for role, col in named if col and col not in columns]
+        if missing:
+            raise InputDataError(
+                f"{source}: missing {', '.join(missing)}; available columns: "
+                f"{', '.join(map(str, columns))}"
+            )
+        return ColumnMap(**{**self.__dict__, "lattice_cols": lattice})
+
+
+def _text(value: object) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _number(value: object) -> float:
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return math.nan
+    return out
+
+
+class _IssueLog:
+    """Collects issues; raises at the first one in strict mode."""
+
+    def __init__(self, source: str, strict: bool):
+        self.source, self.strict, self.rows = source, strict, []
+
+    def add(self, row: int, row_id: object, column: str, value: object, reason: str) -> None:
+        shown = "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+        if self.strict:
+            raise InputDataError(
+                f"{self.source}: row {row} (id {row_id!r}), column {column!r}: {reason}"
+            )
+        self.rows.append((row, row_id, column, shown, reason))
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows, columns=list(ISSUE_COLUMNS)).astype(
+            {"row": "int64", "id": "string", "column": "string", "value": "string", "reason": "string"}
+        )
+
+
+def normalize_table(
+    raw: pd.DataFrame,
+    columns: ColumnMap,
+    *,
+    source: str = "table",
+    censored_floor: float = 1e-15,
+    strict: bool = False,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Normalize ``raw`` into (frame, user descriptors, issues).
+
+    Parameters
+    ----------
+    raw : pandas.DataFrame
+        The table as read (strings kept as strings).
+    columns : ColumnMap
+        Which raw columns hold what.
+    source : str
+        Name shown in error messages (usually the file path).
+    censored_floor : float
+        Conductivity (S/cm) used for text upper bounds.
+    strict : bool
+        Raise :class:`InputDataError` on the first bad row instead of collecting it.
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+        Usable rows, columns :data:`NORMALIZED_COLUMNS`, index = 0-based row in ``raw``.
+    descriptors : pandas.DataFrame
+        The user descriptor columns of the same rows, untouched.
+    issues : pandas.DataFrame
+        One row per problem: ``row`` (0-based data row), ``id``, ``column``, ``value``, ``reason``.
+    """
+    cols = columns.validate(list(raw.columns), source)
+    log = _IssueLog(source, strict)
+    records: dict[int, dict] = {}
+    seen_ids: dict[str, int] = {}
+    lattice = cols.lattice_cols
+    for pos, (_, rec) in enumerate(raw.iterrows()):
+        bad = False
+        row_id = _text(rec[cols.id_col]) if cols.id_col else f"row{pos}"
+        if row_id is None:
+            log.add(pos, None, cols.id_col, None, "empty id")
+            bad, row_id = True, f"row{pos}"
+        elif row_id in seen_ids:
+            log.add(pos, row_id, cols.id_col, row_id, f"duplicate id (first seen in row {seen_ids[row_id]})")
+            bad = True
+        else:
+            seen_ids[row_id] = pos
+        formula = _text(rec[cols.formula_col])
+        comp = None
+        try:
+            comp = parse_formula(formula)
+        except FormulaError as exc:
+            log.add(pos, row_id, cols.formula_col, formula, str(exc))
+            bad = True
+        if cols.target_col:
+            parsed = parse_conductivity(rec[cols.target_col], cols.target_kind, censored_floor)
+            if parsed.error:
+                log.add(pos, row_id, cols.target_col, rec[cols.target_col], parsed.error)
+                bad = True
+            sigma, log_sigma = parsed.sigma, parsed.log10_sigma
+            censored, bound = parsed.censored, parsed.bound
+        else:
+            sigma = log_sigma = bound = math.nan
+            censored = False
+        values = {}
+        for name, col in zip(LATTICE_COLUMNS, lattice or ()):
+            raw_value = rec[col]
+            value = _number(raw_value)
+            limit_ok = (value > 0) if name in "abc" else (0 < value < 180)
+            if _text(raw_value) is not None and not (math.isfinite(value) and limit_ok):
+                log.add(pos, row_id, col, raw_value, f"invalid lattice {name} {raw_value!r}")
+                bad = True
+            values[name] = value if math.isfinite(value) and limit_ok else math.nan
+        sg = _number(rec[cols.space_group_col]) if cols.space_group_col else math.nan
+        if cols.space_group_col and _text(rec[cols.space_group_col]) is not None:
+            if not (math.isfinite(sg) and sg == int(sg) and 1 <= sg <= 230):
+                log.add(pos, row_id, cols.space_group_col, rec[cols.space_group_col],
+                        "space-group number must be an integer 1-230")
+                bad, sg = True, math.nan
+        z = _number(rec[cols.z_col]) if cols.z_col else math.nan
+        if cols.z_col and _text(rec[cols.z_col]) is not None and not (z > 0):
+            log.add(pos, row_id, cols.z_col, rec[cols.z_col], "Z must be a positive number")
+            bad, z = True, math.nan
+        if bad:
+            continue
+        records[pos] = {
+            "id": row_id,
+            "formula": formula,
+            "composition": comp,
+            "sigma_S_cm": sigma,
+            "log10_sigma": log_sigma,
+            "censored": censored,
+            "sigma_bound_S_cm": bound,
+            "family": _text(rec[cols.family_col]) if cols.family_col else None,
+            "space_group_number": sg,
+            **{name: values.get(name, math.nan) for name in LATTICE_COLUMNS},
+            "Z": z,
+            "formula_units_per_cell": 1.0 if cols.formula_basis == "cell" else z,
+            "doi": _text(rec[cols.doi_col]) if cols.doi_col else None,
+            "has_cif": False,
+            "split": _text(rec[cols.split_col]) if cols.split_col else None,
+        }
+    frame = pd.DataFrame.from_dict(records, orient="index", columns=list(NORMALIZED_COLUMNS))
+    frame.index.name = "row"
+    frame = frame.astype(
+        {
+            "id": "string",
+            "formula": "string",
+            "censored": bool,
+            "has_cif": bool,
+            "family": "string",
+            "doi": "string",
+            "split": "string",
+            "space_group_number": "Int64",
+            **{c: float for c in ("sigma_S_cm", "log10_sigma", "sigma_bound_S_cm", *LATTICE_COLUMNS,
+                                  "Z", "formula_units_per_cell")},
+        }
+    )
+    descriptors = raw.loc[raw.index[list(records)], list(cols.descriptor_cols)].copy()
+    descriptors.index = frame.index
+    for col in descriptors.columns:  # numbers read as text become numbers; text stays text
+        numeric = pd.to_numeric(descriptors[col], errors="coerce")
+        if numeric.notna().sum() == descriptors[col].notna().sum():
+            descriptors[col] = numeric
+    return frame, descriptors, log.frame()
+
+
+def read_csv_strict(path, **kwargs) -> pd.DataFrame:
+    """Read a CSV keeping every cell as text, with a clear error for unreadable files."""
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
+                           encoding_errors="replace", **kwargs)
+    except FileNotFoundError as exc:
+        raise InputDataError(f"{path}: file not found") from exc
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputDataError(f"{path}: not a readable CSV ({exc})") from exc
+
+
+__all__ = [
+    "ColumnMap",
+    "ISSUE_COLUMNS",
+    "LATTICE_COLUMNS",
+    "NORMALIZED_COLUMNS",
+    "normalize_table",
+    "read_csv_strict",
+]
