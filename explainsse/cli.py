@@ -1,0 +1,307 @@
+"""Command-line interface: a thin typer layer over the public Python API.
+
+Errors print one line (``error: ...``) and exit with status 2; ``--debug`` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from . import __version__
+
+app = typer.Typer(
+    name="explainsse",
+    help="Interpretable descriptor-based models of ionic conductivity in Li solid electrolytes.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+datasets_app = typer.Typer(help="List, inspect and fetch the registered datasets.",
+                           no_args_is_help=True)
+app.add_typer(datasets_app, name="datasets")
+
+_STATE = {"debug": False}
+
+
+def _echo_err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def handle_errors(fn):
+    """Turn expected errors into one line on stderr and exit status 2 (traceback with --debug)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from .errors import ExplainsseError
+
+        try:
+            return fn(*args, **kwargs)
+        except (typer.Exit, typer.Abort):
+            raise
+        except (ExplainsseError, ValueError, OSError, KeyError) as exc:
+            if _STATE["debug"]:
+                raise
+            message = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+            _echo_err(f"error: {message}".replace("\n", " "))
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"explainsse {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version_callback,
+                                          is_eager=True, help="Print the version and exit.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+) -> None:
+    """explainsse: which descriptors drive ionic conductivity?"""
+    _STATE["debug"] = debug
+
+
+# --- shared options ---------------------------------------------------------------------
+DataDirOpt = Annotated[Optional[Path], typer.Option(
+    "--data-dir", help="Folder holding <dataset>/<file> (default: EXPLAINSSE_DATA_DIR, "
+    "else the platform cache).")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or notes.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
+DatasetOpt = Annotated[Optional[str], typer.Option("--dataset", help="Registered dataset, e.g. obelix.")]
+InputOpt = Annotated[Optional[Path], typer.Option("--input", help="A CSV of your own.")]
+FormulaColOpt = Annotated[str, typer.Option("--formula-col", help="Formula column of --input.")]
+TargetColOpt = Annotated[Optional[str], typer.Option(
+    "--target-col", help="Conductivity column of --input (omit for unmeasured candidates).")]
+TargetKindOpt = Annotated[str, typer.Option(
+    "--target-kind", help="sigma (S/cm, numbers or '<x' bounds) or log10 (log10 S/cm).")]
+IdColOpt = Annotated[Optional[str], typer.Option("--id-col", help="Unique id column of --input.")]
+FamilyColOpt = Annotated[Optional[str], typer.Option("--family-col", help="Structural family column.")]
+DescriptorColsOpt = Annotated[Optional[str], typer.Option(
+    "--descriptor-cols", help="Comma-separated own descriptor columns, passed through untouched.")]
+SpaceGroupColOpt = Annotated[Optional[str], typer.Option(
+    "--space-group-col", help="Space-group number column.")]
+LatticeColsOpt = Annotated[Optional[str], typer.Option(
+    "--lattice-cols", help="Six comma-separated columns: a,b,c,alpha,beta,gamma "
+    "(auto-detected when named so).")]
+ZColOpt = Annotated[Optional[str], typer.Option("--z-col", help="Formula units per cell column.")]
+FormulaBasisOpt = Annotated[str, typer.Option(
+    "--formula-basis", help="formula_unit (cell holds Z formulas) or cell (formula is the cell content).")]
+StrictOpt = Annotated[bool, typer.Option("--strict", help="Fail on the first bad row instead of listing it.")]
+
+
+def _split_list(text: str | None) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()] if text else []
+
+
+def load_input(dataset, input_path, *, formula_col="formula", target_col=None, target_kind="sigma",
+               id_col=None, family_col=None, descriptor_cols=None, space_group_col=None,
+               lattice_cols=None, z_col=None, formula_basis="formula_unit", data_dir=None,
+               strict=False):
+    """Load ``--dataset NAME`` or ``--input FILE.csv`` (exactly one) into a Dataset."""
+    from .datasets import load_dataset, load_table
+    from .errors import InputDataError
+
+    if (dataset is None) == (input_path is None):
+        raise InputDataError("give exactly one of --dataset NAME or --input FILE.csv")
+    if dataset is not None:
+        return load_dataset(dataset, data_dir=data_dir, strict=strict)
+    return load_table(
+        input_path, formula_col=formula_col, target_col=target_col, target_kind=target_kind,
+        id_col=id_col, family_col=family_col, descriptor_cols=_split_list(descriptor_cols),
+        space_group_col=space_group_col, lattice_cols=_split_list(lattice_cols) or None,
+        z_col=z_col, formula_basis=formula_basis, strict=strict,
+    )
+
+
+def _print_table(rows: list[list[str]], header: list[str]) -> None:
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    line = "  ".join(h.ljust(w) for h, w in zip(header, widths))
+    typer.echo(line.rstrip())
+    typer.echo("  ".join("-" * w for w in widths))
+    for row in rows:
+        typer.echo("  ".join(str(x).ljust(w) for x, w in zip(row, widths)).rstrip())
+
+
+# --- datasets ---------------------------------------------------------------------------
+@datasets_app.command("list")
+@handle_errors
+def datasets_list(data_dir: DataDirOpt = None, as_json: JsonOpt = False) -> None:
+    """List registered datasets and whether a verified copy is on disk."""
+    from ._config import get_settings
+    from .datasets import REGISTRY
+
+    settings = get_settings(data_dir=data_dir)
+    rows = []
+    for spec in REGISTRY.values():
+        present = [f.name for f in spec.files if (settings.data_dir / spec.name / f.name).is_file()]
+        rows.append({"name": spec.name, "title": spec.title, "files": len(spec.files),
+                     "on_disk": len(present), "license": spec.license})
+    if as_json:
+        typer.echo(json.dumps({"data_dir": str(settings.data_dir), "datasets": rows}, indent=2))
+        return
+    typer.echo(f"data directory: {settings.data_dir}")
+    _print_table([[r["name"], f'{r["on_disk"]}/{r["files"]}', r["license"].split(" (")[0], r["title"]]
+                  for r in rows], ["name", "files on disk", "licence", "title"])
+
+
+@datasets_app.command("info")
+@handle_errors
+def datasets_info(
+    name: Annotated[str, typer.Argument(help="Dataset name, e.g. obelix.")],
+    data_dir: DataDirOpt = None,
+    as_json: JsonOpt = False,
+    show_issues: Annotated[bool, typer.Option("--issues", help="List every excluded row.")] = False,
+) -> None:
+    """Load a dataset (verifying sha256) and report its counts, licence and citation."""
+    from .datasets import load_dataset
+
+    ds = load_dataset(name, data_dir=data_dir)
+    summary = ds.summary()
+    spec = ds.spec
+    info = {**summary, "title": spec.title, "version": spec.version, "license": spec.license,
+            "citation": spec.citation, "source": spec.source,
+            "files": {f.name: {"sha256": f.sha256, "url": f.url} for f in spec.files},
+            "data_dir": str(ds.settings.data_dir)}
+    if as_json:
+        info["issue_rows"] = ds.issues.astype(object).where(ds.issues.notna(), None).to_dict("records")
+        typer.echo(json.dumps(info, indent=2))
+        return
+    typer.echo(f"{spec.title}")
+    typer.echo(f"  version      {spec.version}")
+    typer.echo(f"  rows         {summary['rows_input']} in file, {summary['rows_used']} usable, "
+               f"{summary['rows_excluded']} excluded")
+    typer.echo(f"  split        {summary['train']} train / {summary['test']} test")
+    typer.echo(f"  censored     {summary['censored']} (upper bounds, modelled at "
+               f"{summary['censored_floor_S_cm']:g} S/cm)")
+    typer.echo(f"  CIFs         {summary['with_cif']}")
+    top = ", ".join(f"{k} {v}" for k, v in list(summary["families"].items())[:6])
+    if top:
+        typer.echo(f"  families     {top}, ...")
+    typer.echo(f"  licence      {spec.license}")
+    typer.echo(f"  cite         {spec.citation}")
+    typer.echo(f"  files in     {ds.settings.data_dir / spec.name} (sha256 verified)")
+    if show_issues and len(ds.issues):
+        _print_table(ds.issues.astype(str).values.tolist(), list(ds.issues.columns))
+
+
+@datasets_app.command("fetch")
+@handle_errors
+def datasets_fetch(
+    name: Annotated[str, typer.Argument(help="Dataset name, e.g. obelix.")],
+    data_dir: DataDirOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Download missing files from the pinned URLs and verify every file by sha256."""
+    from ._config import get_settings
+    from .datasets import fetch_dataset
+
+    paths = fetch_dataset(name, settings=get_settings(data_dir=data_dir))
+    if not quiet:
+        for fname, path in paths.items():
+            typer.echo(f"{fname}: verified  {path}")
+
+
+# --- descriptors ------------------------------------------------------------------------
+@app.command("descriptors")
+@handle_errors
+def descriptors(
+    preset: Annotated[Optional[str], typer.Option("--preset", help="Only this preset's columns.")] = None,
+    search: Annotated[Optional[str], typer.Option("--search", help="Only names/meanings containing this text.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Print the descriptor glossary (name, meaning, unit, source) and the presets."""
+    from .featurize import PRESETS, get_preset, glossary
+
+    if preset:
+        get_preset(preset)
+    table = glossary(preset)
+    if search:
+        mask = table["name"].str.contains(search, case=False) | table["meaning"].str.contains(search, case=False)
+        table = table[mask]
+    if as_json:
+        presets = {k: {"description": p.description, "notes": p.notes, "released": p.released}
+                   for k, p in PRESETS.items() if not preset or k == preset}
+        typer.echo(json.dumps({"presets": presets, "descriptors": table.to_dict("records")}, indent=2))
+        return
+    for key, p in PRESETS.items():
+        if not preset or key == preset:
+            typer.echo(f"{key} (released {p.released}): {p.description}")
+    typer.echo(f"{len(table)} descriptors\n")
+    _print_table(table[["name", "unit", "source", "meaning"]].values.tolist(),
+                 ["name", "unit", "source", "meaning"])
+
+
+# --- featurize --------------------------------------------------------------------------
+@app.command("featurize")
+@handle_errors
+def featurize(
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output .parquet or .csv.")],
+    dataset: DatasetOpt = None,
+    input_path: InputOpt = None,
+    preset: Annotated[str, typer.Option("--preset", help="Descriptor preset.")] = "composition-v1",
+    formula_col: FormulaColOpt = "formula",
+    target_col: TargetColOpt = None,
+    target_kind: TargetKindOpt = "sigma",
+    id_col: IdColOpt = None,
+    family_col: FamilyColOpt = None,
+    descriptor_cols: DescriptorColsOpt = None,
+    space_group_col: SpaceGroupColOpt = None,
+    lattice_cols: LatticeColsOpt = None,
+    z_col: ZColOpt = None,
+    formula_basis: FormulaBasisOpt = "formula_unit",
+    data_dir: DataDirOpt = None,
+    n_jobs: Annotated[Optional[int], typer.Option("--n-jobs", help="Worker processes (default 1).")] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Recompute even if cached.")] = False,
+    strict: StrictOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Compute descriptors for a dataset or a CSV and write them with ids and targets.
+
+    Rows that cannot be used are listed (stderr and OUTPUT.issues.csv), never dropped silently.
+    """
+    from .featurize import featurize_dataset, get_preset
+    from .io import write_table
+
+    get_preset(preset)
+    ds = load_input(dataset, input_path, formula_col=formula_col, target_col=target_col,
+                    target_kind=target_kind, id_col=id_col, family_col=family_col,
+                    descriptor_cols=descriptor_cols, space_group_col=space_group_col,
+                    lattice_cols=lattice_cols, z_col=z_col, formula_basis=formula_basis,
+                    data_dir=data_dir, strict=strict)
+    features = featurize_dataset(ds, preset, cache=not no_cache, progress=not quiet, n_jobs=n_jobs)
+    meta = ds.frame[["id", "formula", "family", "split", "sigma_S_cm", "log10_sigma", "censored"]]
+    out = meta.join(features).reset_index()
+    write_table(out, output)
+    issues_path = output.with_name(output.stem + ".issues.csv")
+    if len(ds.issues):
+        write_table(ds.issues, issues_path)
+    elif issues_path.exists():
+        issues_path.unlink()
+    n_desc = features.shape[1]
+    if not quiet:
+        typer.echo(f"{len(out)} rows x {n_desc} descriptors ({preset}) -> {output}")
+    if len(ds.issues):
+        _echo_err(f"{len(ds.excluded_rows)} of {ds.n_input_rows} rows excluded "
+                  f"({len(ds.issues)} issues) -> {issues_path}")
+        for rec in ds.issues.head(20).itertuples(index=False):
+            _echo_err(f"  row {rec.row} (id {rec.id}), column {rec.column!r}: {rec.reason}")
+        if len(ds.issues) > 20:
+            _echo_err(f"  ... {len(ds.issues) - 20} more in {issues_path}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="explainsse")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

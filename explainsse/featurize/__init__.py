@@ -1,0 +1,23 @@
+"""Descriptors: presets, the `DescriptorFeaturizer` transformer, glossary and cache."""
+
+from .descriptors import describe, feature_names, glossary, make_featurizers
+from .electrolyte import ANION_CHARGES, ElectrolyteComposition
+from .glossary import DescriptorInfo
+from .presets import DEFAULT_PRESET, PRESETS, Preset, get_preset
+from .transformer import DescriptorFeaturizer, featurize_dataset
+
+__all__ = [
+    "ANION_CHARGES",
+    "DEFAULT_PRESET",
+    "PRESETS",
+    "DescriptorFeaturizer",
+    "DescriptorInfo",
+    "ElectrolyteComposition",
+    "Preset",
+    "describe",
+    "feature_names",
+    "featurize_dataset",
+    "get_preset",
+    "glossary",
+    "make_featurizers",
+]

@@ -1,0 +1,92 @@
+"""On-disk feature cache (Parquet) keyed by preset, input content and package versions."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+#: Packages whose versions enter the cache key: a new release invalidates old features.
+KEY_PACKAGES = ("explainsse", "matminer", "pymatgen", "numpy", "pandas")
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not-installed"
+
+
+def cache_key(preset: str, inputs: pd.DataFrame) -> str:
+    """Hash of the preset name, the input columns' content and the key package versions."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps({"preset": preset, "versions": {p: _version(p) for p in KEY_PACKAGES},
+                              "columns": list(map(str, inputs.columns))}, sort_keys=True).encode())
+    digest.update(pd.util.hash_pandas_object(inputs.astype(str), index=False).to_numpy().tobytes())
+    return digest.hexdigest()[:32]
+
+
+def read_parquet(path: str | os.PathLike) -> pd.DataFrame:
+    """Read a Parquet file through pyarrow's native file system.
+
+    ``pandas.read_parquet`` hands pyarrow a Python file object; its background scanner then
+    releases that object after interpreter shutdown has begun, which aborted the process
+    ("terminate called without an active exception") in about 1 of 3 runs here.
+    """
+    import pyarrow.parquet as pq
+
+    return pq.read_table(str(path), use_threads=False).to_pandas()
+
+
+def write_parquet(table: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Write a DataFrame (index dropped) to Parquet through pyarrow's native file system."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.Table.from_pandas(table, preserve_index=False), str(path))
+
+
+class FeatureCache:
+    """Parquet files under ``<root>/features/<preset>/<key>.parquet``.
+
+    Parameters
+    ----------
+    root : path-like
+        The writable cache directory (settings' ``cache_dir``).
+    """
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root) / "features"
+
+    def path(self, preset: str, key: str) -> Path:
+        """Location of one cached table."""
+        return self.root / preset / f"{key}.parquet"
+
+    def get(self, preset: str, key: str) -> pd.DataFrame | None:
+        """Return the cached table or None (a corrupt file is ignored and removed)."""
+        path = self.path(preset, key)
+        if not path.is_file():
+            return None
+        try:
+            return read_parquet(path)
+        except Exception:  # unreadable cache entry: recompute rather than fail
+            path.unlink(missing_ok=True)
+            return None
+
+    def put(self, preset: str, key: str, table: pd.DataFrame) -> Path:
+        """Write atomically (temporary file, then rename)."""
+        path = self.path(preset, key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".part.", suffix=".parquet", dir=path.parent)
+        os.close(fd)
+        try:
+            write_parquet(table, tmp)
+            os.replace(tmp, path)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+        return path

@@ -1,0 +1,271 @@
+"""`DescriptorFeaturizer`: a scikit-learn transformer from formulas (+ lattice data) to descriptors."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from .._config import get_settings
+from ..chemistry import FormulaError, parse_formula
+from ..errors import FeaturizationError, InputDataError
+from .cache import FeatureCache, cache_key
+from .crystal import CRYSTAL_INPUT_COLUMNS, anion_count, crystal_descriptors
+from .descriptors import feature_names, make_featurizers
+from .presets import DEFAULT_PRESET, get_preset
+
+ERROR_MODES = ("raise", "nan")
+
+
+def _featurize_chunk(formulas: list[str], preset_name: str) -> list[tuple[list[float], str | None]]:
+    """Composition descriptors + (atoms, Li, anions) for each formula; errors returned as text."""
+    featurizers = make_featurizers(preset_name)
+    out = []
+    for formula in formulas:
+        try:
+            comp = parse_formula(formula)
+            values: list[float] = []
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                for featurizer, _ in featurizers:
+                    values.extend(float(v) for v in featurizer.featurize(comp))
+            values += [float(comp.num_atoms), float(comp.get("Li", 0.0)), anion_count(comp)]
+            out.append((values, None))
+        except (FormulaError, ValueError, KeyError, TypeError, ZeroDivisionError, AttributeError) as exc:
+            out.append(([], f"{type(exc).__name__}: {exc}"))
+    return out
+
+
+class DescriptorFeaturizer(TransformerMixin, BaseEstimator):
+    """Turn formulas (and, for crystal presets, lattice columns) into named descriptors.
+
+    Parameters
+    ----------
+    preset : str, default "composition-v1"
+        Name of a preset in :data:`explainsse.featurize.PRESETS`.
+    passthrough : list of str, optional
+        Extra numeric columns of ``X`` appended untouched ("bring your own descriptors").
+    n_jobs : int, optional
+        Worker processes; default from settings (1).
+    cache : bool, default True
+        Reuse features saved on disk for identical inputs, preset and package versions.
+    cache_dir : path-like, optional
+        Cache root; default settings' ``cache_dir``.
+    errors : {"raise", "nan"}, default "raise"
+        What a formula that cannot be featurized does: raise :class:`FeaturizationError`
+        naming the row, or give a row of NaN (and a warning listing the rows).
+    progress : bool, default False
+        Show a progress bar over distinct compositions.
+
+    Attributes
+    ----------
+    preset_ : Preset
+        The resolved preset.
+    feature_names_out_ : list of str
+        Output column names.
+    last_cache_hit_ : bool
+        Whether the last :meth:`transform` was served from the cache.
+
+    Notes
+    -----
+    ``X`` may be a sequence of formula strings or a DataFrame with a ``formula`` column (and
+    the columns listed in ``preset.requires``). ``transform`` returns a DataFrame with the
+    index of ``X``. Each distinct composition is featurized once, so repeated formulas (doping
+    series, screening libraries) cost nothing extra.
+
+    Examples
+    --------
+    >>> f = DescriptorFeaturizer(cache=False).fit(["Li7La3Zr2O12"])
+    >>> X = f.transform(["Li7La3Zr2O12", "Li3PS4"])
+    >>> X.shape[0], "Electrolyte Li atomic fraction" in X.columns
+    (2, True)
+    """
+
+    def __init__(self, preset=DEFAULT_PRESET, *, passthrough=None, n_jobs=None, cache=True,
+                 cache_dir=None, errors="raise", progress=False):
+        self.preset = preset
+        self.passthrough = passthrough
+        self.n_jobs = n_jobs
+        self.cache = cache
+        self.cache_dir = cache_dir
+        self.errors = errors
+        self.progress = progress
+
+    # -- sklearn API -------------------------------------------------------------------
+    def fit(self, X, y=None):
+        """Validate parameters and the input columns; learn the output column names."""
+        if self.errors not in ERROR_MODES:
+            raise ValueError(f"errors must be one of {ERROR_MODES}, got {self.errors!r}")
+        self.preset_ = get_preset(self.preset)
+        table = self._as_table(X)
+        self._check_columns(table)
+        passthrough = list(self.passthrough or [])
+        names = feature_names(self.preset_)
+        clash = sorted(set(names) & set(passthrough))
+        if clash:
+            raise InputDataError(f"passthrough columns clash with descriptor names: {clash}")
+        self.feature_names_out_ = names + passthrough
+        self.n_features_in_ = table.shape[1]
+        self.last_cache_hit_ = False
+        return self
+
+    def get_feature_names_out(self, input_features=None):
+        """Output column names (numpy array of str)."""
+        check_is_fitted(self, "feature_names_out_")
+        return np.asarray(self.feature_names_out_, dtype=object)
+
+    def transform(self, X):
+        """Compute descriptors; returns a DataFrame indexed like ``X``."""
+        check_is_fitted(self, "feature_names_out_")
+        table = self._as_table(X)
+        self._check_columns(table)
+        inputs = table[self._input_columns()]
+        store, key = None, None
+        if self.cache:
+            store = FeatureCache(self.cache_dir or get_settings().cache_dir)
+            key = cache_key(self.preset_.name, inputs)
+            hit = store.get(self.preset_.name, key)
+            if hit is not None and list(hit.columns) == self.feature_names_out_ and len(hit) == len(table):
+                self.last_cache_hit_ = True
+                hit.index = table.index
+                return hit
+        self.last_cache_hit_ = False
+        out = self._compute(table)
+        if store is not None:
+            try:
+                store.put(self.preset_.name, key, out)
+            except OSError as exc:  # a read-only cache must not stop the work
+                warnings.warn(f"feature cache not written ({exc})", RuntimeWarning, stacklevel=2)
+        return out
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        tags.requires_fit = True
+        return tags
+
+    # -- helpers -----------------------------------------------------------------------
+    def _input_columns(self) -> list[str]:
+        cols = ["formula"]
+        if self.preset_.crystal:
+            cols += list(CRYSTAL_INPUT_COLUMNS)
+        return cols + list(self.passthrough or [])
+
+    @staticmethod
+    def _as_table(X) -> pd.DataFrame:
+        if isinstance(X, pd.DataFrame):
+            if "formula" in X.columns:
+                return X
+            if "composition" in X.columns:
+                return X.assign(formula=[c.formula for c in X["composition"]])
+            raise InputDataError(
+                "input DataFrame needs a 'formula' column; got columns: " + ", ".join(map(str, X.columns))
+            )
+        if isinstance(X, pd.Series):
+            return X.rename("formula").to_frame()
+        if isinstance(X, str):
+            raise InputDataError("expected a list of formulas, got a single string")
+        return pd.DataFrame({"formula": list(X)})
+
+    def _check_columns(self, table: pd.DataFrame) -> None:
+        missing = [c for c in self._input_columns() if c not in table.columns]
+        if missing:
+            raise InputDataError(
+                f"preset {self.preset_.name!r} needs input columns {missing}; got "
+                + ", ".join(map(str, table.columns))
+            )
+
+    def _compute(self, table: pd.DataFrame) -> pd.DataFrame:
+        from tqdm.auto import tqdm
+
+        formulas = table["formula"].astype("string").fillna("").str.strip()
+        unique = list(dict.fromkeys(formulas.tolist()))
+        n_jobs = self.n_jobs if self.n_jobs is not None else get_settings().n_jobs
+        chunks = [unique[i:i + 64] for i in range(0, len(unique), 64)]
+        results: list = []
+        with tqdm(total=len(unique), desc=f"featurizing ({self.preset_.name})", unit="comp",
+                  disable=not self.progress) as bar:
+            if n_jobs == 1 or len(chunks) == 1:
+                for chunk in chunks:
+                    results.extend(_featurize_chunk(chunk, self.preset_.name))
+                    bar.update(len(chunk))
+            else:
+                from joblib import Parallel, delayed
+
+                parallel = Parallel(n_jobs=n_jobs, return_as="generator")
+                for chunk, res in zip(chunks, parallel(delayed(_featurize_chunk)(c, self.preset_.name)
+                                                        for c in chunks)):
+                    results.extend(res)
+                    bar.update(len(chunk))
+        comp_names = [n for n in self.feature_names_out_ if n not in (self.passthrough or [])]
+        n_comp = len(comp_names) - (len(crystal_cols := self._crystal_names()) if self.preset_.crystal else 0)
+        lookup, failed = {}, {}
+        for formula, (values, error) in zip(unique, results):
+            if error is None:
+                lookup[formula] = values
+            else:
+                failed[formula] = error
+        bad_rows = [(idx, f, failed[f]) for idx, f in formulas.items() if f in failed]
+        if bad_rows and self.errors == "raise":
+            idx, f, reason = bad_rows[0]
+            raise FeaturizationError(
+                f"row {idx!r} (formula {f!r}) could not be featurized: {reason}"
+                + (f" ({len(bad_rows) - 1} more rows failed)" if len(bad_rows) > 1 else "")
+            )
+        if bad_rows:
+            warnings.warn(
+                f"{len(bad_rows)} rows could not be featurized and were set to NaN: "
+                + "; ".join(f"row {i!r} ({f!r}): {r}" for i, f, r in bad_rows[:10]),
+                RuntimeWarning, stacklevel=3,
+            )
+        width = n_comp + 3
+        nan_row = [np.nan] * width
+        matrix = np.array([lookup.get(f, nan_row) for f in formulas], dtype=float).reshape(len(formulas), width)
+        blocks = [matrix[:, :n_comp]]
+        if self.preset_.crystal:
+            atoms, li, anions = matrix[:, n_comp], matrix[:, n_comp + 1], matrix[:, n_comp + 2]
+            blocks.append(crystal_descriptors(table, atoms, li, anions))
+        out = pd.DataFrame(np.hstack(blocks), index=table.index,
+                           columns=comp_names[:n_comp] + (crystal_cols if self.preset_.crystal else []))
+        for col in self.passthrough or []:
+            values = pd.to_numeric(table[col], errors="coerce")
+            bad = table[col].notna() & values.isna()
+            if bad.any():
+                first = bad.idxmax()
+                raise InputDataError(
+                    f"descriptor column {col!r} is not numeric (row {first!r}: {table.at[first, col]!r})"
+                )
+            out[col] = values.astype(float)
+        return out
+
+    def _crystal_names(self) -> list[str]:
+        from .crystal import crystal_labels
+
+        return crystal_labels()
+
+
+def featurize_dataset(dataset, preset: str = DEFAULT_PRESET, *, cache: bool = True,
+                      progress: bool = False, n_jobs: int | None = None,
+                      cache_dir: str | Path | None = None) -> pd.DataFrame:
+    """Descriptors for every usable row of a :class:`~explainsse.datasets.Dataset`.
+
+    The user's own descriptor columns (``dataset.descriptors``) are appended untouched.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``dataset.frame``.
+    """
+    table = dataset.frame
+    passthrough = list(dataset.descriptors.columns)
+    if passthrough:
+        table = table.join(dataset.descriptors)
+    featurizer = DescriptorFeaturizer(preset, passthrough=passthrough or None, cache=cache,
+                                      progress=progress, n_jobs=n_jobs,
+                                      cache_dir=cache_dir or dataset.settings.cache_dir)
+    return featurizer.fit_transform(table)
