@@ -1,0 +1,150 @@
+"""The CLI through typer's CliRunner and, once, through the installed console script."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from explainsse.cli import app
+
+from .conftest import DATA
+
+runner = CliRunner()
+
+
+def run(*args):
+    return runner.invoke(app, list(args))
+
+
+def test_version_and_help():
+    r = run("--version")
+    assert r.exit_code == 0 and r.stdout.strip() == "explainsse 0.1.0"
+    assert "featurize" in run("--help").stdout
+
+
+def test_datasets_info_obelix_counts(shared_data):
+    r = run("datasets", "info", "obelix")
+    assert r.exit_code == 0, r.output
+    assert "599 in file, 599 usable, 0 excluded" in r.stdout
+    assert "478 train / 121 test" in r.stdout
+    assert "censored     37" in r.stdout and "CIFs         321" in r.stdout
+    assert "CC BY 4.0" in r.stdout and "Therrien" in r.stdout
+    j = json.loads(run("datasets", "info", "obelix", "--json").stdout)
+    assert (j["rows_used"], j["train"], j["test"], j["censored"], j["with_cif"]) == (599, 478, 121, 37, 321)
+    assert j["files"]["all.csv"]["sha256"].startswith("54f6265e")
+
+
+def test_datasets_list_and_fetch(shared_data):
+    r = run("datasets", "list", "--json")
+    names = [d["name"] for d in json.loads(r.stdout)["datasets"]]
+    assert names == ["obelix", "xu2020"]
+    r = run("datasets", "fetch", "xu2020")
+    assert r.exit_code == 0 and "TrainingData.csv: verified" in r.stdout
+
+
+def test_unknown_dataset_is_one_line_error():
+    r = run("datasets", "info", "nope")
+    assert r.exit_code == 2
+    assert r.stderr.strip() == "error: unknown dataset 'nope'; known datasets: obelix, xu2020"
+
+
+def test_corrupted_copy_is_refused_with_both_hashes(shared_data, tmp_path):
+    bad = tmp_path / "data" / "obelix"
+    bad.mkdir(parents=True)
+    for name in ("train.csv", "test.csv", "all_cifs.tar.gz"):
+        shutil.copy(shared_data / "obelix" / name, bad / name)
+    text = (shared_data / "obelix" / "all.csv").read_text()
+    (bad / "all.csv").write_text(text.replace("Li7BiO6", "Li8BiO6", 1))
+    r = run("datasets", "info", "obelix", "--data-dir", str(tmp_path / "data"))
+    assert r.exit_code == 2
+    assert "sha256 mismatch" in r.stderr
+    assert "54f6265ef84d16a919d08c6815f14b0fd7465fa00090bee2511c16c042e57f3c" in r.stderr
+    from explainsse.datasets import sha256_file
+
+    assert sha256_file(bad / "all.csv") in r.stderr
+    assert "Traceback" not in r.output
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    r = run("--debug", "featurize", "--input", str(tmp_path / "missing.csv"), "-o", str(tmp_path / "x.csv"))
+    assert r.exit_code != 0 and r.exception is not None
+
+
+def test_featurize_obelix_crystal(shared_data, tmp_path):
+    out = tmp_path / "f.parquet"
+    r = run("featurize", "--dataset", "obelix", "--preset", "crystal-v1", "-o", str(out), "--quiet")
+    assert r.exit_code == 0, r.output
+    df = pd.read_parquet(out)
+    assert len(df) == 599 and df["id"].is_unique
+    assert {"id", "formula", "log10_sigma", "censored", "split", "Crystal Li number density",
+            "MagpieData mean Electronegativity"} <= set(df.columns)
+    assert not (tmp_path / "f.issues.csv").exists()
+
+
+def test_featurize_csv_with_bad_rows_lists_them(tmp_path):
+    out = tmp_path / "feat.csv"
+    r = run("featurize", "--input", str(DATA / "bad_rows.csv"), "--formula-col", "composition",
+            "--target-col", "sigma_S_cm", "--id-col", "sample", "--family-col", "family",
+            "--descriptor-cols", "site_radius", "--preset", "composition-v1", "-o", str(out))
+    assert r.exit_code == 0, r.output
+    assert "3 rows x" in r.stdout
+    assert "8 of 11 rows excluded" in r.stderr
+    assert "row 2 (id s3), column 'composition': cannot parse formula 'Xx2O': unknown element" in r.stderr
+    issues = pd.read_csv(tmp_path / "feat.issues.csv")
+    assert issues["row"].tolist() == [2, 3, 4, 5, 6, 7, 9, 10]
+    feats = pd.read_csv(out)
+    assert feats["id"].tolist() == ["s1", "s2", "s9"] and "site_radius" in feats.columns
+
+
+def test_featurize_csv_output_neutralises_spreadsheet_formulas(tmp_path):
+    out = tmp_path / "c.csv"
+    r = run("featurize", "--input", str(DATA / "candidates.csv"), "--id-col", "id",
+            "--space-group-col", "sg", "--z-col", "Z", "--preset", "crystal-v1", "-o", str(out), "-q")
+    assert r.exit_code == 0, r.output
+    assert pd.read_csv(out)["id"].tolist()[-1] == "'=cmd"
+
+
+def test_featurize_needs_exactly_one_source(tmp_path):
+    r = run("featurize", "-o", str(tmp_path / "x.csv"))
+    assert r.exit_code == 2 and "exactly one of --dataset" in r.stderr
+    r = run("featurize", "--input", str(DATA / "candidates.csv"), "--preset", "crystal-v9", "-o",
+            str(tmp_path / "x.csv"))
+    assert r.exit_code == 2 and "unknown preset 'crystal-v9'" in r.stderr
+    r = run("featurize", "--input", str(DATA / "candidates.csv"), "-o", str(tmp_path / "x.txt"))
+    assert r.exit_code == 2 and "must end in .parquet or .csv" in r.stderr
+
+
+def test_descriptors_glossary():
+    r = run("descriptors", "--preset", "crystal-v1", "--json")
+    j = json.loads(r.stdout)
+    assert list(j["presets"]) == ["crystal-v1"]
+    names = {d["name"]: d for d in j["descriptors"]}
+    assert names["Crystal volume per atom"]["unit"] == "angstrom^3/atom"
+    r = run("descriptors", "--search", "Li number density")
+    assert r.exit_code == 0 and "nm^-3" in r.stdout
+
+
+def test_console_script_offline_empty_dir_fails_fast(tmp_path):
+    from pathlib import Path
+
+    exe = Path(sys.executable).with_name("explainsse")
+    assert exe.is_file(), "the console script is installed beside the interpreter"
+    env = {"PATH": "", "HOME": str(tmp_path), "EXPLAINSSE_DATA_DIR": str(tmp_path / "empty"),
+           "EXPLAINSSE_CACHE_DIR": str(tmp_path / "cache"),
+           # no network: an unroutable proxy makes any download fail at once
+           "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"}
+    p = subprocess.run([str(exe), "datasets", "info", "obelix"], capture_output=True, text=True,
+                       env=env, timeout=60)
+    assert p.returncode == 2
+    assert "EXPLAINSSE_DATA_DIR" in p.stderr and "https://raw.githubusercontent.com/NRC-Mila/OBELiX/" in p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1 and "Traceback" not in p.stderr
+    assert list((tmp_path / "empty" / "obelix").iterdir()) == []
+
+
+def test_python_dash_m(tmp_path):
+    p = subprocess.run([sys.executable, "-m", "explainsse", "--version"], capture_output=True, text=True)
+    assert p.stdout.strip() == "explainsse 0.1.0"
