@@ -38,8 +38,12 @@ def parse_formula(formula: object) -> Composition:
 
     Examples
     --------
-    >>> parse_formula("Li1.3Al0.3Ti1.7(PO4)3").reduced_formula
-    'Li1.3Al0.3Ti1.7(PO4)3'
+    >>> parse_formula("Li1.3Al0.3Ti1.7(PO4)3")["O"]
+    12.0
+    >>> parse_formula("Xx2O")
+    Traceback (most recent call last):
+    ...
+    explainsse.chemistry.FormulaError: cannot parse formula 'Xx2O': unknown element symbol in 'Xx2O' (Xx0+, O)
     """
     if formula is None or (isinstance(formula, float) and formula != formula):
         raise FormulaError("empty formula")

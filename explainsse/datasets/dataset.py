@@ -209,6 +209,7 @@ def load_dataset(
     name: str,
     *,
     data_dir: str | os.PathLike | None = None,
+    cache_dir: str | os.PathLike | None = None,
     censored_floor: float | None = None,
     strict: bool = False,
     download: bool = True,
@@ -221,6 +222,9 @@ def load_dataset(
         ``"obelix"`` (599 Li electrolytes, official split) or ``"xu2020"`` (70 Na NASICONs).
     data_dir : path-like, optional
         Folder holding ``<name>/<file>``; default ``EXPLAINSSE_DATA_DIR``, else the platform cache.
+    cache_dir : path-like, optional
+        Writable folder for derived files (extracted CIFs, features); default
+        ``EXPLAINSSE_CACHE_DIR``, else the platform cache.
     censored_floor : float, optional
         Conductivity (S/cm) for text upper bounds (default 1e-15, as the OBELiX benchmark).
     strict : bool
@@ -234,12 +238,15 @@ def load_dataset(
 
     Examples
     --------
-    >>> ds = load_dataset("obelix")                      # doctest: +SKIP
-    >>> ds.summary()["rows_used"], ds.summary()["censored"]  # doctest: +SKIP
-    (599, 37)
+    With ``EXPLAINSSE_DATA_DIR`` pointing at a folder that holds ``obelix/``:
+
+    >>> ds = load_dataset("obelix", download=False)
+    >>> s = ds.summary()
+    >>> s["rows_used"], s["train"], s["test"], s["censored"], s["with_cif"]
+    (599, 478, 121, 37, 321)
     """
     spec = get_spec(name)
-    settings = get_settings(data_dir=data_dir)
+    settings = get_settings(data_dir=data_dir, cache_dir=cache_dir)
     floor = settings.censored_floor if censored_floor is None else float(censored_floor)
     return _LOADERS[spec.name](settings, floor, strict, download)
 

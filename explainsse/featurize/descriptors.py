@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import pandas as pd
 
 from .crystal import crystal_entries, crystal_labels
@@ -28,9 +30,18 @@ def _make(key: str):
 
 
 def make_featurizers(preset: str | Preset) -> list[tuple[object, str]]:
-    """Return ``(featurizer, label prefix)`` for the composition featurizers of a preset."""
-    preset = get_preset(preset) if isinstance(preset, str) else preset
-    return [(_make(key), prefix) for key, prefix in preset.composition]
+    """Return ``(featurizer, label prefix)`` for the composition featurizers of a preset.
+
+    Featurizers are built once per process and reused (building matminer's magpie and
+    valence-orbital tables costs about 0.2 s; they hold no per-call state).
+    """
+    name = preset if isinstance(preset, str) else preset.name
+    return list(_cached_featurizers(name))
+
+
+@lru_cache(maxsize=None)
+def _cached_featurizers(name: str) -> tuple[tuple[object, str], ...]:
+    return tuple((_make(key), prefix) for key, prefix in get_preset(name).composition)
 
 
 def _entries(key: str, prefix: str) -> list[DescriptorInfo]:
