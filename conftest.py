@@ -17,7 +17,10 @@ REPO = Path(__file__).resolve().parent
 
 
 def pytest_configure(config):
-    if not os.environ.get("EXPLAINSSE_DATA_DIR"):
+    env = os.environ.get("EXPLAINSSE_DATA_DIR")
+    if env:  # absolute, so subprocesses with another working folder (notebooks) see the same
+        os.environ["EXPLAINSSE_DATA_DIR"] = str(Path(env).expanduser().absolute())
+    else:
         candidate = REPO.parent / "shared" / "datasets"
         if candidate.is_dir():
             os.environ["EXPLAINSSE_DATA_DIR"] = str(candidate)

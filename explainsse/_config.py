@@ -82,7 +82,7 @@ class Settings:
 
 def _env_path(name: str) -> Path | None:
     value = os.environ.get(name, "").strip()
-    return Path(value).expanduser() if value else None
+    return Path(value).expanduser().absolute() if value else None
 
 
 def _env_number(name: str, kind, default):
