@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
+import warnings
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -277,7 +278,12 @@ def featurize(
                     descriptor_cols=descriptor_cols, space_group_col=space_group_col,
                     lattice_cols=lattice_cols, z_col=z_col, formula_basis=formula_basis,
                     data_dir=data_dir, strict=strict)
-    features = featurize_dataset(ds, preset, cache=not no_cache, progress=not quiet, n_jobs=n_jobs)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        features = featurize_dataset(ds, preset, cache=not no_cache, progress=not quiet,
+                                     n_jobs=n_jobs)
+    for w in caught:  # one line each, instead of Python's two-line warning format
+        _echo_err(f"warning: {w.message}")
     meta = ds.frame[["id", "formula", "family", "split", "sigma_S_cm", "log10_sigma", "censored"]]
     out = meta.join(features).reset_index()
     write_table(out, output)
@@ -298,9 +304,12 @@ def featurize(
             _echo_err(f"  ... {len(ds.issues) - 20} more in {issues_path}")
 
 
-def main() -> None:
-    """Console-script entry point."""
-    app(prog_name="explainsse")
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point. ``--debug`` is accepted anywhere on the command line."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if "--debug" in args:
+        args = ["--debug", *[a for a in args if a != "--debug"]]
+    app(args=args, prog_name="explainsse")
 
 
 if __name__ == "__main__":  # pragma: no cover

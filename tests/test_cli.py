@@ -148,3 +148,30 @@ def test_console_script_offline_empty_dir_fails_fast(tmp_path):
 def test_python_dash_m(tmp_path):
     p = subprocess.run([sys.executable, "-m", "explainsse", "--version"], capture_output=True, text=True)
     assert p.stdout.strip() == "explainsse 0.1.0"
+
+
+def test_crystal_preset_without_lattice_is_refused(tmp_path):
+    r = run("featurize", "--input", str(DATA / "bad_rows.csv"), "--formula-col", "composition",
+            "--preset", "crystal-v1", "-o", str(tmp_path / "x.csv"))
+    assert r.exit_code == 2 and "needs lattice parameters" in r.stderr
+
+
+def test_crystal_preset_without_z_warns(tmp_path):
+    r = run("featurize", "--input", str(DATA / "candidates.csv"), "--id-col", "id",
+            "--preset", "crystal-v1", "-o", str(tmp_path / "x.csv"), "-q")
+    assert r.exit_code == 0, r.output
+    assert "warning:" in r.stderr and "formula units per cell unknown for 4 rows" in r.stderr
+    df = pd.read_csv(tmp_path / "x.csv")
+    assert df["Crystal volume per atom"].isna().all() and df["Crystal cell volume"].notna().all()
+
+
+def test_debug_flag_anywhere_shows_traceback(tmp_path, capsys):
+    from explainsse.cli import main
+    from explainsse.errors import InputDataError
+
+    with pytest.raises(InputDataError):
+        main(["featurize", "--input", str(tmp_path / "nope.csv"), "-o", str(tmp_path / "x.csv"), "--debug"])
+    with pytest.raises(SystemExit) as exit_info:
+        main(["featurize", "--input", str(tmp_path / "nope.csv"), "-o", str(tmp_path / "x.csv")])
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err.strip().endswith("nope.csv: file not found")

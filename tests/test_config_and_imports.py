@@ -51,4 +51,4 @@ def test_lazy_public_api():
     assert callable(explainsse.load_dataset)
     assert "DescriptorFeaturizer" in dir(explainsse)
     with pytest.raises(AttributeError):
-        explainsse.not_a_thing
+        _ = explainsse.not_a_thing

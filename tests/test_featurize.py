@@ -173,3 +173,11 @@ def test_obelix_crystal_features_have_no_silent_drops(obelix):
     nan_cols = X.isna().sum()
     assert nan_cols[nan_cols > 0].index.str.startswith(("Electrolyte", "Crystal volume per anion")).all()
     assert X["Crystal cell volume"].notna().all() and X["MagpieData mean Number"].notna().all()
+
+
+def test_glossary_names_match_the_featurizers_own_labels():
+    from explainsse.featurize import make_featurizers
+    from explainsse.featurize.descriptors import composition_feature_names
+
+    labels = [prefix + label for f, prefix in make_featurizers("composition-v1") for label in f.feature_labels()]
+    assert labels == composition_feature_names("composition-v1")

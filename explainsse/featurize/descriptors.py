@@ -6,7 +6,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-from .crystal import crystal_entries, crystal_labels
+from .crystal import crystal_entries
 from .electrolyte import ElectrolyteComposition, electrolyte_entries
 from .glossary import (
     DescriptorInfo,
@@ -62,6 +62,12 @@ def preset_entries(preset: str | Preset) -> list[DescriptorInfo]:
     return entries
 
 
+def composition_feature_names(preset: str | Preset) -> list[str]:
+    """Column names of a preset's composition featurizers, in order."""
+    preset = get_preset(preset) if isinstance(preset, str) else preset
+    return [e.name for key, prefix in preset.composition for e in _entries(key, prefix)]
+
+
 def feature_names(preset: str | Preset) -> list[str]:
     """Column names a preset produces, in order."""
     return [e.name for e in preset_entries(preset)]
@@ -99,7 +105,3 @@ def describe(name: str) -> DescriptorInfo:
                 return entry
     return DescriptorInfo(name, "descriptor supplied by the user (passed through untouched)",
                           "as supplied", "user input", "")
-
-# keep crystal_labels importable from here for callers building column lists
-__all__ = ["describe", "feature_names", "glossary", "make_featurizers", "preset_entries",
-           "crystal_labels"]

@@ -14,11 +14,12 @@ from .._config import get_settings
 from ..chemistry import FormulaError, parse_formula
 from ..errors import FeaturizationError, InputDataError
 from .cache import FeatureCache, cache_key
-from .crystal import CRYSTAL_INPUT_COLUMNS, anion_count, crystal_descriptors
-from .descriptors import feature_names, make_featurizers
+from .crystal import CRYSTAL_INPUT_COLUMNS, anion_count, crystal_descriptors, crystal_labels
+from .descriptors import composition_feature_names, feature_names, make_featurizers
 from .presets import DEFAULT_PRESET, get_preset
 
 ERROR_MODES = ("raise", "nan")
+_CHUNK = 64  # formulas per work unit (progress granularity, joblib batch)
 
 
 def _featurize_chunk(formulas: list[str], preset_name: str) -> list[tuple[list[float], str | None]]:
@@ -180,58 +181,58 @@ class DescriptorFeaturizer(TransformerMixin, BaseEstimator):
                 + ", ".join(map(str, table.columns))
             )
 
-    def _compute(self, table: pd.DataFrame) -> pd.DataFrame:
+    def _featurize_unique(self, unique: list[str]) -> list[tuple[list[float], str | None]]:
+        """Run the composition featurizers once per distinct formula, with a progress bar."""
         from tqdm.auto import tqdm
 
-        formulas = table["formula"].astype("string").fillna("").str.strip()
-        unique = list(dict.fromkeys(formulas.tolist()))
         n_jobs = self.n_jobs if self.n_jobs is not None else get_settings().n_jobs
-        chunks = [unique[i:i + 64] for i in range(0, len(unique), 64)]
+        chunks = [unique[i:i + _CHUNK] for i in range(0, len(unique), _CHUNK)]
+        if n_jobs == 1 or len(chunks) == 1:
+            jobs = (_featurize_chunk(chunk, self.preset_.name) for chunk in chunks)
+        else:
+            from joblib import Parallel, delayed
+
+            jobs = Parallel(n_jobs=n_jobs, return_as="generator")(
+                delayed(_featurize_chunk)(chunk, self.preset_.name) for chunk in chunks)
         results: list = []
         with tqdm(total=len(unique), desc=f"featurizing ({self.preset_.name})", unit="comp",
                   disable=not self.progress) as bar:
-            if n_jobs == 1 or len(chunks) == 1:
-                for chunk in chunks:
-                    results.extend(_featurize_chunk(chunk, self.preset_.name))
-                    bar.update(len(chunk))
-            else:
-                from joblib import Parallel, delayed
+            for res in jobs:
+                results.extend(res)
+                bar.update(len(res))
+        return results
 
-                parallel = Parallel(n_jobs=n_jobs, return_as="generator")
-                for chunk, res in zip(chunks, parallel(delayed(_featurize_chunk)(c, self.preset_.name)
-                                                        for c in chunks)):
-                    results.extend(res)
-                    bar.update(len(chunk))
-        comp_names = [n for n in self.feature_names_out_ if n not in (self.passthrough or [])]
-        n_comp = len(comp_names) - (len(crystal_cols := self._crystal_names()) if self.preset_.crystal else 0)
-        lookup, failed = {}, {}
-        for formula, (values, error) in zip(unique, results):
-            if error is None:
-                lookup[formula] = values
-            else:
-                failed[formula] = error
+    def _report_failures(self, formulas: pd.Series, failed: dict[str, str]) -> None:
         bad_rows = [(idx, f, failed[f]) for idx, f in formulas.items() if f in failed]
-        if bad_rows and self.errors == "raise":
+        if not bad_rows:
+            return
+        if self.errors == "raise":
             idx, f, reason = bad_rows[0]
-            raise FeaturizationError(
-                f"row {idx!r} (formula {f!r}) could not be featurized: {reason}"
-                + (f" ({len(bad_rows) - 1} more rows failed)" if len(bad_rows) > 1 else "")
-            )
-        if bad_rows:
-            warnings.warn(
-                f"{len(bad_rows)} rows could not be featurized and were set to NaN: "
-                + "; ".join(f"row {i!r} ({f!r}): {r}" for i, f, r in bad_rows[:10]),
-                RuntimeWarning, stacklevel=3,
-            )
-        width = n_comp + 3
-        nan_row = [np.nan] * width
-        matrix = np.array([lookup.get(f, nan_row) for f in formulas], dtype=float).reshape(len(formulas), width)
-        blocks = [matrix[:, :n_comp]]
+            more = f" ({len(bad_rows) - 1} more rows failed)" if len(bad_rows) > 1 else ""
+            raise FeaturizationError(f"row {idx!r} (formula {f!r}) could not be featurized: {reason}{more}")
+        warnings.warn(
+            f"{len(bad_rows)} rows could not be featurized and were set to NaN: "
+            + "; ".join(f"row {i!r} ({f!r}): {r}" for i, f, r in bad_rows[:10]),
+            RuntimeWarning, stacklevel=4,
+        )
+
+    def _compute(self, table: pd.DataFrame) -> pd.DataFrame:
+        formulas = table["formula"].astype("string").fillna("").str.strip()
+        unique = list(dict.fromkeys(formulas.tolist()))
+        results = self._featurize_unique(unique)
+        comp_names = composition_feature_names(self.preset_)
+        lookup = {f: values for f, (values, error) in zip(unique, results) if error is None}
+        self._report_failures(formulas, {f: error for f, (_, error) in zip(unique, results) if error})
+        # per row: composition descriptors, then atoms / Li / anions per formula (for crystal)
+        width = len(comp_names) + 3
+        missing = [np.nan] * width
+        matrix = np.array([lookup.get(f, missing) for f in formulas], dtype=float).reshape(-1, width)
+        n = len(comp_names)
+        out = pd.DataFrame(matrix[:, :n], index=table.index, columns=comp_names)
         if self.preset_.crystal:
-            atoms, li, anions = matrix[:, n_comp], matrix[:, n_comp + 1], matrix[:, n_comp + 2]
-            blocks.append(crystal_descriptors(table, atoms, li, anions))
-        out = pd.DataFrame(np.hstack(blocks), index=table.index,
-                           columns=comp_names[:n_comp] + (crystal_cols if self.preset_.crystal else []))
+            crystal = crystal_descriptors(table, matrix[:, n], matrix[:, n + 1], matrix[:, n + 2])
+            out = pd.concat([out, pd.DataFrame(crystal, index=table.index, columns=crystal_labels())],
+                            axis=1)
         for col in self.passthrough or []:
             values = pd.to_numeric(table[col], errors="coerce")
             bad = table[col].notna() & values.isna()
@@ -243,10 +244,26 @@ class DescriptorFeaturizer(TransformerMixin, BaseEstimator):
             out[col] = values.astype(float)
         return out
 
-    def _crystal_names(self) -> list[str]:
-        from .crystal import crystal_labels
 
-        return crystal_labels()
+def _check_crystal_inputs(table: pd.DataFrame, preset: str, name: str) -> None:
+    """Refuse a crystal preset without lattice data; warn about rows it cannot describe."""
+    lattice = table[["a", "b", "c", "alpha", "beta", "gamma"]]
+    if len(table) and lattice.isna().all().all():
+        raise InputDataError(
+            f"{name}: preset {preset!r} needs lattice parameters, but no row has any "
+            "(name the columns with --lattice-cols / lattice_cols=, or use composition-v1)"
+        )
+    incomplete = table.index[lattice.isna().any(axis=1)]
+    if len(incomplete):
+        warnings.warn(f"{name}: {len(incomplete)} rows lack some lattice parameters; their "
+                      f"lattice descriptors are missing (rows {list(incomplete[:10])}...)",
+                      RuntimeWarning, stacklevel=3)
+    if table["formula_units_per_cell"].isna().any():
+        warnings.warn(f"{name}: formula units per cell unknown for "
+                      f"{int(table['formula_units_per_cell'].isna().sum())} rows; atoms per cell, "
+                      "volume per atom/anion and Li number density are missing there (give a Z "
+                      "column, or formula_basis='cell' if the formula is the cell content)",
+                      RuntimeWarning, stacklevel=3)
 
 
 def featurize_dataset(dataset, preset: str = DEFAULT_PRESET, *, cache: bool = True,
@@ -262,6 +279,8 @@ def featurize_dataset(dataset, preset: str = DEFAULT_PRESET, *, cache: bool = Tr
         Indexed like ``dataset.frame``.
     """
     table = dataset.frame
+    if get_preset(preset).crystal:
+        _check_crystal_inputs(table, preset, dataset.name)
     passthrough = list(dataset.descriptors.columns)
     if passthrough:
         table = table.join(dataset.descriptors)
