@@ -72,6 +72,7 @@ def _main(
 
 
 # --- shared options ---------------------------------------------------------------------
+DatasetNameArg = Annotated[str, typer.Argument(help="Dataset name, e.g. obelix.")]
 DataDirOpt = Annotated[Optional[Path], typer.Option(
     "--data-dir", help="Folder holding <dataset>/<file> (default: EXPLAINSSE_DATA_DIR, "
     "else the platform cache).")]
@@ -157,7 +158,7 @@ def datasets_list(data_dir: DataDirOpt = None, as_json: JsonOpt = False) -> None
 @datasets_app.command("info")
 @handle_errors
 def datasets_info(
-    name: Annotated[str, typer.Argument(help="Dataset name, e.g. obelix.")],
+    name: DatasetNameArg,
     data_dir: DataDirOpt = None,
     as_json: JsonOpt = False,
     show_issues: Annotated[bool, typer.Option("--issues", help="List every excluded row.")] = False,
@@ -197,7 +198,7 @@ def datasets_info(
 @datasets_app.command("fetch")
 @handle_errors
 def datasets_fetch(
-    name: Annotated[str, typer.Argument(help="Dataset name, e.g. obelix.")],
+    name: DatasetNameArg,
     data_dir: DataDirOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
