@@ -1,0 +1,180 @@
+"""Safe model persistence: XGBoost JSON / skops files plus a manifest; pickle is never loaded.
+
+Layout of a model directory::
+
+    manifest.json       what the model is, versions, preset, feature names, data sha256, metrics,
+                        and the sha256 of each file below
+    preprocess.skops    imputer [, scaler, clipper] (skops, loaded with an explicit allow-list)
+    model.json          XGBoost's own JSON format (family xgb), or
+    model.skops         the linear estimator (families logreg, pls)
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import shutil
+import tempfile
+import warnings
+from importlib import metadata
+from pathlib import Path
+
+from sklearn.pipeline import Pipeline
+
+from ..datasets.fetch import sha256_file
+from ..errors import ExplainsseError
+from .train import TrainedModel
+
+FORMAT = "explainsse-model"
+FORMAT_VERSION = 1
+VERSIONED = ("explainsse", "scikit-learn", "xgboost", "numpy", "matminer", "pymatgen", "skops")
+PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib", ".pck", ".dill")
+
+#: The only types skops may rebuild when loading (everything else is refused).
+TRUSTED_TYPES = [
+    "explainsse.models.factory.Clipper",
+    "explainsse.models.factory.PLSDAClassifier",
+    "explainsse.models.factory.PLSRegressor",
+    "sklearn.cross_decomposition._pls.PLSRegression",
+    "sklearn.impute._base.SimpleImputer",
+    "sklearn.linear_model._logistic.LogisticRegression",
+    "sklearn.pipeline.Pipeline",
+    "sklearn.preprocessing._data.StandardScaler",
+    "numpy.dtype",
+    "numpy.ndarray",
+    "builtins.slice",
+]
+
+
+class ModelFileError(ExplainsseError):
+    """A model directory that is unsafe, incomplete or tampered with."""
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for name in VERSIONED:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not-installed"
+    return out
+
+
+def save_model(model: TrainedModel, directory: str | os.PathLike, *, overwrite: bool = False) -> Path:
+    """Write ``model`` to ``directory`` (created; written in a temporary folder, then renamed).
+
+    Raises
+    ------
+    ModelFileError
+        When ``directory`` exists and is not empty, unless ``overwrite``.
+    """
+    import skops.io as sio
+
+    directory = Path(directory)
+    if directory.exists() and any(directory.iterdir()) and not overwrite:
+        raise ModelFileError(f"{directory} exists and is not empty (use overwrite / --force)")
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
+    try:
+        pre = Pipeline(model.pipeline.steps[:-1])
+        sio.dump(pre, tmp / "preprocess.skops")
+        estimator = model.pipeline.steps[-1][1]
+        if model.family == "xgb":
+            estimator.save_model(tmp / "model.json")
+            model_file = "model.json"
+        else:
+            sio.dump(estimator, tmp / "model.skops")
+            model_file = "model.skops"
+        manifest = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "family": model.family,
+            "task": model.task,
+            "threshold_S_cm": model.threshold,
+            "preset": model.preset,
+            "feature_names": model.feature_names,
+            "params": model.params,
+            "metrics": model.metrics,
+            "dataset": model.dataset,
+            "random_state": model.random_state,
+            "versions": _versions(),
+            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "model_file": model_file,
+            "files": {name: sha256_file(tmp / name) for name in ("preprocess.skops", model_file)},
+        }
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
+        if directory.exists():
+            shutil.rmtree(directory)
+        os.replace(tmp, directory)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return directory
+
+
+def _load_skops(path: Path):
+    import skops.io as sio
+
+    untrusted = sio.get_untrusted_types(file=path)
+    unexpected = sorted(set(untrusted) - set(TRUSTED_TYPES))
+    if unexpected:
+        raise ModelFileError(f"{path}: refusing to load types outside the allow-list: {unexpected}")
+    return sio.load(path, trusted=[t for t in untrusted if t in TRUSTED_TYPES])
+
+
+def load_model(directory: str | os.PathLike) -> TrainedModel:
+    """Load a model written by :func:`save_model`.
+
+    Refuses pickle-like files, a manifest that is not valid or does not match the files
+    (sha256), and skops content outside :data:`TRUSTED_TYPES`. Warns when library versions
+    differ from those that saved the model.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise ModelFileError(f"{directory}: not a model directory")
+    pickles = sorted(p.name for p in directory.rglob("*") if p.suffix.lower() in PICKLE_SUFFIXES)
+    if pickles:
+        raise ModelFileError(f"{directory}: contains pickle files {pickles}; explainsse never loads "
+                             "pickles (arbitrary code execution risk). Remove them.")
+    try:
+        manifest = json.loads((directory / "manifest.json").read_text())
+    except FileNotFoundError as exc:
+        raise ModelFileError(f"{directory}: no manifest.json") from exc
+    except json.JSONDecodeError as exc:
+        raise ModelFileError(f"{directory}/manifest.json is not valid JSON ({exc})") from exc
+    required = ("format", "family", "task", "preset", "feature_names", "model_file", "files")
+    if manifest.get("format") != FORMAT or any(k not in manifest for k in required):
+        raise ModelFileError(f"{directory}/manifest.json is not an explainsse model manifest "
+                             f"(needs keys {', '.join(required)})")
+    model_file = manifest["model_file"]
+    if set(manifest["files"]) != {"preprocess.skops", model_file} or "/" in model_file:
+        raise ModelFileError(f"{directory}/manifest.json lists unexpected files {sorted(manifest['files'])}")
+    for name, expected in manifest["files"].items():
+        path = directory / name
+        if not path.is_file():
+            raise ModelFileError(f"{path}: missing")
+        actual = sha256_file(path)
+        if actual != expected:
+            raise ModelFileError(f"{path}: sha256 {actual} does not match the manifest ({expected}); "
+                                 "the model directory was modified")
+    saved = manifest.get("versions", {})
+    now = _versions()
+    differ = {k: (saved[k], now[k]) for k in saved if k in now and saved[k] != now[k]}
+    if differ:
+        warnings.warn(f"{directory}: saved with other library versions {differ}; predictions may differ",
+                      UserWarning, stacklevel=2)
+    pre = _load_skops(directory / "preprocess.skops")
+    if manifest["family"] == "xgb":
+        import xgboost as xgb
+
+        cls = xgb.XGBRegressor if manifest["task"] == "regression" else xgb.XGBClassifier
+        estimator = cls()
+        estimator.load_model(directory / model_file)
+    else:
+        estimator = _load_skops(directory / model_file)
+    pipeline = Pipeline([*pre.steps, ("model", estimator)])
+    return TrainedModel(pipeline, manifest["family"], manifest["task"], manifest["preset"],
+                        list(manifest["feature_names"]), float(manifest.get("threshold_S_cm", 1e-4)),
+                        manifest.get("params", {}), manifest.get("metrics", {}),
+                        manifest.get("dataset", {}), int(manifest.get("random_state", 0)))

@@ -1,0 +1,107 @@
+"""Train one model on a dataset's training rows: the object that is saved, loaded and explained."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputDataError
+from .evaluate import SELECTION_METRIC, check_descriptors, tune
+from .targets import DEFAULT_THRESHOLD, make_target
+
+
+@dataclass
+class TrainedModel:
+    """A fitted pipeline with everything needed to use and explain it later.
+
+    Attributes
+    ----------
+    pipeline : sklearn.pipeline.Pipeline
+        ``impute -> [scale -> clip] -> model``.
+    family, task : str
+    preset : str
+        Descriptor preset the model expects (``feature_names`` lists its columns).
+    feature_names : list of str
+    threshold : float
+        Superionic threshold (S/cm) for classification.
+    params : dict
+        Selected hyperparameters.
+    metrics : dict
+        Validation numbers recorded at training time (e.g. inner-CV score).
+    dataset : dict
+        Name, file sha256 values and row counts of the training data.
+    random_state : int
+    """
+
+    pipeline: object
+    family: str
+    task: str
+    preset: str
+    feature_names: list[str]
+    threshold: float = DEFAULT_THRESHOLD
+    params: dict = field(default_factory=dict)
+    metrics: dict = field(default_factory=dict)
+    dataset: dict = field(default_factory=dict)
+    random_state: int = 0
+
+    def align(self, X: pd.DataFrame) -> pd.DataFrame:
+        """Return ``X`` with exactly the training descriptor columns, in training order.
+
+        Raises
+        ------
+        InputDataError
+            Naming the descriptor columns that are missing. Extra columns are dropped with a
+            warning that names them.
+        """
+        missing = [c for c in self.feature_names if c not in X.columns]
+        if missing:
+            raise InputDataError(
+                f"{len(missing)} descriptor columns the model was trained on are missing: "
+                f"{missing[:8]}{' ...' if len(missing) > 8 else ''} (model preset {self.preset!r})"
+            )
+        extra = [c for c in X.columns if c not in self.feature_names]
+        if extra:
+            warnings.warn(f"ignoring {len(extra)} columns the model was not trained on: {extra[:8]}",
+                          UserWarning, stacklevel=3)
+        return X[self.feature_names]
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """Predicted log10 sigma (regression) or probability of sigma >= threshold (classification)."""
+        X = self.align(X)
+        if self.task == "regression":
+            return np.asarray(self.pipeline.predict(X), float)
+        return np.asarray(self.pipeline.predict_proba(X)[:, 1], float)
+
+
+def train_model(frame: pd.DataFrame, X: pd.DataFrame, family: str, task: str, *, preset: str,
+                threshold: float = DEFAULT_THRESHOLD, dataset_info: dict | None = None,
+                random_state: int = 0, n_jobs: int = 1, use_split: bool = True) -> TrainedModel:
+    """Tune by grouped inner CV and fit on the training rows.
+
+    Parameters
+    ----------
+    frame, X : pandas.DataFrame
+        Normalized dataset frame and its descriptors (same index).
+    family, task : str
+    preset : str
+        Name of the descriptor preset ``X`` came from (recorded in the model).
+    use_split : bool, default True
+        When the frame has an official split, train on its ``train`` rows only (the test rows
+        stay unseen for a later one-time evaluation); otherwise on all rows.
+    """
+    check_descriptors(X)
+    rows = frame.index
+    if use_split and frame["split"].notna().any():
+        rows = frame.index[frame["split"] == "train"]
+    f, Xt = frame.loc[rows], X.loc[rows]
+    y = make_target(f, task, threshold)
+    pipeline, params = tune(family, task, Xt, y, f, random_state=random_state, n_jobs=n_jobs)
+    info = dict(dataset_info or {})
+    info.update({"n_train": int(len(rows)), "trained_on": "official train split"
+                 if len(rows) < len(frame) else "all rows"})
+    metric = SELECTION_METRIC[task]
+    return TrainedModel(pipeline, family, task, preset, list(X.columns), threshold, params,
+                        {"selection_metric": metric}, info, random_state)
