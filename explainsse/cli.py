@@ -305,6 +305,233 @@ def featurize(
             _echo_err(f"  ... {len(ds.issues) - 20} more in {issues_path}")
 
 
+# --- models -----------------------------------------------------------------------------
+FamilyOpt = Annotated[str, typer.Option("--family", help="logreg, pls or xgb.")]
+TaskOpt = Annotated[str, typer.Option("--task", help="regression (log10 sigma) or classification (superionic).")]
+ThresholdOpt = Annotated[float, typer.Option("--threshold", help="Superionic threshold in S/cm (classification).")]
+ModelPresetOpt = Annotated[str, typer.Option("--preset", help="Descriptor preset.")]
+NJobsOpt = Annotated[int, typer.Option("--n-jobs", help="Threads for XGBoost.")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Random state.")]
+
+
+def _progress(quiet: bool):
+    import time
+
+    start = time.perf_counter()
+    if quiet:
+        return None
+    return lambda text: _echo_err(f"[{time.perf_counter() - start:6.1f} s] {text}")
+
+
+def _jsonable(obj):
+    """NaN -> None, numpy scalars -> Python, for strict JSON."""
+    import math
+
+    import numpy as np
+
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def _write_json(path: Path, payload: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(_jsonable(payload), indent=2, default=str))
+
+
+def _features_for(ds, preset: str, quiet: bool):
+    from .featurize import featurize_dataset
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        X = featurize_dataset(ds, preset, progress=not quiet)
+    for w in caught:
+        _echo_err(f"warning: {w.message}")
+    if len(ds.issues):
+        _echo_err(f"{len(ds.excluded_rows)} of {ds.n_input_rows} rows excluded from modelling "
+                  f"({len(ds.issues)} issues; `explainsse datasets info` / the issues CSV lists them)")
+    return X
+
+
+@app.command("train")
+@handle_errors
+def train(
+    output: Annotated[Path, typer.Option("-o", "--output", help="Model directory to write.")],
+    family: FamilyOpt = "xgb",
+    task: TaskOpt = "regression",
+    dataset: DatasetOpt = None,
+    input_path: InputOpt = None,
+    preset: ModelPresetOpt = "crystal-v1",
+    threshold: ThresholdOpt = 1e-4,
+    formula_col: FormulaColOpt = "formula",
+    target_col: TargetColOpt = None,
+    target_kind: TargetKindOpt = "sigma",
+    id_col: IdColOpt = None,
+    family_col: FamilyColOpt = None,
+    descriptor_cols: DescriptorColsOpt = None,
+    space_group_col: SpaceGroupColOpt = None,
+    lattice_cols: LatticeColsOpt = None,
+    z_col: ZColOpt = None,
+    formula_basis: FormulaBasisOpt = "formula_unit",
+    data_dir: DataDirOpt = None,
+    n_jobs: NJobsOpt = 2,
+    seed: SeedOpt = 0,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite a non-empty model directory.")] = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Tune (grouped inner CV on training rows) and fit one model; save it safely with a manifest.
+
+    With an official split (OBELiX) only the train rows are used.
+    """
+    from .models.persistence import save_model
+    from .models.train import train_model
+
+    ds = load_input(dataset, input_path, formula_col=formula_col, target_col=target_col,
+                    target_kind=target_kind, id_col=id_col, family_col=family_col,
+                    descriptor_cols=descriptor_cols, space_group_col=space_group_col,
+                    lattice_cols=lattice_cols, z_col=z_col, formula_basis=formula_basis,
+                    data_dir=data_dir)
+    X = _features_for(ds, preset, quiet)
+    model = train_model(ds.frame, X, family, task, preset=preset, threshold=threshold,
+                        dataset_info={"name": ds.name, "files_sha256": ds.files}, random_state=seed,
+                        n_jobs=n_jobs)
+    save_model(model, output, overwrite=force)
+    if not quiet:
+        typer.echo(f"{family}/{task} trained on {model.dataset['n_train']} rows "
+                   f"({model.dataset['trained_on']}), params {model.params} -> {output}")
+
+
+@app.command("evaluate")
+@handle_errors
+def evaluate_cmd(
+    family: FamilyOpt = "xgb",
+    task: TaskOpt = "regression",
+    scheme: Annotated[str, typer.Option("--scheme", help="official, group-chemsys, group-doi, "
+                                        "leave-family-out, repeated-kfold, random-kfold or loo.")] = "official",
+    dataset: DatasetOpt = None,
+    input_path: InputOpt = None,
+    preset: ModelPresetOpt = "crystal-v1",
+    threshold: ThresholdOpt = 1e-4,
+    formula_col: FormulaColOpt = "formula",
+    target_col: TargetColOpt = None,
+    target_kind: TargetKindOpt = "sigma",
+    id_col: IdColOpt = None,
+    family_col: FamilyColOpt = None,
+    descriptor_cols: DescriptorColsOpt = None,
+    space_group_col: SpaceGroupColOpt = None,
+    lattice_cols: LatticeColsOpt = None,
+    z_col: ZColOpt = None,
+    formula_basis: FormulaBasisOpt = "formula_unit",
+    data_dir: DataDirOpt = None,
+    train_only: Annotated[bool, typer.Option("--train-only", help="CV schemes: use only the official "
+                                              "train rows (keeps the test split unseen).")] = False,
+    n_boot: Annotated[int, typer.Option("--n-boot", help="Bootstrap resamples for 95% CIs.")] = 500,
+    n_scramble: Annotated[int, typer.Option("--n-scramble", help="y-scrambling refits (0 = off).")] = 19,
+    json_out: Annotated[Optional[Path], typer.Option("--json", help="Write all results as JSON.")] = None,
+    predictions_out: Annotated[Optional[Path], typer.Option(
+        "--predictions", help="Write out-of-fold / test predictions (.csv or .parquet).")] = None,
+    n_jobs: NJobsOpt = 2,
+    seed: SeedOpt = 0,
+    quiet: QuietOpt = False,
+) -> None:
+    """Validate one family on one task under one scheme: metrics with CIs, baseline, y-scrambling."""
+    from .datasets.table import split_mask
+    from .io import write_table
+    from .models import SCHEMES, evaluate
+    from .models.benchmark import summary_table
+
+    if scheme not in SCHEMES:
+        raise ValueError(f"scheme must be one of {', '.join(SCHEMES)}, got {scheme!r}")
+    ds = load_input(dataset, input_path, formula_col=formula_col, target_col=target_col,
+                    target_kind=target_kind, id_col=id_col, family_col=family_col,
+                    descriptor_cols=descriptor_cols, space_group_col=space_group_col,
+                    lattice_cols=lattice_cols, z_col=z_col, formula_basis=formula_basis,
+                    data_dir=data_dir)
+    X = _features_for(ds, preset, quiet)
+    frame = ds.frame
+    if train_only and scheme != "official":
+        keep = split_mask(frame, "train")
+        frame, X = frame[keep], X[keep]
+    ev = evaluate(frame, X, family, task, scheme, threshold=threshold, n_boot=n_boot,
+                  n_scramble=n_scramble, random_state=seed, n_jobs=n_jobs, progress=_progress(quiet))
+    table = summary_table(ev.results)
+    typer.echo(f"{family} / {task} / {scheme}: {SCHEMES[scheme].description}")
+    _print_table(table.astype(str).values.tolist(), list(table.columns))
+    if task == "classification":
+        typer.echo(f"confusion matrix (threshold {threshold:g} S/cm): {ev.confusion}")
+    typer.echo(f"selected hyperparameters: {ev.params}")
+    if json_out:
+        _write_json(json_out, {"dataset": ds.name, "preset": preset, "family": family, "task": task,
+                               "scheme": scheme, "scheme_description": SCHEMES[scheme].description,
+                               "threshold_S_cm": threshold, "params": ev.params,
+                               "confusion": ev.confusion, "y_scramble": ev.scramble,
+                               "results": ev.results.to_dict("records")})
+    if predictions_out:
+        write_table(ev.predictions, predictions_out)
+
+
+@app.command("benchmark")
+@handle_errors
+def benchmark(
+    name: DatasetNameArg = "obelix",
+    json_out: Annotated[Optional[Path], typer.Option("--json", help="Write all results as JSON.")] = None,
+    preset: ModelPresetOpt = "crystal-v1",
+    threshold: ThresholdOpt = 1e-4,
+    families: Annotated[str, typer.Option("--families", help="Comma-separated families.")] = "logreg,pls,xgb",
+    cv_scheme: Annotated[str, typer.Option("--cv-scheme", help="CV scheme on the training rows.")] = "group-chemsys",
+    n_boot: Annotated[int, typer.Option("--n-boot", help="Bootstrap resamples for 95% CIs.")] = 300,
+    n_scramble: Annotated[int, typer.Option("--n-scramble", help="y-scrambling refits on the official split.")] = 19,
+    data_dir: DataDirOpt = None,
+    n_jobs: NJobsOpt = 2,
+    seed: SeedOpt = 0,
+    quiet: QuietOpt = False,
+) -> None:
+    """All families, both tasks: official test split (scored once) and grouped CV on train, with anchors."""
+    from .datasets import load_dataset
+    from .models.benchmark import PUBLISHED_ANCHORS, run_benchmark, summary_table
+    from .models.factory import FAMILIES
+    from .models.persistence import _versions
+
+    chosen = _split_list(families)
+    unknown = [f for f in chosen if f not in FAMILIES]
+    if unknown:
+        raise ValueError(f"unknown families {unknown}; choose from {', '.join(FAMILIES)}")
+    ds = load_dataset(name, data_dir=data_dir)
+    if ds.frame["split"].isna().all():
+        raise ValueError(f"dataset {name!r} has no official train/test split to benchmark on")
+    X = _features_for(ds, preset, quiet)
+    out = run_benchmark(ds.frame, X, families=chosen, threshold=threshold, cv_scheme=cv_scheme,
+                        n_boot=n_boot, n_scramble=n_scramble, random_state=seed, n_jobs=n_jobs,
+                        progress=_progress(quiet))
+    typer.echo(f"{name} benchmark, preset {preset}, threshold {threshold:g} S/cm, "
+               f"{out['seconds']:.0f} s; 95% bootstrap CIs in brackets")
+    for task in ("regression", "classification"):
+        table = summary_table(out["results"], task)
+        if len(table):
+            typer.echo("")
+            _print_table(table.astype(str).values.tolist(), list(table.columns))
+    typer.echo("")
+    typer.echo("published anchors (official test split): " + "; ".join(
+        f"{a['model']} {a['metric'].upper()} {a['value']}" for a in PUBLISHED_ANCHORS))
+    if json_out:
+        _write_json(json_out, {
+            "dataset": name, "preset": preset, "threshold_S_cm": threshold, "seed": seed,
+            "seconds": out["seconds"], "versions": _versions(), "anchors": list(PUBLISHED_ANCHORS),
+            "params": {f"{e.family}/{e.task}/{e.scheme}": e.params for e in out["evaluations"]},
+            "y_scramble": {f"{e.family}/{e.task}/{e.scheme}": e.scramble for e in out["evaluations"]
+                           if e.scramble},
+            "confusion": {f"{e.family}/{e.task}/{e.scheme}": e.confusion for e in out["evaluations"]
+                          if e.confusion},
+            "results": out["results"].to_dict("records"),
+        })
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point. ``--debug`` is accepted anywhere on the command line."""
     args = list(sys.argv[1:] if argv is None else argv)

@@ -14,7 +14,7 @@ from ..errors import InputDataError
 from .cifs import extract_cifs, parse_cifs
 from .fetch import fetch_dataset, sha256_file
 from .registry import DatasetSpec, get_spec
-from .table import LATTICE_COLUMNS, ColumnMap, normalize_table, read_csv_strict
+from .table import LATTICE_COLUMNS, ColumnMap, normalize_table, read_csv_strict, split_mask
 
 
 @dataclass
@@ -68,7 +68,7 @@ class Dataset:
 
     def split(self, name: str) -> pd.DataFrame:
         """Rows of the official split ``name`` (``"train"`` or ``"test"``)."""
-        return self.frame[self.frame["split"] == name]
+        return self.frame[split_mask(self.frame, name)]
 
     def summary(self) -> dict:
         """Counts for reports and ``explainsse datasets info``.

@@ -287,6 +287,11 @@ def normalize_table(
     return frame, descriptors, log.frame()
 
 
+def split_mask(frame: pd.DataFrame, name: str) -> pd.Series:
+    """Boolean mask of the rows in split ``name`` (rows without a split are False)."""
+    return frame["split"].astype("string").eq(name).fillna(False).astype(bool)
+
+
 def read_csv_strict(path, **kwargs) -> pd.DataFrame:
     """Read a CSV keeping every cell as text, with a clear error for unreadable files."""
     try:
@@ -305,4 +310,5 @@ __all__ = [
     "NORMALIZED_COLUMNS",
     "normalize_table",
     "read_csv_strict",
+    "split_mask",
 ]

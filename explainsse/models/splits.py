@@ -21,6 +21,7 @@ from sklearn.model_selection import (
     StratifiedGroupKFold,
 )
 
+from ..datasets.table import split_mask
 from ..errors import InputDataError
 
 
@@ -86,8 +87,8 @@ def iter_folds(scheme: str, frame: pd.DataFrame, y: pd.Series, *, task: str,
         raise InputDataError(f"scheme must be one of {', '.join(SCHEMES)}, got {scheme!r}")
     n = len(frame)
     if scheme == "official":
-        split = frame["split"].astype("string")
-        train, test = np.flatnonzero(split == "train"), np.flatnonzero(split == "test")
+        train = np.flatnonzero(split_mask(frame, "train"))
+        test = np.flatnonzero(split_mask(frame, "test"))
         if len(train) == 0 or len(test) == 0:
             raise InputDataError("the official scheme needs a split column with train and test rows")
         yield "test", train, test

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..datasets.table import split_mask
 from ..errors import InputDataError
 from .evaluate import SELECTION_METRIC, check_descriptors, tune
 from .targets import DEFAULT_THRESHOLD, make_target
@@ -95,7 +96,7 @@ def train_model(frame: pd.DataFrame, X: pd.DataFrame, family: str, task: str, *,
     check_descriptors(X)
     rows = frame.index
     if use_split and frame["split"].notna().any():
-        rows = frame.index[frame["split"] == "train"]
+        rows = frame.index[split_mask(frame, "train")]
     f, Xt = frame.loc[rows], X.loc[rows]
     y = make_target(f, task, threshold)
     pipeline, params = tune(family, task, Xt, y, f, random_state=random_state, n_jobs=n_jobs)

@@ -1,0 +1,95 @@
+"""The OBELiX benchmark: every family and task, official split and grouped CV, next to published anchors."""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+
+from ..datasets.table import split_mask
+from .evaluate import evaluate
+from .factory import FAMILIES
+from .targets import DEFAULT_THRESHOLD
+
+#: Published numbers on the official OBELiX test split (Therrien et al. 2025).
+PUBLISHED_ANCHORS = (
+    {"model": "OBELiX random forest", "task": "regression", "metric": "mae", "value": 1.59},
+    {"model": "OBELiX median predictor", "task": "regression", "metric": "mae", "value": 2.16},
+    {"model": "OBELiX thresholded random forest (1e-4 S/cm)", "task": "classification",
+     "metric": "mcc", "value": 0.56},
+)
+
+#: Benchmark JSON rows: one per number.
+BENCHMARK_COLUMNS = ("family", "task", "scheme", "split", "subset", "fold", "metric", "value",
+                     "ci_low", "ci_high")
+
+
+def combinations(families=FAMILIES) -> list[tuple[str, str]]:
+    """(family, task) pairs that exist: logreg is a classifier only."""
+    return [(f, t) for f in families for t in ("regression", "classification")
+            if not (f == "logreg" and t == "regression")]
+
+
+def run_benchmark(frame: pd.DataFrame, X: pd.DataFrame, *, families=FAMILIES,
+                  threshold: float = DEFAULT_THRESHOLD, cv_scheme: str = "group-chemsys",
+                  n_boot: int = 300, n_scramble: int = 19, random_state: int = 0, n_jobs: int = 2,
+                  progress=None) -> dict:
+    """Evaluate all families on both tasks: official split, then grouped CV on the training rows.
+
+    The y-scrambling control runs on the official split (``n_scramble`` refits); the grouped CV
+    (nested: tuning inside each outer training part) reports pooled out-of-fold metrics.
+
+    Returns
+    -------
+    dict
+        ``results`` (tidy DataFrame), ``evaluations`` (list of Evaluation), ``seconds``.
+    """
+    start = time.perf_counter()
+    evaluations = []
+    train = split_mask(frame, "train")
+    for family, task in combinations(families):
+        evaluations.append(evaluate(frame, X, family, task, "official", threshold=threshold,
+                                    n_boot=n_boot, n_scramble=n_scramble, random_state=random_state,
+                                    n_jobs=n_jobs, progress=progress))
+        evaluations.append(evaluate(frame[train], X[train], family, task, cv_scheme, threshold=threshold,
+                                    n_boot=n_boot, n_scramble=0, random_state=random_state,
+                                    n_jobs=n_jobs, progress=progress))
+    results = pd.concat([e.results for e in evaluations], ignore_index=True)
+    results = results.drop_duplicates(subset=["family", "task", "scheme", "split", "subset", "fold", "metric"])
+    return {"results": results, "evaluations": evaluations, "seconds": time.perf_counter() - start}
+
+
+def summary_table(results: pd.DataFrame, task: str | None = None) -> pd.DataFrame:
+    """Headline table: one row per family/task/scheme with MAE or MCC (95% CI) and baselines.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        Tidy results (:data:`~explainsse.models.evaluate.RESULT_COLUMNS`).
+    task : str, optional
+        Keep one task only (its columns then line up).
+    """
+    rows = []
+    pooled = results[(results["fold"] == "all")]
+    if task:
+        pooled = pooled[pooled["task"] == task]
+    for (family, task, scheme), part in pooled.groupby(["family", "task", "scheme"], sort=False):
+        metric = "mae" if task == "regression" else "mcc"
+        get = part.set_index(["subset", "metric"])
+        def cell(subset, name, _get=get):
+            if (subset, name) not in _get.index:
+                return ""
+            r = _get.loc[(subset, name)]
+            ci = f" [{r['ci_low']:.2f}, {r['ci_high']:.2f}]" if pd.notna(r["ci_low"]) else ""
+            return f"{r['value']:.2f}{ci}"
+        row = {"family": family, "task": task, "scheme": scheme, metric: cell("all", metric)}
+        if task == "regression":
+            row["mae uncensored"] = cell("uncensored", "mae")
+            row["spearman"] = cell("all", "spearman")
+            row["censored below bound"] = cell("censored", "share_predicted_below_bound")
+        else:
+            row["roc_auc"] = cell("all", "roc_auc")
+            row["balanced_accuracy"] = cell("all", "balanced_accuracy")
+        row["y-scramble p"] = cell("all", "y_scramble_p_value")
+        rows.append(row)
+    return pd.DataFrame(rows).fillna("")
