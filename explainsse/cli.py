@@ -312,6 +312,9 @@ ThresholdOpt = Annotated[float, typer.Option("--threshold", help="Superionic thr
 ModelPresetOpt = Annotated[str, typer.Option("--preset", help="Descriptor preset.")]
 NJobsOpt = Annotated[int, typer.Option("--n-jobs", help="Threads for XGBoost.")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Random state.")]
+CensoringOpt = Annotated[str, typer.Option(
+    "--censoring", help="floor (upper bounds at the documented floor) or aft (censoring-aware "
+    "XGBoost regression that trains on the bound itself).")]
 
 
 def _progress(quiet: bool):
@@ -380,6 +383,7 @@ def train(
     z_col: ZColOpt = None,
     formula_basis: FormulaBasisOpt = "formula_unit",
     data_dir: DataDirOpt = None,
+    censoring: CensoringOpt = "floor",
     n_jobs: NJobsOpt = 2,
     seed: SeedOpt = 0,
     force: Annotated[bool, typer.Option("--force", help="Overwrite a non-empty model directory.")] = False,
@@ -400,7 +404,7 @@ def train(
     X = _features_for(ds, preset, quiet)
     model = train_model(ds.frame, X, family, task, preset=preset, threshold=threshold,
                         dataset_info={"name": ds.name, "files_sha256": ds.files}, random_state=seed,
-                        n_jobs=n_jobs)
+                        n_jobs=n_jobs, censoring=censoring)
     save_model(model, output, overwrite=force)
     if not quiet:
         typer.echo(f"{family}/{task} trained on {model.dataset['n_train']} rows "
@@ -436,6 +440,7 @@ def evaluate_cmd(
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Write all results as JSON.")] = None,
     predictions_out: Annotated[Optional[Path], typer.Option(
         "--predictions", help="Write out-of-fold / test predictions (.csv or .parquet).")] = None,
+    censoring: CensoringOpt = "floor",
     n_jobs: NJobsOpt = 2,
     seed: SeedOpt = 0,
     quiet: QuietOpt = False,
@@ -459,7 +464,8 @@ def evaluate_cmd(
         keep = split_mask(frame, "train")
         frame, X = frame[keep], X[keep]
     ev = evaluate(frame, X, family, task, scheme, threshold=threshold, n_boot=n_boot,
-                  n_scramble=n_scramble, random_state=seed, n_jobs=n_jobs, progress=_progress(quiet))
+                  n_scramble=n_scramble, random_state=seed, n_jobs=n_jobs, censoring=censoring,
+                  progress=_progress(quiet))
     table = summary_table(ev.results)
     typer.echo(f"{family} / {task} / {scheme}: {SCHEMES[scheme].description}")
     _print_table(table.astype(str).values.tolist(), list(table.columns))

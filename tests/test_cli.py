@@ -175,3 +175,43 @@ def test_debug_flag_anywhere_shows_traceback(tmp_path, capsys):
         main(["featurize", "--input", str(tmp_path / "nope.csv"), "-o", str(tmp_path / "x.csv")])
     assert exit_info.value.code == 2
     assert capsys.readouterr().err.strip().endswith("nope.csv: file not found")
+
+
+def test_train_then_evaluate_then_reload(shared_data, tmp_path):
+    from explainsse.models.persistence import load_model
+
+    model_dir = tmp_path / "pls-model"
+    r = run("train", "--dataset", "obelix", "--family", "pls", "--task", "regression",
+            "--preset", "composition-v1", "-o", str(model_dir), "-q")
+    assert r.exit_code == 0, r.output
+    model = load_model(model_dir)
+    assert model.dataset["n_train"] == 478 and model.dataset["files_sha256"]["all.csv"].startswith("54f6")
+    r = run("train", "--dataset", "obelix", "--family", "logreg", "--task", "regression",
+            "-o", str(tmp_path / "x"), "-q")
+    assert r.exit_code == 2 and "logreg is a classifier" in r.stderr
+    r = run("train", "--dataset", "obelix", "--family", "pls", "-o", str(model_dir), "-q")
+    assert r.exit_code == 2 and "not empty" in r.stderr
+    out = tmp_path / "ev.json"
+    r = run("evaluate", "--dataset", "obelix", "--family", "pls", "--task", "classification",
+            "--scheme", "group-chemsys", "--train-only", "--preset", "composition-v1",
+            "--n-boot", "20", "--n-scramble", "1", "--json", str(out), "-q")
+    assert r.exit_code == 0, r.output
+    assert "confusion matrix" in r.stdout and "grouped by chemical system" in r.stdout
+    j = json.loads(out.read_text())
+    assert j["scheme"] == "group-chemsys" and len(j["params"]) == 5
+    assert {"family", "task", "scheme", "split", "metric", "value", "ci_low", "ci_high"} <= set(j["results"][0])
+
+
+def test_benchmark_json_schema(shared_data, tmp_path):
+    out = tmp_path / "m.json"
+    r = run("benchmark", "obelix", "--families", "pls", "--preset", "composition-v1",
+            "--n-boot", "20", "--n-scramble", "1", "--json", str(out), "-q")
+    assert r.exit_code == 0, r.output
+    assert "OBELiX random forest MAE 1.59" in r.stdout
+    j = json.loads(out.read_text())
+    rows = pd.DataFrame(j["results"])
+    official = rows[(rows.scheme == "official") & (rows.fold == "all") & (rows.subset == "all")]
+    assert set(official.family) == {"pls", "baseline-median", "baseline-majority"}
+    assert {"mae", "mcc"} <= set(official.metric)
+    assert set(rows.scheme) == {"official", "group-chemsys"}
+    assert {a["value"] for a in j["anchors"]} == {1.59, 2.16, 0.56}

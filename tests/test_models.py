@@ -19,10 +19,11 @@ from explainsse.models import (
     make_model,
     make_target,
 )
+from explainsse.models.censored import XGBAFTRegressor
 from explainsse.models.factory import Clipper
 
 
-@parametrize_with_checks([Clipper(), PLSRegressor(), PLSDAClassifier()])
+@parametrize_with_checks([Clipper(), PLSRegressor(), PLSDAClassifier(), XGBAFTRegressor(n_estimators=10)])
 def test_custom_estimators_follow_the_sklearn_contract(estimator, check):
     check(estimator)
 
@@ -186,3 +187,46 @@ def test_bad_descriptor_tables_are_refused():
         evaluate(f, X.iloc[:3], "pls", "regression")
     with pytest.raises(InputDataError, match="too few"):
         evaluate(f, X[["d"]], "pls", "regression")
+
+
+def test_censored_encoding_and_scorer():
+    from explainsse.models.censored import censored_mae, decode_censored, encode_censored
+
+    f = toy_frame().assign(sigma_bound_S_cm=[np.nan, np.nan, np.nan, 1e-10, np.nan, np.nan])
+    enc = encode_censored(f)
+    value, cens = decode_censored(enc)
+    assert cens.tolist() == [False, False, False, True, False, False]
+    assert value[3] == pytest.approx(-10) and value[0] == -2
+    # a censored row costs nothing below its bound, the distance above it otherwise
+    assert censored_mae(enc[:4], [-2, -3, -5, -12]) == 0
+    assert censored_mae(enc[:4], [-2, -3, -5, -8]) == pytest.approx(0.5)
+    with pytest.raises(InputDataError, match="censoring='aft' is available"):
+        make_model("pls", "regression", censoring="aft")
+
+
+def test_aft_regressor_respects_bounds():
+    from explainsse.models.censored import CENSOR_OFFSET, XGBAFTRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(300, 3))
+    y = -2 - 8 * X[:, 0] + rng.normal(scale=0.2, size=300)
+    censored = y < -7.5
+    y_enc = np.where(censored, -7.5 - CENSOR_OFFSET, y)  # bound at -7.5, true values hidden
+    model = XGBAFTRegressor(n_estimators=200, max_depth=3).fit(X, y_enc)
+    pred = model.predict(X)
+    assert np.mean(pred[censored] < -7.5) > 0.7
+    assert np.mean(np.abs(pred[~censored] - y[~censored])) < 0.6
+
+
+@pytest.mark.integration
+def test_aft_model_round_trip(obelix_small, tmp_path):
+    from explainsse.models.persistence import load_model, save_model
+    from explainsse.models.train import train_model
+
+    frame, X = obelix_small
+    sub = frame.index[:200]
+    model = train_model(frame.loc[sub].assign(split=None), X.loc[sub], "xgb", "regression",
+                        preset="composition-v1", censoring="aft")
+    loaded = load_model(save_model(model, tmp_path / "aft"))
+    assert loaded.censoring == "aft"
+    assert_allclose(loaded.predict(X.loc[sub]), model.predict(X.loc[sub]), rtol=1e-6)

@@ -23,7 +23,11 @@ RESULT_COLUMNS = ("family", "task", "scheme", "split", "subset", "fold", "metric
 SELECTION_METRIC = {"regression": "mae", "classification": "mcc"}
 
 
-def _scorer(task: str):
+def _scorer(task: str, censoring: str = "floor"):
+    if censoring == "aft":
+        from .censored import CENSORED_MAE_SCORER
+
+        return CENSORED_MAE_SCORER
     if task == "regression":
         return "neg_mean_absolute_error"
     return make_scorer(matthews_corrcoef)
@@ -44,7 +48,7 @@ def check_descriptors(X: pd.DataFrame) -> None:
 
 
 def tune(family: str, task: str, X: pd.DataFrame, y: pd.Series, frame: pd.DataFrame, *,
-         random_state: int = 0, n_jobs: int = 1, inner_splits: int = 3):
+         random_state: int = 0, n_jobs: int = 1, inner_splits: int = 3, censoring: str = "floor"):
     """Pick hyperparameters by grouped inner CV on (X, y) and refit on all of it.
 
     Only the rows passed in are seen: call it with training rows only.
@@ -55,9 +59,9 @@ def tune(family: str, task: str, X: pd.DataFrame, y: pd.Series, frame: pd.DataFr
         Refitted on all rows given, with the selected parameters.
     best_params : dict
     """
-    model = make_model(family, task, random_state=random_state, n_jobs=n_jobs)
+    model = make_model(family, task, random_state=random_state, n_jobs=n_jobs, censoring=censoring)
     grid = param_grid(family, task)
-    search = GridSearchCV(model, grid, scoring=_scorer(task), refit=True, n_jobs=1,
+    search = GridSearchCV(model, grid, scoring=_scorer(task, censoring), refit=True, n_jobs=1,
                           cv=inner_cv(frame, task, y, n_splits=inner_splits, random_state=random_state),
                           error_score="raise")
     search.fit(X, y)
@@ -115,7 +119,8 @@ def _rows(family, task, scheme, split, subset, fold, metrics, cis=None):
 
 def evaluate(frame: pd.DataFrame, X: pd.DataFrame, family: str, task: str, scheme: str = "official", *,
              threshold: float = DEFAULT_THRESHOLD, n_boot: int = 500, n_scramble: int = 5,
-             random_state: int = 0, n_jobs: int = 1, n_splits: int = 5, progress=None) -> Evaluation:
+             random_state: int = 0, n_jobs: int = 1, n_splits: int = 5, censoring: str = "floor",
+             progress=None) -> Evaluation:
     """Tune, fit and score one family on one task under one validation scheme.
 
     Hyperparameters are chosen by inner CV grouped by chemical system on each training part
@@ -136,6 +141,9 @@ def evaluate(frame: pd.DataFrame, X: pd.DataFrame, family: str, task: str, schem
     n_scramble : int
         y-scrambling repeats (refits on permuted training targets with the selected
         hyperparameters); 0 disables the control.
+    censoring : {"floor", "aft"}
+        ``aft`` trains xgb regression on upper bounds as bounds (censoring-aware); results are
+        labelled family ``xgb-aft`` and scored exactly like the default, for comparison.
     progress : callable, optional
         Called with a short text after each fold.
 
@@ -147,6 +155,12 @@ def evaluate(frame: pd.DataFrame, X: pd.DataFrame, family: str, task: str, schem
         raise InputDataError("descriptor rows do not match the dataset rows (index differs)")
     check_descriptors(X)
     y = make_target(frame, task, threshold)
+    y_fit = y
+    label = family
+    if censoring == "aft":
+        from .censored import encode_censored
+
+        y_fit, label = encode_censored(frame), f"{family}-aft"
     if len(y) < 10:
         raise InputDataError(f"only {len(y)} rows: too few to validate a model")
     preds, params, fold_rows = [], {}, []
@@ -157,8 +171,8 @@ def evaluate(frame: pd.DataFrame, X: pd.DataFrame, family: str, task: str, schem
         ytr = y.iloc[tr]
         if task == "classification" and ytr.nunique() < 2:
             raise InputDataError(f"fold {fold} of scheme {scheme!r} has a single class in training")
-        model, best = tune(family, task, X.iloc[tr], ytr, frame.iloc[tr], random_state=random_state,
-                           n_jobs=n_jobs)
+        model, best = tune(family, task, X.iloc[tr], y_fit.iloc[tr], frame.iloc[tr],
+                           random_state=random_state, n_jobs=n_jobs, censoring=censoring)
         params[fold] = best
         score = _score(model, task, X.iloc[te])
         base = (DummyRegressor(strategy="median") if task == "regression"
@@ -172,21 +186,22 @@ def evaluate(frame: pd.DataFrame, X: pd.DataFrame, family: str, task: str, schem
             "bound_log10": np.log10(frame["sigma_bound_S_cm"].iloc[te].to_numpy()),
         }))
         if scheme != "official" and len(te) >= 5 and scheme != "loo":
-            fold_rows += _rows(family, task, scheme, scheme_split, "all", fold,
+            fold_rows += _rows(label, task, scheme, scheme_split, "all", fold,
                                task_metrics(task, y.iloc[te], score))
         if progress:
-            progress(f"{family}/{task}/{scheme} fold {fold}")
+            progress(f"{label}/{task}/{scheme} fold {fold}")
     pred = pd.concat(preds, ignore_index=True)
-    rows = _pooled_rows(family, task, scheme, scheme_split, pred, n_boot, random_state) + fold_rows
+    rows = _pooled_rows(label, task, scheme, scheme_split, pred, n_boot, random_state) + fold_rows
     conf = confusion(pred["y_true"], pred["y_pred"]) if task == "classification" else {}
     scramble = {}
     if n_scramble > 0:
-        scramble = _y_scramble(family, task, X, y, folds, params, pred, n_scramble, random_state, n_jobs)
-        rows += _rows(family, task, scheme, scheme_split, "all", "all",
+        scramble = _y_scramble(family, task, X, y_fit, folds, params, pred, n_scramble, random_state,
+                               n_jobs, censoring)
+        rows += _rows(label, task, scheme, scheme_split, "all", "all",
                       {"y_scramble_p_value": scramble["p_value"],
                        f"y_scramble_mean_{SELECTION_METRIC[task]}": float(np.mean(scramble["scores"]))})
     results = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
-    return Evaluation(family, task, scheme, threshold, results, pred, params, conf, scramble)
+    return Evaluation(label, task, scheme, threshold, results, pred, params, conf, scramble)
 
 
 def _pooled_rows(family, task, scheme, split, pred, n_boot, random_state):
@@ -214,7 +229,8 @@ def _pooled_rows(family, task, scheme, split, pred, n_boot, random_state):
     return rows
 
 
-def _y_scramble(family, task, X, y, folds, params, pred, n_scramble, random_state, n_jobs):
+def _y_scramble(family, task, X, y, folds, params, pred, n_scramble, random_state, n_jobs,
+                censoring="floor"):
     """Refit on permuted training targets (selected hyperparameters) and score like the real model."""
     metric = SELECTION_METRIC[task]
     real = task_metrics(task, pred["y_true"], pred["y_pred"])[metric]
@@ -225,9 +241,11 @@ def _y_scramble(family, task, X, y, folds, params, pred, n_scramble, random_stat
         for fold, tr, te in folds:
             ytr = y.iloc[tr].to_numpy()
             permuted = rng.permutation(ytr)
-            model = make_model(family, task, random_state=random_state, n_jobs=n_jobs)
+            model = make_model(family, task, random_state=random_state, n_jobs=n_jobs,
+                               censoring=censoring)
             model.set_params(**params[fold]).fit(X.iloc[tr], permuted)
-            parts.append((y.iloc[te].to_numpy(), _score(model, task, X.iloc[te])))
+            parts.append((pred.loc[pred["fold"] == fold, "y_true"].to_numpy(),
+                          _score(model, task, X.iloc[te])))
         y_true = np.concatenate([p[0] for p in parts])
         y_score = np.concatenate([p[1] for p in parts])
         scores.append(task_metrics(task, y_true, y_score)[metric])

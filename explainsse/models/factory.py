@@ -203,7 +203,11 @@ def _estimator(family: str, task: str, random_state: int, n_jobs: int, params: d
     raise InputDataError(f"family must be one of {', '.join(FAMILIES)}, got {family!r}")
 
 
-def make_model(family: str, task: str, *, random_state: int = 0, n_jobs: int = 1, **params) -> Pipeline:
+CENSORING = ("floor", "aft")
+
+
+def make_model(family: str, task: str, *, random_state: int = 0, n_jobs: int = 1,
+               censoring: str = "floor", **params) -> Pipeline:
     """Build the pipeline of one family for one task.
 
     Parameters
@@ -217,6 +221,11 @@ def make_model(family: str, task: str, *, random_state: int = 0, n_jobs: int = 1
         Seed of every random component.
     n_jobs : int
         Threads for XGBoost.
+    censoring : {"floor", "aft"}
+        ``floor`` (default): censored rows train on their documented floor value. ``aft``
+        (xgb regression only): :class:`~explainsse.models.censored.XGBAFTRegressor`, which
+        trains on the upper bound as a bound; its targets must be encoded with
+        :func:`~explainsse.models.censored.encode_censored`.
     **params
         Estimator parameters (e.g. ``C``, ``n_components``, ``max_depth``).
 
@@ -228,10 +237,19 @@ def make_model(family: str, task: str, *, random_state: int = 0, n_jobs: int = 1
     """
     if task not in TASKS:
         raise InputDataError(f"task must be one of {', '.join(TASKS)}, got {task!r}")
+    if censoring not in CENSORING:
+        raise InputDataError(f"censoring must be one of {', '.join(CENSORING)}, got {censoring!r}")
     steps = [("impute", SimpleImputer(strategy="median"))]
     if family in ("logreg", "pls"):
         steps += [("scale", StandardScaler()), ("clip", Clipper())]
-    steps.append(("model", _estimator(family, task, random_state, n_jobs, params)))
+    if censoring == "aft":
+        if (family, task) != ("xgb", "regression"):
+            raise InputDataError("censoring='aft' is available for the xgb family on the regression task")
+        from .censored import XGBAFTRegressor
+
+        steps.append(("model", XGBAFTRegressor(random_state=random_state, n_jobs=n_jobs, **params)))
+    else:
+        steps.append(("model", _estimator(family, task, random_state, n_jobs, params)))
     for _, step in steps[:-1]:  # descriptor names reach the estimator (feature_names_in_)
         step.set_output(transform="pandas")
     return Pipeline(steps)

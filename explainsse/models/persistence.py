@@ -80,8 +80,15 @@ def save_model(model: TrainedModel, directory: str | os.PathLike, *, overwrite: 
         pre = Pipeline(model.pipeline.steps[:-1])
         sio.dump(pre, tmp / "preprocess.skops")
         estimator = model.pipeline.steps[-1][1]
+        extra = {}
         if model.family == "xgb":
-            estimator.save_model(tmp / "model.json")
+            if model.censoring == "aft":  # XGBAFTRegressor: the booster plus its base margin
+                estimator.booster_.save_model(tmp / "model.json")
+                extra = {"aft": {"base_margin": estimator.base_margin_,
+                                 "params": estimator.get_params(),
+                                 "n_features_in": int(estimator.n_features_in_)}}
+            else:
+                estimator.save_model(tmp / "model.json")
             model_file = "model.json"
         else:
             sio.dump(estimator, tmp / "model.skops")
@@ -98,6 +105,8 @@ def save_model(model: TrainedModel, directory: str | os.PathLike, *, overwrite: 
             "metrics": model.metrics,
             "dataset": model.dataset,
             "random_state": model.random_state,
+            "censoring": model.censoring,
+            **extra,
             "versions": _versions(),
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "model_file": model_file,
@@ -165,7 +174,18 @@ def load_model(directory: str | os.PathLike) -> TrainedModel:
         warnings.warn(f"{directory}: saved with other library versions {differ}; predictions may differ",
                       UserWarning, stacklevel=2)
     pre = _load_skops(directory / "preprocess.skops")
-    if manifest["family"] == "xgb":
+    censoring = manifest.get("censoring", "floor")
+    if manifest["family"] == "xgb" and censoring == "aft":
+        import xgboost as xgb
+
+        from .censored import XGBAFTRegressor
+
+        aft = manifest["aft"]
+        estimator = XGBAFTRegressor(**aft["params"])
+        estimator.booster_ = xgb.Booster(model_file=str(directory / model_file))
+        estimator.base_margin_ = float(aft["base_margin"])
+        estimator.n_features_in_ = int(aft["n_features_in"])
+    elif manifest["family"] == "xgb":
         import xgboost as xgb
 
         cls = xgb.XGBRegressor if manifest["task"] == "regression" else xgb.XGBClassifier
@@ -177,4 +197,4 @@ def load_model(directory: str | os.PathLike) -> TrainedModel:
     return TrainedModel(pipeline, manifest["family"], manifest["task"], manifest["preset"],
                         list(manifest["feature_names"]), float(manifest.get("threshold_S_cm", 1e-4)),
                         manifest.get("params", {}), manifest.get("metrics", {}),
-                        manifest.get("dataset", {}), int(manifest.get("random_state", 0)))
+                        manifest.get("dataset", {}), int(manifest.get("random_state", 0)), censoring)

@@ -47,6 +47,7 @@ class TrainedModel:
     metrics: dict = field(default_factory=dict)
     dataset: dict = field(default_factory=dict)
     random_state: int = 0
+    censoring: str = "floor"
 
     def align(self, X: pd.DataFrame) -> pd.DataFrame:
         """Return ``X`` with exactly the training descriptor columns, in training order.
@@ -79,7 +80,8 @@ class TrainedModel:
 
 def train_model(frame: pd.DataFrame, X: pd.DataFrame, family: str, task: str, *, preset: str,
                 threshold: float = DEFAULT_THRESHOLD, dataset_info: dict | None = None,
-                random_state: int = 0, n_jobs: int = 1, use_split: bool = True) -> TrainedModel:
+                random_state: int = 0, n_jobs: int = 1, use_split: bool = True,
+                censoring: str = "floor") -> TrainedModel:
     """Tune by grouped inner CV and fit on the training rows.
 
     Parameters
@@ -92,6 +94,8 @@ def train_model(frame: pd.DataFrame, X: pd.DataFrame, family: str, task: str, *,
     use_split : bool, default True
         When the frame has an official split, train on its ``train`` rows only (the test rows
         stay unseen for a later one-time evaluation); otherwise on all rows.
+    censoring : {"floor", "aft"}
+        ``aft``: censoring-aware XGBoost regression (upper bounds used as bounds).
     """
     check_descriptors(X)
     rows = frame.index
@@ -99,10 +103,15 @@ def train_model(frame: pd.DataFrame, X: pd.DataFrame, family: str, task: str, *,
         rows = frame.index[split_mask(frame, "train")]
     f, Xt = frame.loc[rows], X.loc[rows]
     y = make_target(f, task, threshold)
-    pipeline, params = tune(family, task, Xt, y, f, random_state=random_state, n_jobs=n_jobs)
+    if censoring == "aft":
+        from .censored import encode_censored
+
+        y = encode_censored(f)
+    pipeline, params = tune(family, task, Xt, y, f, random_state=random_state, n_jobs=n_jobs,
+                            censoring=censoring)
     info = dict(dataset_info or {})
     info.update({"n_train": int(len(rows)), "trained_on": "official train split"
                  if len(rows) < len(frame) else "all rows"})
     metric = SELECTION_METRIC[task]
     return TrainedModel(pipeline, family, task, preset, list(X.columns), threshold, params,
-                        {"selection_metric": metric}, info, random_state)
+                        {"selection_metric": metric}, info, random_state, censoring)

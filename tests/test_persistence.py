@@ -1,0 +1,107 @@
+"""Safe persistence: exact round trips, pickles and tampering refused, column checks."""
+
+import json
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+from explainsse.errors import InputDataError
+from explainsse.models import make_model
+from explainsse.models.persistence import ModelFileError, load_model, save_model
+from explainsse.models.train import TrainedModel
+
+
+def toy(task):
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(80, 5)), columns=[f"desc {i}" for i in range(5)])
+    X.iloc[3, 2] = np.nan
+    y = X["desc 0"] * 1.5 - X["desc 1"] + rng.normal(scale=0.2, size=80) - 4
+    return X, (y if task == "regression" else (y > -4).astype(int))
+
+
+def fitted(family, task):
+    X, y = toy(task)
+    pipe = make_model(family, task, n_components=2) if family == "pls" else make_model(family, task)
+    pipe.fit(X, y)
+    return TrainedModel(pipe, family, task, "composition-v1", list(X.columns), 1e-4, {"k": 1},
+                        {"selection_metric": "mae"}, {"name": "toy"}, 0), X
+
+
+@pytest.mark.parametrize("family, task", [("xgb", "regression"), ("xgb", "classification"),
+                                          ("pls", "regression"), ("pls", "classification"),
+                                          ("logreg", "classification")])
+def test_round_trip_predicts_identically(tmp_path, family, task):
+    model, X = fitted(family, task)
+    directory = save_model(model, tmp_path / "m")
+    names = sorted(p.name for p in directory.iterdir())
+    assert "manifest.json" in names and not any(n.endswith((".pkl", ".joblib")) for n in names)
+    manifest = json.loads((directory / "manifest.json").read_text())
+    assert manifest["feature_names"] == list(X.columns) and manifest["preset"] == "composition-v1"
+    assert {"explainsse", "scikit-learn", "xgboost"} <= set(manifest["versions"])
+    loaded = load_model(directory)
+    assert_array_equal(loaded.predict(X), model.predict(X))
+    assert (loaded.family, loaded.task, loaded.threshold) == (family, task, 1e-4)
+
+
+def test_existing_directory_needs_overwrite(tmp_path):
+    model, _ = fitted("pls", "regression")
+    save_model(model, tmp_path / "m")
+    with pytest.raises(ModelFileError, match="not empty"):
+        save_model(model, tmp_path / "m")
+    save_model(model, tmp_path / "m", overwrite=True)
+
+
+def test_pickle_in_directory_is_refused(tmp_path):
+    model, _ = fitted("pls", "regression")
+    directory = save_model(model, tmp_path / "m")
+    (directory / "model.pkl").write_bytes(pickle.dumps({"evil": True}))
+    with pytest.raises(ModelFileError, match="pickle"):
+        load_model(directory)
+
+
+def test_tampering_is_detected(tmp_path):
+    model, _ = fitted("xgb", "regression")
+    directory = save_model(model, tmp_path / "m")
+    with open(directory / "model.json", "a") as fh:
+        fh.write(" ")
+    with pytest.raises(ModelFileError, match="does not match the manifest"):
+        load_model(directory)
+    directory = save_model(model, tmp_path / "m2")
+    (directory / "manifest.json").write_text("{not json")
+    with pytest.raises(ModelFileError, match="not valid JSON"):
+        load_model(directory)
+    directory = save_model(model, tmp_path / "m3")
+    manifest = json.loads((directory / "manifest.json").read_text())
+    manifest["files"]["../outside.json"] = "0" * 64
+    (directory / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelFileError, match="unexpected files"):
+        load_model(directory)
+
+
+def test_untrusted_skops_types_are_refused(tmp_path):
+    import skops.io as sio
+    from sklearn.ensemble import RandomForestRegressor
+
+    from explainsse.datasets import sha256_file
+
+    model, X = fitted("pls", "regression")
+    directory = save_model(model, tmp_path / "m")
+    _, y = toy("regression")
+    sio.dump(RandomForestRegressor(n_estimators=2).fit(X.fillna(0), y), directory / "model.skops")
+    manifest = json.loads((directory / "manifest.json").read_text())
+    manifest["files"]["model.skops"] = sha256_file(directory / "model.skops")
+    (directory / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelFileError, match="allow-list"):
+        load_model(directory)
+
+
+def test_missing_and_extra_columns_are_named(tmp_path):
+    model, X = fitted("pls", "regression")
+    with pytest.raises(InputDataError, match=r"missing: \['desc 3'\]"):
+        model.predict(X.drop(columns=["desc 3"]))
+    with pytest.warns(UserWarning, match="not trained on: \\['extra'\\]"):
+        out = model.predict(X.assign(extra=1.0)[["extra", *reversed(X.columns)]])
+    assert_allclose(out, model.predict(X), rtol=1e-12)  # same values; memory layout may differ
