@@ -168,7 +168,7 @@ def test_permuting_test_labels_changes_no_hyperparameter(obelix_small, task):
 def test_grouped_cv_classification_keeps_oof_predictions(obelix_small):
     frame, X = obelix_small
     train = frame["split"] == "train"
-    ev = evaluate(frame[train], X[train], "logreg", "classification", "group-chemsys",
+    ev = evaluate(frame[train], X[train], "pls", "classification", "group-chemsys",
                   n_boot=0, n_scramble=0)
     assert len(ev.predictions) == int(train.sum()) and ev.predictions["row"].is_unique
     assert set(ev.params) == {"0", "1", "2", "3", "4"}

@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.metrics import make_scorer, matthews_corrcoef
-from sklearn.model_selection import GridSearchCV
+from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
 
 from ..errors import InputDataError
-from .factory import make_model, param_grid
+from .factory import XGB_N_ITER, make_model, param_grid
 from .metrics import LOWER_IS_BETTER, bootstrap_ci, confusion, task_metrics
 from .splits import SCHEMES, inner_cv, iter_folds
 from .targets import DEFAULT_THRESHOLD, make_target
@@ -58,14 +58,26 @@ def tune(family: str, task: str, X: pd.DataFrame, y: pd.Series, frame: pd.DataFr
     model : sklearn.pipeline.Pipeline
         Refitted on all rows given, with the selected parameters.
     best_params : dict
+    inner_score : float
+        Mean inner-CV score of the selected parameters (MAE for regression, lower is better;
+        MCC for classification).
     """
     model = make_model(family, task, random_state=random_state, n_jobs=n_jobs, censoring=censoring)
-    grid = param_grid(family, task)
-    search = GridSearchCV(model, grid, scoring=_scorer(task, censoring), refit=True, n_jobs=1,
-                          cv=inner_cv(frame, task, y, n_splits=inner_splits, random_state=random_state),
-                          error_score="raise")
+    space = param_grid(family, task)
+    # XGBoost already uses n_jobs threads per fit; the linear families parallelize over candidates
+    search_jobs = 1 if family == "xgb" else n_jobs
+    common = {"scoring": _scorer(task, censoring), "refit": True, "n_jobs": search_jobs,
+              "error_score": "raise",
+              "cv": inner_cv(frame, task, y, n_splits=inner_splits, random_state=random_state)}
+    if family == "xgb":
+        search = RandomizedSearchCV(model, space, n_iter=XGB_N_ITER, random_state=random_state, **common)
+    else:
+        search = GridSearchCV(model, space, **common)
     search.fit(X, y)
-    return search.best_estimator_, dict(search.best_params_)
+    score = float(search.best_score_)
+    if task == "regression":
+        score = -score  # scikit-learn maximizes negative MAE; report the MAE itself
+    return search.best_estimator_, dict(search.best_params_), score
 
 
 def _score(model, task: str, X) -> np.ndarray:
@@ -171,7 +183,7 @@ def evaluate(frame: pd.DataFrame, X: pd.DataFrame, family: str, task: str, schem
         ytr = y.iloc[tr]
         if task == "classification" and ytr.nunique() < 2:
             raise InputDataError(f"fold {fold} of scheme {scheme!r} has a single class in training")
-        model, best = tune(family, task, X.iloc[tr], y_fit.iloc[tr], frame.iloc[tr],
+        model, best, _ = tune(family, task, X.iloc[tr], y_fit.iloc[tr], frame.iloc[tr],
                            random_state=random_state, n_jobs=n_jobs, censoring=censoring)
         params[fold] = best
         score = _score(model, task, X.iloc[te])

@@ -107,11 +107,13 @@ def train_model(frame: pd.DataFrame, X: pd.DataFrame, family: str, task: str, *,
         from .censored import encode_censored
 
         y = encode_censored(f)
-    pipeline, params = tune(family, task, Xt, y, f, random_state=random_state, n_jobs=n_jobs,
-                            censoring=censoring)
+    pipeline, params, inner = tune(family, task, Xt, y, f, random_state=random_state, n_jobs=n_jobs,
+                                   censoring=censoring)
     info = dict(dataset_info or {})
     info.update({"n_train": int(len(rows)), "trained_on": "official train split"
                  if len(rows) < len(frame) else "all rows"})
     metric = SELECTION_METRIC[task]
     return TrainedModel(pipeline, family, task, preset, list(X.columns), threshold, params,
-                        {"selection_metric": metric}, info, random_state, censoring)
+                        {"selection_metric": metric, f"inner_cv_{metric}": inner,
+                         "inner_cv": "3-fold grouped by chemical system on the training rows"},
+                        info, random_state, censoring)
