@@ -86,7 +86,9 @@ def save_model(model: TrainedModel, directory: str | os.PathLike, *, overwrite: 
                 estimator.booster_.save_model(tmp / "model.json")
                 extra = {"aft": {"base_margin": estimator.base_margin_,
                                  "params": estimator.get_params(),
-                                 "n_features_in": int(estimator.n_features_in_)}}
+                                 "n_features_in": int(estimator.n_features_in_),
+                                 "feature_names_in": [str(c) for c in
+                                                      getattr(estimator, "feature_names_in_", [])]}}
             else:
                 estimator.save_model(tmp / "model.json")
             model_file = "model.json"
@@ -185,6 +187,10 @@ def load_model(directory: str | os.PathLike) -> TrainedModel:
         estimator.booster_ = xgb.Booster(model_file=str(directory / model_file))
         estimator.base_margin_ = float(aft["base_margin"])
         estimator.n_features_in_ = int(aft["n_features_in"])
+        if aft.get("feature_names_in"):
+            import numpy as np
+
+            estimator.feature_names_in_ = np.asarray(aft["feature_names_in"], dtype=object)
     elif manifest["family"] == "xgb":
         import xgboost as xgb
 
