@@ -538,6 +538,184 @@ def benchmark(
         })
 
 
+# --- explanations -----------------------------------------------------------------------
+def _formulas_dataset(formulas: list[str]):
+    """A Dataset from formulas given on the command line (strict: a bad formula is an error)."""
+    import pandas as pd
+
+    from .datasets import Dataset
+    from .datasets.table import ColumnMap, normalize_table
+
+    raw = pd.DataFrame({"id": formulas, "formula": formulas})
+    frame, descriptors, issues = normalize_table(raw, ColumnMap("formula", id_col="id"),
+                                                 source="command line", strict=True)
+    return Dataset("command-line", frame, issues, descriptors, len(raw), {})
+
+
+@app.command("explain")
+@handle_errors
+def explain_cmd(
+    formulas: Annotated[Optional[list[str]], typer.Argument(help="Formulas to explain.")] = None,
+    model_dir: Annotated[Path, typer.Option("--model", help="Model directory from `explainsse train`.")] = Path("model"),
+    input_path: InputOpt = None,
+    formula_col: FormulaColOpt = "formula",
+    id_col: IdColOpt = None,
+    space_group_col: SpaceGroupColOpt = None,
+    lattice_cols: LatticeColsOpt = None,
+    z_col: ZColOpt = None,
+    formula_basis: FormulaBasisOpt = "formula_unit",
+    top: Annotated[int, typer.Option("--top", help="Descriptors shown per material.")] = 5,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Predict and explain materials with a saved model: top descriptors, SHAP, domain warnings."""
+    from .datasets import load_table
+    from .explain.material import explain_materials
+    from .featurize import featurize_dataset, get_preset
+    from .models.persistence import load_model
+
+    if bool(formulas) == (input_path is not None):
+        raise ValueError("give formulas as arguments or --input FILE.csv (one of the two)")
+    model = load_model(model_dir)
+    if formulas:
+        ds = _formulas_dataset(formulas)
+    else:
+        ds = load_table(input_path, formula_col=formula_col, id_col=id_col, space_group_col=space_group_col,
+                        lattice_cols=_split_list(lattice_cols) or None, z_col=z_col,
+                        formula_basis=formula_basis)
+    notes = []
+    if get_preset(model.preset).crystal and ds.frame[["a", "b", "c"]].isna().all().all():
+        notes.append(f"model preset {model.preset} uses lattice data, none given: crystal descriptors "
+                     "are imputed with training medians (give --input with lattice columns)")
+        featurize_preset = "composition-v1"
+        X = featurize_dataset(ds, featurize_preset, progress=False)
+        for col in model.feature_names:
+            if col not in X.columns:
+                X[col] = float("nan")
+    else:
+        X = featurize_dataset(ds, model.preset, progress=False)
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        results = explain_materials(model, ds.frame, X, top=top)
+    if as_json:
+        typer.echo(json.dumps(_jsonable({"model": str(model_dir), "family": model.family, "task": model.task,
+                                         "preset": model.preset, "notes": notes, "issues":
+                                         ds.issues.astype(str).to_dict("records"), "materials": results}),
+                              indent=2))
+        return
+    for note in notes:
+        _echo_err(f"note: {note}")
+    for r in results:
+        typer.echo(f"\n{r['formula']}  ({r['id']})")
+        typer.echo(f"  prediction   {r['prediction']:.3g} {r['prediction_units']}")
+        if "domain" in r:
+            d = r["domain"]
+            typer.echo(f"  domain       {'inside' if d['inside'] else 'OUTSIDE'} (nearest-neighbour distance at the "
+                       f"{d['percentile']:.0f}th percentile of training; nearest: {d['nearest_training']})")
+        for w in r["warnings"]:
+            typer.echo(f"  WARNING      {w}")
+        typer.echo(f"  base value   {r['base_value']:.3g} {r['output_units']}")
+        _print_table([[t["descriptor"], "nan" if t["value"] is None else f"{t['value']:.4g}", f"{t['shap']:+.3f}",
+                       t["unit"]] for t in r["top_descriptors"]], ["descriptor", "value", "SHAP", "unit"])
+
+
+@app.command("importance")
+@handle_errors
+def importance_cmd(
+    family: Annotated[str, typer.Option("--family", help="logreg, pls, xgb or all.")] = "all",
+    task: TaskOpt = "classification",
+    dataset: DatasetOpt = None,
+    input_path: InputOpt = None,
+    preset: ModelPresetOpt = "crystal-v1",
+    threshold: ThresholdOpt = 1e-4,
+    formula_col: FormulaColOpt = "formula",
+    target_col: TargetColOpt = None,
+    target_kind: TargetKindOpt = "sigma",
+    id_col: IdColOpt = None,
+    family_col: FamilyColOpt = None,
+    descriptor_cols: DescriptorColsOpt = None,
+    space_group_col: SpaceGroupColOpt = None,
+    lattice_cols: LatticeColsOpt = None,
+    z_col: ZColOpt = None,
+    formula_basis: FormulaBasisOpt = "formula_unit",
+    data_dir: DataDirOpt = None,
+    top: Annotated[int, typer.Option("--top", help="Descriptors listed.")] = 10,
+    n_bootstrap: Annotated[int, typer.Option("--n-bootstrap", help="Bootstrap refits for stability.")] = 5,
+    correlation: Annotated[float, typer.Option("--correlation", help="|Spearman| grouping threshold.")] = 0.9,
+    json_out: Annotated[Optional[Path], typer.Option("--json", help="Write everything as JSON.")] = None,
+    n_jobs: NJobsOpt = 2,
+    seed: SeedOpt = 0,
+    quiet: QuietOpt = False,
+) -> None:
+    """Global descriptor importance (mean |SHAP|) with stability CIs, correlated groups, agreement."""
+    from .explain import explain
+    from .explain.agreement import cross_family_agreement
+    from .explain.groups import correlated_groups
+    from .explain.stability import explanation_stability
+    from .featurize import describe
+    from .models import FAMILIES
+    from .models.train import train_model
+
+    families = [f for f in FAMILIES if task == "classification" or f != "logreg"] if family == "all" else [family]
+    ds = load_input(dataset, input_path, formula_col=formula_col, target_col=target_col,
+                    target_kind=target_kind, id_col=id_col, family_col=family_col,
+                    descriptor_cols=descriptor_cols, space_group_col=space_group_col,
+                    lattice_cols=lattice_cols, z_col=z_col, formula_basis=formula_basis, data_dir=data_dir)
+    X = _features_for(ds, preset, quiet)
+    progress = _progress(quiet)
+    payload, tables = {"dataset": ds.name, "preset": preset, "task": task, "threshold_S_cm": threshold,
+                       "families": {}}, {}
+    for fam in families:
+        model = train_model(ds.frame, X, fam, task, preset=preset, threshold=threshold,
+                            random_state=seed, n_jobs=n_jobs)
+        rows = model.train_X.index
+        frame_tr = ds.frame.loc[rows]
+        table = explain(model, model.train_X, model.train_X, ids=frame_tr["id"], formulas=frame_tr["formula"])
+        stab = explanation_stability(model, frame_tr, model.train_X, n_bootstrap=n_bootstrap, top_k=top,
+                                     random_state=seed, n_jobs=n_jobs)
+        tables[fam] = table
+        imp = table.global_importance().join(stab["importance"][["ci_low", "ci_high", "share_runs_in_top_k",
+                                                                  "unstable"]])
+        groups = correlated_groups(model.train_X, correlation, importance=imp["mean_abs_shap"])
+        grouped = table.grouped(groups).global_importance()
+        directions = table.directions(table.top(top)).set_index("descriptor")
+        payload["families"][fam] = {
+            "method": table.method, "notes": list(table.notes), "params": model.params,
+            "output_units": table.frame["output_units"].iloc[0],
+            "importance": [{"descriptor": d, **imp.loc[d].to_dict(), "unit": describe(d).unit,
+                            "meaning": describe(d).meaning,
+                            "direction": directions["sentence"].get(d)} for d in imp.index],
+            "stability": {"rank_stability": stab["rank_stability"], "top_k_jaccard": stab["top_k_jaccard"],
+                          "runs": stab["runs"], "scheme": stab["scheme"], "n_bootstrap": n_bootstrap,
+                          "unstable": imp.index[imp["unstable"].astype(bool)].tolist()},
+            "groups": [{"group": g, "members": m} for g, m in groups.items()],
+            "grouped_importance": grouped["mean_abs_shap"].to_dict(),
+        }
+        if progress:
+            progress(f"{fam}: explained {len(rows)} training rows, {stab['runs']} stability runs")
+        typer.echo(f"\n{fam} / {task}: mean |SHAP| on the {len(rows)} training rows ({table.method}); "
+                   f"rank stability {stab['rank_stability']:.2f}, top-{top} Jaccard {stab['top_k_jaccard']:.2f}")
+        _print_table([[d, f"{r.mean_abs_shap:.3f}", f"[{r.ci_low:.3f}, {r.ci_high:.3f}]",
+                       "unstable" if r.unstable else "", describe(d).unit,
+                       directions["sentence"].get(d, "")]
+                      for d, r in imp.head(top).iterrows()],
+                     ["descriptor", "mean |SHAP|", "95% CI (refits)", "stability", "unit", "direction"])
+        typer.echo(f"{len(groups)} groups of correlated descriptors (|Spearman| >= {correlation})")
+    if len(tables) > 1:
+        agreement = cross_family_agreement(tables, top_k=top)
+        payload["agreement"] = {"rank_correlation": agreement["rank_correlation"],
+                                "direction_agreement": agreement["direction_agreement"],
+                                "direction": agreement["direction"].to_dict("records"), "top_k": top}
+        typer.echo("\ncross-family rank correlation of mean |SHAP|:")
+        names = list(tables)
+        _print_table([[a, *[f"{agreement['rank_correlation'][a][b]:.2f}" for b in names]] for a in names],
+                     ["", *names])
+        typer.echo(f"direction of effect agrees across families for {agreement['direction_agreement']:.0%} "
+                   f"of the union of top-{top} descriptors")
+    if json_out:
+        _write_json(json_out, payload)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point. ``--debug`` is accepted anywhere on the command line."""
     args = list(sys.argv[1:] if argv is None else argv)

@@ -115,7 +115,8 @@ class ExplanationTable:
         lower = higher.replace("higher", "lower", 1)
         for name in names:
             part = self.frame[self.frame["descriptor"] == name].dropna(subset=["value"])
-            rho = spearmanr(part["value"], part["shap"]).statistic if part["value"].nunique() > 1 else np.nan
+            varies = part["value"].nunique() > 1 and part["shap"].nunique() > 1
+            rho = spearmanr(part["value"], part["shap"]).statistic if varies else np.nan
             sign = 0 if not np.isfinite(rho) or abs(rho) < 0.1 else int(np.sign(rho))
             label = describe(name).name
             sentence = (f"higher {label} -> {higher}" if sign > 0 else

@@ -7,6 +7,9 @@ Layout of a model directory::
     preprocess.skops    imputer [, scaler, clipper] (skops, loaded with an explicit allow-list)
     model.json          XGBoost's own JSON format (family xgb), or
     model.skops         the linear estimator (families logreg, pls)
+    train_descriptors.parquet, train_rows.parquet
+                        training descriptors and ids/formulas (background for explanations,
+                        applicability domain), when the model was trained by ``train_model``
 """
 
 from __future__ import annotations
@@ -95,6 +98,15 @@ def save_model(model: TrainedModel, directory: str | os.PathLike, *, overwrite: 
         else:
             sio.dump(estimator, tmp / "model.skops")
             model_file = "model.skops"
+        data_files = []
+        if model.train_X is not None:
+            from ..featurize.cache import write_parquet
+
+            write_parquet(model.train_X.reset_index(drop=True), tmp / "train_descriptors.parquet")
+            data_files.append("train_descriptors.parquet")
+            if model.train_meta is not None:
+                write_parquet(model.train_meta.astype(str), tmp / "train_rows.parquet")
+                data_files.append("train_rows.parquet")
         manifest = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
@@ -112,7 +124,8 @@ def save_model(model: TrainedModel, directory: str | os.PathLike, *, overwrite: 
             "versions": _versions(),
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "model_file": model_file,
-            "files": {name: sha256_file(tmp / name) for name in ("preprocess.skops", model_file)},
+            "files": {name: sha256_file(tmp / name)
+                      for name in ("preprocess.skops", model_file, *data_files)},
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
         if directory.exists():
@@ -159,7 +172,8 @@ def load_model(directory: str | os.PathLike) -> TrainedModel:
         raise ModelFileError(f"{directory}/manifest.json is not an explainsse model manifest "
                              f"(needs keys {', '.join(required)})")
     model_file = manifest["model_file"]
-    if set(manifest["files"]) != {"preprocess.skops", model_file} or "/" in model_file:
+    allowed = {"preprocess.skops", model_file, "train_descriptors.parquet", "train_rows.parquet"}
+    if not {"preprocess.skops", model_file} <= set(manifest["files"]) <= allowed or "/" in model_file:
         raise ModelFileError(f"{directory}/manifest.json lists unexpected files {sorted(manifest['files'])}")
     for name, expected in manifest["files"].items():
         path = directory / name
@@ -200,7 +214,15 @@ def load_model(directory: str | os.PathLike) -> TrainedModel:
     else:
         estimator = _load_skops(directory / model_file)
     pipeline = Pipeline([*pre.steps, ("model", estimator)])
+    train_X = train_meta = None
+    if "train_descriptors.parquet" in manifest["files"]:
+        from ..featurize.cache import read_parquet
+
+        train_X = read_parquet(directory / "train_descriptors.parquet")
+        if "train_rows.parquet" in manifest["files"]:
+            train_meta = read_parquet(directory / "train_rows.parquet")
     return TrainedModel(pipeline, manifest["family"], manifest["task"], manifest["preset"],
                         list(manifest["feature_names"]), float(manifest.get("threshold_S_cm", 1e-4)),
                         manifest.get("params", {}), manifest.get("metrics", {}),
-                        manifest.get("dataset", {}), int(manifest.get("random_state", 0)), censoring)
+                        manifest.get("dataset", {}), int(manifest.get("random_state", 0)), censoring,
+                        train_X, train_meta)

@@ -48,6 +48,17 @@ class TrainedModel:
     dataset: dict = field(default_factory=dict)
     random_state: int = 0
     censoring: str = "floor"
+    train_X: pd.DataFrame | None = None
+    train_meta: pd.DataFrame | None = None
+
+    @property
+    def elements(self) -> set[str]:
+        """Chemical elements present in the training formulas (empty if unknown)."""
+        if self.train_meta is None or "formula" not in self.train_meta:
+            return set()
+        from ..chemistry import parse_formula
+
+        return {el.symbol for f in self.train_meta["formula"] for el in parse_formula(f).elements}
 
     def align(self, X: pd.DataFrame) -> pd.DataFrame:
         """Return ``X`` with exactly the training descriptor columns, in training order.
@@ -116,4 +127,5 @@ def train_model(frame: pd.DataFrame, X: pd.DataFrame, family: str, task: str, *,
     return TrainedModel(pipeline, family, task, preset, list(X.columns), threshold, params,
                         {"selection_metric": metric, f"inner_cv_{metric}": inner,
                          "inner_cv": "3-fold grouped by chemical system on the training rows"},
-                        info, random_state, censoring)
+                        info, random_state, censoring, Xt.copy(),
+                        f[["id", "formula", "family"]].astype(object).reset_index(drop=True))

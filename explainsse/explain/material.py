@@ -1,0 +1,78 @@
+"""Per-material explanations: prediction, top contributions, applicability-domain flags."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from ..featurize import describe
+from ..models.train import TrainedModel
+from .domain import ApplicabilityDomain
+from .explainers import explain
+
+
+def explain_materials(model: TrainedModel, frame: pd.DataFrame, X: pd.DataFrame, *, top: int = 5) -> list[dict]:
+    """Explain each row: prediction, top-``top`` descriptors by |SHAP|, domain and warnings.
+
+    Parameters
+    ----------
+    model : TrainedModel
+        A model with its training descriptors (as written by ``explainsse train``).
+    frame : pandas.DataFrame
+        Normalized rows (``id``, ``formula``, ``composition``).
+    X : pandas.DataFrame
+        Their descriptors (``model.preset``).
+    """
+    background = model.train_X if model.train_X is not None else X
+    table = explain(model, X, background, ids=frame["id"].astype(str).to_numpy(),
+                    formulas=frame["formula"].astype(str).to_numpy())
+    output = table.output()
+    prediction = model.predict(X)
+    domain = ApplicabilityDomain(model.align(model.train_X)).assess(model.align(X)) \
+        if model.train_X is not None else None
+    known = model.elements
+    results = []
+    for i, (idx, row) in enumerate(frame.iterrows()):
+        contrib = table.sample(idx).head(top)
+        notes = []
+        unseen = sorted({el.symbol for el in row["composition"].elements} - known) if known else []
+        if "Li" not in {el.symbol for el in row["composition"].elements}:
+            notes.append("contains no Li: the model was trained on Li conductors")
+        if unseen:
+            notes.append(f"element(s) {', '.join(unseen)} never occur in the training data: "
+                         "the model extrapolates")
+        entry = {
+            "id": str(row["id"]), "formula": str(row["formula"]),
+            "family": model.family, "task": model.task,
+            "prediction": float(prediction[i]),
+            "prediction_units": ("log10 sigma (S/cm)" if model.task == "regression"
+                                 else f"probability that sigma >= {model.threshold:g} S/cm"),
+            "base_value": float(contrib["base_value"].iloc[0]) if len(contrib) else float("nan"),
+            "model_output": float(output.loc[idx]),
+            "output_units": table.frame["output_units"].iloc[0],
+            "top_descriptors": [
+                {"descriptor": r.descriptor, "value": None if not np.isfinite(r.value) else float(r.value),
+                 "shap": float(r.shap), "unit": describe(r.descriptor).unit,
+                 "meaning": describe(r.descriptor).meaning}
+                for r in contrib.itertuples()
+            ],
+        }
+        if domain is not None:
+            d = domain.loc[idx]
+            nearest = int(d["nearest"])
+            entry["domain"] = {
+                "nn_distance": float(d["nn_distance"]), "percentile": float(d["percentile"]),
+                "inside": bool(d["inside"]),
+                "nearest_training": (str(model.train_meta.iloc[nearest]["formula"])
+                                     if model.train_meta is not None else str(nearest)),
+            }
+            if not d["inside"]:
+                notes.append(f"outside the training domain: nearest training material is farther than "
+                             f"{d['percentile']:.0f}% of training nearest-neighbour distances")
+        entry["warnings"] = notes
+        for note in notes:
+            warnings.warn(f"{row['formula']}: {note}", UserWarning, stacklevel=2)
+        results.append(entry)
+    return results

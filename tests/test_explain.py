@@ -1,0 +1,156 @@
+"""SHAP explanations: additivity per family, tree cross-check, table helpers, groups, domain, CLI."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+from typer.testing import CliRunner
+
+from explainsse.cli import app
+from explainsse.explain import ExplanationTable, explain, model_output
+from explainsse.explain.agreement import cross_family_agreement
+from explainsse.explain.domain import ApplicabilityDomain
+from explainsse.explain.groups import correlated_groups
+from explainsse.featurize import featurize_dataset
+from explainsse.models import make_model, make_target
+from explainsse.models.train import TrainedModel
+
+FAMILY_TASKS = [("logreg", "classification"), ("pls", "regression"), ("pls", "classification"),
+                ("xgb", "regression"), ("xgb", "classification")]
+
+
+@pytest.fixture(scope="module")
+def obelix_X(obelix):
+    return obelix.frame, featurize_dataset(obelix, "crystal-v1", cache=False)
+
+
+def fit(frame, X, family, task, **params):
+    pipe = make_model(family, task, **params).fit(X, make_target(frame, task))
+    return TrainedModel(pipe, family, task, "crystal-v1", list(X.columns))
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("family, task", FAMILY_TASKS)
+def test_additivity_on_obelix(obelix_X, family, task):
+    frame, X = obelix_X
+    model = fit(frame, X, family, task, **({"n_estimators": 100} if family == "xgb" else {}))
+    table = explain(model, X, X, ids=frame["id"], formulas=frame["formula"])
+    assert len(table.frame) == len(X) * X.shape[1]
+    tol = 1e-4 if family == "xgb" else 1e-9
+    assert_allclose(table.output().to_numpy(), model_output(model.pipeline, family, task, X), atol=tol)
+    if family != "xgb":
+        # exact linear SHAP: background-mean contributions are zero on average
+        assert_allclose(table.matrix().mean().to_numpy(), 0, atol=1e-9)
+
+
+@pytest.mark.integration
+def test_tree_shap_matches_xgboost_pred_contribs(obelix_X):
+    import shap
+    import xgboost as xgb
+
+    frame, X = obelix_X
+    model = fit(frame, X, "xgb", "regression", n_estimators=100)
+    table = explain(model, X, X)
+    assert table.method.startswith("shap.TreeExplainer") and not table.notes
+    Z = model.pipeline[:-1].transform(X).astype(np.float32)
+    native = model.pipeline[-1].get_booster().predict(xgb.DMatrix(Z), pred_contribs=True)
+    assert_allclose(table.matrix().to_numpy(), native[:, :-1], atol=1e-4)
+    assert shap.__version__
+
+
+@pytest.mark.integration
+def test_censoring_aware_model_is_explained_in_log10_units(obelix_X):
+    from explainsse.models.censored import encode_censored
+
+    frame, X = obelix_X
+    pipe = make_model("xgb", "regression", censoring="aft", n_estimators=60).fit(X, encode_censored(frame))
+    model = TrainedModel(pipe, "xgb", "regression", "crystal-v1", list(X.columns), censoring="aft")
+    table = explain(model, X.iloc[:50])
+    assert "pred_contribs" in table.method and "AFT" in table.notes[0]
+    assert_allclose(table.output().to_numpy(), model.predict(X.iloc[:50]), atol=1e-4)
+
+
+def toy_table():
+    X = pd.DataFrame({"up": [1.0, 2, 3, 4], "down": [4.0, 3, 2, 1], "flat": [1.0, 1, 1, 1]})
+    shap_values = np.column_stack([X["up"] - 2.5, (X["down"] - 2.5) * -0.5, np.zeros(4)])
+    return ExplanationTable.from_arrays(shap_values, X, -5.0, family="pls", task="regression",
+                                        ids=list("abcd"), formulas=list("ABCD"))
+
+
+def test_table_helpers():
+    t = toy_table()
+    imp = t.global_importance()
+    assert imp.index.tolist() == ["up", "down", "flat"] and imp["rank"].tolist() == [1, 2, 3]
+    assert_allclose(imp["share"].sum(), 1)
+    assert t.top(1) == ["up"]
+    d = t.directions(["up", "down", "flat"]).set_index("descriptor")
+    assert d.loc["up", "direction"] == 1 and d.loc["down", "direction"] == -1 and d.loc["flat", "direction"] == 0
+    assert d.loc["up", "sentence"] == "higher up -> higher predicted conductivity"
+    assert t.sample("b")["descriptor"].iloc[0] in ("up", "down")
+    up, down = np.array([1.0, 2, 3, 4]), np.array([4.0, 3, 2, 1])
+    assert_allclose(t.output().to_numpy(), -5 + (up - 2.5) - 0.5 * (down - 2.5))
+    g = t.grouped({"pair": ["up", "down"]})
+    assert set(g.frame["descriptor"]) == {"pair", "flat"}
+    assert_allclose(g.output().to_numpy(), t.output().to_numpy())
+
+
+def test_correlated_groups():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=200)
+    X = pd.DataFrame({"a": a, "a_copy": a * 3 + 1, "a_rank": np.exp(a), "b": rng.normal(size=200),
+                      "const": 1.0})
+    groups = correlated_groups(X, 0.9, importance=pd.Series({"a_rank": 5.0, "a": 1.0}))
+    assert list(groups) == ["a_rank (+2 correlated)"]
+    assert sorted(groups["a_rank (+2 correlated)"]) == ["a", "a_copy", "a_rank"]
+    assert correlated_groups(X, 1.0) != {} and correlated_groups(X[["b", "const"]]) == {}
+    with pytest.raises(ValueError, match="threshold"):
+        correlated_groups(X, 0)
+
+
+def test_agreement():
+    t = toy_table()
+    flipped = ExplanationTable(t.frame.assign(shap=-t.frame["shap"], family="xgb"))
+    same = cross_family_agreement({"pls": t, "pls2": t}, top_k=2)
+    assert same["rank_correlation"]["pls"]["pls2"] == pytest.approx(1.0) and same["direction_agreement"] == 1
+    assert cross_family_agreement({"pls": t, "xgb": flipped}, top_k=2)["direction_agreement"] == 0
+
+
+def test_applicability_domain():
+    rng = np.random.default_rng(0)
+    train = pd.DataFrame(rng.normal(size=(300, 4)), columns=list("abcd"))
+    dom = ApplicabilityDomain(train)
+    out = dom.assess(pd.DataFrame([[0, 0, 0, 0], [25, -25, 25, 25], [np.nan, 0, 0, 0]], columns=list("abcd")))
+    assert out["inside"].tolist() == [True, False, True]
+    assert out["percentile"].iloc[1] == 100
+
+
+@pytest.mark.integration
+def test_cli_explain_and_importance(shared_data, tmp_path):
+    runner = CliRunner()
+    model_dir = tmp_path / "m"
+    r = runner.invoke(app, ["train", "--dataset", "obelix", "--family", "pls", "--task", "regression",
+                            "--preset", "composition-v1", "-o", str(model_dir), "-q"])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["explain", "--model", str(model_dir), "Li7La3Zr2O12", "Li3InCl6", "Cs2PuO3",
+                            "--json"])
+    assert r.exit_code == 0, r.output
+    j = json.loads(r.stdout)
+    mats = {m["formula"]: m for m in j["materials"]}
+    assert mats["Li7La3Zr2O12"]["domain"]["inside"] and not mats["Li7La3Zr2O12"]["warnings"]
+    assert any("Pu" in w for w in mats["Cs2PuO3"]["warnings"])
+    assert not mats["Cs2PuO3"]["domain"]["inside"]
+    for m in mats.values():
+        assert m["model_output"] == pytest.approx(m["prediction"], abs=1e-9)
+        assert len(m["top_descriptors"]) == 5 and m["top_descriptors"][0]["unit"]
+    r = runner.invoke(app, ["explain", "--model", str(model_dir), "Li7Qq3"])
+    assert r.exit_code == 2 and "unknown element" in r.stderr
+    out = tmp_path / "imp.json"
+    r = runner.invoke(app, ["importance", "--dataset", "obelix", "--family", "pls", "--task", "regression",
+                            "--preset", "composition-v1", "--n-bootstrap", "2", "--json", str(out), "-q"])
+    assert r.exit_code == 0, r.output
+    j = json.loads(out.read_text())["families"]["pls"]
+    assert {"rank_stability", "top_k_jaccard", "unstable"} <= set(j["stability"])
+    assert j["groups"] and j["importance"][0]["meaning"]
+    assert j["importance"][0]["ci_low"] <= j["importance"][0]["mean_abs_shap"] * 1.5
