@@ -619,6 +619,25 @@ def explain_cmd(
                        t["unit"]] for t in r["top_descriptors"]], ["descriptor", "value", "SHAP", "unit"])
 
 
+def _native_views(model, frame, top: int, seed: int, interactions: bool) -> dict:
+    """Each family's own interpretable view, for the importance JSON."""
+    from .explain import native
+    from .models import make_target
+
+    if model.family == "logreg":
+        odds = native.logreg_odds_ratios(model, model.train_X, make_target(frame, model.task, model.threshold),
+                                         random_state=seed)
+        return {"odds_ratios_per_sd": odds.head(top).reset_index(names="descriptor").to_dict("records")}
+    if model.family == "pls":
+        views = native.pls_views(model, model.train_X)
+        return {"vip": views["vip"].head(top).to_dict(),
+                "loadings": views["loadings"].loc[views["vip"].index[:top]].to_dict("index")}
+    out = {"gain_secondary_view": native.xgb_gain(model).head(top).to_dict()}
+    if interactions:
+        out["interactions"] = native.xgb_interactions(model, model.train_X, random_state=seed)
+    return out
+
+
 @app.command("importance")
 @handle_errors
 def importance_cmd(
@@ -642,6 +661,8 @@ def importance_cmd(
     top: Annotated[int, typer.Option("--top", help="Descriptors listed.")] = 10,
     n_bootstrap: Annotated[int, typer.Option("--n-bootstrap", help="Bootstrap refits for stability.")] = 5,
     correlation: Annotated[float, typer.Option("--correlation", help="|Spearman| grouping threshold.")] = 0.9,
+    interactions: Annotated[bool, typer.Option("--interactions", help="XGBoost SHAP interaction values "
+                                               "for the top descriptor pairs (slow; on a row sample).")] = False,
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Write everything as JSON.")] = None,
     n_jobs: NJobsOpt = 2,
     seed: SeedOpt = 0,
@@ -691,6 +712,7 @@ def importance_cmd(
             "groups": [{"group": g, "members": m} for g, m in groups.items()],
             "grouped_importance": grouped["mean_abs_shap"].to_dict(),
         }
+        payload["families"][fam]["native"] = _native_views(model, frame_tr, top, seed, interactions)
         if progress:
             progress(f"{fam}: explained {len(rows)} training rows, {stab['runs']} stability runs")
         typer.echo(f"\n{fam} / {task}: mean |SHAP| on the {len(rows)} training rows ({table.method}); "

@@ -154,3 +154,38 @@ def test_cli_explain_and_importance(shared_data, tmp_path):
     assert {"rank_stability", "top_k_jaccard", "unstable"} <= set(j["stability"])
     assert j["groups"] and j["importance"][0]["meaning"]
     assert j["importance"][0]["ci_low"] <= j["importance"][0]["mean_abs_shap"] * 1.5
+
+
+@pytest.mark.integration
+def test_native_views(obelix_X):
+    from explainsse.explain.native import logreg_odds_ratios, pls_views, xgb_gain, xgb_interactions
+
+    frame, X = obelix_X
+    y = make_target(frame, "classification")
+    m = fit(frame, X, "logreg", "classification", C=0.1)
+    odds = logreg_odds_ratios(m, X, y, n_bootstrap=3)
+    assert_allclose(odds["odds_ratio_per_sd"], np.exp(odds["coef_per_sd"]))
+    assert (odds["or_ci_low"] <= odds["or_ci_high"]).all() and odds["n_bootstrap"].iloc[0] == 3
+    for task in ("regression", "classification"):
+        views = pls_views(fit(frame, X, "pls", task, n_components=3), X)
+        assert_allclose((views["vip"] ** 2).mean(), 1.0)  # VIP's defining normalization
+        assert views["scores"].shape == (len(X), 3) and views["loadings"].shape == (X.shape[1], 3)
+    xm = fit(frame, X, "xgb", "regression", n_estimators=30)
+    gain = xgb_gain(xm)
+    assert gain.index.isin(X.columns).all() and gain.iloc[0] > 0
+    inter = xgb_interactions(xm, X, top=4, max_rows=10)
+    assert inter["computed_on_rows"] == 10 and len(inter["pairs"]) == 6 and "10 rows" in inter["note"]
+
+
+@pytest.mark.integration
+def test_large_inputs_use_the_native_tree_path(obelix_X, monkeypatch):
+    import explainsse.explain.explainers as ex
+
+    frame, X = obelix_X
+    monkeypatch.setattr(ex, "NATIVE_PATH_ROWS", 100)
+    monkeypatch.setattr(ex, "CROSS_CHECK_ROWS", 50)
+    model = fit(frame, X, "xgb", "classification", n_estimators=30)
+    table = explain(model, X)
+    assert "fast native path for 599 rows" in table.method and "agrees on 50 rows" in table.method
+    assert_allclose(table.output().to_numpy(), model_output(model.pipeline, "xgb", "classification", X),
+                    atol=1e-4)
