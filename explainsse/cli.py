@@ -104,6 +104,17 @@ def _split_list(text: str | None) -> list[str]:
     return [t.strip() for t in text.split(",") if t.strip()] if text else []
 
 
+#: Parameters of the commands that read ``--dataset`` / ``--input`` with the column options.
+_INPUT_KEYS = ("dataset", "input_path", "formula_col", "target_col", "target_kind", "id_col",
+               "family_col", "descriptor_cols", "space_group_col", "lattice_cols", "z_col",
+               "formula_basis", "data_dir", "strict")
+
+
+def _input_options(values: dict) -> dict:
+    """The input-related arguments of a command (its ``locals()``), for :func:`load_input`."""
+    return {k: values[k] for k in _INPUT_KEYS if k in values}
+
+
 def load_input(dataset, input_path, *, formula_col="formula", target_col=None, target_kind="sigma",
                id_col=None, family_col=None, descriptor_cols=None, space_group_col=None,
                lattice_cols=None, z_col=None, formula_basis="formula_unit", data_dir=None,
@@ -274,11 +285,7 @@ def featurize(
     from .io import write_table
 
     get_preset(preset)
-    ds = load_input(dataset, input_path, formula_col=formula_col, target_col=target_col,
-                    target_kind=target_kind, id_col=id_col, family_col=family_col,
-                    descriptor_cols=descriptor_cols, space_group_col=space_group_col,
-                    lattice_cols=lattice_cols, z_col=z_col, formula_basis=formula_basis,
-                    data_dir=data_dir, strict=strict)
+    ds = load_input(**_input_options(locals()))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RuntimeWarning)
         features = featurize_dataset(ds, preset, cache=not no_cache, progress=not quiet,
@@ -396,11 +403,7 @@ def train(
     from .models.persistence import save_model
     from .models.train import train_model
 
-    ds = load_input(dataset, input_path, formula_col=formula_col, target_col=target_col,
-                    target_kind=target_kind, id_col=id_col, family_col=family_col,
-                    descriptor_cols=descriptor_cols, space_group_col=space_group_col,
-                    lattice_cols=lattice_cols, z_col=z_col, formula_basis=formula_basis,
-                    data_dir=data_dir)
+    ds = load_input(**_input_options(locals()))
     X = _features_for(ds, preset, quiet)
     model = train_model(ds.frame, X, family, task, preset=preset, threshold=threshold,
                         dataset_info={"name": ds.name, "files_sha256": ds.files}, random_state=seed,
@@ -453,11 +456,7 @@ def evaluate_cmd(
 
     if scheme not in SCHEMES:
         raise ValueError(f"scheme must be one of {', '.join(SCHEMES)}, got {scheme!r}")
-    ds = load_input(dataset, input_path, formula_col=formula_col, target_col=target_col,
-                    target_kind=target_kind, id_col=id_col, family_col=family_col,
-                    descriptor_cols=descriptor_cols, space_group_col=space_group_col,
-                    lattice_cols=lattice_cols, z_col=z_col, formula_basis=formula_basis,
-                    data_dir=data_dir)
+    ds = load_input(**_input_options(locals()))
     X = _features_for(ds, preset, quiet)
     frame = ds.frame
     if train_only and scheme != "official":
@@ -678,10 +677,7 @@ def importance_cmd(
     from .models.train import train_model
 
     families = [f for f in FAMILIES if task == "classification" or f != "logreg"] if family == "all" else [family]
-    ds = load_input(dataset, input_path, formula_col=formula_col, target_col=target_col,
-                    target_kind=target_kind, id_col=id_col, family_col=family_col,
-                    descriptor_cols=descriptor_cols, space_group_col=space_group_col,
-                    lattice_cols=lattice_cols, z_col=z_col, formula_basis=formula_basis, data_dir=data_dir)
+    ds = load_input(**_input_options(locals()))
     X = _features_for(ds, preset, quiet)
     progress = _progress(quiet)
     payload, tables = {"dataset": ds.name, "preset": preset, "task": task, "threshold_S_cm": threshold,

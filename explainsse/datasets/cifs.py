@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import shutil
 import tarfile
-import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -21,6 +20,7 @@ import pandas as pd
 
 from .._config import MAX_ARCHIVE_BYTES, MAX_ARCHIVE_MEMBERS, MAX_CIF_MEMBER_BYTES
 from ..errors import UnsafeArchiveError
+from ..io import atomic_directory
 from .fetch import sha256_file
 
 
@@ -128,9 +128,7 @@ def extract_cifs(archive: str | os.PathLike, cache_root: str | os.PathLike) -> E
         if dest.is_dir() and all((dest / f"{s}.cif").is_file() for s in stems):
             files = {s: dest / f"{s}.cif" for s in stems}
             return ExtractedCifs(dest, dict(sorted(files.items())), skipped)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{digest}.", dir=dest.parent))
-        try:
+        with atomic_directory(dest) as tmp:
             for member in members:
                 source = tar.extractfile(member)
                 if source is None:  # pragma: no cover - isfile() members always have data
@@ -138,12 +136,6 @@ def extract_cifs(archive: str | os.PathLike, cache_root: str | os.PathLike) -> E
                 target = tmp / f"{PurePosixPath(member.name).stem}.cif"
                 with source, open(target, "wb") as out:
                     shutil.copyfileobj(source, out, length=1 << 16)
-            if dest.exists():
-                shutil.rmtree(dest)
-            os.replace(tmp, dest)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
     files = {s: dest / f"{s}.cif" for s in stems}
     return ExtractedCifs(dest, dict(sorted(files.items())), skipped)
 

@@ -17,8 +17,6 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
-import shutil
-import tempfile
 import warnings
 from importlib import metadata
 from pathlib import Path
@@ -27,6 +25,7 @@ from sklearn.pipeline import Pipeline
 
 from ..datasets.fetch import sha256_file
 from ..errors import ExplainsseError
+from ..io import atomic_directory
 from .train import TrainedModel
 
 FORMAT = "explainsse-model"
@@ -77,9 +76,7 @@ def save_model(model: TrainedModel, directory: str | os.PathLike, *, overwrite: 
     directory = Path(directory)
     if directory.exists() and any(directory.iterdir()) and not overwrite:
         raise ModelFileError(f"{directory} exists and is not empty (use overwrite / --force)")
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
-    try:
+    with atomic_directory(directory) as tmp:
         pre = Pipeline(model.pipeline.steps[:-1])
         sio.dump(pre, tmp / "preprocess.skops")
         estimator = model.pipeline.steps[-1][1]
@@ -128,12 +125,6 @@ def save_model(model: TrainedModel, directory: str | os.PathLike, *, overwrite: 
                       for name in ("preprocess.skops", model_file, *data_files)},
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
-        if directory.exists():
-            shutil.rmtree(directory)
-        os.replace(tmp, directory)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
     return directory
 
 
