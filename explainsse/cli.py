@@ -734,6 +734,65 @@ def importance_cmd(
         _write_json(json_out, payload)
 
 
+@app.command("report")
+@handle_errors
+def report_cmd(
+    output: Annotated[Path, typer.Option("-o", "--output", help="Report folder to write.")],
+    dataset: DatasetOpt = None,
+    input_path: InputOpt = None,
+    preset: ModelPresetOpt = "crystal-v1",
+    families: Annotated[str, typer.Option("--families", help="Comma-separated families.")] = "logreg,pls,xgb",
+    threshold: ThresholdOpt = 1e-4,
+    scheme: Annotated[Optional[str], typer.Option("--scheme", help="Validation scheme (default: official "
+                                                  "split when the data has one, else group-chemsys).")] = None,
+    formula_col: FormulaColOpt = "formula",
+    target_col: TargetColOpt = None,
+    target_kind: TargetKindOpt = "sigma",
+    id_col: IdColOpt = None,
+    family_col: FamilyColOpt = None,
+    descriptor_cols: DescriptorColsOpt = None,
+    space_group_col: SpaceGroupColOpt = None,
+    lattice_cols: LatticeColsOpt = None,
+    z_col: ZColOpt = None,
+    formula_basis: FormulaBasisOpt = "formula_unit",
+    data_dir: DataDirOpt = None,
+    n_scramble: Annotated[int, typer.Option("--n-scramble", help="y-scrambling refits.")] = 5,
+    n_jobs: NJobsOpt = 2,
+    seed: SeedOpt = 0,
+    force: Annotated[bool, typer.Option("--force", help="Replace a non-empty output folder.")] = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """The main job: descriptors -> validation of the families -> explanations -> HTML/Markdown/JSON report."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from tqdm.auto import tqdm
+
+    from .models.factory import FAMILIES
+    from .report import build_report, write_report
+
+    chosen = _split_list(families)
+    unknown = [f for f in chosen if f not in FAMILIES]
+    if unknown:
+        raise ValueError(f"unknown families {unknown}; choose from {', '.join(FAMILIES)}")
+    if output.exists() and any(output.iterdir()) and not force:
+        raise ValueError(f"{output} exists and is not empty (use --force to replace it)")
+    ds = load_input(**_input_options(locals()))
+    stages = 2 + 2 * len(chosen) - ("logreg" in chosen) + len(chosen) + 1
+    with tqdm(total=stages, desc="report", unit="stage", disable=quiet) as bar:
+        def step(text):
+            bar.set_postfix_str(text)
+            bar.update(1)
+
+        context, figures = build_report(ds, preset=preset, families=tuple(chosen), threshold=threshold,
+                                        scheme=scheme, n_scramble=n_scramble, seed=seed, n_jobs=n_jobs,
+                                        progress=step)
+        write_report(context, figures, output, force=force)
+        step("written")
+    if not quiet:
+        typer.echo(f"report -> {output / 'index.html'} (also report.md, report.json, figures/, manifest.json)")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point. ``--debug`` is accepted anywhere on the command line."""
     args = list(sys.argv[1:] if argv is None else argv)

@@ -34,7 +34,8 @@ def cross_family_agreement(tables: dict[str, ExplanationTable], top_k: int = 10)
     common = sorted(set.intersection(*(set(v.index) for v in importance.values())))
     corr = {a: {b: 1.0 if a == b else np.nan for b in names} for a in names}
     for a, b in itertools.combinations(names, 2):
-        rho = spearmanr(importance[a][common], importance[b][common]).statistic
+        x, y = importance[a][common], importance[b][common]
+        rho = spearmanr(x, y).statistic if x.nunique() > 1 and y.nunique() > 1 else np.nan
         corr[a][b] = corr[b][a] = float(rho)
     top = list(dict.fromkeys(d for n in names for d in tables[n].top(top_k)))
     directions = {n: tables[n].directions(top).set_index("descriptor")["direction"] for n in names}

@@ -79,7 +79,8 @@ def summary_table(results: pd.DataFrame, task: str | None = None) -> pd.DataFram
         Keep one task only (its columns then line up).
     """
     rows = []
-    pooled = results[(results["fold"] == "all")]
+    pooled = results[(results["fold"] == "all")].drop_duplicates(
+        subset=["family", "task", "scheme", "split", "subset", "metric"])
     if task:
         pooled = pooled[pooled["task"] == task]
     for (family, task, scheme), part in pooled.groupby(["family", "task", "scheme"], sort=False):

@@ -1,0 +1,213 @@
+"""Build the report's view model: every number and sentence, computed in Python (templates stay dumb)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+
+import pandas as pd
+
+from ..datasets.table import split_mask
+from ..explain import explain
+from ..explain.agreement import cross_family_agreement
+from ..explain.groups import correlated_groups
+from ..explain.native import logreg_odds_ratios, pls_views
+from ..explain.stability import explanation_stability
+from ..featurize import describe, featurize_dataset
+from ..models import SCHEMES, evaluate, make_model, make_target
+from ..models.benchmark import PUBLISHED_ANCHORS, summary_table
+from ..models.train import TrainedModel
+from . import figures as fig
+
+CITATIONS = [
+    "OBELiX: F. Therrien et al., arXiv:2502.14234 (2025); Digital Discovery (2026).",
+    "matminer: L. Ward et al., Comput. Mater. Sci. 152, 60-69 (2018).",
+    "Magpie descriptors: L. Ward et al., npj Comput. Mater. 2, 16028 (2016).",
+    "SHAP: S. M. Lundberg, S.-I. Lee, NeurIPS 30 (2017); TreeSHAP: Lundberg et al., Nat. Mach. Intell. 2, 56 (2020).",
+    "XGBoost: T. Chen, C. Guestrin, KDD 2016.",
+    "scikit-learn: F. Pedregosa et al., JMLR 12, 2825 (2011).",
+    "pymatgen: S. P. Ong et al., Comput. Mater. Sci. 68, 314 (2013).",
+]
+
+
+def _fit(frame, X, family, task, params, threshold, seed, n_jobs) -> TrainedModel:
+    pipe = make_model(family, task, random_state=seed, n_jobs=n_jobs).set_params(**params)
+    pipe.fit(X, make_target(frame, task, threshold))
+    return TrainedModel(pipe, family, task, "", list(X.columns), threshold, params, train_X=X,
+                        train_meta=frame[["id", "formula", "family"]].astype(object).reset_index(drop=True))
+
+
+def build_report(ds, *, preset: str = "crystal-v1", families=("logreg", "pls", "xgb"),
+                 threshold: float = 1e-4, scheme: str | None = None, n_scramble: int = 5,
+                 n_boot: int = 200, top: int = 10, seed: int = 0, n_jobs: int = 2, progress=None):
+    """Run descriptors -> validation -> explanations and collect everything the report shows.
+
+    Returns
+    -------
+    context : dict
+        Plain data (numbers, strings, lists of dicts) for the templates and ``report.json``.
+    figures : dict
+        Figure name -> matplotlib Figure.
+    """
+    say = progress or (lambda text: None)
+    started = _dt.datetime.now(_dt.timezone.utc)
+    frame = ds.frame
+    has_split = bool(split_mask(frame, "train").any() and split_mask(frame, "test").any())
+    scheme = scheme or ("official" if has_split else "group-chemsys")
+    train = split_mask(frame, "train") if has_split else pd.Series(True, index=frame.index)
+    X = featurize_dataset(ds, preset, progress=False)
+    say("descriptors")
+    figures = {}
+
+    # -- data card --------------------------------------------------------------------------
+    summary = ds.summary()
+    a = fig.log_sigma_by_family(frame)
+    figures["data_distribution"] = a.figure
+    cens = frame[frame["censored"]]
+    data = {
+        "summary": summary,
+        "source": ds.spec.source if ds.spec else f"user file ({', '.join(ds.files)})",
+        "license": ds.spec.license if ds.spec else "as supplied by the user",
+        "citation": ds.spec.citation if ds.spec else "",
+        "files": ds.files,
+        "issues": ds.issues.astype(str).to_dict("records"),
+        "censored": {"n": int(len(cens)), "floor_S_cm": ds.censored_floor,
+                     "bounds": {f"{b:g}": int(n) for b, n in cens["sigma_bound_S_cm"].value_counts().items()},
+                     "in_test": int(cens.index.isin(frame.index[split_mask(frame, "test")]).sum())},
+    }
+
+    # -- validation ---------------------------------------------------------------------------
+    evaluations = []
+    for task in ("regression", "classification"):
+        for family in families:
+            if family == "logreg" and task == "regression":
+                continue
+            part = frame if scheme == "official" else frame[train]
+            evaluations.append(evaluate(part, X.loc[part.index], family, task, scheme, threshold=threshold,
+                                        n_boot=n_boot, n_scramble=n_scramble, random_state=seed, n_jobs=n_jobs))
+            say(f"validated {family}/{task}")
+    results = pd.concat([e.results for e in evaluations], ignore_index=True)
+    models = {"scheme": scheme, "scheme_description": SCHEMES[scheme].description,
+              "tables": {t: summary_table(results, t).to_dict("records") for t in ("regression", "classification")},
+              "anchors": list(PUBLISHED_ANCHORS) if ds.name == "obelix" else [],
+              "params": {f"{e.family}/{e.task}": e.params for e in evaluations},
+              "confusion": {e.family: e.confusion for e in evaluations if e.confusion},
+              "y_scramble": {f"{e.family}/{e.task}": e.scramble for e in evaluations if e.scramble},
+              "threshold_S_cm": threshold, "n_scramble": n_scramble}
+    for e in evaluations:
+        if e.task == "regression":
+            figures[f"parity_{e.family}"] = fig.parity(e.predictions, title=f"{e.family}: {scheme}").figure
+        else:
+            figures[f"confusion_{e.family}"] = fig.confusion(e.confusion, title=e.family).figure
+    clf = {e.family: e.predictions for e in evaluations if e.task == "classification"}
+    if clf:
+        figures["roc"] = fig.roc(clf).figure
+
+    # -- explanations (classification: all families comparable) --------------------------------
+    ft, Xt = frame[train], X[train]
+    tables, explained = {}, {}
+    for e in evaluations:
+        if e.task != "classification":
+            continue
+        params = next(iter(e.params.values()))
+        model = _fit(ft, Xt, e.family, "classification", params, threshold, seed, n_jobs)
+        table = explain(model, Xt, Xt, ids=ft["id"], formulas=ft["formula"])
+        stab = explanation_stability(model, ft, Xt, n_bootstrap=2, top_k=top, random_state=seed, n_jobs=n_jobs)
+        imp = table.global_importance().join(stab["importance"][["ci_low", "ci_high", "unstable"]])
+        groups = correlated_groups(Xt, importance=imp["mean_abs_shap"])
+        directions = table.directions(table.top(top)).set_index("descriptor")
+        native = {}
+        if e.family == "logreg":
+            odds = logreg_odds_ratios(model, Xt, make_target(ft, "classification", threshold), n_bootstrap=20,
+                                      random_state=seed).head(top)
+            native["odds_ratios"] = odds.reset_index(names="descriptor").to_dict("records")
+        elif e.family == "pls":
+            native["vip"] = [{"descriptor": d, "vip": float(v)} for d, v in pls_views(model, Xt)["vip"].head(top).items()]
+        tables[e.family] = table
+        explained[e.family] = {
+            "method": table.method, "notes": list(table.notes), "output_units": table.frame["output_units"].iloc[0],
+            "top": [{"descriptor": d, "mean_abs_shap": float(r.mean_abs_shap), "ci_low": float(r.ci_low),
+                     "ci_high": float(r.ci_high), "unstable": bool(r.unstable), "unit": describe(d).unit,
+                     "meaning": describe(d).meaning, "direction": directions["sentence"].get(d, "")}
+                    for d, r in imp.head(top).iterrows()],
+            "stability": {"rank_stability": stab["rank_stability"], "top_k_jaccard": stab["top_k_jaccard"],
+                          "runs": stab["runs"]},
+            "groups": [{"group": g, "members": m,
+                        "mean_abs_shap": float(table.grouped({g: m}).global_importance().loc[g, "mean_abs_shap"])}
+                       for g, m in list(groups.items())[:top]],
+            "native": native,
+        }
+        figures[f"importance_{e.family}"] = fig.importance_bar(imp, top=top, title=f"{e.family}: mean |SHAP|").figure
+        figures[f"beeswarm_{e.family}"] = fig.beeswarm(table, top=top, title=f"{e.family}: SHAP per material").figure
+        say(f"explained {e.family}")
+    agreement = None
+    if len(tables) > 1:
+        ag = cross_family_agreement(tables, top_k=top)
+        agreement = {"rank_correlation": ag["rank_correlation"], "direction_agreement": ag["direction_agreement"],
+                     "direction": ag["direction"].to_dict("records")}
+        figures["agreement"] = fig.agreement_heatmap(ag["rank_correlation"]).figure
+
+    # -- dependence + per-material (regression with the best available tree/linear family) -----
+    reg_family = "xgb" if "xgb" in families else ("pls" if "pls" in families else None)
+    materials, dependence = [], []
+    if reg_family:
+        ev = next(e for e in evaluations if e.family == reg_family and e.task == "regression")
+        model = _fit(ft, Xt, reg_family, "regression", next(iter(ev.params.values())), threshold, seed, n_jobs)
+        rows = frame.index[split_mask(frame, "test")] if scheme == "official" else frame.index
+        table = explain(model, X.loc[rows], Xt, ids=frame.loc[rows, "id"], formulas=frame.loc[rows, "formula"])
+        for d in table.top(3):
+            info = describe(d)
+            a = fig.dependence(table, d, frame["family"], unit=info.unit)
+            figures[f"dependence_{len(dependence)}"] = a.figure
+            dependence.append({"descriptor": d, "meaning": info.meaning, "unit": info.unit,
+                               "figure": f"dependence_{len(dependence)}"})
+        pred = pd.Series(model.predict(X.loc[rows]), index=rows)
+        err = (pred - frame.loc[rows, "log10_sigma"]).abs()
+        from ..explain.domain import ApplicabilityDomain
+
+        domain = ApplicabilityDomain(Xt).assess(X.loc[rows])
+        picks = [("best predicted conductor", i) for i in pred.sort_values(ascending=False).index[:3]]
+        picks += [("worst predicted", i) for i in err.sort_values(ascending=False).index[:3]]
+        for n, (why, idx) in enumerate(picks):
+            name = f"waterfall_{n}"
+            figures[name] = fig.waterfall(table.sample(idx), title=str(frame.at[idx, "formula"])).figure
+            materials.append({"why": why, "id": str(frame.at[idx, "id"]), "formula": str(frame.at[idx, "formula"]),
+                              "family": str(frame.at[idx, "family"]), "predicted": float(pred[idx]),
+                              "measured": float(frame.at[idx, "log10_sigma"]),
+                              "censored": bool(frame.at[idx, "censored"]),
+                              "domain_percentile": float(domain.at[idx, "percentile"]),
+                              "inside_domain": bool(domain.at[idx, "inside"]), "figure": name})
+        say("per-material explanations")
+
+    # -- summary sentences -----------------------------------------------------------------------
+    sentences = []
+    for family, info in explained.items():
+        lead = info["top"][:3]
+        sentences.append(
+            f"{family}: the strongest drivers are " + "; ".join(
+                f"{t['descriptor']} (mean |SHAP| {t['mean_abs_shap']:.2f}, 95% interval {t['ci_low']:.2f}-{t['ci_high']:.2f}"
+                f"{', unstable rank' if t['unstable'] else ''})" for t in lead) + ".")
+        directions = [t["direction"] for t in lead if t["direction"] and "no monotonic" not in t["direction"]]
+        if directions:
+            sentences.append(f"{family} directions: " + "; ".join(directions) + ".")
+    if agreement:
+        rc = agreement["rank_correlation"]
+        pairs = [f"{a}-{b} {rc[a][b]:.2f}" for i, a in enumerate(rc) for b in list(rc)[i + 1:]]
+        sentences.append(f"Families agree on the direction of effect for {agreement['direction_agreement']:.0%} of their "
+                         f"top descriptors; rank correlation of importance: {', '.join(pairs)}.")
+    glossary = sorted({t["descriptor"] for f in explained.values() for t in f["top"]} | {d["descriptor"] for d in dependence})
+    context = {
+        "title": f"explainsse report: {ds.name}", "dataset": ds.name, "preset": preset,
+        "families": list(families), "threshold_S_cm": threshold, "seed": seed,
+        "started": started.isoformat(timespec="seconds"), "summary_sentences": sentences,
+        "data": data, "models": models, "explanations": explained, "agreement": agreement,
+        "dependence": dependence, "materials": materials,
+        "glossary": [{"descriptor": d, "meaning": describe(d).meaning, "unit": describe(d).unit,
+                      "source": describe(d).source} for d in glossary],
+        "citations": CITATIONS, "results": results.to_dict("records"),
+        "nasicon": {"n": int((frame["family"].fillna("") == "NASICON").sum()),
+                    "note": "NASICON classifier validation is added by a later issue."},
+    }
+    return context, figures
+
+
+__all__ = ["build_report"]

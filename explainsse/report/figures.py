@@ -1,0 +1,162 @@
+"""Figure functions: each takes ``ax=None`` and returns the Axes; nothing here calls ``plt.show()``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def _axes(ax, size=(6.0, 4.0)):
+    if ax is not None:
+        return ax
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=size, layout="constrained").add_subplot()
+
+
+def log_sigma_by_family(frame: pd.DataFrame, ax=None, top: int = 10):
+    """Box plot of log10 sigma for the largest families (censored rows marked at their floor)."""
+    ax = _axes(ax, (7.0, 3.6))
+    fams = frame["family"].fillna("unknown").value_counts().index[:top].tolist()
+    data = [frame.loc[frame["family"].fillna("unknown") == f, "log10_sigma"].to_numpy() for f in fams]
+    ax.boxplot(data, vert=True, showfliers=True)
+    ax.set_xticks(range(1, len(fams) + 1), [f"{f}\n(n={len(d)})" for f, d in zip(fams, data)], fontsize=7)
+    ax.set_ylabel("log10 sigma (S/cm)")
+    ax.set_title("Measured conductivity by structural family (censored rows at the floor)", fontsize=9)
+    return ax
+
+
+def parity(pred: pd.DataFrame, ax=None, title: str = ""):
+    """Predicted vs measured log10 sigma; censored rows drawn as open triangles at their floor."""
+    ax = _axes(ax, (4.2, 4.0))
+    cens = pred["censored"].to_numpy(bool)
+    ax.scatter(pred.loc[~cens, "y_true"], pred.loc[~cens, "y_pred"], s=12, alpha=0.7, label="measured",
+               rasterized=True)
+    if cens.any():
+        ax.scatter(pred.loc[cens, "y_true"], pred.loc[cens, "y_pred"], s=20, marker="v",
+                   facecolors="none", edgecolors="tab:red", label="censored (floor)")
+    lo = float(min(pred["y_true"].min(), pred["y_pred"].min())) - 0.5
+    hi = float(max(pred["y_true"].max(), pred["y_pred"].max())) + 0.5
+    ax.plot([lo, hi], [lo, hi], color="grey", lw=1)
+    ax.fill_between([lo, hi], [lo - 1, hi - 1], [lo + 1, hi + 1], color="grey", alpha=0.12, label="±1 log unit")
+    ax.set(xlim=(lo, hi), ylim=(lo, hi), xlabel="measured log10 sigma", ylabel="predicted log10 sigma")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7, loc="upper left")
+    return ax
+
+
+def roc(preds: dict[str, pd.DataFrame], ax=None):
+    """ROC curves of several classifiers (family -> predictions with y_true, y_pred)."""
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    ax = _axes(ax, (4.2, 4.0))
+    for name, p in preds.items():
+        fpr, tpr, _ = roc_curve(p["y_true"], p["y_pred"])
+        ax.plot(fpr, tpr, label=f"{name} (AUC {roc_auc_score(p['y_true'], p['y_pred']):.2f})")
+    ax.plot([0, 1], [0, 1], color="grey", lw=1, ls="--")
+    ax.set(xlabel="false positive rate", ylabel="true positive rate")
+    ax.set_title("ROC, superionic vs not", fontsize=9)
+    ax.legend(fontsize=7, loc="lower right")
+    return ax
+
+
+def confusion(conf: dict, ax=None, title: str = ""):
+    """2x2 confusion matrix with counts."""
+    ax = _axes(ax, (3.0, 2.8))
+    m = np.array([[conf["tn"], conf["fp"]], [conf["fn"], conf["tp"]]])
+    ax.imshow(m, cmap="Blues")
+    for (i, j), v in np.ndenumerate(m):
+        ax.text(j, i, str(v), ha="center", va="center", color="black", fontsize=10)
+    ax.set_xticks([0, 1], ["pred. not", "pred. superionic"], fontsize=7)
+    ax.set_yticks([0, 1], ["not", "superionic"], fontsize=7)
+    ax.set_title(title, fontsize=9)
+    return ax
+
+
+def importance_bar(importance: pd.DataFrame, ax=None, top: int = 12, title: str = ""):
+    """Mean |SHAP| with optional CI columns (ci_low, ci_high), largest at the top."""
+    ax = _axes(ax, (6.0, 0.28 * top + 1.0))
+    imp = importance.head(top).iloc[::-1]
+    y = np.arange(len(imp))
+    ax.barh(y, imp["mean_abs_shap"], color="tab:blue", alpha=0.8)
+    if {"ci_low", "ci_high"} <= set(imp.columns):
+        lo = (imp["mean_abs_shap"] - imp["ci_low"]).clip(lower=0)
+        hi = (imp["ci_high"] - imp["mean_abs_shap"]).clip(lower=0)
+        ax.errorbar(imp["mean_abs_shap"], y, xerr=[lo, hi], fmt="none", ecolor="black", lw=0.8)
+    ax.set_yticks(y, imp.index, fontsize=7)
+    ax.set_xlabel("mean |SHAP|")
+    ax.set_title(title, fontsize=9)
+    return ax
+
+
+def beeswarm(table, ax=None, top: int = 10, title: str = ""):
+    """SHAP value per sample for the top descriptors, coloured by the descriptor's value (rank)."""
+    ax = _axes(ax, (6.0, 0.35 * top + 1.0))
+    names = table.top(top)[::-1]
+    rng = np.random.default_rng(0)
+    f = table.frame
+    for i, name in enumerate(names):
+        part = f[f["descriptor"] == name]
+        colour = part["value"].rank(pct=True).fillna(0.5).to_numpy()
+        ax.scatter(part["shap"], i + rng.uniform(-0.25, 0.25, len(part)), c=colour, cmap="coolwarm",
+                   s=5, alpha=0.7, vmin=0, vmax=1, rasterized=True)
+    ax.axvline(0, color="grey", lw=0.8)
+    ax.set_yticks(range(len(names)), names, fontsize=7)
+    ax.set_xlabel(f"SHAP ({table.frame['output_units'].iloc[0]})", fontsize=8)
+    ax.set_title(title or "SHAP per material (red = high descriptor value)", fontsize=9)
+    return ax
+
+
+def dependence(table, descriptor: str, families: pd.Series, ax=None, unit: str = ""):
+    """SHAP vs descriptor value, coloured by structural family (top 6 families, others grey)."""
+    ax = _axes(ax, (4.4, 3.4))
+    part = table.frame[table.frame["descriptor"] == descriptor]
+    fam = families.reindex(part["sample"]).fillna("other").to_numpy()
+    top = pd.Series(fam).value_counts().index[:6]
+    for name in [*top, "other"]:
+        mask = (fam == name) if name != "other" else ~np.isin(fam, top)
+        if mask.any():
+            ax.scatter(part["value"].to_numpy()[mask], part["shap"].to_numpy()[mask], s=8, alpha=0.7,
+                       label=name, color=None if name != "other" else "lightgrey", rasterized=True)
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.set_xlabel(f"{descriptor} ({unit})" if unit and unit != "-" else descriptor, fontsize=8)
+    ax.set_ylabel("SHAP", fontsize=8)
+    ax.legend(fontsize=6, loc="best")
+    return ax
+
+
+def waterfall(sample: pd.DataFrame, ax=None, top: int = 8, title: str = ""):
+    """Contributions of one material: base value, top descriptors, the rest, and the output."""
+    ax = _axes(ax, (6.0, 0.3 * top + 1.4))
+    sample = sample.reindex(sample["shap"].abs().sort_values(ascending=False).index)
+    head, rest = sample.head(top), sample.iloc[top:]
+    base = float(sample["base_value"].iloc[0])
+    labels = ["base value", *head["descriptor"], f"{len(rest)} other descriptors"]
+    steps = [0.0, *head["shap"], float(rest["shap"].sum())]
+    start = base
+    for i, (label, step) in enumerate(zip(labels, steps)):
+        if i == 0:
+            ax.barh(i, base, color="lightgrey")
+            continue
+        ax.barh(i, step, left=start, color="tab:red" if step > 0 else "tab:blue")
+        start += step
+    ax.axvline(start, color="black", lw=1, ls="--")
+    ax.set_yticks(range(len(labels)), labels, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel(f"model output ({sample['output_units'].iloc[0]}); dashed = prediction {start:.2f}", fontsize=8)
+    ax.set_title(title, fontsize=9)
+    return ax
+
+
+def agreement_heatmap(matrix: dict, ax=None):
+    """Family x family rank correlation of global importance."""
+    ax = _axes(ax, (3.6, 3.0))
+    names = list(matrix)
+    m = np.array([[matrix[a][b] for b in names] for a in names], float)
+    ax.imshow(m, cmap="viridis", vmin=-1, vmax=1)
+    for (i, j), v in np.ndenumerate(m):
+        ax.text(j, i, f"{v:.2f}", ha="center", va="center", color="white", fontsize=9)
+    ax.set_xticks(range(len(names)), names)
+    ax.set_yticks(range(len(names)), names)
+    ax.set_title("Rank correlation of mean |SHAP|", fontsize=9)
+    return ax

@@ -1,0 +1,112 @@
+"""Write a report: index.html (self-contained), report.md, report.json, figures/, manifest.json."""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import io
+import json
+import os
+import sys
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
+
+from ..errors import ExplainsseError
+from ..io import FORMULA_PREFIXES, atomic_directory
+
+
+def _svg(figure) -> bytes:
+    buf = io.BytesIO()
+    figure.savefig(buf, format="svg", metadata={"Date": None}, dpi=110)  # dpi: rasterized scatter layers
+    return buf.getvalue()
+
+
+def _jsonable(obj):
+    import math
+
+    import numpy as np
+
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def _md_cell(value) -> str:
+    text = str(value).replace("|", "\\|").replace("\n", " ")
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def _markdown(c: dict, figure_files: dict[str, str]) -> str:
+    lines = [f"# {c['title']}", "",
+             f"Preset {c['preset']}; threshold {c['threshold_S_cm']:g} S/cm; scheme {c['models']['scheme']} "
+             f"({c['models']['scheme_description']}); seed {c['seed']}.", "", "## 1. Summary", ""]
+    lines += [f"- {_md_cell(s)}" for s in c["summary_sentences"]]
+    s = c["data"]["summary"]
+    lines += ["", "## 2. Data card", "", f"Source: {c['data']['source']}  ", f"Licence: {c['data']['license']}", "",
+              "| rows in input | rows used | rows excluded | train | test | censored | with CIF |", "|---|---|---|---|---|---|---|",
+              f"| {s['rows_input']} | {s['rows_used']} | {s['rows_excluded']} | {s['train']} | {s['test']} | {s['censored']} | {s['with_cif']} |", ""]
+    if c["data"]["issues"]:
+        lines += ["| row | id | column | value | reason |", "|---|---|---|---|---|"]
+        lines += [f"| {_md_cell(r['row'])} | {_md_cell(r['id'])} | {_md_cell(r['column'])} | {_md_cell(r['value'])} | "
+                  f"{_md_cell(r['reason'])} |" for r in c["data"]["issues"]]
+    lines += ["", f"![log10 sigma by family]({figure_files['data_distribution']})", "", "## 3. Model comparison", ""]
+    for task, rows in c["models"]["tables"].items():
+        if rows:
+            keys = list(rows[0])
+            lines += [f"### {task}", "", "| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+            lines += ["| " + " | ".join(_md_cell(r[k]) for k in keys) + " |" for r in rows]
+            lines.append("")
+    for family, e in c["explanations"].items():
+        lines += [f"## 4. Global explanations: {family}", "", f"{e['method']}; SHAP in {e['output_units']}.", "",
+                  "| descriptor | mean abs SHAP | 95% interval | direction | unit |", "|---|---|---|---|---|"]
+        lines += [f"| {_md_cell(t['descriptor'])}{' (unstable)' if t['unstable'] else ''} | {t['mean_abs_shap']:.3f} | "
+                  f"{t['ci_low']:.3f}-{t['ci_high']:.3f} | {_md_cell(t['direction'])} | {t['unit']} |" for t in e["top"]]
+        lines += ["", f"![importance]({figure_files['importance_' + family]})", ""]
+    lines += ["## 6. Per-material explanations", "", "| why | id | formula | predicted | measured | domain |", "|---|---|---|---|---|---|"]
+    lines += [f"| {m['why']} | {_md_cell(m['id'])} | {_md_cell(m['formula'])} | {m['predicted']:.2f} | {m['measured']:.2f} | "
+              f"{'inside' if m['inside_domain'] else 'outside'} |" for m in c["materials"]]
+    lines += ["", "## 8. Glossary", "", "| descriptor | meaning | unit |", "|---|---|---|"]
+    lines += [f"| {_md_cell(g['descriptor'])} | {_md_cell(g['meaning'])} | {g['unit']} |" for g in c["glossary"]]
+    lines += ["", "Citations:", ""] + [f"- {ct}" for ct in c["citations"]]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(context: dict, figures: dict, output: str | os.PathLike, *, force: bool = False,
+                 manifest_extra: dict | None = None) -> Path:
+    """Write the report folder atomically; refuse a non-empty ``output`` unless ``force``."""
+    output = Path(output)
+    if output.exists() and any(output.iterdir()) and not force:
+        raise ExplainsseError(f"{output} exists and is not empty (use --force to replace it)")
+    env = Environment(loader=PackageLoader("explainsse.report", "templates"),
+                      autoescape=select_autoescape(["html", "j2"]), undefined=StrictUndefined)
+    with atomic_directory(output) as tmp:
+        (tmp / "figures").mkdir()
+        embedded, files = {}, {}
+        for name, figure in figures.items():
+            svg = _svg(figure)
+            (tmp / "figures" / f"{name}.svg").write_bytes(svg)
+            files[name] = f"figures/{name}.svg"
+            data = base64.b64encode(svg).decode("ascii")
+            embedded[name] = Markup('<figure><img alt="{}" src="data:image/svg+xml;base64,{}"></figure>').format(
+                escape(name.replace("_", " ")), data)
+        html = env.get_template("report.html.j2").render(c=context, figs=embedded, fig_names=list(figures))
+        (tmp / "index.html").write_text(html, encoding="utf-8")
+        (tmp / "report.md").write_text(_markdown(context, files), encoding="utf-8")
+        (tmp / "report.json").write_text(json.dumps(_jsonable(context), indent=1, default=str), encoding="utf-8")
+        from ..models.persistence import _versions
+
+        manifest = {"command": sys.argv, "versions": _versions(), "seed": context["seed"],
+                    "dataset": context["dataset"], "dataset_sha256": context["data"]["files"],
+                    "started": context["started"],
+                    "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+                    **(manifest_extra or {})}
+        (tmp / "manifest.json").write_text(json.dumps(_jsonable(manifest), indent=1, default=str))
+    return output
