@@ -68,3 +68,68 @@ def test_markdown_cells_are_neutralised():
     from explainsse.report.render import _md_cell
 
     assert _md_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)" and _md_cell("a|b") == "a\\|b"
+
+
+@pytest.mark.integration
+def test_report_opens_in_headless_chromium(tmp_path):
+    """Every image loads and nothing is requested from the network (file:// only)."""
+    import shutil
+    import subprocess
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("Chromium is not installed (Debian package 'chromium'; .ci/run installs it)")
+    import matplotlib
+
+    from explainsse.report.render import write_report
+
+    matplotlib.use("Agg")
+    import pandas as pd
+
+    from explainsse.report import figures as fig
+
+    frame = pd.DataFrame({"family": ["a", "a", "b"], "log10_sigma": [-3.0, -4.0, -6.0]})
+    context = minimal_context()
+    figures = {"data_distribution": fig.log_sigma_by_family(frame).figure}
+    out = write_report(context, figures, tmp_path / "rep")
+    (tmp_path / "check.html").write_text(
+        "<script>window.onload=()=>{const f=document.createElement('iframe');f.src='rep/index.html';"
+        "f.onload=()=>{const imgs=[...f.contentDocument.images];document.title=imgs.length+':'+"
+        "imgs.filter(i=>i.complete&&i.naturalWidth>0).length+':'+performance.getEntriesByType('resource')"
+        ".filter(r=>!r.name.startsWith('file:')&&!r.name.startsWith('data:')).length;"
+        "document.body.setAttribute('data-done',document.title)};document.body.appendChild(f)}</script>")
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--allow-file-access-from-files", f"--user-data-dir={tmp_path / 'profile'}"]
+    dom = subprocess.run([chromium, *flags, "--virtual-time-budget=5000", "--dump-dom",
+                          (tmp_path / "check.html").as_uri()], capture_output=True, text=True, timeout=120).stdout
+    shot = tmp_path / "shot.png"
+    subprocess.run([chromium, *flags, "--window-size=1200,1600", f"--screenshot={shot}",
+                    (out / "index.html").as_uri()], capture_output=True, timeout=120)
+    assert shot.is_file() and shot.stat().st_size > 10_000
+    done = re.search(r'data-done="(\d+):(\d+):(\d+)"', dom)
+    assert done, dom[-500:]
+    total, loaded, external = map(int, done.groups())
+    assert total == 1 and loaded == total and external == 0
+
+
+def minimal_context():
+    summary = {"rows_input": 3, "rows_used": 3, "rows_excluded": 0, "train": 2, "test": 1, "censored": 0,
+               "with_cif": 0}
+    return {"title": "t <b>x</b>", "dataset": "d", "preset": "composition-v1", "families": ["pls"],
+            "threshold_S_cm": 1e-4, "seed": 0, "started": "now", "summary_sentences": ["<i>s</i>"],
+            "data": {"summary": summary, "source": "s", "license": "l", "citation": "", "files": {"f": "0"},
+                     "issues": [], "censored": {"n": 0, "floor_S_cm": 1e-15, "bounds": {}, "in_test": 0}},
+            "models": {"scheme": "official", "scheme_description": "x", "tables": {"regression": []},
+                       "anchors": [], "n_scramble": 5, "params": {}, "confusion": {}, "y_scramble": {},
+                       "threshold_S_cm": 1e-4},
+            "explanations": {}, "agreement": None, "dependence": [], "materials": [], "glossary": [],
+            "citations": [], "results": [], "nasicon": {"n": 0, "note": ""}}
+
+
+def test_template_escapes_everything(tmp_path):
+    from explainsse.report.render import write_report
+
+    out = write_report(minimal_context(), {}, tmp_path / "r")
+    html = (out / "index.html").read_text()
+    assert "t &lt;b&gt;x&lt;/b&gt;" in html and "&lt;i&gt;s&lt;/i&gt;" in html and "<i>s</i>" not in html

@@ -134,7 +134,7 @@ def waterfall(sample: pd.DataFrame, ax=None, top: int = 8, title: str = ""):
     labels = ["base value", *head["descriptor"], f"{len(rest)} other descriptors"]
     steps = [0.0, *head["shap"], float(rest["shap"].sum())]
     start = base
-    for i, (label, step) in enumerate(zip(labels, steps)):
+    for i, step in enumerate(steps):
         if i == 0:
             ax.barh(i, base, color="lightgrey")
             continue

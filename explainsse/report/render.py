@@ -57,7 +57,9 @@ def _markdown(c: dict, figure_files: dict[str, str]) -> str:
         lines += ["| row | id | column | value | reason |", "|---|---|---|---|---|"]
         lines += [f"| {_md_cell(r['row'])} | {_md_cell(r['id'])} | {_md_cell(r['column'])} | {_md_cell(r['value'])} | "
                   f"{_md_cell(r['reason'])} |" for r in c["data"]["issues"]]
-    lines += ["", f"![log10 sigma by family]({figure_files['data_distribution']})", "", "## 3. Model comparison", ""]
+    if "data_distribution" in figure_files:
+        lines += ["", f"![log10 sigma by family]({figure_files['data_distribution']})"]
+    lines += ["", "## 3. Model comparison", ""]
     for task, rows in c["models"]["tables"].items():
         if rows:
             keys = list(rows[0])
@@ -69,7 +71,9 @@ def _markdown(c: dict, figure_files: dict[str, str]) -> str:
                   "| descriptor | mean abs SHAP | 95% interval | direction | unit |", "|---|---|---|---|---|"]
         lines += [f"| {_md_cell(t['descriptor'])}{' (unstable)' if t['unstable'] else ''} | {t['mean_abs_shap']:.3f} | "
                   f"{t['ci_low']:.3f}-{t['ci_high']:.3f} | {_md_cell(t['direction'])} | {t['unit']} |" for t in e["top"]]
-        lines += ["", f"![importance]({figure_files['importance_' + family]})", ""]
+        if f"importance_{family}" in figure_files:
+            lines += ["", f"![importance]({figure_files['importance_' + family]})"]
+        lines.append("")
     lines += ["## 6. Per-material explanations", "", "| why | id | formula | predicted | measured | domain |", "|---|---|---|---|---|---|"]
     lines += [f"| {m['why']} | {_md_cell(m['id'])} | {_md_cell(m['formula'])} | {m['predicted']:.2f} | {m['measured']:.2f} | "
               f"{'inside' if m['inside_domain'] else 'outside'} |" for m in c["materials"]]
