@@ -36,6 +36,15 @@ def _fit(frame, X, family, task, params, threshold, seed, n_jobs) -> TrainedMode
                         train_meta=frame[["id", "formula", "family"]].astype(object).reset_index(drop=True))
 
 
+def _ranked_groups(table, groups: dict, top: int) -> list[dict]:
+    """Correlated-descriptor groups with their grouped mean |SHAP|, most important first."""
+    if not groups:
+        return []
+    grouped = table.grouped(groups).global_importance()["mean_abs_shap"]
+    rows = [{"group": g, "members": m, "mean_abs_shap": float(grouped[g])} for g, m in groups.items()]
+    return sorted(rows, key=lambda r: -r["mean_abs_shap"])[:top]
+
+
 def build_report(ds, *, preset: str = "crystal-v1", families=("logreg", "pls", "xgb"),
                  threshold: float = 1e-4, scheme: str | None = None, n_scramble: int = 5,
                  n_boot: int = 200, top: int = 10, seed: int = 0, n_jobs: int = 2, progress=None):
@@ -131,9 +140,7 @@ def build_report(ds, *, preset: str = "crystal-v1", families=("logreg", "pls", "
                     for d, r in imp.head(top).iterrows()],
             "stability": {"rank_stability": stab["rank_stability"], "top_k_jaccard": stab["top_k_jaccard"],
                           "runs": stab["runs"]},
-            "groups": [{"group": g, "members": m,
-                        "mean_abs_shap": float(table.grouped({g: m}).global_importance().loc[g, "mean_abs_shap"])}
-                       for g, m in list(groups.items())[:top]],
+            "groups": _ranked_groups(table, groups, top),
             "native": native,
         }
         figures[f"importance_{e.family}"] = fig.importance_bar(imp, top=top, title=f"{e.family}: mean |SHAP|").figure
