@@ -555,7 +555,8 @@ def _formulas_dataset(formulas: list[str]):
 @handle_errors
 def explain_cmd(
     formulas: Annotated[Optional[list[str]], typer.Argument(help="Formulas to explain.")] = None,
-    model_dir: Annotated[Path, typer.Option("--model", help="Model directory from `explainsse train`.")] = Path("model"),
+    model_dir: Annotated[str, typer.Option("--model", help="Model directory from `explainsse train`, "
+                                           "or 'default' for the bundled OBELiX model.")] = "default",
     input_path: InputOpt = None,
     formula_col: FormulaColOpt = "formula",
     id_col: IdColOpt = None,
@@ -573,9 +574,11 @@ def explain_cmd(
     from .featurize import featurize_dataset, get_preset
     from .models.persistence import load_model
 
+    from .models.bundled import resolve_model_dir
+
     if bool(formulas) == (input_path is not None):
         raise ValueError("give formulas as arguments or --input FILE.csv (one of the two)")
-    model = load_model(model_dir)
+    model = load_model(resolve_model_dir(model_dir))
     if formulas:
         ds = _formulas_dataset(formulas)
     else:
@@ -791,6 +794,23 @@ def report_cmd(
         step("written")
     if not quiet:
         typer.echo(f"report -> {output / 'index.html'} (also report.md, report.json, figures/, manifest.json)")
+
+
+@app.command("bundle-model")
+@handle_errors
+def bundle_model(
+    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the bundled model.")] = Path(
+        "explainsse/data/models/default"),
+    data_dir: DataDirOpt = None,
+    seed: SeedOpt = 0,
+    n_jobs: NJobsOpt = 2,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing bundle.")] = False,
+) -> None:
+    """Rebuild the bundled default model from OBELiX (train split; test split scored once)."""
+    from .models.bundled import build_bundled_model
+
+    metrics = build_bundled_model(output, data_dir=data_dir, seed=seed, n_jobs=n_jobs, force=force)
+    typer.echo(f"bundled model -> {output}; official test MAE {metrics['mae']:.2f}")
 
 
 def main(argv: list[str] | None = None) -> None:

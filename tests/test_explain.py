@@ -189,3 +189,28 @@ def test_large_inputs_use_the_native_tree_path(obelix_X, monkeypatch):
     assert "fast native path for 599 rows" in table.method and "agrees on 50 rows" in table.method
     assert_allclose(table.output().to_numpy(), model_output(model.pipeline, "xgb", "classification", X),
                     atol=1e-4)
+
+
+def test_bundled_model_works_offline_without_data(tmp_path):
+    """`explainsse explain "Li7La3Zr2O12"` on a machine with no dataset at all."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from explainsse.models.bundled import bundled_model_dir
+    from explainsse.models.persistence import load_model
+
+    bundle = bundled_model_dir()
+    assert (bundle / "MODEL_CARD.md").is_file()
+    assert sum(p.stat().st_size for p in bundle.iterdir()) < 5 * 1024**2
+    model = load_model(bundle)
+    assert model.preset == "composition-v1" and model.dataset["n_train"] == 478
+    exe = Path(sys.executable).with_name("explainsse")
+    env = {"PATH": "", "HOME": str(tmp_path), "EXPLAINSSE_DATA_DIR": str(tmp_path / "no-data"),
+           "EXPLAINSSE_CACHE_DIR": str(tmp_path / "cache"), "HTTPS_PROXY": "http://127.0.0.1:9"}
+    p = subprocess.run([str(exe), "explain", "Li7La3Zr2O12", "--json"], capture_output=True, text=True,
+                       env=env, timeout=120)
+    assert p.returncode == 0, p.stderr
+    m = json.loads(p.stdout)["materials"][0]
+    assert -8 < m["prediction"] < -1 and m["domain"]["inside"]
+    assert not (tmp_path / "no-data").exists()
