@@ -572,9 +572,8 @@ def explain_cmd(
     from .datasets import load_table
     from .explain.material import explain_materials
     from .featurize import featurize_dataset, get_preset
-    from .models.persistence import load_model
-
     from .models.bundled import resolve_model_dir
+    from .models.persistence import load_model
 
     if bool(formulas) == (input_path is not None):
         raise ValueError("give formulas as arguments or --input FILE.csv (one of the two)")
