@@ -538,19 +538,6 @@ def benchmark(
 
 
 # --- explanations -----------------------------------------------------------------------
-def _formulas_dataset(formulas: list[str]):
-    """A Dataset from formulas given on the command line (strict: a bad formula is an error)."""
-    import pandas as pd
-
-    from .datasets import Dataset
-    from .datasets.table import ColumnMap, normalize_table
-
-    raw = pd.DataFrame({"id": formulas, "formula": formulas})
-    frame, descriptors, issues = normalize_table(raw, ColumnMap("formula", id_col="id"),
-                                                 source="command line", strict=True)
-    return Dataset("command-line", frame, issues, descriptors, len(raw), {})
-
-
 @app.command("explain")
 @handle_errors
 def explain_cmd(
@@ -569,7 +556,7 @@ def explain_cmd(
     quiet: QuietOpt = False,
 ) -> None:
     """Predict and explain materials with a saved model: top descriptors, SHAP, domain warnings."""
-    from .datasets import load_table
+    from .datasets import from_formulas, load_table
     from .explain.material import explain_materials
     from .featurize import featurize_dataset, get_preset
     from .models.bundled import resolve_model_dir
@@ -579,7 +566,7 @@ def explain_cmd(
         raise ValueError("give formulas as arguments or --input FILE.csv (one of the two)")
     model = load_model(resolve_model_dir(model_dir))
     if formulas:
-        ds = _formulas_dataset(formulas)
+        ds = from_formulas(formulas)
     else:
         ds = load_table(input_path, formula_col=formula_col, id_col=id_col, space_group_col=space_group_col,
                         lattice_cols=_split_list(lattice_cols) or None, z_col=z_col,

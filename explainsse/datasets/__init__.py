@@ -5,7 +5,7 @@ Public entry points: :func:`load_dataset`, :func:`load_table`, :func:`fetch_data
 """
 
 from .conductivity import ParsedConductivity, parse_conductivity
-from .dataset import Dataset, load_dataset, load_table
+from .dataset import Dataset, from_formulas, load_dataset, load_table
 from .fetch import fetch_dataset, fetch_file, sha256_file, verify_file
 from .registry import REGISTRY, DatasetSpec, FileSpec, get_spec
 from .table import ISSUE_COLUMNS, NORMALIZED_COLUMNS, ColumnMap, normalize_table
@@ -21,6 +21,7 @@ __all__ = [
     "ParsedConductivity",
     "fetch_dataset",
     "fetch_file",
+    "from_formulas",
     "get_spec",
     "load_dataset",
     "load_table",

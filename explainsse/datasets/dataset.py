@@ -332,3 +332,20 @@ def load_table(
             stems = {p.stem for p in Path(cif_dir).glob("*.cif")}
             frame["has_cif"] = frame["id"].isin(stems).to_numpy()
     return dataset
+
+
+def from_formulas(formulas: Sequence[str], ids: Sequence[str] | None = None, *, strict: bool = True) -> Dataset:
+    """A :class:`Dataset` of candidate formulas without measurements (for prediction/explanation).
+
+    Parameters
+    ----------
+    formulas : sequence of str
+    ids : sequence of str, optional
+        Default: the formulas themselves.
+    strict : bool, default True
+        Raise on an invalid formula (naming it) instead of listing it in ``issues``.
+    """
+    raw = pd.DataFrame({"id": list(ids) if ids is not None else list(formulas), "formula": list(formulas)})
+    frame, descriptors, issues = normalize_table(raw, ColumnMap("formula", id_col="id"), source="formulas",
+                                                 strict=strict)
+    return Dataset("formulas", frame, issues, descriptors, len(raw), {})

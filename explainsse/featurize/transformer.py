@@ -278,10 +278,16 @@ def featurize_dataset(dataset, preset: str = DEFAULT_PRESET, *, cache: bool = Tr
     pandas.DataFrame
         Indexed like ``dataset.frame``.
     """
-    table = dataset.frame
-    if get_preset(preset).crystal:
-        _check_crystal_inputs(table, preset, dataset.name)
+    spec = get_preset(preset)
+    if spec.crystal:
+        _check_crystal_inputs(dataset.frame, preset, dataset.name)
+    needed = ["formula", *(CRYSTAL_INPUT_COLUMNS if spec.crystal else ())]
+    table = dataset.frame[needed]
     passthrough = list(dataset.descriptors.columns)
+    clash = sorted(set(passthrough) & set(needed))
+    if clash:
+        raise InputDataError(f"{dataset.name}: your descriptor columns {clash} have the names of the inputs of "
+                             f"preset {preset!r}; rename them, or use composition-v1")
     if passthrough:
         table = table.join(dataset.descriptors)
     featurizer = DescriptorFeaturizer(preset, passthrough=passthrough or None, cache=cache,
