@@ -746,6 +746,9 @@ def report_cmd(
     formula_basis: FormulaBasisOpt = "formula_unit",
     data_dir: DataDirOpt = None,
     n_scramble: Annotated[int, typer.Option("--n-scramble", help="y-scrambling refits.")] = 5,
+    model_dir: Annotated[Optional[str], typer.Option(
+        "--model", help="Predict and explain candidates with a saved model ('default' = bundled) "
+        "instead of validating models on measured data.")] = None,
     n_jobs: NJobsOpt = 2,
     seed: SeedOpt = 0,
     force: Annotated[bool, typer.Option("--force", help="Replace a non-empty output folder.")] = False,
@@ -767,6 +770,18 @@ def report_cmd(
     if output.exists() and any(output.iterdir()) and not force:
         raise ValueError(f"{output} exists and is not empty (use --force to replace it)")
     ds = load_input(**_input_options(locals()))
+    if model_dir is not None:
+        from .models.bundled import resolve_model_dir
+        from .models.persistence import load_model
+        from .report.predictions import build_prediction_report, prediction_markdown
+
+        model = load_model(resolve_model_dir(model_dir))
+        context, figures = build_prediction_report(ds, model, model_dir)
+        write_report(context, figures, output, force=force, template="predictions.html.j2",
+                     markdown=prediction_markdown)
+        if not quiet:
+            typer.echo(f"prediction report for {len(context['materials'])} materials -> {output / 'index.html'}")
+        return
     stages = 2 + 2 * len(chosen) - ("logreg" in chosen) + len(chosen) + 1
     with tqdm(total=stages, desc="report", unit="stage", disable=quiet) as bar:
         def step(text):

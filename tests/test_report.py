@@ -133,3 +133,25 @@ def test_template_escapes_everything(tmp_path):
     out = write_report(minimal_context(), {}, tmp_path / "r")
     html = (out / "index.html").read_text()
     assert "t &lt;b&gt;x&lt;/b&gt;" in html and "&lt;i&gt;s&lt;/i&gt;" in html and "<i>s</i>" not in html
+
+
+def test_prediction_report_for_candidates_with_the_bundled_model(tmp_path, monkeypatch):
+    monkeypatch.setenv("EXPLAINSSE_DATA_DIR", str(tmp_path / "no-data"))  # works with no data at all
+    src = tmp_path / "cands.csv"
+    src.write_text("id,formula\nllzo,Li7La3Zr2O12\n<script>alert(1)</script>,Li6PS5Br\n"
+                   "nasi,Na3Zr2Si2PO12\nbad,Li2Qq\n")
+    out = tmp_path / "pred"
+    r = CliRunner().invoke(app, ["report", "--input", str(src), "--id-col", "id", "--model", "default",
+                                 "-o", str(out), "-q"])
+    assert r.exit_code == 0, r.output
+    html = (out / "index.html").read_text()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>" not in html
+    j = json.loads((out / "report.json").read_text())
+    mats = {m["id"]: m for m in j["materials"]}
+    assert set(mats) == {"llzo", "<script>alert(1)</script>", "nasi"}
+    assert j["data"]["summary"]["rows_excluded"] == 1 and "Li2Qq" in html
+    assert any("no Li" in w for w in mats["nasi"]["warnings"]) and not mats["nasi"]["domain"]["inside"]
+    assert "1 of them lies outside the training domain" in html
+    md = (out / "report.md").read_text()
+    assert f"{mats['llzo']['prediction']:.3g}" in md and f"{mats['llzo']['prediction']:.3g}" in html
+    assert not (tmp_path / "no-data").exists()

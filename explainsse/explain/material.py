@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..featurize import describe
 from ..models.train import TrainedModel
-from .domain import ApplicabilityDomain
+from .domain import DEFAULT_DOMAIN_PERCENTILE, ApplicabilityDomain
 from .explainers import explain
 
 
@@ -33,6 +33,7 @@ def explain_materials(model: TrainedModel, frame: pd.DataFrame, X: pd.DataFrame,
     domain = ApplicabilityDomain(model.align(model.train_X)).assess(model.align(X)) \
         if model.train_X is not None else None
     known = model.elements
+    domain_percentile = DEFAULT_DOMAIN_PERCENTILE
     results = []
     for i, (idx, row) in enumerate(frame.iterrows()):
         contrib = table.sample(idx).head(top)
@@ -69,8 +70,9 @@ def explain_materials(model: TrainedModel, frame: pd.DataFrame, X: pd.DataFrame,
                                      if model.train_meta is not None else str(nearest)),
             }
             if not d["inside"]:
-                notes.append(f"outside the training domain: nearest training material is farther than "
-                             f"{d['percentile']:.0f}% of training nearest-neighbour distances")
+                notes.append(f"outside the training domain: the distance to its nearest training material is at "
+                             f"the {d['percentile']:.0f}th percentile of training nearest-neighbour distances "
+                             f"(flagged above the {domain_percentile:.0f}th)")
         entry["warnings"] = notes
         for note in notes:
             warnings.warn(f"{row['formula']}: {note}", UserWarning, stacklevel=2)

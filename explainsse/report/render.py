@@ -84,8 +84,13 @@ def _markdown(c: dict, figure_files: dict[str, str]) -> str:
 
 
 def write_report(context: dict, figures: dict, output: str | os.PathLike, *, force: bool = False,
-                 manifest_extra: dict | None = None) -> Path:
-    """Write the report folder atomically; refuse a non-empty ``output`` unless ``force``."""
+                 manifest_extra: dict | None = None, template: str = "report.html.j2",
+                 markdown=None) -> Path:
+    """Write the report folder atomically; refuse a non-empty ``output`` unless ``force``.
+
+    ``template`` / ``markdown`` select the HTML template and the Markdown writer (default: the
+    validation-and-explanation report; the prediction report passes its own).
+    """
     output = Path(output)
     if output.exists() and any(output.iterdir()) and not force:
         raise ExplainsseError(f"{output} exists and is not empty (use --force to replace it)")
@@ -101,14 +106,15 @@ def write_report(context: dict, figures: dict, output: str | os.PathLike, *, for
             data = base64.b64encode(svg).decode("ascii")
             embedded[name] = Markup('<figure><img alt="{}" src="data:image/svg+xml;base64,{}"></figure>').format(
                 escape(name.replace("_", " ")), data)
-        html = env.get_template("report.html.j2").render(c=context, figs=embedded, fig_names=list(figures))
+        html = env.get_template(template).render(c=context, figs=embedded, fig_names=list(figures))
         (tmp / "index.html").write_text(html, encoding="utf-8")
-        (tmp / "report.md").write_text(_markdown(context, files), encoding="utf-8")
+        (tmp / "report.md").write_text((markdown or _markdown)(context, files), encoding="utf-8")
         (tmp / "report.json").write_text(json.dumps(_jsonable(context), indent=1, default=str), encoding="utf-8")
         from ..models.persistence import _versions
 
         manifest = {"command": sys.argv, "versions": _versions(), "seed": context["seed"],
                     "dataset": context["dataset"], "dataset_sha256": context["data"]["files"],
+                    "model": context.get("model", {}).get("name") if isinstance(context.get("model"), dict) else None,
                     "started": context["started"],
                     "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                     **(manifest_extra or {})}

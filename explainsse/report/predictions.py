@@ -1,0 +1,92 @@
+"""Prediction report for candidate materials without measurements, from a saved (or bundled) model."""
+
+from __future__ import annotations
+
+import datetime as _dt
+
+from ..explain.explainers import explain
+from ..explain.material import explain_materials
+from ..featurize import describe, featurize_dataset, get_preset
+from . import figures as fig
+
+
+def build_prediction_report(ds, model, model_name: str, *, top: int = 5, max_figures: int = 12):
+    """Predict and explain every usable row of ``ds`` with ``model``.
+
+    Returns
+    -------
+    context : dict
+    figures : dict
+    """
+    import warnings
+
+    started = _dt.datetime.now(_dt.timezone.utc)
+    notes = []
+    if get_preset(model.preset).crystal and ds.frame[["a", "b", "c"]].isna().all().all():
+        notes.append(f"the model uses lattice descriptors ({model.preset}) but the input has none: "
+                     "they are imputed with training medians")
+        X = featurize_dataset(ds, "composition-v1", progress=False)
+        for col in model.feature_names:
+            if col not in X.columns:
+                X[col] = float("nan")
+    else:
+        X = featurize_dataset(ds, model.preset, progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        results = explain_materials(model, ds.frame, X, top=top)
+    background = model.train_X if model.train_X is not None else X
+    table = explain(model, X, background, ids=ds.frame["id"].astype(str), formulas=ds.frame["formula"].astype(str))
+    figures = {}
+    order = sorted(range(len(results)), key=lambda i: -results[i]["prediction"])
+    for rank, i in enumerate(order[:max_figures]):
+        name = f"waterfall_{rank}"
+        figures[name] = fig.waterfall(table.sample(ds.frame.index[i]), title=results[i]["formula"]).figure
+        results[i]["figure"] = name
+    for r in results:
+        r.setdefault("figure", None)
+        r.setdefault("domain", None)
+    ranked = [results[i] for i in order]
+    outside = [r for r in ranked if r["domain"] and not r["domain"]["inside"]]
+    units = ranked[0]["prediction_units"] if ranked else ""
+    sentences = [f"{len(ranked)} candidates explained with model {model_name} ({model.family}, {model.task})."]
+    if ranked:
+        best = ", ".join(f"{r['formula']} ({r['prediction']:.2f})" for r in ranked[:3])
+        sentences.append(f"Highest predictions ({units}): {best}.")
+    if outside:
+        verb = "lies" if len(outside) == 1 else "lie"
+        sentences.append(f"{len(outside)} of them {verb} outside the training domain; treat those predictions "
+                         "as extrapolations.")
+    else:
+        sentences.append("All lie inside the training domain.")
+    names = sorted({t["descriptor"] for r in ranked for t in r["top_descriptors"]})
+    summary = ds.summary()
+    context = {
+        "title": f"explainsse predictions: {ds.name}", "started": started.isoformat(timespec="seconds"),
+        "model": {"name": model_name, "family": model.family, "task": model.task, "preset": model.preset,
+                  "trained_on": f"{model.dataset.get('name', '?')} ({model.dataset.get('n_train', '?')} rows)",
+                  "params": model.params, "metrics": model.metrics},
+        "summary_sentences": sentences, "notes": notes, "prediction_units": units,
+        "data": {"summary": summary, "issues": ds.issues.astype(str).to_dict("records"), "files": ds.files},
+        "materials": ranked,
+        "glossary": [{"descriptor": d, "meaning": describe(d).meaning, "unit": describe(d).unit,
+                      "source": describe(d).source} for d in names],
+        "dataset": ds.name, "seed": model.random_state,
+    }
+    return context, figures
+
+
+def prediction_markdown(c: dict, figure_files: dict) -> str:
+    """Markdown twin of the prediction report."""
+    from .render import _md_cell
+
+    lines = [f"# {c['title']}", "", f"Model {c['model']['name']}: {c['model']['family']} / {c['model']['task']}, "
+             f"preset {c['model']['preset']}.", ""] + [f"- {_md_cell(s)}" for s in c["summary_sentences"]]
+    lines += ["", f"| id | formula | prediction ({c['prediction_units']}) | domain | warnings |", "|---|---|---|---|---|"]
+    for m in c["materials"]:
+        dom = "" if not m["domain"] else ("inside" if m["domain"]["inside"] else "outside")
+        lines.append(f"| {_md_cell(m['id'])} | {_md_cell(m['formula'])} | {m['prediction']:.3g} | {dom} | "
+                     f"{_md_cell('; '.join(m['warnings']))} |")
+    for m in c["materials"]:
+        if m["figure"]:
+            lines += ["", f"![{_md_cell(m['formula'])}]({figure_files[m['figure']]})"]
+    return "\n".join(lines) + "\n"
