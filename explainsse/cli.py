@@ -107,7 +107,7 @@ def _split_list(text: str | None) -> list[str]:
 #: Parameters of the commands that read ``--dataset`` / ``--input`` with the column options.
 _INPUT_KEYS = ("dataset", "input_path", "formula_col", "target_col", "target_kind", "id_col",
                "family_col", "descriptor_cols", "space_group_col", "lattice_cols", "z_col",
-               "formula_basis", "data_dir", "strict")
+               "formula_basis", "data_dir", "strict", "cifs")
 
 
 def _input_options(values: dict) -> dict:
@@ -118,7 +118,7 @@ def _input_options(values: dict) -> dict:
 def load_input(dataset, input_path, *, formula_col="formula", target_col=None, target_kind="sigma",
                id_col=None, family_col=None, descriptor_cols=None, space_group_col=None,
                lattice_cols=None, z_col=None, formula_basis="formula_unit", data_dir=None,
-               strict=False):
+               strict=False, cifs=None):
     """Load ``--dataset NAME`` or ``--input FILE.csv`` (exactly one) into a Dataset."""
     from .datasets import load_dataset, load_table
     from .errors import InputDataError
@@ -131,7 +131,7 @@ def load_input(dataset, input_path, *, formula_col="formula", target_col=None, t
         input_path, formula_col=formula_col, target_col=target_col, target_kind=target_kind,
         id_col=id_col, family_col=family_col, descriptor_cols=_split_list(descriptor_cols),
         space_group_col=space_group_col, lattice_cols=_split_list(lattice_cols) or None,
-        z_col=z_col, formula_basis=formula_basis, strict=strict,
+        z_col=z_col, formula_basis=formula_basis, strict=strict, cif_dir=cifs,
     )
 
 
@@ -746,6 +746,9 @@ def report_cmd(
     formula_basis: FormulaBasisOpt = "formula_unit",
     data_dir: DataDirOpt = None,
     n_scramble: Annotated[int, typer.Option("--n-scramble", help="y-scrambling refits.")] = 5,
+    cifs: Annotated[Optional[Path], typer.Option(
+        "--cifs", help="Folder or tar archive of <id>.cif files for --input (counted in the data card; "
+        "structure descriptors come in a later preset).")] = None,
     model_dir: Annotated[Optional[str], typer.Option(
         "--model", help="Predict and explain candidates with a saved model ('default' = bundled) "
         "instead of validating models on measured data.")] = None,
