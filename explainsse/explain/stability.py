@@ -67,7 +67,9 @@ def explanation_stability(model: TrainedModel, frame: pd.DataFrame, X: pd.DataFr
     in_top = (ranks <= top_k).mean()
     overall_top = set(order.index[:top_k])
     pairs = list(itertools.combinations(range(len(M)), 2))
-    rank_stab = float(np.mean([spearmanr(M.iloc[i], M.iloc[j]).statistic for i, j in pairs])) if pairs else np.nan
+    rhos = [spearmanr(M.iloc[i], M.iloc[j]).statistic for i, j in pairs
+            if M.iloc[i].nunique() > 1 and M.iloc[j].nunique() > 1]
+    rank_stab = float(np.mean(rhos)) if rhos else np.nan
     tops = [set(M.iloc[i].sort_values(ascending=False).index[:top_k]) for i in range(len(M))]
     jaccard = float(np.mean([len(tops[i] & tops[j]) / len(tops[i] | tops[j]) for i, j in pairs])) if pairs else np.nan
     importance = pd.DataFrame({

@@ -19,7 +19,7 @@ def log_sigma_by_family(frame: pd.DataFrame, ax=None, top: int = 10):
     ax = _axes(ax, (7.0, 3.6))
     fams = frame["family"].fillna("unknown").value_counts().index[:top].tolist()
     data = [frame.loc[frame["family"].fillna("unknown") == f, "log10_sigma"].to_numpy() for f in fams]
-    ax.boxplot(data, vert=True, showfliers=True)
+    ax.boxplot(data, showfliers=True)
     ax.set_xticks(range(1, len(fams) + 1), [f"{f}\n(n={len(d)})" for f, d in zip(fams, data)], fontsize=7)
     ax.set_ylabel("log10 sigma (S/cm)")
     ax.set_title("Measured conductivity by structural family (censored rows at the floor)", fontsize=9)
