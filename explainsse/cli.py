@@ -333,26 +333,11 @@ def _progress(quiet: bool):
     return lambda text: _echo_err(f"[{time.perf_counter() - start:6.1f} s] {text}")
 
 
-def _jsonable(obj):
-    """NaN -> None, numpy scalars -> Python, for strict JSON."""
-    import math
-
-    import numpy as np
-
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
-
-
 def _write_json(path: Path, payload: dict) -> None:
+    from .io import to_jsonable
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(_jsonable(payload), indent=2, default=str))
+    path.write_text(json.dumps(to_jsonable(payload), indent=2, default=str))
 
 
 def _features_for(ds, preset: str, quiet: bool):
@@ -586,7 +571,9 @@ def explain_cmd(
         warnings.simplefilter("always")
         results = explain_materials(model, ds.frame, X, top=top)
     if as_json:
-        typer.echo(json.dumps(_jsonable({"model": str(model_dir), "family": model.family, "task": model.task,
+        from .io import to_jsonable
+
+        typer.echo(json.dumps(to_jsonable({"model": str(model_dir), "family": model.family, "task": model.task,
                                          "preset": model.preset, "notes": notes, "issues":
                                          ds.issues.astype(str).to_dict("records"), "materials": results}),
                               indent=2))

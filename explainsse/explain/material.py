@@ -13,7 +13,8 @@ from .domain import DEFAULT_DOMAIN_PERCENTILE, ApplicabilityDomain
 from .explainers import explain
 
 
-def explain_materials(model: TrainedModel, frame: pd.DataFrame, X: pd.DataFrame, *, top: int = 5) -> list[dict]:
+def explain_materials(model: TrainedModel, frame: pd.DataFrame, X: pd.DataFrame, *, top: int = 5,
+                      table=None) -> list[dict]:
     """Explain each row: prediction, top-``top`` descriptors by |SHAP|, domain and warnings.
 
     Parameters
@@ -24,10 +25,13 @@ def explain_materials(model: TrainedModel, frame: pd.DataFrame, X: pd.DataFrame,
         Normalized rows (``id``, ``formula``, ``composition``).
     X : pandas.DataFrame
         Their descriptors (``model.preset``).
+    table : ExplanationTable, optional
+        SHAP values already computed for these rows (default: computed here).
     """
     background = model.train_X if model.train_X is not None else X
-    table = explain(model, X, background, ids=frame["id"].astype(str).to_numpy(),
-                    formulas=frame["formula"].astype(str).to_numpy())
+    if table is None:
+        table = explain(model, X, background, ids=frame["id"].astype(str).to_numpy(),
+                        formulas=frame["formula"].astype(str).to_numpy())
     output = table.output()
     prediction = model.predict(X)
     domain = ApplicabilityDomain(model.align(model.train_X)).assess(model.align(X)) \

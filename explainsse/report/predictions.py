@@ -31,11 +31,11 @@ def build_prediction_report(ds, model, model_name: str, *, top: int = 5, max_fig
                 X[col] = float("nan")
     else:
         X = featurize_dataset(ds, model.preset, progress=False)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        results = explain_materials(model, ds.frame, X, top=top)
     background = model.train_X if model.train_X is not None else X
     table = explain(model, X, background, ids=ds.frame["id"].astype(str), formulas=ds.frame["formula"].astype(str))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        results = explain_materials(model, ds.frame, X, top=top, table=table)
     figures = {}
     order = sorted(range(len(results)), key=lambda i: -results[i]["prediction"])
     for rank, i in enumerate(order[:max_figures]):

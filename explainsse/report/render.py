@@ -14,29 +14,13 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup, escape
 
 from ..errors import ExplainsseError
-from ..io import FORMULA_PREFIXES, atomic_directory
+from ..io import FORMULA_PREFIXES, atomic_directory, to_jsonable
 
 
 def _svg(figure) -> bytes:
     buf = io.BytesIO()
     figure.savefig(buf, format="svg", metadata={"Date": None}, dpi=110)  # dpi: rasterized scatter layers
     return buf.getvalue()
-
-
-def _jsonable(obj):
-    import math
-
-    import numpy as np
-
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
 
 
 def _md_cell(value) -> str:
@@ -109,7 +93,7 @@ def write_report(context: dict, figures: dict, output: str | os.PathLike, *, for
         html = env.get_template(template).render(c=context, figs=embedded, fig_names=list(figures))
         (tmp / "index.html").write_text(html, encoding="utf-8")
         (tmp / "report.md").write_text((markdown or _markdown)(context, files), encoding="utf-8")
-        (tmp / "report.json").write_text(json.dumps(_jsonable(context), indent=1, default=str), encoding="utf-8")
+        (tmp / "report.json").write_text(json.dumps(to_jsonable(context), indent=1, default=str), encoding="utf-8")
         from ..models.persistence import _versions
 
         manifest = {"command": sys.argv, "versions": _versions(), "seed": context["seed"],
@@ -118,5 +102,5 @@ def write_report(context: dict, figures: dict, output: str | os.PathLike, *, for
                     "started": context["started"],
                     "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                     **(manifest_extra or {})}
-        (tmp / "manifest.json").write_text(json.dumps(_jsonable(manifest), indent=1, default=str))
+        (tmp / "manifest.json").write_text(json.dumps(to_jsonable(manifest), indent=1, default=str))
     return output
