@@ -7,6 +7,7 @@ import time
 import pandas as pd
 
 from ..datasets.table import split_mask
+from ..parallel import TaskPool
 from .evaluate import evaluate
 from .factory import FAMILIES
 from .targets import DEFAULT_THRESHOLD
@@ -47,22 +48,29 @@ def run_benchmark(frame: pd.DataFrame, X: pd.DataFrame, *, families=FAMILIES,
         ``results`` (tidy DataFrame), ``evaluations`` (list of Evaluation), ``seconds``.
     """
     start = time.perf_counter()
-    evaluations = []
     train = split_mask(frame, "train")
+    common = {"threshold": threshold, "n_boot": n_boot, "random_state": random_state, "progress": progress}
+    jobs = []
     for family, task in combinations(families):
-        evaluations.append(evaluate(frame, X, family, task, "official", threshold=threshold,
-                                    n_boot=n_boot, n_scramble=n_scramble, random_state=random_state,
-                                    n_jobs=n_jobs, progress=progress))
-        evaluations.append(evaluate(frame[train], X[train], family, task, cv_scheme, threshold=threshold,
-                                    n_boot=n_boot, n_scramble=0, random_state=random_state,
-                                    n_jobs=n_jobs, progress=progress))
+        jobs.append({"frame": frame, "X": X, "family": family, "task": task, "scheme": "official",
+                     "n_scramble": n_scramble})
+        jobs.append({"frame": frame[train], "X": X[train], "family": family, "task": task, "scheme": cv_scheme,
+                     "n_scramble": 0})
     if censoring_aware and "xgb" in families:
         for scheme, part in (("official", slice(None)), (cv_scheme, train)):
-            evaluations.append(evaluate(frame[part], X[part], "xgb", "regression", scheme,
-                                        threshold=threshold, n_boot=n_boot,
-                                        n_scramble=n_scramble if scheme == "official" else 0,
-                                        random_state=random_state, n_jobs=n_jobs, censoring="aft",
-                                        progress=progress))
+            jobs.append({"frame": frame[part], "X": X[part], "family": "xgb", "task": "regression",
+                         "scheme": scheme, "n_scramble": n_scramble if scheme == "official" else 0,
+                         "censoring": "aft"})
+    # independent evaluations run side by side (one thread each); results keep the job order
+    pool = TaskPool(n_jobs)
+    if pool.n_jobs > 1:
+        common["progress"] = None  # a callback cannot report from a worker process
+    futures = [pool.submit(evaluate, **job, **common, n_jobs=pool.inner_jobs) for job in jobs]
+    evaluations = []
+    for job, future in zip(jobs, futures):
+        evaluations.append(future.result())
+        if progress and pool.n_jobs > 1:
+            progress(f"{job['family']}/{job['task']}/{job['scheme']} done")
     results = pd.concat([e.results for e in evaluations], ignore_index=True)
     results = results.drop_duplicates(subset=["family", "task", "scheme", "split", "subset", "fold", "metric"])
     return {"results": results, "evaluations": evaluations, "seconds": time.perf_counter() - start}

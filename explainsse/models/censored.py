@@ -60,6 +60,8 @@ class XGBAFTRegressor(RegressorMixin, BaseEstimator):
         As in :class:`xgboost.XGBRegressor`.
     aft_sigma : float, default 1.0
         Scale of the normal error on ln sigma.
+    max_bin : int, default 64
+        Histogram bins, as in the xgb family.
     random_state : int, default 0
     n_jobs : int, default 1
 
@@ -70,7 +72,8 @@ class XGBAFTRegressor(RegressorMixin, BaseEstimator):
     """
 
     def __init__(self, n_estimators=400, learning_rate=0.05, max_depth=5, min_child_weight=1,
-                 subsample=0.8, colsample_bytree=0.5, aft_sigma=1.0, random_state=0, n_jobs=1):
+                 subsample=0.8, colsample_bytree=0.5, aft_sigma=1.0, max_bin=64, random_state=0,
+                 n_jobs=1):
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
         self.max_depth = max_depth
@@ -78,6 +81,7 @@ class XGBAFTRegressor(RegressorMixin, BaseEstimator):
         self.subsample = subsample
         self.colsample_bytree = colsample_bytree
         self.aft_sigma = aft_sigma
+        self.max_bin = max_bin
         self.random_state = random_state
         self.n_jobs = n_jobs
 
@@ -97,7 +101,7 @@ class XGBAFTRegressor(RegressorMixin, BaseEstimator):
                   "aft_loss_distribution": "normal", "aft_loss_distribution_scale": self.aft_sigma,
                   "tree_method": "hist", "eta": self.learning_rate, "max_depth": self.max_depth,
                   "min_child_weight": self.min_child_weight, "subsample": self.subsample,
-                  "colsample_bytree": self.colsample_bytree, "seed": self.random_state,
+                  "colsample_bytree": self.colsample_bytree, "max_bin": self.max_bin, "seed": self.random_state,
                   "nthread": self.n_jobs}
         self.booster_ = xgb.train(params, dtrain, num_boost_round=self.n_estimators)
         self.n_censored_ = int(censored.sum())

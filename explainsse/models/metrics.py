@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
-from scipy.stats import spearmanr
-from sklearn.metrics import (
-    accuracy_score,
-    average_precision_score,
-    balanced_accuracy_score,
-    confusion_matrix,
-    f1_score,
-    matthews_corrcoef,
-    mean_absolute_error,
-    r2_score,
-    roc_auc_score,
-)
+from scipy.stats import rankdata
+from sklearn.metrics import confusion_matrix
 
 REGRESSION_METRICS = ("mae", "rmse", "r2", "spearman", "within_1_log")
 CLASSIFICATION_METRICS = ("accuracy", "balanced_accuracy", "mcc", "roc_auc", "pr_auc", "f1")
@@ -24,16 +12,29 @@ CLASSIFICATION_METRICS = ("accuracy", "balanced_accuracy", "mcc", "roc_auc", "pr
 LOWER_IS_BETTER = {"mae", "rmse"}
 
 
+def _ranks(x: np.ndarray) -> np.ndarray:
+    """Average ranks (ties share their mean rank), as for Spearman and ROC AUC."""
+    return rankdata(x, method="average")
+
+
 def regression_metrics(y_true, y_pred) -> dict[str, float]:
-    """MAE, RMSE, R2, Spearman rho and the fraction within one log unit (log10 sigma)."""
+    """MAE, RMSE, R2, Spearman rho and the fraction within one log unit (log10 sigma).
+
+    Plain NumPy (the bootstrap calls this thousands of times); equal to scikit-learn's and
+    SciPy's definitions, which a test checks.
+    """
     y_true, y_pred = np.asarray(y_true, float), np.asarray(y_pred, float)
     err = y_pred - y_true
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        rho = spearmanr(y_true, y_pred).statistic if len(y_true) > 2 else np.nan
-        r2 = r2_score(y_true, y_pred) if len(y_true) > 1 else np.nan
+    n = len(y_true)
+    ss_tot = float(np.sum((y_true - y_true.mean()) ** 2)) if n else 0.0
+    r2 = 1.0 - float(np.sum(err**2)) / ss_tot if n > 1 and ss_tot > 0 else np.nan
+    rho = np.nan
+    if n > 2:
+        rt, rp = _ranks(y_true), _ranks(y_pred)
+        if rt.std() > 0 and rp.std() > 0:
+            rho = float(np.corrcoef(rt, rp)[0, 1])
     return {
-        "mae": float(mean_absolute_error(y_true, y_pred)),
+        "mae": float(np.mean(np.abs(err))),
         "rmse": float(np.sqrt(np.mean(err**2))),
         "r2": float(r2),
         "spearman": float(rho),
@@ -41,21 +42,49 @@ def regression_metrics(y_true, y_pred) -> dict[str, float]:
     }
 
 
+def _roc_auc(y_true: np.ndarray, proba: np.ndarray) -> float:
+    """ROC AUC as the Mann-Whitney statistic (ties count one half)."""
+    pos = y_true == 1
+    n_pos, n_neg = int(pos.sum()), int((~pos).sum())
+    ranks = _ranks(proba)
+    return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def _average_precision(y_true: np.ndarray, proba: np.ndarray) -> float:
+    """Average precision, sum over thresholds of (R_k - R_{k-1}) P_k (scikit-learn's definition)."""
+    order = np.argsort(-proba, kind="mergesort")
+    score, hit = proba[order], y_true[order]
+    last = np.r_[np.flatnonzero(np.diff(score)), len(score) - 1]  # last index of each distinct score
+    tps = np.cumsum(hit)[last]
+    fps = (last + 1) - tps
+    precision = tps / (tps + fps)
+    recall = tps / tps[-1]
+    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+
+
 def classification_metrics(y_true, proba, cutoff: float = 0.5) -> dict[str, float]:
-    """Accuracy, balanced accuracy, MCC, ROC AUC, PR AUC and F1 from positive-class probabilities."""
+    """Accuracy, balanced accuracy, MCC, ROC AUC, PR AUC and F1 from positive-class probabilities.
+
+    Plain NumPy (the bootstrap calls this thousands of times); equal to scikit-learn's
+    definitions, which a test checks. Metrics that need both classes are NaN otherwise.
+    """
     y_true, proba = np.asarray(y_true, int), np.asarray(proba, float)
     pred = (proba >= cutoff).astype(int)
-    both = len(np.unique(y_true)) == 2
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return {
-            "accuracy": float(accuracy_score(y_true, pred)),
-            "balanced_accuracy": float(balanced_accuracy_score(y_true, pred)) if both else np.nan,
-            "mcc": float(matthews_corrcoef(y_true, pred)),
-            "roc_auc": float(roc_auc_score(y_true, proba)) if both else np.nan,
-            "pr_auc": float(average_precision_score(y_true, proba)) if both else np.nan,
-            "f1": float(f1_score(y_true, pred, zero_division=0)),
-        }
+    tp = int(np.sum((pred == 1) & (y_true == 1)))
+    tn = int(np.sum((pred == 0) & (y_true == 0)))
+    fp = int(np.sum((pred == 1) & (y_true == 0)))
+    fn = int(np.sum((pred == 0) & (y_true == 1)))
+    n = tp + tn + fp + fn
+    both = (tp + fn) > 0 and (tn + fp) > 0
+    denom = np.sqrt(float(tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
+    return {
+        "accuracy": (tp + tn) / n if n else np.nan,
+        "balanced_accuracy": 0.5 * (tp / (tp + fn) + tn / (tn + fp)) if both else np.nan,
+        "mcc": float((tp * tn - fp * fn) / denom) if denom > 0 else 0.0,
+        "roc_auc": _roc_auc(y_true, proba) if both else np.nan,
+        "pr_auc": _average_precision(y_true, proba) if both else np.nan,
+        "f1": 2 * tp / (2 * tp + fp + fn) if (2 * tp + fp + fn) else 0.0,
+    }
 
 
 def confusion(y_true, proba, cutoff: float = 0.5) -> dict[str, int]:

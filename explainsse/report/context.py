@@ -16,6 +16,7 @@ from ..featurize import describe, featurize_dataset
 from ..models import SCHEMES, evaluate, make_model, make_target
 from ..models.benchmark import PUBLISHED_ANCHORS, summary_table
 from ..models.train import TrainedModel
+from ..parallel import TaskPool
 from . import figures as fig
 
 CITATIONS = [
@@ -34,6 +35,42 @@ def _fit(frame, X, family, task, params, threshold, seed, n_jobs) -> TrainedMode
     pipe.fit(X, make_target(frame, task, threshold))
     return TrainedModel(pipe, family, task, "", list(X.columns), threshold, params, train_X=X,
                         train_meta=frame[["id", "formula", "family"]].astype(object).reset_index(drop=True))
+
+
+#: Rough relative cost of validating each family (slowest first), so that workers start the slow ones.
+_COST = {"logreg": 0, "xgb": 1, "pls": 2}
+
+
+def _explain_family(frame, X, family, params, threshold, top, seed, n_jobs) -> dict:
+    """Fit one classifier on the training rows and compute its SHAP, stability and native views."""
+    model = _fit(frame, X, family, "classification", params, threshold, seed, n_jobs)
+    table = explain(model, X, X, ids=frame["id"], formulas=frame["formula"])
+    stab = explanation_stability(model, frame, X, n_bootstrap=2, top_k=top, random_state=seed, n_jobs=n_jobs)
+    imp = table.global_importance().join(stab["importance"][["ci_low", "ci_high", "unstable"]])
+    groups = correlated_groups(X, importance=imp["mean_abs_shap"])
+    native = {}
+    if family == "pls":
+        native["vip"] = [{"descriptor": d, "vip": float(v)} for d, v in pls_views(model, X)["vip"].head(top).items()]
+    return {"family": family, "table": table, "stability": stab, "importance": imp, "groups": groups,
+            "native": native}
+
+
+def _odds_ratios(frame, X, params, threshold, top, seed, n_jobs) -> list[dict]:
+    """Logistic-regression odds ratios per SD with bootstrap CIs (its own task: 20 refits)."""
+    model = _fit(frame, X, "logreg", "classification", params, threshold, seed, n_jobs)
+    odds = logreg_odds_ratios(model, X, make_target(frame, "classification", threshold), n_bootstrap=20,
+                              random_state=seed).head(top)
+    return odds.reset_index(names="descriptor").to_dict("records")
+
+
+def _explain_regression(frame, X, train, rows, family, params, threshold, seed, n_jobs) -> dict:
+    """Fit the regression model on the training rows; SHAP, predictions and domain on ``rows``."""
+    from ..explain.domain import ApplicabilityDomain
+
+    model = _fit(frame[train], X[train], family, "regression", params, threshold, seed, n_jobs)
+    table = explain(model, X.loc[rows], X[train], ids=frame.loc[rows, "id"], formulas=frame.loc[rows, "formula"])
+    return {"table": table, "pred": pd.Series(model.predict(X.loc[rows]), index=rows),
+            "domain": ApplicabilityDomain(X[train]).assess(X.loc[rows])}
 
 
 def _ranked_groups(table, groups: dict, top: int) -> list[dict]:
@@ -85,15 +122,34 @@ def build_report(ds, *, preset: str = "crystal-v1", families=("logreg", "pls", "
     }
 
     # -- validation ---------------------------------------------------------------------------
-    evaluations = []
-    for task in ("regression", "classification"):
-        for family in families:
-            if family == "logreg" and task == "regression":
-                continue
-            part = frame if scheme == "official" else frame[train]
-            evaluations.append(evaluate(part, X.loc[part.index], family, task, scheme, threshold=threshold,
-                                        n_boot=n_boot, n_scramble=n_scramble, random_state=seed, n_jobs=n_jobs))
-            say(f"validated {family}/{task}")
+    part = frame if scheme == "official" else frame[train]
+    jobs = [{"frame": part, "X": X.loc[part.index], "family": family, "task": task, "scheme": scheme,
+             "threshold": threshold, "n_boot": n_boot, "n_scramble": n_scramble, "random_state": seed}
+            for task in ("regression", "classification") for family in families
+            if not (family == "logreg" and task == "regression")]
+    ft, Xt = frame[train], X[train]
+    reg_family = "xgb" if "xgb" in families else ("pls" if "pls" in families else None)
+    rows = frame.index[split_mask(frame, "test")] if scheme == "official" else frame.index
+    # Every fit runs in the pool; a model is explained as soon as its validation has picked its
+    # hyperparameters, while the other validations still run.
+    pool = TaskPool(n_jobs)
+    pending = {pool.submit(evaluate, **jobs[i], n_jobs=pool.inner_jobs): i
+               for i in sorted(range(len(jobs)), key=lambda i: _COST.get(jobs[i]["family"], 3))}
+    done, followups = {}, {}
+    for future in pool.as_completed(list(pending)):
+        e = done[pending[future]] = future.result()
+        say(f"validated {e.family}/{e.task}")
+        params = next(iter(e.params.values()))
+        if e.task == "classification":
+            followups[pool.submit(_explain_family, ft, Xt, e.family, params, threshold, top, seed,
+                                  pool.inner_jobs)] = "classification"
+            if e.family == "logreg":
+                followups[pool.submit(_odds_ratios, ft, Xt, params, threshold, top, seed,
+                                      pool.inner_jobs)] = "odds"
+        elif e.family == reg_family:
+            followups[pool.submit(_explain_regression, frame, X, train, rows, e.family, params, threshold,
+                                  seed, pool.inner_jobs)] = "regression"
+    evaluations = [done[i] for i in range(len(jobs))]
     results = pd.concat([e.results for e in evaluations], ignore_index=True)
     models = {"scheme": scheme, "scheme_description": SCHEMES[scheme].description,
               "tables": {t: summary_table(results, t).to_dict("records") for t in ("regression", "classification")},
@@ -112,27 +168,20 @@ def build_report(ds, *, preset: str = "crystal-v1", families=("logreg", "pls", "
         figures["roc"] = fig.roc(clf).figure
 
     # -- explanations (classification: all families comparable) --------------------------------
-    ft, Xt = frame[train], X[train]
-    tables, explained = {}, {}
-    for e in evaluations:
-        if e.task != "classification":
+    tables, explained, regression, odds = {}, {}, None, None
+    for future in pool.as_completed(list(followups)):
+        if followups[future] == "regression":
+            regression = future.result()
             continue
-        params = next(iter(e.params.values()))
-        model = _fit(ft, Xt, e.family, "classification", params, threshold, seed, n_jobs)
-        table = explain(model, Xt, Xt, ids=ft["id"], formulas=ft["formula"])
-        stab = explanation_stability(model, ft, Xt, n_bootstrap=2, top_k=top, random_state=seed, n_jobs=n_jobs)
-        imp = table.global_importance().join(stab["importance"][["ci_low", "ci_high", "unstable"]])
-        groups = correlated_groups(Xt, importance=imp["mean_abs_shap"])
+        if followups[future] == "odds":
+            odds = future.result()
+            continue
+        done = future.result()
+        family, table, stab, imp = done["family"], done["table"], done["stability"], done["importance"]
+        say(f"explained {family}")
         directions = table.directions(table.top(top)).set_index("descriptor")
-        native = {}
-        if e.family == "logreg":
-            odds = logreg_odds_ratios(model, Xt, make_target(ft, "classification", threshold), n_bootstrap=20,
-                                      random_state=seed).head(top)
-            native["odds_ratios"] = odds.reset_index(names="descriptor").to_dict("records")
-        elif e.family == "pls":
-            native["vip"] = [{"descriptor": d, "vip": float(v)} for d, v in pls_views(model, Xt)["vip"].head(top).items()]
-        tables[e.family] = table
-        explained[e.family] = {
+        tables[family] = table
+        explained[family] = {
             "method": table.method, "notes": list(table.notes), "output_units": table.frame["output_units"].iloc[0],
             "top": [{"descriptor": d, "mean_abs_shap": float(r.mean_abs_shap), "ci_low": float(r.ci_low),
                      "ci_high": float(r.ci_high), "unstable": bool(r.unstable), "unit": describe(d).unit,
@@ -140,12 +189,16 @@ def build_report(ds, *, preset: str = "crystal-v1", families=("logreg", "pls", "
                     for d, r in imp.head(top).iterrows()],
             "stability": {"rank_stability": stab["rank_stability"], "top_k_jaccard": stab["top_k_jaccard"],
                           "runs": stab["runs"]},
-            "groups": _ranked_groups(table, groups, top),
-            "native": native,
+            "groups": _ranked_groups(table, done["groups"], top),
+            "native": done["native"],
         }
-        figures[f"importance_{e.family}"] = fig.importance_bar(imp, top=top, title=f"{e.family}: mean |SHAP|").figure
-        figures[f"beeswarm_{e.family}"] = fig.beeswarm(table, top=top, title=f"{e.family}: SHAP per material").figure
-        say(f"explained {e.family}")
+        figures[f"importance_{family}"] = fig.importance_bar(imp, top=top, title=f"{family}: mean |SHAP|").figure
+        figures[f"beeswarm_{family}"] = fig.beeswarm(table, top=top, title=f"{family}: SHAP per material").figure
+    if odds is not None:
+        explained["logreg"]["native"]["odds_ratios"] = odds
+    order = [e.family for e in evaluations if e.task == "classification"]
+    explained = {f: explained[f] for f in order}  # report order does not depend on finishing order
+    tables = {f: tables[f] for f in order}
     agreement = None
     if len(tables) > 1:
         ag = cross_family_agreement(tables, top_k=top)
@@ -154,24 +207,16 @@ def build_report(ds, *, preset: str = "crystal-v1", families=("logreg", "pls", "
         figures["agreement"] = fig.agreement_heatmap(ag["rank_correlation"]).figure
 
     # -- dependence + per-material (regression with the best available tree/linear family) -----
-    reg_family = "xgb" if "xgb" in families else ("pls" if "pls" in families else None)
     materials, dependence = [], []
-    if reg_family:
-        ev = next(e for e in evaluations if e.family == reg_family and e.task == "regression")
-        model = _fit(ft, Xt, reg_family, "regression", next(iter(ev.params.values())), threshold, seed, n_jobs)
-        rows = frame.index[split_mask(frame, "test")] if scheme == "official" else frame.index
-        table = explain(model, X.loc[rows], Xt, ids=frame.loc[rows, "id"], formulas=frame.loc[rows, "formula"])
+    if regression:
+        table, pred, domain = regression["table"], regression["pred"], regression["domain"]
         for d in table.top(3):
             info = describe(d)
             a = fig.dependence(table, d, frame["family"], unit=info.unit)
             figures[f"dependence_{len(dependence)}"] = a.figure
             dependence.append({"descriptor": d, "meaning": info.meaning, "unit": info.unit,
                                "figure": f"dependence_{len(dependence)}"})
-        pred = pd.Series(model.predict(X.loc[rows]), index=rows)
         err = (pred - frame.loc[rows, "log10_sigma"]).abs()
-        from ..explain.domain import ApplicabilityDomain
-
-        domain = ApplicabilityDomain(Xt).assess(X.loc[rows])
         picks = [("best predicted conductor", i) for i in pred.sort_values(ascending=False).index[:3]]
         picks += [("worst predicted", i) for i in err.sort_values(ascending=False).index[:3]]
         for n, (why, idx) in enumerate(picks):

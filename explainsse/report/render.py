@@ -18,8 +18,13 @@ from ..io import FORMULA_PREFIXES, atomic_directory, to_jsonable
 
 
 def _svg(figure) -> bytes:
+    """SVG bytes of ``figure``; text stays text (selectable, searchable, and 3x faster to write than
+    glyph outlines); the browser draws it with its sans-serif font."""
+    import matplotlib
+
     buf = io.BytesIO()
-    figure.savefig(buf, format="svg", metadata={"Date": None}, dpi=110)  # dpi: rasterized scatter layers
+    with matplotlib.rc_context({"svg.fonttype": "none"}):
+        figure.savefig(buf, format="svg", metadata={"Date": None}, dpi=110)  # dpi: rasterized scatter layers
     return buf.getvalue()
 
 
