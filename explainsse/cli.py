@@ -26,6 +26,9 @@ app = typer.Typer(
 datasets_app = typer.Typer(help="List, inspect and fetch the registered datasets.",
                            no_args_is_help=True)
 app.add_typer(datasets_app, name="datasets")
+validate_app = typer.Typer(help="Validate classifiers (NASICON-style) against honest baselines.",
+                           no_args_is_help=True)
+app.add_typer(validate_app, name="validate")
 
 _STATE = {"debug": False}
 
@@ -785,6 +788,131 @@ def report_cmd(
         step("written")
     if not quiet:
         typer.echo(f"report -> {output / 'index.html'} (also report.md, report.json, figures/, manifest.json)")
+
+#: Conductivity / id column names looked for in a --test file when the input's options do not name them.
+_TEST_TARGETS = (("sigma_S_cm", "sigma"), ("sigma", "sigma"), ("conductivity", "sigma"),
+                 ("ionic_conductivity", "sigma"), ("log10_sigma", "log10"))
+
+
+def _test_options(options: dict, path: Path) -> dict:
+    """Column options for a --test CSV: the input's own, else the usual column names of that file."""
+    from .datasets.table import read_csv_strict
+
+    out = {**options, "dataset": None, "input_path": path}
+    if options.get("target_col") is None or options.get("dataset") is not None:
+        header = list(read_csv_strict(path, nrows=0).columns)
+        found = next(((col, kind) for col, kind in _TEST_TARGETS if col in header), None)
+        if found is None:
+            raise ValueError(f"{path}: no conductivity column found (looked for "
+                             f"{', '.join(c for c, _ in _TEST_TARGETS)}); pass --target-col")
+        out["target_col"], out["target_kind"] = found
+        out["id_col"] = "id" if "id" in header else None
+        out["family_col"] = "family" if "family" in header else None
+        out["descriptor_cols"] = options.get("descriptor_cols")
+    return out
+
+
+@validate_app.command("nasicon")
+@handle_errors
+def validate_nasicon_cmd(
+    output: Annotated[Path, typer.Option("-o", "--output", help="Report folder to write.")],
+    dataset: DatasetOpt = None,
+    input_path: InputOpt = None,
+    test: Annotated[Optional[str], typer.Option(
+        "--test", help="Test CSV (read with the same column options) or a registered dataset name: "
+        "external test set, or the other alkali for cross-domain.")] = None,
+    predictions: Annotated[Optional[Path], typer.Option(
+        "--predictions", help="CSV of id + probability (or label) you already have: scored against the "
+        "input's labels without refitting anything.")] = None,
+    protocol: Annotated[Optional[str], typer.Option(
+        "--protocol", help="within | cross-family | cross-domain | external (default: external with "
+        "--test/--predictions, else within).")] = None,
+    threshold: ThresholdOpt = 1e-4,
+    family: Annotated[str, typer.Option("--family", help="logreg | pls | xgb (explainsse defaults).")] = "logreg",
+    model_dir: Annotated[Optional[Path], typer.Option(
+        "--model", help="A saved explainsse classifier to validate instead of --family.")] = None,
+    preset: Annotated[Optional[str], typer.Option(
+        "--preset", help="Descriptor preset (default composition-v1).")] = None,
+    all_nasicon: Annotated[bool, typer.Option(
+        "--all-nasicon", help="Declare every row NASICON (a NASICON-only file such as Xu's).")] = False,
+    json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write the JSON result here.")] = None,
+    n_repeats: Annotated[int, typer.Option("--n-repeats", help="Repeats of stratified k-fold.")] = 5,
+    n_permutations: Annotated[int, typer.Option("--n-permutations", help="Permutation-test refits.")] = 19,
+    loo: Annotated[bool, typer.Option("--loo/--no-loo", help="Also leave-one-out (within).")] = True,
+    formula_col: FormulaColOpt = "formula",
+    target_col: TargetColOpt = None,
+    target_kind: TargetKindOpt = "sigma",
+    id_col: IdColOpt = None,
+    family_col: FamilyColOpt = None,
+    descriptor_cols: DescriptorColsOpt = None,
+    space_group_col: SpaceGroupColOpt = None,
+    lattice_cols: LatticeColsOpt = None,
+    z_col: ZColOpt = None,
+    formula_basis: FormulaBasisOpt = "formula_unit",
+    data_dir: DataDirOpt = None,
+    seed: SeedOpt = 0,
+    force: Annotated[bool, typer.Option("--force", help="Replace a non-empty output folder.")] = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Validate a NASICON-style classifier: within NASICON, cross-family, cross-domain (Na -> Li) or external."""
+    import json
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from .datasets import load_dataset
+    from .datasets.registry import REGISTRY
+    from .io import to_jsonable
+    from .report import write_report
+    from .report.nasicon import build_nasicon_report, nasicon_markdown
+    from .validation import validate_nasicon
+    from .validation.inputs import read_predictions, validation_descriptors
+
+    if output.exists() and any(output.iterdir()) and not force:
+        raise ValueError(f"{output} exists and is not empty (use --force to replace it)")
+    protocol = protocol or ("external" if (test or predictions) else "within")
+    options = _input_options(locals())
+    ds = load_input(**options)
+    model = None
+    if model_dir is not None:
+        from .models.persistence import load_model
+
+        model = load_model(model_dir)
+    cols = _split_list(descriptor_cols)
+    X = validation_descriptors(ds, preset=preset, descriptor_cols=cols, model=model)
+    test_ds = test_X = None
+    if test is not None:
+        if Path(test).exists():
+            test_ds = load_input(**_test_options(options, Path(test)))
+        elif test in REGISTRY:
+            test_ds = load_dataset(test, data_dir=data_dir)
+        else:
+            raise ValueError(f"--test {test!r} is neither a file nor a registered dataset ({', '.join(REGISTRY)})")
+        test_X = validation_descriptors(test_ds, preset=preset, descriptor_cols=cols, model=model)
+    preds = read_predictions(predictions) if predictions is not None else None
+    if not quiet:
+        _echo_err(f"validating {model_dir or family} on {ds.name} ({protocol}); this refits the classifier "
+                  f"{'many' if protocol == 'within' else 'a few'} times")
+    result = validate_nasicon(ds.frame, X, model if model is not None else family, protocol=protocol,
+                              threshold=threshold, all_nasicon=all_nasicon,
+                              test_frame=None if test_ds is None else test_ds.frame, test_X=test_X,
+                              predictions=preds, n_repeats=n_repeats, n_permutations=n_permutations, loo=loo,
+                              random_state=seed)
+    files = {**ds.files, **(test_ds.files if test_ds is not None else {})}
+    what = (f"{result.classifier} on {'the descriptor columns ' + ', '.join(cols) if cols else 'preset ' + (model.preset if model else preset or 'composition-v1')}"
+            f"; data {ds.name}" + (f", test {test_ds.name}" if test_ds is not None else "")
+            + (f", predictions {predictions.name}" if predictions is not None else "") + ".")
+    context, figures = build_nasicon_report(result, dataset=ds.name, files=files, description=what, seed=seed)
+    write_report(context, figures, output, force=force, template="nasicon.html.j2", markdown=nasicon_markdown)
+    if json_out is not None:
+        json_out.write_text(json.dumps(to_jsonable(result.to_dict()), indent=1, default=str), encoding="utf-8")
+    if not quiet:
+        for row in context["rows"]:
+            typer.echo(f"{row['evaluation']}: accuracy {row['accuracy']}, MCC {row['MCC']}, "
+                       f"majority baseline {row['majority baseline']} -> {row['verdict']}")
+        for w in result.warnings:
+            _echo_err(f"warning: {w}")
+        typer.echo(f"report -> {output / 'index.html'}")
 
 
 @app.command("bundle-model")

@@ -181,11 +181,11 @@ def _estimator(family: str, task: str, random_state: int, n_jobs: int, params: d
                 "logreg is a classifier (superionic or not); use --task classification, or the "
                 "pls / xgb families for log10 conductivity regression"
             )
-        # saga handles L2 (l1_ratio=0), elastic net and L1 (l1_ratio=1) alike, so the search can
-        # move l1_ratio freely; before scikit-learn 1.8 that needs penalty="elasticnet".
-        defaults = {"C": 1.0, "l1_ratio": 0.0, "solver": "saga", "max_iter": 5000}
+        # L2 by default, solved by lbfgs (fast, exact); an elastic net / L1 (l1_ratio > 0) needs
+        # solver="saga", which the tuning grid sets. Before scikit-learn 1.8 the penalty is named too.
+        defaults = {"C": 1.0, "l1_ratio": 0.0, "solver": "lbfgs", "max_iter": 5000}
         if _sklearn_version() < (1, 8):
-            defaults["penalty"] = "elasticnet"
+            defaults["penalty"] = "elasticnet" if params.get("l1_ratio", 0.0) > 0 else "l2"
         defaults.update(params)
         return LogisticRegression(random_state=random_state, **defaults)
     if family == "pls":

@@ -160,3 +160,35 @@ def agreement_heatmap(matrix: dict, ax=None):
     ax.set_yticks(range(len(names)), names)
     ax.set_title("Rank correlation of mean |SHAP|", fontsize=9)
     return ax
+
+
+def calibration(curves: dict[str, dict], ax=None):
+    """Reliability diagram: mean predicted probability vs observed fraction superionic, per evaluation."""
+    ax = _axes(ax, (4.2, 4.0))
+    for name, c in curves.items():
+        if c:
+            ax.plot(c["mean_predicted"], c["fraction_positive"], marker="o", label=f"{name} (Brier {c['brier']:.2f})")
+    ax.plot([0, 1], [0, 1], color="grey", lw=1, ls="--")
+    ax.set(xlabel="mean predicted probability", ylabel="fraction superionic", xlim=(0, 1), ylim=(0, 1))
+    ax.set_title("calibration", fontsize=9)
+    ax.legend(fontsize=7, loc="upper left")
+    return ax
+
+
+def versus_baseline(rows: list[dict], ax=None):
+    """Accuracy (95% CI) of each evaluation next to always answering the majority class."""
+    ax = _axes(ax, (6.0, 0.5 * len(rows) + 1.2))
+    y = np.arange(len(rows))[::-1]
+    acc = np.array([r["accuracy"] for r in rows])
+    lo = np.array([r["ci_low"] for r in rows])
+    hi = np.array([r["ci_high"] for r in rows])
+    err = np.nan_to_num(np.vstack([acc - lo, hi - acc]).clip(min=0))
+    ax.barh(y, acc, color="tab:blue", alpha=0.8, label="classifier accuracy (95% CI)")
+    ax.errorbar(acc, y, xerr=err, fmt="none", ecolor="black", lw=0.8)
+    ax.scatter([r["baseline"] for r in rows], y, marker="|", s=400, color="tab:red", zorder=3,
+               label="always the majority class")
+    ax.set_yticks(y, [r["name"] for r in rows], fontsize=7)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("accuracy")
+    ax.legend(fontsize=7, loc="lower right")
+    return ax

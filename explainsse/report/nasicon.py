@@ -1,0 +1,130 @@
+"""View model, figures and Markdown of a NASICON validation report (rendered by :func:`write_report`)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+
+import numpy as np
+import pandas as pd
+
+from . import figures as fig
+from .render import _md_cell
+
+CITATIONS = [
+    "Xu, Zong & Hippalgaonkar, J. Phys. Commun. 4, 055015 (2020), doi:10.1088/2399-6528/ab92d8.",
+    "OBELiX: F. Therrien et al., arXiv:2502.14234 (2025).",
+    "scikit-learn: F. Pedregosa et al., JMLR 12, 2825 (2011).",
+    "SHAP: S. M. Lundberg, S.-I. Lee, NeurIPS 30 (2017).",
+    "matminer: L. Ward et al., Comput. Mater. Sci. 152, 60-69 (2018).",
+]
+
+
+def _ci(e, metric: str) -> str:
+    lo, hi = e.ci.get(metric, (np.nan, np.nan))
+    return f"{e.metrics[metric]:.2f}" + (f" [{lo:.2f}, {hi:.2f}]" if np.isfinite(lo) else "")
+
+
+def evaluation_rows(result) -> list[dict]:
+    """Display rows (strings with CIs) of every evaluation in a NasiconValidation."""
+    rows = []
+    for e in result.evaluations:
+        p = e.permutation.get("p_value", np.nan)
+        rows.append({"evaluation": e.name, "n": e.n, "superionic": e.n_positive,
+                     "accuracy": _ci(e, "accuracy"), "balanced accuracy": _ci(e, "balanced_accuracy"),
+                     "MCC": _ci(e, "mcc"), "ROC AUC": _ci(e, "roc_auc"), "F1": _ci(e, "f1"),
+                     "majority baseline": f"{e.baseline['best_constant_accuracy']:.2f} "
+                                          f"({e.baseline['best_constant_class']})",
+                     "permutation p": "" if not np.isfinite(p) else f"{p:.3f}",
+                     "verdict": e.verdict["status"]})
+    return rows
+
+
+def build_nasicon_report(result, *, dataset: str, files: dict, description: str, seed: int = 0,
+                         started: str | None = None) -> tuple[dict, dict]:
+    """Context and figures for a NASICON validation report.
+
+    Parameters
+    ----------
+    result : NasiconValidation
+    dataset : str
+        Name shown in the title.
+    files : dict
+        Input file name -> sha256 (for the manifest).
+    description : str
+        What was validated on what, in one sentence (shown under the title).
+    """
+    started = started or _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    figures = {}
+    for i, e in enumerate(result.evaluations):
+        figures[f"confusion_{i}"] = fig.confusion(e.confusion, title=e.name).figure
+    curves = {e.name: e.calibration for e in result.evaluations if e.calibration}
+    if curves:
+        figures["calibration"] = fig.calibration(curves).figure
+    scored = {e.name: e.predictions.rename(columns={"score": "y_pred"}) for e in result.evaluations
+              if e.score_kind != "label" and e.predictions["y_true"].nunique() == 2}
+    if scored:
+        figures["roc"] = fig.roc(scored).figure
+    figures["baseline"] = fig.versus_baseline([
+        {"name": e.name, "accuracy": e.metrics["accuracy"], "ci_low": e.ci.get("accuracy", (np.nan,))[0],
+         "ci_high": e.ci.get("accuracy", (np.nan, np.nan))[1], "baseline": e.baseline["best_constant_accuracy"]}
+        for e in result.evaluations]).figure
+    ex = result.explanation
+    if ex.get("top"):
+        imp = pd.DataFrame(ex["top"]).set_index("descriptor")
+        figures["importance"] = fig.importance_bar(imp, top=len(imp), title="mean |SHAP| on NASICON materials").figure
+    summary = [f"{e.name}: {e.verdict['text']}." for e in result.evaluations]
+    if ex.get("top"):
+        summary.append("Drivers of the NASICON predictions: " + "; ".join(t["direction"] for t in ex["top"][:3]) + ".")
+    summary += [f"Warning: {w}" for w in result.warnings]
+    data = result.to_dict()
+    context = {
+        "title": f"NASICON classifier validation: {dataset}", "dataset": dataset, "seed": seed, "started": started,
+        "description": description, "summary_sentences": summary, "rows": evaluation_rows(result),
+        "result": data, "fig_confusions": [f"confusion_{i}" for i in range(len(result.evaluations))],
+        "data": {"files": files}, "citations": CITATIONS,
+    }
+    return context, figures
+
+
+def nasicon_markdown(c: dict, figure_files: dict[str, str]) -> str:
+    """Markdown twin of the NASICON validation report."""
+    r = c["result"]
+    lines = [f"# {c['title']}", "", _md_cell(c["description"]), "",
+             f"Protocol **{r['protocol']}**; classifier `{_md_cell(r['classifier'])}`; threshold "
+             f"{r['threshold_S_cm']:g} S/cm; NASICON membership from {r['membership_source']}; seed {c['seed']}.",
+             "", "## Summary", ""]
+    lines += [f"- {_md_cell(s)}" for s in c["summary_sentences"]]
+    lines += ["", "## Results", ""]
+    if c["rows"]:
+        keys = list(c["rows"][0])
+        lines += ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+        lines += ["| " + " | ".join(_md_cell(row[k]) for k in keys) + " |" for row in c["rows"]]
+    for name in ("baseline", "calibration", "roc"):
+        if name in figure_files:
+            lines += ["", f"![{name}]({figure_files[name]})"]
+    ex = r["explanation"]
+    lines += ["", "## Explanations", ""]
+    if ex.get("top"):
+        lines += [f"{ex['method']}; model fitted on {ex['fitted_on']}; SHAP in {ex['units']}.", "",
+                  "| descriptor | mean abs SHAP | direction | meaning |", "|---|---|---|---|"]
+        lines += [f"| {_md_cell(t['descriptor'])} | {t['mean_abs_shap']:.3f} | {_md_cell(t['direction'])} | "
+                  f"{_md_cell(t['meaning'])} |" for t in ex["top"]]
+        lines += ["", "### Misclassified materials", "", "| id | formula | measured | predicted | p(superionic) | "
+                  "top contributions |", "|---|---|---|---|---|---|"]
+        lines += [f"| {_md_cell(m['id'])} | {_md_cell(m['formula'])} | {m['measured']} | {m['predicted']} | "
+                  f"{m['score']:.2f} | {_md_cell(m['top_contributions'])} |" for m in ex["misclassified"]]
+    else:
+        lines.append(_md_cell(ex.get("note", "")))
+    if r["excluded"]:
+        lines += ["", "## Rows not used", "", "| id | formula | reason |", "|---|---|---|"]
+        lines += [f"| {_md_cell(x['id'])} | {_md_cell(x['formula'])} | {_md_cell(x['reason'])} |" for x in r["excluded"]]
+    d = r.get("detector")
+    if d:
+        lines += ["", "## NASICON detector vs the dataset's labels", "",
+                  f"precision {d['precision']:.3f}, recall {d['recall']:.3f} over {d['n_labelled']} labelled rows "
+                  f"(tp {d['tp']}, fp {d['fp']}, fn {d['fn']}, tn {d['tn']})."]
+    lines += ["", "Citations:", ""] + [f"- {ct}" for ct in c["citations"]]
+    return "\n".join(lines) + "\n"
+
+
+__all__ = ["build_nasicon_report", "evaluation_rows", "nasicon_markdown"]

@@ -1,0 +1,48 @@
+"""Inputs of a NASICON validation: descriptors for a dataset, the user's predictions file."""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+
+from ..errors import InputDataError
+
+#: Descriptors used when the user names neither a preset nor columns (any formula works).
+DEFAULT_PRESET = "composition-v1"
+
+
+def validation_descriptors(ds, *, preset: str | None = None, descriptor_cols=None, model=None) -> pd.DataFrame:
+    """Descriptor table of ``ds`` for validation.
+
+    ``descriptor_cols`` picks the user's own columns (nothing computed); a saved ``model``
+    brings its preset and columns; otherwise the preset's columns only (the dataset's own
+    descriptor columns are not mixed in unless named).
+    """
+    if descriptor_cols:
+        cols = list(descriptor_cols)
+        missing = [c for c in cols if c not in ds.descriptors.columns]
+        if missing:
+            raise InputDataError(f"{ds.name}: descriptor columns not found: {missing}; available: "
+                                 f"{list(ds.descriptors.columns)[:20]}")
+        X = ds.descriptors[cols].apply(pd.to_numeric, errors="coerce")
+        return X.loc[ds.frame.index]
+    from ..featurize import featurize_dataset
+    from ..featurize.descriptors import feature_names
+
+    if model is not None:
+        X = featurize_dataset(ds, model.preset, progress=False)
+        return model.align(X)
+    name = preset or DEFAULT_PRESET
+    X = featurize_dataset(ds, name, progress=False)
+    return X[feature_names(name)]
+
+
+def read_predictions(path: str | os.PathLike) -> pd.DataFrame:
+    """Read a predictions CSV (``id`` plus ``probability`` or ``label``) as text columns."""
+    from ..datasets.table import read_csv_strict
+
+    return read_csv_strict(path)
+
+
+__all__ = ["DEFAULT_PRESET", "read_predictions", "validation_descriptors"]

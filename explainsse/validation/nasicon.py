@@ -1,0 +1,567 @@
+"""Validate NASICON-style classifiers: four protocols, honest baselines, explanations.
+
+Protocols (:data:`PROTOCOLS`):
+
+``within``
+    NASICON rows only: repeated stratified k-fold, leave-one-out and, when the data names its
+    papers (DOI), leave-papers-out (doping series of one paper leak between random folds).
+``cross-family``
+    Train on non-NASICON materials, test on NASICON; and the reverse.
+``cross-domain``
+    Train on Na compounds, test on Li compounds (Xu et al.'s setting); and the reverse when
+    both sides have both classes. Uses the input plus ``test`` when given (e.g. Xu's Na set +
+    OBELiX's Li NASICONs).
+``external``
+    Train on the input, test on another file (``test``); or score predictions the user already
+    has (``predictions``: id + label or probability) without refitting anything.
+
+Every evaluation reports accuracy, balanced accuracy, MCC, ROC AUC, F1 with bootstrap CIs, the
+confusion matrix, a calibration curve, the majority-class baseline, a permutation-test p-value,
+and a verdict that says plainly when the classifier does not beat always answering the majority
+class.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import GroupKFold, LeaveOneOut, RepeatedStratifiedKFold, StratifiedKFold
+
+from ..errors import InputDataError
+from ..models.metrics import bootstrap_ci, classification_metrics, confusion
+from ..models.targets import make_target
+from .classifier import Classifier, make_classifier, positive_score
+from .detector import detect_nasicon, detector_agreement, nasicon_labels
+
+PROTOCOLS = ("within", "cross-family", "cross-domain", "external")
+CLASS_NAMES = {1: "superionic", 0: "not superionic"}
+#: Metrics shown for every evaluation (bootstrap CIs for each).
+METRICS = ("accuracy", "balanced_accuracy", "mcc", "roc_auc", "f1")
+#: The permutation test and the verdict use this metric (robust to class imbalance).
+PERMUTATION_METRIC = "mcc"
+
+
+# -- which rows are NASICON, which alkali ------------------------------------------------------
+
+def nasicon_membership(frame: pd.DataFrame, *, all_nasicon: bool = False) -> tuple[pd.Series, str]:
+    """NASICON membership per row and where it comes from.
+
+    The dataset's family labels where present; the formula detector for unlabelled rows;
+    every row with ``all_nasicon`` (a NASICON-only file such as Xu's).
+    """
+    if all_nasicon:
+        return pd.Series(True, index=frame.index), "declared by the user (--all-nasicon)"
+    labels = nasicon_labels(frame) if "family" in frame else pd.Series(pd.NA, index=frame.index)
+    if labels.notna().all():
+        return labels.astype(bool), "the dataset's family labels"
+    detected = detect_nasicon(frame)["nasicon"]
+    if labels.isna().all():
+        return detected.astype(bool), "the formula detector (no family labels)"
+    return labels.fillna(detected).astype(bool), "family labels, the detector for unlabelled rows"
+
+
+def alkali_domain(formula: str) -> str:
+    """``"Li"``, ``"Na"``, ``"mixed"`` (both) or ``"none"`` for one formula."""
+    from ..chemistry import parse_formula
+
+    els = {str(e) for e in parse_formula(formula).elements}
+    has_li, has_na = "Li" in els, "Na" in els
+    return "mixed" if has_li and has_na else "Li" if has_li else "Na" if has_na else "none"
+
+
+# -- scoring -----------------------------------------------------------------------------------
+
+@dataclass
+class Evaluation:
+    """One scored evaluation (a protocol direction or a CV scheme)."""
+
+    name: str
+    description: str
+    n: int
+    n_positive: int
+    metrics: dict
+    ci: dict
+    baseline: dict
+    confusion: dict
+    calibration: dict
+    permutation: dict
+    verdict: dict
+    score_kind: str
+    spread: dict = field(default_factory=dict)
+    predictions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    train_majority: int | None = None
+
+
+def _baseline(y_eval: np.ndarray, train_majority: int) -> dict:
+    p = float(np.mean(y_eval))
+    best = 1 if p >= 0.5 else 0
+    return {"train_majority_class": CLASS_NAMES[train_majority],
+            "train_majority_accuracy": float(np.mean(y_eval == train_majority)),
+            "best_constant_class": CLASS_NAMES[best], "best_constant_accuracy": max(p, 1 - p),
+            "positive_share": p}
+
+
+def _calibration(y: np.ndarray, score: np.ndarray, kind: str) -> dict:
+    if kind != "probability" or len(np.unique(y)) < 2:
+        return {}
+    from sklearn.calibration import calibration_curve
+
+    bins = int(min(5, max(2, len(y) // 10)))
+    frac, mean = calibration_curve(y, score, n_bins=bins, strategy="quantile")
+    return {"mean_predicted": mean.tolist(), "fraction_positive": frac.tolist(), "n_bins": bins,
+            "brier": float(np.mean((score - y) ** 2))}
+
+
+def verdict(metrics: dict, ci: dict, baseline: dict, permutation: dict, predicted_share: float) -> dict:
+    """Plain-language verdict: ``fails`` / ``weak`` / ``passes`` against the majority baseline."""
+    acc, best = metrics["accuracy"], baseline["best_constant_accuracy"]
+    lo = ci.get("accuracy", (np.nan, np.nan))[0]
+    p = permutation.get("p_value", np.nan)
+    cls = baseline["best_constant_class"]
+    majority_share = max(predicted_share, 1 - predicted_share)
+    if majority_share >= 0.95:
+        one = CLASS_NAMES[int(predicted_share >= 0.5)]
+        return {"status": "fails", "collapsed": True,
+                "text": f"collapsed to one class: it answers '{one}' for {majority_share:.0%} of the materials "
+                        f"(accuracy {acc:.2f} vs {best:.2f} for always answering '{cls}'; balanced accuracy "
+                        f"{metrics['balanced_accuracy']:.2f})"}
+    if not acc > best:
+        return {"status": "fails", "collapsed": False,
+                "text": f"does NOT beat the majority baseline: accuracy {acc:.2f} vs {best:.2f} for always "
+                        f"answering '{cls}' (MCC {metrics['mcc']:.2f})"}
+    doubts = []
+    if np.isfinite(lo) and lo <= best:
+        doubts.append(f"the 95% interval of its accuracy ({lo:.2f}-{ci['accuracy'][1]:.2f}) includes the baseline")
+    if np.isfinite(p) and p > 0.05:
+        doubts.append(f"the permutation test gives p = {p:.2f}")
+    if doubts:
+        return {"status": "weak", "collapsed": False,
+                "text": f"weak: accuracy {acc:.2f} vs {best:.2f} for always answering '{cls}', but "
+                        + " and ".join(doubts)}
+    return {"status": "passes", "collapsed": False,
+            "text": f"beats the majority baseline: accuracy {acc:.2f} vs {best:.2f} for always answering "
+                    f"'{cls}'; MCC {metrics['mcc']:.2f}"
+                    + (f", permutation p = {p:.3f}" if np.isfinite(p) else "")}
+
+
+def score_predictions(name: str, description: str, y: pd.Series, score: np.ndarray, kind: str, *,
+                      train_majority: int, permutation: dict | None = None, n_boot: int = 500,
+                      random_state: int = 0, meta: pd.DataFrame | None = None, spread: dict | None = None
+                      ) -> Evaluation:
+    """Metrics, CIs, baseline, calibration and verdict for one set of predictions."""
+    y_arr = np.asarray(y, int)
+    score = np.asarray(score, float)
+    metrics = classification_metrics(y_arr, score)
+    metrics = {m: metrics[m] for m in METRICS}
+    ci = {m: v for m, v in bootstrap_ci("classification", y_arr, score, n_boot=n_boot,
+                                        random_state=random_state).items() if m in METRICS} if n_boot else {}
+    base = _baseline(y_arr, train_majority)
+    if permutation is None:
+        permutation = label_permutation_test(y_arr, score, random_state=random_state)
+    predicted = (score >= 0.5).astype(int)
+    preds = pd.DataFrame({"y_true": y_arr, "score": score, "predicted": predicted}, index=y.index)
+    if meta is not None:
+        preds = meta.loc[y.index].join(preds)
+    return Evaluation(name, description, len(y_arr), int(y_arr.sum()), metrics, ci, base,
+                      confusion(y_arr, score), _calibration(y_arr, score, kind), permutation,
+                      verdict(metrics, ci, base, permutation, float(predicted.mean())), kind, spread or {},
+                      preds, train_majority)
+
+
+def label_permutation_test(y: np.ndarray, score: np.ndarray, *, n_permutations: int = 999,
+                           random_state: int = 0) -> dict:
+    """p-value of MCC for fixed predictions against permuted true labels (no refit)."""
+    rng = np.random.default_rng(random_state)
+    real = classification_metrics(y, score)[PERMUTATION_METRIC]
+    null = np.array([classification_metrics(rng.permutation(y), score)[PERMUTATION_METRIC]
+                     for _ in range(n_permutations)])
+    return {"metric": PERMUTATION_METRIC, "kind": "true labels permuted against fixed predictions",
+            "real": float(real), "n_permutations": n_permutations, "null_mean": float(null.mean()),
+            "p_value": float((1 + np.sum(null >= real)) / (1 + n_permutations))}
+
+
+# -- fitting helpers ---------------------------------------------------------------------------
+
+def _oof(clf: Classifier, X: pd.DataFrame, y: pd.Series, splits) -> tuple[np.ndarray, str, int]:
+    """Out-of-fold scores over ``splits`` (each row predicted once)."""
+    score = np.full(len(y), np.nan)
+    kind, n_fits = "probability", 0
+    for tr, te in splits:
+        model = clf.fit(X.iloc[tr], y.iloc[tr])
+        score[te], kind = positive_score(model, X.iloc[te])
+        n_fits += 1
+    return score, kind, n_fits
+
+
+def _refit_permutation(null_once, real: float, *, n_permutations: int, random_state: int) -> dict:
+    """Permutation test with refits: ``null_once(rng)`` refits on permuted labels and returns the metric."""
+    if n_permutations <= 0:
+        return {"metric": PERMUTATION_METRIC, "kind": "not run (n_permutations = 0)", "real": float(real),
+                "n_permutations": 0, "p_value": float("nan")}
+    rng = np.random.default_rng(random_state)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        null = np.asarray([null_once(rng) for _ in range(n_permutations)], float)
+    return {"metric": PERMUTATION_METRIC, "kind": "labels permuted, classifier refitted",
+            "real": float(real), "n_permutations": n_permutations, "null_mean": float(np.mean(null)),
+            "p_value": float((1 + np.sum(null >= real)) / (1 + n_permutations))}
+
+
+def _majority(y: pd.Series) -> int:
+    return int(y.mean() >= 0.5)
+
+
+# -- protocols ---------------------------------------------------------------------------------
+
+def _within(clf, X, y, frame, meta, *, n_splits, n_repeats, loo, n_permutations, n_boot, random_state):
+    out = []
+    n_min = int(min(y.sum(), len(y) - y.sum()))
+    if n_min < 2:
+        raise InputDataError(f"the NASICON subset has {n_min} material(s) in its smaller class at this "
+                             "threshold; cross-validation needs at least 2")
+    k = int(min(n_splits, n_min))
+    # repeated stratified k-fold: averaged out-of-fold probability per row, spread over repeats
+    rskf = RepeatedStratifiedKFold(n_splits=k, n_repeats=n_repeats, random_state=random_state)
+    splits = list(rskf.split(X, y))
+    per_repeat, stacked, kind = [], [], "probability"
+    for r in range(n_repeats):
+        score, kind, _ = _oof(clf, X, y, splits[r * k:(r + 1) * k])
+        stacked.append(score)
+        per_repeat.append(classification_metrics(y.to_numpy(), score))
+    mean_score = np.mean(stacked, axis=0)
+    spread = {m: {"mean": float(np.mean([p[m] for p in per_repeat])), "sd": float(np.std([p[m] for p in per_repeat])),
+                  "min": float(np.min([p[m] for p in per_repeat])), "max": float(np.max([p[m] for p in per_repeat]))}
+              for m in ("accuracy", "balanced_accuracy", "mcc")}
+
+    def null_once(rng):  # as scikit-learn's permutation_test_score: permuted labels, same CV
+        yp = pd.Series(rng.permutation(y.to_numpy()), index=y.index)
+        folds = StratifiedKFold(k, shuffle=True, random_state=random_state).split(X, yp)
+        score = _oof(clf, X, yp, folds)[0]
+        return classification_metrics(yp.to_numpy(), score)[PERMUTATION_METRIC]
+
+    perm = _refit_permutation(null_once, per_repeat[0][PERMUTATION_METRIC], n_permutations=n_permutations,
+                              random_state=random_state)
+    out.append(score_predictions(
+        f"repeated stratified {k}-fold", f"{n_repeats} x stratified {k}-fold CV on the NASICON rows; "
+        "out-of-fold probabilities averaged over repeats; spread = range over repeats",
+        y, mean_score, kind, train_majority=_majority(y), permutation=perm, n_boot=n_boot,
+        random_state=random_state, meta=meta, spread=spread))
+    if loo:
+        score, kind, _ = _oof(clf, X, y, LeaveOneOut().split(X))
+        out.append(score_predictions("leave-one-out", "each NASICON material predicted by a model trained on all others",
+                                     y, score, kind, train_majority=_majority(y), permutation=None, n_boot=n_boot,
+                                     random_state=random_state, meta=meta))
+    if "doi" in frame and frame["doi"].notna().sum() == len(frame):
+        groups = frame["doi"].astype(str).to_numpy()
+        n_groups = len(np.unique(groups))
+        if n_groups >= 3:
+            g = int(min(5, n_groups))
+            try:
+                score, kind, _ = _oof(clf, X, y, GroupKFold(g).split(X, y, groups))
+            except InputDataError:
+                score = None
+            if score is not None:
+                out.append(score_predictions(
+                    "leave-papers-out", f"group {g}-fold CV: all materials of one paper (DOI) held out together "
+                    f"({n_groups} papers)", y, score, kind, train_majority=_majority(y), permutation=None,
+                    n_boot=n_boot, random_state=random_state, meta=meta))
+    return out
+
+
+def _train_test(clf, X_tr, y_tr, X_te, y_te, name, description, meta, *, n_permutations, n_boot, random_state):
+    if len(X_te) == 0 or len(X_tr) == 0:
+        raise InputDataError(f"{name}: {'no test rows' if len(X_te) == 0 else 'no training rows'}")
+    model = clf.fit(X_tr, y_tr)
+    score, kind = positive_score(model, X_te)
+    real = classification_metrics(y_te.to_numpy(), score)[PERMUTATION_METRIC]
+
+    def null_once(rng):  # permuted training labels; the test rows keep their measured labels
+        yp = pd.Series(rng.permutation(y_tr.to_numpy()), index=y_tr.index)
+        if yp.nunique() < 2:
+            return 0.0
+        return classification_metrics(y_te.to_numpy(), positive_score(clf.fit(X_tr, yp), X_te)[0])[PERMUTATION_METRIC]
+
+    perm = _refit_permutation(null_once, real, n_permutations=n_permutations, random_state=random_state)
+    return score_predictions(name, description, y_te, score, kind, train_majority=_majority(y_tr),
+                             permutation=perm, n_boot=n_boot, random_state=random_state, meta=meta)
+
+
+@dataclass
+class NasiconValidation:
+    """Everything :func:`validate_nasicon` found; ``to_dict()`` gives the JSON."""
+
+    protocol: str
+    classifier: str
+    threshold: float
+    membership_source: str
+    subset: dict
+    evaluations: list
+    warnings: list
+    explanation: dict
+    excluded: pd.DataFrame
+    detector: dict | None = None
+
+    def to_dict(self) -> dict:
+        from ..io import to_jsonable
+
+        return to_jsonable({
+            "protocol": self.protocol, "classifier": self.classifier, "threshold_S_cm": self.threshold,
+            "membership_source": self.membership_source, "subset": self.subset,
+            "evaluations": [{k: v for k, v in e.__dict__.items() if k != "predictions"} for e in self.evaluations],
+            "warnings": self.warnings, "explanation": self.explanation,
+            "excluded": self.excluded.astype(str).to_dict("records"),
+            "detector": None if self.detector is None else {
+                k: (v.astype(str).to_dict("records") if isinstance(v, pd.DataFrame) else v)
+                for k, v in self.detector.items()},
+        })
+
+    def summary(self) -> pd.DataFrame:
+        """One row per evaluation: headline metrics, baseline, p-value and verdict."""
+        return pd.DataFrame([{"evaluation": e.name, "n": e.n, "positive": e.n_positive,
+                              **{m: e.metrics[m] for m in METRICS},
+                              "majority_baseline": e.baseline["best_constant_accuracy"],
+                              "permutation_p": e.permutation.get("p_value", np.nan),
+                              "verdict": e.verdict["status"]} for e in self.evaluations])
+
+
+def _subset_info(y: pd.Series) -> dict:
+    pos = int(y.sum())
+    return {"n": int(len(y)), "positive": pos, "negative": int(len(y) - pos),
+            "majority_share": float(max(pos, len(y) - pos) / len(y)) if len(y) else float("nan")}
+
+
+def _meta(frame: pd.DataFrame) -> pd.DataFrame:
+    cols = [c for c in ("id", "formula", "family", "sigma_S_cm") if c in frame]
+    return frame[cols]
+
+
+def validate_nasicon(frame: pd.DataFrame, X: pd.DataFrame, classifier="logreg", *, protocol: str = "within",
+                     threshold: float = 1e-4, all_nasicon: bool = False,
+                     test_frame: pd.DataFrame | None = None, test_X: pd.DataFrame | None = None,
+                     predictions: pd.DataFrame | None = None, n_splits: int = 5, n_repeats: int = 5,
+                     loo: bool = True, n_permutations: int = 19, n_boot: int = 500, explain_top: int = 10,
+                     random_state: int = 0, n_jobs: int = 1, params: dict | None = None) -> NasiconValidation:
+    """Validate a NASICON classifier under one protocol.
+
+    Parameters
+    ----------
+    frame, X : pandas.DataFrame
+        Normalized dataset frame (``sigma_S_cm``, ``formula``, optional ``family``/``doi``) and
+        its descriptors (same index).
+    classifier : str, TrainedModel or scikit-learn estimator
+        See :func:`~explainsse.validation.classifier.make_classifier`.
+    protocol : {"within", "cross-family", "cross-domain", "external"}
+    threshold : float
+        Superionic if sigma >= threshold (S/cm): 1e-6 for Xu et al.'s labels, 1e-4 by default.
+    all_nasicon : bool
+        Declare every row of the input NASICON (``test_frame`` keeps its own family labels, or
+        the detector).
+    test_frame, test_X : pandas.DataFrame, optional
+        A second table (external test set; for cross-domain, added to the pool of rows).
+    predictions : pandas.DataFrame, optional
+        ``id`` plus ``probability`` or ``label`` columns: validated against ``frame``'s labels
+        with no refit (external protocol).
+    n_permutations : int
+        Refits on permuted labels for the permutation test (19 gives p >= 0.05 resolution).
+
+    Returns
+    -------
+    NasiconValidation
+    """
+    if protocol not in PROTOCOLS:
+        raise InputDataError(f"protocol must be one of {', '.join(PROTOCOLS)}, got {protocol!r}")
+    if not X.index.equals(frame.index):
+        raise InputDataError("descriptor rows do not match the dataset rows (index differs)")
+    clf = classifier if isinstance(classifier, Classifier) else make_classifier(
+        classifier, random_state=random_state, n_jobs=n_jobs, params=params)
+    member, source = nasicon_membership(frame, all_nasicon=all_nasicon)
+    y = make_target(frame, "classification", threshold)
+    excluded = []
+    common = {"n_boot": n_boot, "random_state": random_state}
+    detector = None
+    if "family" in frame and nasicon_labels(frame).notna().any() and not all_nasicon:
+        detector = detector_agreement(frame)
+    evaluations = []
+    to_explain = None  # (X_fit, y_fit, X_rows, frame_rows): model fitted on X_fit, explained on the NASICON rows
+
+    if protocol == "within":
+        rows = member[member].index
+        if len(rows) < 10:
+            raise InputDataError(f"only {len(rows)} NASICON rows (membership from {source}); within-NASICON "
+                                 "validation needs at least 10 (use --all-nasicon for a NASICON-only file)")
+        evaluations = _within(clf, X.loc[rows], y.loc[rows], frame.loc[rows], _meta(frame), n_splits=n_splits,
+                              n_repeats=n_repeats, loo=loo, n_permutations=n_permutations, **common)
+        to_explain = (X.loc[rows], y.loc[rows], X.loc[rows], frame.loc[rows])
+        subset = _subset_info(y.loc[rows])
+    elif protocol == "cross-family":
+        nas, other = member[member].index, member[~member].index
+        if len(nas) == 0 or len(other) == 0:
+            raise InputDataError(f"cross-family validation needs NASICON and non-NASICON rows; membership from "
+                                 f"{source} gives {len(nas)} NASICON and {len(other)} other rows")
+        evaluations.append(_train_test(clf, X.loc[other], y.loc[other], X.loc[nas], y.loc[nas],
+                                       "non-NASICON -> NASICON", "trained on all non-NASICON materials, "
+                                       "tested on the NASICON materials", _meta(frame),
+                                       n_permutations=n_permutations, **common))
+        evaluations.append(_train_test(clf, X.loc[nas], y.loc[nas], X.loc[other], y.loc[other],
+                                       "NASICON -> non-NASICON", "trained on the NASICON materials, tested on "
+                                       "all other families", _meta(frame), n_permutations=n_permutations, **common))
+        to_explain = (X.loc[other], y.loc[other], X.loc[nas], frame.loc[nas])
+        subset = _subset_info(y.loc[nas])
+    elif protocol == "cross-domain":
+        pool_frame, pool_X, pool_y, pool_member = frame, X, y, member
+        if test_frame is not None:
+            t_member, _ = nasicon_membership(test_frame)
+            t_y = make_target(test_frame, "classification", threshold)
+            shift = test_frame.index + (frame.index.max() + 1)  # keep rows of both files apart
+            pool_frame = pd.concat([frame, test_frame.set_axis(shift)])
+            pool_X = pd.concat([X, test_X.set_axis(shift)])
+            pool_y = pd.concat([y, t_y.set_axis(shift)])
+            pool_member = pd.concat([member, t_member.set_axis(shift)])
+        domain = pool_frame["formula"].map(alkali_domain)
+        for idx in pool_frame.index[(domain == "mixed") | (domain == "none")]:
+            excluded.append({"id": pool_frame.at[idx, "id"], "formula": pool_frame.at[idx, "formula"],
+                             "reason": f"alkali domain '{domain[idx]}' (neither Li-only nor Na-only)"})
+        nasicon_rows = pool_member[pool_member].index
+        na = [i for i in nasicon_rows if domain[i] == "Na"]
+        li = [i for i in nasicon_rows if domain[i] == "Li"]
+        if not na or not li:
+            raise InputDataError(
+                f"cross-domain validation needs Na and Li NASICON compounds; found {len(na)} Na and {len(li)} Li "
+                "(pass the other domain with --test, e.g. --dataset xu2020 --all-nasicon --test obelix)")
+        meta = _meta(pool_frame)
+        evaluations.append(_train_test(clf, pool_X.loc[na], pool_y.loc[na], pool_X.loc[li], pool_y.loc[li],
+                                       "Na -> Li", "trained on Na NASICONs, tested on Li NASICONs (Xu et al.'s "
+                                       "setting: no Li compound in training)", meta,
+                                       n_permutations=n_permutations, **common))
+        if pool_y.loc[li].nunique() == 2:
+            evaluations.append(_train_test(clf, pool_X.loc[li], pool_y.loc[li], pool_X.loc[na], pool_y.loc[na],
+                                           "Li -> Na", "trained on Li NASICONs, tested on Na NASICONs", meta,
+                                           n_permutations=n_permutations, **common))
+        to_explain = (pool_X.loc[na], pool_y.loc[na], pool_X.loc[li], pool_frame.loc[li])
+        subset = {"Na": _subset_info(pool_y.loc[na]), "Li": _subset_info(pool_y.loc[li])}
+    else:  # external
+        if (test_frame is None) == (predictions is None):
+            raise InputDataError("the external protocol needs exactly one of --test FILE or --predictions FILE")
+        rows = member[member].index
+        if predictions is not None:
+            score, kind, dropped = _align_predictions(predictions, frame.loc[rows])
+            excluded += dropped
+            kept = score.index
+            evaluations.append(score_predictions(
+                "user predictions", "predictions supplied by the user, scored against the measured labels "
+                "(nothing refitted)", y.loc[kept], score.to_numpy(), kind, train_majority=_majority(y.loc[kept]),
+                permutation=None, meta=_meta(frame), **common))
+            evaluations[-1].baseline["note"] = ("no training data: the 'training majority' is the majority of "
+                                                "the scored rows")
+            subset = _subset_info(y.loc[kept])
+        else:
+            t_member, _ = nasicon_membership(test_frame)
+            t_rows = t_member[t_member].index
+            t_y = make_target(test_frame, "classification", threshold)
+            if clf.fitted is not None:
+                score, kind = positive_score(clf.fitted, test_X.loc[t_rows])
+                evaluations.append(score_predictions(
+                    "saved model -> test file", "the saved model predicts the test file (no refit)",
+                    t_y.loc[t_rows], score, kind, train_majority=_majority(y.loc[rows]) if len(rows) else 1,
+                    permutation=None, meta=_meta(test_frame), **common))
+            else:
+                evaluations.append(_train_test(clf, X.loc[rows], y.loc[rows], test_X.loc[t_rows], t_y.loc[t_rows],
+                                               "input -> test file", "trained on the input's NASICON rows, tested on "
+                                               "the test file's NASICON rows", _meta(test_frame),
+                                               n_permutations=n_permutations, **common))
+            subset = {"train": _subset_info(y.loc[rows]), "test": _subset_info(t_y.loc[t_rows])}
+            to_explain = (X.loc[rows], y.loc[rows], test_X.loc[t_rows], test_frame.loc[t_rows])
+    msgs = clf.convergence_warnings()
+    scaling = clf.scaling_warning(X)
+    if scaling:
+        msgs.insert(0, scaling)
+    if to_explain is None:
+        explanation = {"note": "nothing was fitted here: the predictions are the user's"}
+    elif clf.family is None:
+        explanation = {"note": f"no SHAP explainer for {type(clf.estimator).__name__}; "
+                               "linear models and XGBoost are explained"}
+    else:
+        explanation = _explain(clf, *to_explain, evaluations[0], explain_top)
+    return NasiconValidation(protocol, clf.name, threshold, source, subset, evaluations, msgs, explanation,
+                             pd.DataFrame(excluded, columns=["id", "formula", "reason"]), detector)
+
+
+def _align_predictions(predictions: pd.DataFrame, frame: pd.DataFrame) -> tuple[pd.Series, str, list]:
+    """Match user predictions to rows by id; returns (score by frame index, kind, excluded rows)."""
+    cols = {c.lower(): c for c in predictions.columns}
+    id_col = cols.get("id")
+    if id_col is None:
+        raise InputDataError(f"predictions file needs an 'id' column; it has {list(predictions.columns)}")
+    prob_col = next((cols[c] for c in ("probability", "proba", "p_superionic", "score") if c in cols), None)
+    label_col = next((cols[c] for c in ("label", "predicted", "prediction", "predicted_label") if c in cols), None)
+    if prob_col is None and label_col is None:
+        raise InputDataError("predictions file needs a 'probability' or a 'label' column next to 'id'; "
+                             f"it has {list(predictions.columns)}")
+    col, kind = (prob_col, "probability") if prob_col else (label_col, "label")
+    values = pd.to_numeric(predictions[col], errors="coerce")
+    bad = values.isna() | (values < 0) | (values > 1) | (kind == "label") & ~values.isin([0, 1])
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputDataError(f"predictions row {i + 2} (id {predictions[id_col].iloc[i]!r}): {col} = "
+                             f"{predictions[col].iloc[i]!r} is not {'0 or 1' if kind == 'label' else 'a probability in [0, 1]'}")
+    ids = predictions[id_col].astype(str)
+    if ids.duplicated().any():
+        raise InputDataError(f"predictions file lists id {ids[ids.duplicated()].iloc[0]!r} twice")
+    by_id = pd.Series(values.to_numpy(float), index=ids)
+    frame_ids = frame["id"].astype(str)
+    unknown = sorted(set(ids) - set(frame_ids))
+    if unknown:
+        raise InputDataError(f"predictions for ids not among the NASICON rows of the input: {unknown[:5]}"
+                             + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""))
+    have = frame_ids.isin(by_id.index)
+    dropped = [{"id": frame.at[i, "id"], "formula": frame.at[i, "formula"], "reason": "no prediction supplied"}
+               for i in frame.index[~have]]
+    if not have.any():
+        raise InputDataError("no prediction matches a NASICON row of the input")
+    return pd.Series(by_id.loc[frame_ids[have]].to_numpy(), index=frame.index[have]), kind, dropped
+
+
+def _explain(clf: Classifier, X_fit, y_fit, X_rows, frame_rows, evaluation: Evaluation, top: int) -> dict:
+    """SHAP of a model fitted on ``X_fit`` for the NASICON rows; misclassified rows explained one by one."""
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    from ..explain import explain
+    from ..featurize import describe
+    from ..models.train import TrainedModel
+
+    model = clf.fitted if clf.fitted is not None else clf.fit(X_fit, y_fit)
+    if not isinstance(model, Pipeline):  # a bare estimator: SHAP on the descriptors as given
+        model = Pipeline([("identity", FunctionTransformer(feature_names_out="one-to-one").fit(X_fit)),
+                          ("model", model)])
+    trained = TrainedModel(model, clf.family, "classification", "", list(X_fit.columns))
+    try:
+        table = explain(trained, X_rows, X_fit, ids=frame_rows["id"], formulas=frame_rows["formula"])
+    except Exception as exc:  # noqa: BLE001 - an explanation failure must not hide the validation
+        return {"note": f"SHAP failed for this classifier ({type(exc).__name__}: {exc})"}
+    imp = table.global_importance().head(top)
+    directions = table.directions(list(imp.index)).set_index("descriptor")
+    out = {"method": table.method, "fitted_on": f"{len(X_fit)} training rows", "explained_rows": len(X_rows),
+           "units": table.frame["output_units"].iloc[0],
+           "top": [{"descriptor": d, "mean_abs_shap": float(r.mean_abs_shap), "meaning": describe(d).meaning,
+                    "unit": describe(d).unit, "direction": directions.at[d, "sentence"]} for d, r in imp.iterrows()],
+           "misclassified": []}
+    preds = evaluation.predictions
+    wrong = preds.index[(preds["predicted"] != preds["y_true"])].intersection(X_rows.index)
+    for idx in wrong:
+        contrib = table.sample(idx).head(3)
+        parts = [f"{r.descriptor} = {r.value:.3g} ({r.shap:+.2f})" for r in contrib.itertuples()]
+        out["misclassified"].append({
+            "id": str(frame_rows.at[idx, "id"]), "formula": str(frame_rows.at[idx, "formula"]),
+            "measured": CLASS_NAMES[int(preds.at[idx, "y_true"])],
+            "predicted": CLASS_NAMES[int(preds.at[idx, "predicted"])], "score": float(preds.at[idx, "score"]),
+            "sigma_S_cm": float(frame_rows.at[idx, "sigma_S_cm"]) if "sigma_S_cm" in frame_rows else None,
+            "top_contributions": "; ".join(parts)})
+    return out
+
+
+__all__ = ["CLASS_NAMES", "METRICS", "NasiconValidation", "PROTOCOLS", "alkali_domain", "label_permutation_test",
+           "nasicon_membership", "score_predictions", "validate_nasicon", "verdict"]
