@@ -143,7 +143,10 @@ def test_within_nasicon_on_obelix_reports_three_schemes_and_catches_a_collapse(o
     # a classifier that always answers the majority class is called out
     dummy = validate_nasicon(obelix.frame, X, DummyClassifier(strategy="most_frequent"), n_repeats=1, loo=False,
                              n_permutations=0, n_boot=0)
-    assert all(e.verdict["status"] == "fails" and e.verdict["collapsed"] for e in dummy.evaluations)
+    assert all(e.verdict["status"] == "fails" for e in dummy.evaluations)
+    # within stratified folds it always answers "superionic"; leaving papers out flips the training
+    # majority in some folds, which makes it worse than the baseline rather than constant
+    assert dummy.evaluations[0].verdict["collapsed"] and "collapsed to one class" in dummy.evaluations[0].verdict["text"]
     assert dummy.explanation["note"].startswith("no SHAP explainer")
 
 
