@@ -3,7 +3,7 @@
 Reports and validations run several independent evaluations (families x tasks), each made
 of many small fits on a few hundred rows. On such data two single-threaded fits side by side
 beat one fit on two threads, so the pool runs whole tasks in worker processes (loky, the
-executor scikit-learn and joblib use) and tells each task to fit with one thread
+executor joblib uses) and tells each task to fit with one thread
 (:attr:`TaskPool.inner_jobs`). Tasks may be submitted while others run, so a follow-up (e.g.
 explaining a model) starts as soon as what it needs is done.
 """
@@ -52,11 +52,19 @@ class TaskPool:
             future.set_result(func(*args, **kwargs))
             return future
         if self._executor is None:
-            from joblib.externals.loky import get_reusable_executor
+            # A private loky executor (not the process-wide reusable one, which joblib and
+            # scikit-learn own and configure themselves); one thread per worker for OpenMP
+            # (XGBoost) and BLAS too, or they oversubscribe the cores.
+            from joblib.externals.loky import ProcessPoolExecutor
 
-            # one thread per worker for OpenMP (XGBoost) and BLAS too, or they oversubscribe the cores
-            self._executor = get_reusable_executor(max_workers=self.n_jobs, env=_SINGLE_THREAD)
+            self._executor = ProcessPoolExecutor(max_workers=self.n_jobs, env=_SINGLE_THREAD)
         return self._executor.submit(func, *args, **kwargs)
+
+    def close(self) -> None:
+        """Stop the worker processes (waits for running tasks); the pool can be used again."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
 
     @staticmethod
     def as_completed(futures):
@@ -67,9 +75,7 @@ class TaskPool:
         return self
 
     def __exit__(self, *exc) -> None:
-        # loky's reusable executor stays alive for the next pool (workers exit when idle);
-        # a failed task leaves nothing half-written because tasks only return values.
-        self._executor = None
+        self.close()
 
 
 __all__ = ["TaskPool"]

@@ -124,7 +124,7 @@ def minimal_context():
                        "anchors": [], "n_scramble": 5, "params": {}, "confusion": {}, "y_scramble": {},
                        "threshold_S_cm": 1e-4},
             "explanations": {}, "agreement": None, "dependence": [], "materials": [], "glossary": [],
-            "citations": [], "results": [], "nasicon": {"n": 0, "note": ""}}
+            "citations": [], "results": [], "nasicon": {"n": 0, "note": "", "rows": []}}
 
 
 def test_template_escapes_everything(tmp_path):

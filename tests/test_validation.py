@@ -70,7 +70,7 @@ def test_alkali_domain():
 def _verdict(acc, best, lo=np.nan, p=np.nan, share=0.5):
     metrics = {"accuracy": acc, "balanced_accuracy": 0.5, "mcc": 0.1}
     baseline = {"best_constant_accuracy": best, "best_constant_class": "superionic"}
-    return verdict(metrics, {"accuracy": (lo, 1.0)}, baseline, {"p_value": p}, share)
+    return verdict(metrics, {"accuracy": (lo, 1.0)}, baseline, {"p_value": p, "n_permutations": 19}, share)
 
 
 def test_verdict_calls_weak_classifiers_weak():

@@ -62,7 +62,15 @@ def run_benchmark(frame: pd.DataFrame, X: pd.DataFrame, *, families=FAMILIES,
                          "scheme": scheme, "n_scramble": n_scramble if scheme == "official" else 0,
                          "censoring": "aft"})
     # independent evaluations run side by side (one thread each); results keep the job order
-    pool = TaskPool(n_jobs)
+    with TaskPool(n_jobs) as pool:
+        evaluations = _run(pool, jobs, common, progress)
+    results = pd.concat([e.results for e in evaluations], ignore_index=True)
+    results = results.drop_duplicates(subset=["family", "task", "scheme", "split", "subset", "fold", "metric"])
+    return {"results": results, "evaluations": evaluations, "seconds": time.perf_counter() - start}
+
+
+def _run(pool, jobs: list[dict], common: dict, progress) -> list:
+    """Submit every evaluation to the pool; collect results in job order."""
     if pool.n_jobs > 1:
         common["progress"] = None  # a callback cannot report from a worker process
     futures = [pool.submit(evaluate, **job, **common, n_jobs=pool.inner_jobs) for job in jobs]
@@ -71,9 +79,7 @@ def run_benchmark(frame: pd.DataFrame, X: pd.DataFrame, *, families=FAMILIES,
         evaluations.append(future.result())
         if progress and pool.n_jobs > 1:
             progress(f"{job['family']}/{job['task']}/{job['scheme']} done")
-    results = pd.concat([e.results for e in evaluations], ignore_index=True)
-    results = results.drop_duplicates(subset=["family", "task", "scheme", "split", "subset", "fold", "metric"])
-    return {"results": results, "evaluations": evaluations, "seconds": time.perf_counter() - start}
+    return evaluations
 
 
 def summary_table(results: pd.DataFrame, task: str | None = None) -> pd.DataFrame:

@@ -66,6 +66,15 @@ def _markdown(c: dict, figure_files: dict[str, str]) -> str:
     lines += ["## 6. Per-material explanations", "", "| why | id | formula | predicted | measured | domain |", "|---|---|---|---|---|---|"]
     lines += [f"| {m['why']} | {_md_cell(m['id'])} | {_md_cell(m['formula'])} | {m['predicted']:.2f} | {m['measured']:.2f} | "
               f"{'inside' if m['inside_domain'] else 'outside'} |" for m in c["materials"]]
+    nz = c.get("nasicon") or {}
+    lines += ["", "## 7. NASICON", "", _md_cell(nz.get("note", ""))]
+    if nz.get("rows"):
+        keys = list(nz["rows"][0])
+        lines += ["", "| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+        lines += ["| " + " | ".join(_md_cell(r[k]) for k in keys) + " |" for r in nz["rows"]]
+    if nz.get("detector"):
+        d = nz["detector"]
+        lines += ["", f"NASICON detector vs family labels: precision {d['precision']:.3f}, recall {d['recall']:.3f}."]
     lines += ["", "## 8. Glossary", "", "| descriptor | meaning | unit |", "|---|---|---|"]
     lines += [f"| {_md_cell(g['descriptor'])} | {_md_cell(g['meaning'])} | {g['unit']} |" for g in c["glossary"]]
     lines += ["", "Citations:", ""] + [f"- {ct}" for ct in c["citations"]]

@@ -1,0 +1,37 @@
+"""The task pool: inline and in worker processes, and no clash with joblib's own executor."""
+
+import os
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+
+from explainsse.parallel import TaskPool
+
+
+def _threads():
+    return os.environ.get("OMP_NUM_THREADS")
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_pool_returns_results_as_submitted(n_jobs):
+    with TaskPool(n_jobs) as pool:
+        futures = [pool.submit(pow, 2, k) for k in range(5)]
+        assert sorted(f.result() for f in pool.as_completed(futures)) == [1, 2, 4, 8, 16]
+        assert [f.result() for f in futures] == [1, 2, 4, 8, 16]
+        assert pool.inner_jobs == 1
+
+
+def test_workers_are_single_threaded_and_joblib_still_works_afterwards():
+    with TaskPool(2) as pool:
+        assert pool.submit(_threads).result() == "1"
+    # scikit-learn's own process pool (joblib/loky) must not inherit or break on ours
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(60, 3)), np.tile([0, 1], 30)
+    GridSearchCV(LogisticRegression(), {"C": [0.1, 1.0]}, n_jobs=2, cv=3).fit(X, y)
+
+
+def test_inline_errors_propagate_at_once():
+    with TaskPool(1) as pool, pytest.raises(ZeroDivisionError):
+        pool.submit(lambda: 1 / 0)
