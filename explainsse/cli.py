@@ -839,6 +839,8 @@ def validate_nasicon_cmd(
     n_repeats: Annotated[int, typer.Option("--n-repeats", help="Repeats of stratified k-fold.")] = 5,
     n_permutations: Annotated[int, typer.Option("--n-permutations", help="Permutation-test refits.")] = 19,
     loo: Annotated[bool, typer.Option("--loo/--no-loo", help="Also leave-one-out (within).")] = True,
+    tune: Annotated[bool, typer.Option(
+        "--tune", help="Tune the family by inner CV inside every training part (nested; slow with LOO).")] = False,
     formula_col: FormulaColOpt = "formula",
     target_col: TargetColOpt = None,
     target_kind: TargetKindOpt = "sigma",
@@ -897,7 +899,7 @@ def validate_nasicon_cmd(
                               threshold=threshold, all_nasicon=all_nasicon,
                               test_frame=None if test_ds is None else test_ds.frame, test_X=test_X,
                               predictions=preds, n_repeats=n_repeats, n_permutations=n_permutations, loo=loo,
-                              random_state=seed)
+                              random_state=seed, tune=tune)
     files = {**ds.files, **(test_ds.files if test_ds is not None else {})}
     what = (f"{result.classifier} on {'the descriptor columns ' + ', '.join(cols) if cols else 'preset ' + (model.preset if model else preset or 'composition-v1')}"
             f"; data {ds.name}" + (f", test {test_ds.name}" if test_ds is not None else "")

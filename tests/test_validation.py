@@ -225,3 +225,31 @@ def test_descriptor_columns_must_exist(xu):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert list(validation_descriptors(xu, descriptor_cols=XU_FEATURES).columns) == XU_FEATURES
+
+
+def test_tuned_family_is_nested_and_reports_its_choices(xu):
+    X = validation_descriptors(xu, descriptor_cols=XU_FEATURES)
+    r = validate_nasicon(xu.frame, X, "logreg", tune=True, threshold=1e-6, all_nasicon=True, n_repeats=1,
+                         loo=False, n_permutations=2, n_boot=0)
+    # one selection per outer training part (5 folds + the leave-papers-out is absent: no DOI), plus
+    # the final fit for the explanation; permutation refits are not counted
+    assert sum(r.selected.values()) == 5 + 1
+    assert "tuned by inner 3-fold CV" in r.classifier
+    assert r.explanation["top"]
+
+
+def test_a_fitted_model_is_used_as_is_on_an_external_test_file(obelix):
+    from explainsse.datasets import load_table
+    from explainsse.models import make_model, make_target
+    from explainsse.models.train import TrainedModel
+
+    X = validation_descriptors(obelix)
+    pipe = make_model("logreg", "classification").fit(X, make_target(obelix.frame, "classification", 1e-4))
+    model = TrainedModel(pipe, "logreg", "classification", "composition-v1", list(X.columns))
+    test = load_table(DATA / "li_nasicon_heldout.csv", target_col="sigma_S_cm", id_col="id")
+    r = validate_nasicon(obelix.frame, X, model, protocol="external", test_frame=test.frame,
+                         test_X=validation_descriptors(test), n_boot=50)
+    e = r.evaluations[0]
+    assert e.name == "saved model -> test file" and e.n == 12
+    assert e.permutation["kind"].startswith("true labels permuted")  # nothing refitted
+    assert r.explanation["explained_rows"] == 12

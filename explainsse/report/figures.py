@@ -190,5 +190,5 @@ def versus_baseline(rows: list[dict], ax=None):
     ax.set_yticks(y, [r["name"] for r in rows], fontsize=7)
     ax.set_xlim(0, 1)
     ax.set_xlabel("accuracy")
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.18 - 0.3 / len(rows)), ncol=2, frameon=False)
     return ax

@@ -102,6 +102,11 @@ def nasicon_markdown(c: dict, figure_files: dict[str, str]) -> str:
     for name in ("baseline", "calibration", "roc"):
         if name in figure_files:
             lines += ["", f"![{name}]({figure_files[name]})"]
+    if r.get("selected_hyperparameters"):
+        lines += ["", "Hyperparameters chosen in the training parts: " + "; ".join(
+            f"{k} ({v})" for k, v in r["selected_hyperparameters"].items())]
+    if r["warnings"]:
+        lines += ["", "Warnings:", ""] + [f"- {_md_cell(w)}" for w in r["warnings"]]
     ex = r["explanation"]
     lines += ["", "## Explanations", ""]
     if ex.get("top"):

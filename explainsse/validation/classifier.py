@@ -37,6 +37,8 @@ class Classifier:
         Explainer to use: ``"logreg"``/``"pls"`` (linear SHAP), ``"xgb"`` (TreeSHAP), else none.
     warnings : list of str
         Convergence and scaling warnings collected while fitting.
+    selected : dict
+        Tuned classifiers: hyperparameter setting -> number of training parts that chose it.
     """
 
     name: str
@@ -46,6 +48,8 @@ class Classifier:
     warnings: list = field(default_factory=list)
     _convergence: dict = field(default_factory=dict, repr=False)
     _n_fits: int = field(default=0, repr=False)
+    selected: dict = field(default_factory=dict)
+    recording: bool = field(default=True, repr=False)
 
     def fit(self, X: pd.DataFrame, y: pd.Series):
         """Clone and fit the recipe on ``(X, y)``; returns the fitted estimator."""
@@ -53,10 +57,15 @@ class Classifier:
             raise InputDataError(f"a training part has only one class ({int(y.iloc[0])}); "
                                  "there is nothing to learn: lower or raise --threshold, or use more data")
         model = clone(self.estimator)
+        if not self.recording:  # permutation refits: nothing to report about them
+            return model.fit(X, y.astype(int))
         self._n_fits += 1
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
             model.fit(X, y.astype(int))
+        if hasattr(model, "best_params_"):  # tuned: count which hyperparameters each part chose
+            key = ", ".join(f"{k.removeprefix('model__')}={v}" for k, v in sorted(model.best_params_.items()))
+            self.selected[key] = self.selected.get(key, 0) + 1
         for w in caught:
             if issubclass(w.category, ConvergenceWarning):
                 key = str(w.message).split("\n")[0][:160]
@@ -108,7 +117,29 @@ def _family_of(estimator) -> str | None:
     return None
 
 
-def make_classifier(spec, *, random_state: int = 0, n_jobs: int = 1, params: dict | None = None) -> Classifier:
+def tuned(family: str, *, random_state: int = 0, n_jobs: int = 1, inner_splits: int = 3):
+    """An explainsse family wrapped in its hyperparameter search (inner stratified CV, MCC).
+
+    Fitted inside each outer training part, so the selection never sees the rows it is scored on
+    (nested cross-validation).
+    """
+    from sklearn.metrics import make_scorer, matthews_corrcoef
+    from sklearn.model_selection import GridSearchCV, RandomizedSearchCV, StratifiedKFold
+
+    from ..models import make_model, param_grid
+    from ..models.factory import XGB_N_ITER
+
+    model = make_model(family, "classification", random_state=random_state, n_jobs=n_jobs)
+    common = {"scoring": make_scorer(matthews_corrcoef), "refit": True, "error_score": "raise",
+              "cv": StratifiedKFold(inner_splits, shuffle=True, random_state=random_state)}
+    if family == "xgb":
+        return RandomizedSearchCV(model, param_grid(family, "classification"), n_iter=XGB_N_ITER,
+                                  random_state=random_state, **common)
+    return GridSearchCV(model, param_grid(family, "classification"), **common)
+
+
+def make_classifier(spec, *, random_state: int = 0, n_jobs: int = 1, params: dict | None = None,
+                    tune: bool = False) -> Classifier:
     """Wrap what the user validates into a :class:`Classifier`.
 
     Parameters
@@ -119,10 +150,16 @@ def make_classifier(spec, *, random_state: int = 0, n_jobs: int = 1, params: dic
         its own hyperparameters where a protocol needs training; used as is on external data),
         or any scikit-learn classifier object, e.g. ``LogisticRegression(solver="sag", C=1.0006,
         max_iter=80)`` exactly as a paper configured it.
+    tune : bool
+        For a family: choose its hyperparameters by inner CV inside every training part (nested;
+        slow with leave-one-out).
     """
     from ..models import make_model
     from ..models.train import TrainedModel
 
+    if isinstance(spec, str) and tune:
+        return Classifier(f"{spec} (explainsse, tuned by inner 3-fold CV in every training part)",
+                          tuned(spec, random_state=random_state, n_jobs=n_jobs), family=spec)
     if isinstance(spec, str):
         est = make_model(spec, "classification", random_state=random_state, n_jobs=n_jobs)
         if params:

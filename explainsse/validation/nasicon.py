@@ -197,15 +197,23 @@ def _oof(clf: Classifier, X: pd.DataFrame, y: pd.Series, splits) -> tuple[np.nda
     return score, kind, n_fits
 
 
-def _refit_permutation(null_once, real: float, *, n_permutations: int, random_state: int) -> dict:
-    """Permutation test with refits: ``null_once(rng)`` refits on permuted labels and returns the metric."""
+def _refit_permutation(clf: Classifier, null_once, real: float, *, n_permutations: int,
+                       random_state: int) -> dict:
+    """Permutation test with refits: ``null_once(rng)`` refits on permuted labels and returns the metric.
+
+    The permutation refits are not counted in the classifier's fit/convergence/selection records.
+    """
     if n_permutations <= 0:
         return {"metric": PERMUTATION_METRIC, "kind": "not run (n_permutations = 0)", "real": float(real),
                 "n_permutations": 0, "p_value": float("nan")}
     rng = np.random.default_rng(random_state)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        null = np.asarray([null_once(rng) for _ in range(n_permutations)], float)
+    clf.recording = False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            null = np.asarray([null_once(rng) for _ in range(n_permutations)], float)
+    finally:
+        clf.recording = True
     return {"metric": PERMUTATION_METRIC, "kind": "labels permuted, classifier refitted",
             "real": float(real), "n_permutations": n_permutations, "null_mean": float(np.mean(null)),
             "p_value": float((1 + np.sum(null >= real)) / (1 + n_permutations))}
@@ -243,7 +251,7 @@ def _within(clf, X, y, frame, meta, *, n_splits, n_repeats, loo, n_permutations,
         score = _oof(clf, X, yp, folds)[0]
         return classification_metrics(yp.to_numpy(), score)[PERMUTATION_METRIC]
 
-    perm = _refit_permutation(null_once, per_repeat[0][PERMUTATION_METRIC], n_permutations=n_permutations,
+    perm = _refit_permutation(clf, null_once, per_repeat[0][PERMUTATION_METRIC], n_permutations=n_permutations,
                               random_state=random_state)
     out.append(score_predictions(
         f"repeated stratified {k}-fold", f"{n_repeats} x stratified {k}-fold CV on the NASICON rows; "
@@ -285,7 +293,7 @@ def _train_test(clf, X_tr, y_tr, X_te, y_te, name, description, meta, *, n_permu
             return 0.0
         return classification_metrics(y_te.to_numpy(), positive_score(clf.fit(X_tr, yp), X_te)[0])[PERMUTATION_METRIC]
 
-    perm = _refit_permutation(null_once, real, n_permutations=n_permutations, random_state=random_state)
+    perm = _refit_permutation(clf, null_once, real, n_permutations=n_permutations, random_state=random_state)
     return score_predictions(name, description, y_te, score, kind, train_majority=_majority(y_tr),
                              permutation=perm, n_boot=n_boot, random_state=random_state, meta=meta)
 
@@ -304,6 +312,7 @@ class NasiconValidation:
     explanation: dict
     excluded: pd.DataFrame
     detector: dict | None = None
+    selected: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         from ..io import to_jsonable
@@ -312,7 +321,7 @@ class NasiconValidation:
             "protocol": self.protocol, "classifier": self.classifier, "threshold_S_cm": self.threshold,
             "membership_source": self.membership_source, "subset": self.subset,
             "evaluations": [{k: v for k, v in e.__dict__.items() if k != "predictions"} for e in self.evaluations],
-            "warnings": self.warnings, "explanation": self.explanation,
+            "warnings": self.warnings, "explanation": self.explanation, "selected_hyperparameters": self.selected,
             "excluded": self.excluded.astype(str).to_dict("records"),
             "detector": None if self.detector is None else {
                 k: (v.astype(str).to_dict("records") if isinstance(v, pd.DataFrame) else v)
@@ -344,7 +353,8 @@ def validate_nasicon(frame: pd.DataFrame, X: pd.DataFrame, classifier="logreg", 
                      test_frame: pd.DataFrame | None = None, test_X: pd.DataFrame | None = None,
                      predictions: pd.DataFrame | None = None, n_splits: int = 5, n_repeats: int = 5,
                      loo: bool = True, n_permutations: int = 19, n_boot: int = 500, explain_top: int = 10,
-                     random_state: int = 0, n_jobs: int = 1, params: dict | None = None) -> NasiconValidation:
+                     random_state: int = 0, n_jobs: int = 1, params: dict | None = None,
+                     tune: bool = False) -> NasiconValidation:
     """Validate a NASICON classifier under one protocol.
 
     Parameters
@@ -367,6 +377,8 @@ def validate_nasicon(frame: pd.DataFrame, X: pd.DataFrame, classifier="logreg", 
         with no refit (external protocol).
     n_permutations : int
         Refits on permuted labels for the permutation test (19 gives p >= 0.05 resolution).
+    tune : bool
+        Tune an explainsse family by inner CV inside every training part (nested).
 
     Returns
     -------
@@ -377,7 +389,7 @@ def validate_nasicon(frame: pd.DataFrame, X: pd.DataFrame, classifier="logreg", 
     if not X.index.equals(frame.index):
         raise InputDataError("descriptor rows do not match the dataset rows (index differs)")
     clf = classifier if isinstance(classifier, Classifier) else make_classifier(
-        classifier, random_state=random_state, n_jobs=n_jobs, params=params)
+        classifier, random_state=random_state, n_jobs=n_jobs, params=params, tune=tune)
     member, source = nasicon_membership(frame, all_nasicon=all_nasicon)
     y = make_target(frame, "classification", threshold)
     excluded = []
@@ -487,7 +499,8 @@ def validate_nasicon(frame: pd.DataFrame, X: pd.DataFrame, classifier="logreg", 
     else:
         explanation = _explain(clf, *to_explain, evaluations[0], explain_top)
     return NasiconValidation(protocol, clf.name, threshold, source, subset, evaluations, msgs, explanation,
-                             pd.DataFrame(excluded, columns=["id", "formula", "reason"]), detector)
+                             pd.DataFrame(excluded, columns=["id", "formula", "reason"]), detector,
+                             dict(clf.selected))
 
 
 def _align_predictions(predictions: pd.DataFrame, frame: pd.DataFrame) -> tuple[pd.Series, str, list]:
@@ -535,6 +548,7 @@ def _explain(clf: Classifier, X_fit, y_fit, X_rows, frame_rows, evaluation: Eval
     from ..models.train import TrainedModel
 
     model = clf.fitted if clf.fitted is not None else clf.fit(X_fit, y_fit)
+    model = getattr(model, "best_estimator_", model)  # a tuned search: explain the selected model
     if not isinstance(model, Pipeline):  # a bare estimator: SHAP on the descriptors as given
         model = Pipeline([("identity", FunctionTransformer(feature_names_out="one-to-one").fit(X_fit)),
                           ("model", model)])
