@@ -789,26 +789,33 @@ def report_cmd(
     if not quiet:
         typer.echo(f"report -> {output / 'index.html'} (also report.md, report.json, figures/, manifest.json)")
 
-#: Conductivity / id column names looked for in a --test file when the input's options do not name them.
-_TEST_TARGETS = (("sigma_S_cm", "sigma"), ("sigma", "sigma"), ("conductivity", "sigma"),
-                 ("ionic_conductivity", "sigma"), ("log10_sigma", "log10"))
+#: Column names looked for (case-insensitive) in a --test file when the input's options do not apply.
+_TEST_TARGETS = (("sigma_s_cm", "sigma"), ("sigma", "sigma"), ("ionic conductivity (s cm-1)", "sigma"),
+                 ("conductivity", "sigma"), ("ionic_conductivity", "sigma"), ("s", "sigma"),
+                 ("log10_sigma", "log10"), ("slog", "log10"))
+_TEST_FORMULAS = ("formula", "composition", "reduced formula", "reduced_formula")
+_TEST_IDS = ("id", "material_id", "name")
 
 
 def _test_options(options: dict, path: Path) -> dict:
-    """Column options for a --test CSV: the input's own, else the usual column names of that file."""
+    """Column options for a --test CSV: the input's own (when the input is a CSV too and its
+    columns exist there), else the usual column names found in that file."""
     from .datasets.table import read_csv_strict
 
+    header = list(read_csv_strict(path, nrows=0).columns)
+    by_lower = {h.lower().strip(): h for h in header}
     out = {**options, "dataset": None, "input_path": path}
-    if options.get("target_col") is None or options.get("dataset") is not None:
-        header = list(read_csv_strict(path, nrows=0).columns)
-        found = next(((col, kind) for col, kind in _TEST_TARGETS if col in header), None)
-        if found is None:
-            raise ValueError(f"{path}: no conductivity column found (looked for "
-                             f"{', '.join(c for c, _ in _TEST_TARGETS)}); pass --target-col")
-        out["target_col"], out["target_kind"] = found
-        out["id_col"] = "id" if "id" in header else None
-        out["family_col"] = "family" if "family" in header else None
-        out["descriptor_cols"] = options.get("descriptor_cols")
+    if options.get("dataset") is None and options.get("target_col") in header \
+            and options.get("formula_col") in header:
+        return out
+    target = next(((by_lower[c], kind) for c, kind in _TEST_TARGETS if c in by_lower), None)
+    formula = next((by_lower[c] for c in _TEST_FORMULAS if c in by_lower), None)
+    if target is None or formula is None:
+        raise ValueError(f"{path}: no {'conductivity' if target is None else 'formula'} column found (columns: "
+                         f"{header}); name them sigma_S_cm and formula, or pass --input with its column options")
+    out.update(formula_col=formula, target_col=target[0], target_kind=target[1],
+               id_col=next((by_lower[c] for c in _TEST_IDS if c in by_lower), None),
+               family_col=by_lower.get("family"), space_group_col=None, lattice_cols=None, z_col=None)
     return out
 
 
@@ -834,7 +841,9 @@ def validate_nasicon_cmd(
     preset: Annotated[Optional[str], typer.Option(
         "--preset", help="Descriptor preset (default composition-v1).")] = None,
     all_nasicon: Annotated[bool, typer.Option(
-        "--all-nasicon", help="Declare every row NASICON (a NASICON-only file such as Xu's).")] = False,
+        "--all-nasicon", help="Declare every input row NASICON (a NASICON-only file such as Xu's).")] = False,
+    test_all_nasicon: Annotated[bool, typer.Option(
+        "--test-all-nasicon", help="Declare every row of the --test file NASICON.")] = False,
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write the JSON result here.")] = None,
     n_repeats: Annotated[int, typer.Option("--n-repeats", help="Repeats of stratified k-fold.")] = 5,
     n_permutations: Annotated[int, typer.Option("--n-permutations", help="Permutation-test refits.")] = 19,
@@ -899,7 +908,7 @@ def validate_nasicon_cmd(
                               threshold=threshold, all_nasicon=all_nasicon,
                               test_frame=None if test_ds is None else test_ds.frame, test_X=test_X,
                               predictions=preds, n_repeats=n_repeats, n_permutations=n_permutations, loo=loo,
-                              random_state=seed, tune=tune)
+                              random_state=seed, tune=tune, test_all_nasicon=test_all_nasicon)
     files = {**ds.files, **(test_ds.files if test_ds is not None else {})}
     what = (f"{result.classifier} on {'the descriptor columns ' + ', '.join(cols) if cols else 'preset ' + (model.preset if model else preset or 'composition-v1')}"
             f"; data {ds.name}" + (f", test {test_ds.name}" if test_ds is not None else "")

@@ -186,7 +186,7 @@ def test_external_predictions_are_scored_without_refit_and_bad_files_are_named(t
     with pytest.raises(InputDataError, match=r"row 5 \(id 'ext-4'\).*probability in \[0, 1\]"):
         validate_nasicon(ds.frame, X, protocol="external", predictions=bad)
     unknown = pd.concat([preds, pd.DataFrame({"id": ["nope"], "probability": ["0.5"]})])
-    with pytest.raises(InputDataError, match="not among the NASICON rows.*nope"):
+    with pytest.raises(InputDataError, match="predictions for id values not in the input.*nope"):
         validate_nasicon(ds.frame, X, protocol="external", predictions=unknown)
 
 
@@ -253,3 +253,40 @@ def test_a_fitted_model_is_used_as_is_on_an_external_test_file(obelix):
     assert e.name == "saved model -> test file" and e.n == 12
     assert e.permutation["kind"].startswith("true labels permuted")  # nothing refitted
     assert r.explanation["explained_rows"] == 12
+
+
+def test_test_file_rows_that_are_not_nasicon_are_listed_and_headers_are_found(tmp_path):
+    """A held-out file with Xu-style headers (Formula, S) and one garnet row."""
+    runner = CliRunner()
+    rows = pd.read_csv(DATA / "li_nasicon_heldout.csv", dtype=str).rename(
+        columns={"formula": "Formula", "sigma_S_cm": "S"})
+    rows.loc[len(rows)] = ["ext-garnet", "Li7La3Zr2O12", "3e-4", ""]
+    path = tmp_path / "heldout.csv"
+    rows.to_csv(path, index=False)
+    res = runner.invoke(app, ["validate", "nasicon", "--dataset", "obelix", "--test", str(path), "--n-permutations",
+                              "0", "-o", str(tmp_path / "r"), "--json", str(tmp_path / "v.json"), "-q"])
+    assert res.exit_code == 0, res.output
+    data = json.loads((tmp_path / "v.json").read_text())
+    assert data["subset"]["test"]["n"] == 12
+    (garnet,) = [x for x in data["excluded"] if x["id"] == "ext-garnet"]
+    assert "not NASICON" in garnet["reason"] and "XO4" in garnet["reason"]
+    # declaring the whole file NASICON scores the garnet too
+    res = runner.invoke(app, ["validate", "nasicon", "--dataset", "obelix", "--test", str(path), "--test-all-nasicon",
+                              "--n-permutations", "0", "-o", str(tmp_path / "r2"), "--json", str(tmp_path / "v2.json"),
+                              "-q"])
+    assert res.exit_code == 0, res.output
+    assert json.loads((tmp_path / "v2.json").read_text())["subset"]["test"]["n"] == 13
+
+
+def test_predictions_for_non_nasicon_rows_are_listed_not_scored():
+    from explainsse.datasets import load_table
+
+    ds = load_table(DATA / "li_nasicon_heldout.csv", target_col="sigma_S_cm", id_col="id")
+    frame = ds.frame.copy()
+    frame.loc[frame.index[0], "formula"] = "Li7La3Zr2O12"  # not a NASICON any more
+    preds = pd.read_csv(DATA / "li_nasicon_predictions.csv", dtype=str).rename(columns={"probability": "Prob"})
+    r = validate_nasicon(frame, validation_descriptors(ds), protocol="external", predictions=preds, n_boot=0)
+    assert r.evaluations[0].n == 10
+    reasons = dict(zip(r.excluded["id"], r.excluded["reason"]))
+    assert reasons["ext-1"].startswith("not NASICON") and reasons["ext-1"].endswith("(prediction ignored)")
+    assert reasons["ext-12"] == "no prediction supplied"

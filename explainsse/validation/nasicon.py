@@ -354,7 +354,7 @@ def validate_nasicon(frame: pd.DataFrame, X: pd.DataFrame, classifier="logreg", 
                      predictions: pd.DataFrame | None = None, n_splits: int = 5, n_repeats: int = 5,
                      loo: bool = True, n_permutations: int = 19, n_boot: int = 500, explain_top: int = 10,
                      random_state: int = 0, n_jobs: int = 1, params: dict | None = None,
-                     tune: bool = False) -> NasiconValidation:
+                     tune: bool = False, test_all_nasicon: bool = False) -> NasiconValidation:
     """Validate a NASICON classifier under one protocol.
 
     Parameters
@@ -369,7 +369,7 @@ def validate_nasicon(frame: pd.DataFrame, X: pd.DataFrame, classifier="logreg", 
         Superionic if sigma >= threshold (S/cm): 1e-6 for Xu et al.'s labels, 1e-4 by default.
     all_nasicon : bool
         Declare every row of the input NASICON (``test_frame`` keeps its own family labels, or
-        the detector).
+        the detector, unless ``test_all_nasicon``).
     test_frame, test_X : pandas.DataFrame, optional
         A second table (external test set; for cross-domain, added to the pool of rows).
     predictions : pandas.DataFrame, optional
@@ -426,7 +426,7 @@ def validate_nasicon(frame: pd.DataFrame, X: pd.DataFrame, classifier="logreg", 
     elif protocol == "cross-domain":
         pool_frame, pool_X, pool_y, pool_member = frame, X, y, member
         if test_frame is not None:
-            t_member, _ = nasicon_membership(test_frame)
+            t_member, _ = nasicon_membership(test_frame, all_nasicon=test_all_nasicon)
             t_y = make_target(test_frame, "classification", threshold)
             shift = test_frame.index + (frame.index.max() + 1)  # keep rows of both files apart
             pool_frame = pd.concat([frame, test_frame.set_axis(shift)])
@@ -460,7 +460,7 @@ def validate_nasicon(frame: pd.DataFrame, X: pd.DataFrame, classifier="logreg", 
             raise InputDataError("the external protocol needs exactly one of --test FILE or --predictions FILE")
         rows = member[member].index
         if predictions is not None:
-            score, kind, dropped = _align_predictions(predictions, frame.loc[rows])
+            score, kind, dropped = _align_predictions(predictions, frame, member)
             excluded += dropped
             kept = score.index
             evaluations.append(score_predictions(
@@ -471,8 +471,14 @@ def validate_nasicon(frame: pd.DataFrame, X: pd.DataFrame, classifier="logreg", 
                                                 "the scored rows")
             subset = _subset_info(y.loc[kept])
         else:
-            t_member, _ = nasicon_membership(test_frame)
+            t_member, t_source = nasicon_membership(test_frame, all_nasicon=test_all_nasicon)
             t_rows = t_member[t_member].index
+            excluded += [{"id": test_frame.at[i, "id"], "formula": test_frame.at[i, "formula"],
+                          "reason": f"test file: {_not_nasicon_reason(test_frame, i)}"}
+                         for i in test_frame.index[~t_member]]
+            if len(t_rows) == 0:
+                raise InputDataError(f"no NASICON row in the test file (membership from {t_source}); "
+                                     "use --test-all-nasicon if every row is one")
             t_y = make_target(test_frame, "classification", threshold)
             if clf.fitted is not None:
                 score, kind = positive_score(clf.fitted, test_X.loc[t_rows])
@@ -503,39 +509,77 @@ def validate_nasicon(frame: pd.DataFrame, X: pd.DataFrame, classifier="logreg", 
                              dict(clf.selected))
 
 
-def _align_predictions(predictions: pd.DataFrame, frame: pd.DataFrame) -> tuple[pd.Series, str, list]:
-    """Match user predictions to rows by id; returns (score by frame index, kind, excluded rows)."""
-    cols = {c.lower(): c for c in predictions.columns}
-    id_col = cols.get("id")
-    if id_col is None:
-        raise InputDataError(f"predictions file needs an 'id' column; it has {list(predictions.columns)}")
-    prob_col = next((cols[c] for c in ("probability", "proba", "p_superionic", "score") if c in cols), None)
-    label_col = next((cols[c] for c in ("label", "predicted", "prediction", "predicted_label") if c in cols), None)
-    if prob_col is None and label_col is None:
-        raise InputDataError("predictions file needs a 'probability' or a 'label' column next to 'id'; "
+#: Column names accepted in a predictions file (case-insensitive), in order of preference.
+PREDICTION_ID_COLUMNS = ("id", "material_id", "name", "formula")
+PREDICTION_PROBABILITY_COLUMNS = ("probability", "proba", "prob", "p_superionic", "predicted_probability", "score")
+PREDICTION_LABEL_COLUMNS = ("label", "predicted", "prediction", "predicted_label", "class", "superionic")
+
+
+def _not_nasicon_reason(frame: pd.DataFrame, idx) -> str:
+    return "not NASICON: " + detect_nasicon(frame.loc[[idx]])["reason"].iloc[0]
+
+
+def _align_predictions(predictions: pd.DataFrame, frame: pd.DataFrame, member: pd.Series
+                       ) -> tuple[pd.Series, str, list]:
+    """Match user predictions to the input's NASICON rows.
+
+    Matching is by id (``id``, ``material_id`` or ``name``), else by formula. Ids unknown to the
+    input are an error; input rows without a prediction, and predicted rows that are not NASICON,
+    are returned as excluded rows with their reason.
+
+    Returns
+    -------
+    score : pandas.Series
+        Probability (or 0/1 label) by frame index, NASICON rows with a prediction only.
+    kind : {"probability", "label"}
+    excluded : list of dict
+    """
+    cols = {c.lower().strip(): c for c in predictions.columns}
+    key = next((k for k in PREDICTION_ID_COLUMNS if k in cols), None)
+    if key is None:
+        raise InputDataError(f"predictions file needs an id column ({', '.join(PREDICTION_ID_COLUMNS)}); "
                              f"it has {list(predictions.columns)}")
+    id_col = cols[key]
+    prob_col = next((cols[c] for c in PREDICTION_PROBABILITY_COLUMNS if c in cols), None)
+    label_col = next((cols[c] for c in PREDICTION_LABEL_COLUMNS if c in cols), None)
+    if prob_col is None and label_col is None:
+        raise InputDataError("predictions file needs a probability column (" + ", ".join(PREDICTION_PROBABILITY_COLUMNS)
+                             + ") or a label column (" + ", ".join(PREDICTION_LABEL_COLUMNS)
+                             + f") next to {id_col!r}; it has {list(predictions.columns)}")
     col, kind = (prob_col, "probability") if prob_col else (label_col, "label")
-    values = pd.to_numeric(predictions[col], errors="coerce")
+    text = predictions[col].astype(str).str.strip().str.lower()
+    values = pd.to_numeric(text.replace({"true": "1", "false": "0", "superionic": "1", "not superionic": "0"}),
+                           errors="coerce")
     bad = values.isna() | (values < 0) | (values > 1) | (kind == "label") & ~values.isin([0, 1])
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputDataError(f"predictions row {i + 2} (id {predictions[id_col].iloc[i]!r}): {col} = "
+        raise InputDataError(f"predictions row {i + 2} ({id_col} {predictions[id_col].iloc[i]!r}): {col} = "
                              f"{predictions[col].iloc[i]!r} is not {'0 or 1' if kind == 'label' else 'a probability in [0, 1]'}")
-    ids = predictions[id_col].astype(str)
+    ids = predictions[id_col].astype(str).str.strip()
     if ids.duplicated().any():
-        raise InputDataError(f"predictions file lists id {ids[ids.duplicated()].iloc[0]!r} twice")
+        raise InputDataError(f"predictions file lists {id_col} {ids[ids.duplicated()].iloc[0]!r} twice")
     by_id = pd.Series(values.to_numpy(float), index=ids)
-    frame_ids = frame["id"].astype(str)
-    unknown = sorted(set(ids) - set(frame_ids))
+    frame_keys = frame["formula" if key == "formula" else "id"].astype(str).str.strip()
+    if key == "formula" and frame_keys.duplicated().any():
+        raise InputDataError("predictions are matched by formula, but the input has the formula "
+                             f"{frame_keys[frame_keys.duplicated()].iloc[0]!r} twice; add an id column")
+    unknown = sorted(set(ids) - set(frame_keys))
     if unknown:
-        raise InputDataError(f"predictions for ids not among the NASICON rows of the input: {unknown[:5]}"
+        raise InputDataError(f"predictions for {id_col} values not in the input: {unknown[:5]}"
                              + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""))
-    have = frame_ids.isin(by_id.index)
-    dropped = [{"id": frame.at[i, "id"], "formula": frame.at[i, "formula"], "reason": "no prediction supplied"}
-               for i in frame.index[~have]]
-    if not have.any():
-        raise InputDataError("no prediction matches a NASICON row of the input")
-    return pd.Series(by_id.loc[frame_ids[have]].to_numpy(), index=frame.index[have]), kind, dropped
+    have = frame_keys.isin(by_id.index)
+    excluded = []
+    for i in frame.index:
+        if not member[i]:
+            excluded.append({"id": frame.at[i, "id"], "formula": frame.at[i, "formula"],
+                             "reason": _not_nasicon_reason(frame, i) + (" (prediction ignored)" if have[i] else "")})
+        elif not have[i]:
+            excluded.append({"id": frame.at[i, "id"], "formula": frame.at[i, "formula"],
+                             "reason": "no prediction supplied"})
+    use = have & member
+    if not use.any():
+        raise InputDataError("no prediction matches a NASICON row of the input (use --all-nasicon if every row is one)")
+    return pd.Series(by_id.loc[frame_keys[use]].to_numpy(), index=frame.index[use]), kind, excluded
 
 
 def _explain(clf: Classifier, X_fit, y_fit, X_rows, frame_rows, evaluation: Evaluation, top: int) -> dict:
