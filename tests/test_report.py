@@ -2,6 +2,7 @@
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -70,30 +71,17 @@ def test_markdown_cells_are_neutralised():
     assert _md_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)" and _md_cell("a|b") == "a\\|b"
 
 
-@pytest.mark.integration
-def test_report_opens_in_headless_chromium(tmp_path):
-    """Every image loads and nothing is requested from the network (file:// only)."""
+def _open_in_chromium(index, tmp_path) -> tuple[int, int, int]:
+    """Open ``index`` in headless Chromium: (images, images loaded, non-file requests); screenshot too."""
     import shutil
     import subprocess
 
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         pytest.skip("Chromium is not installed (Debian package 'chromium'; .ci/run installs it)")
-    import matplotlib
-
-    from explainsse.report.render import write_report
-
-    matplotlib.use("Agg")
-    import pandas as pd
-
-    from explainsse.report import figures as fig
-
-    frame = pd.DataFrame({"family": ["a", "a", "b"], "log10_sigma": [-3.0, -4.0, -6.0]})
-    context = minimal_context()
-    figures = {"data_distribution": fig.log_sigma_by_family(frame).figure}
-    out = write_report(context, figures, tmp_path / "rep")
+    rel = index.relative_to(tmp_path).as_posix()
     (tmp_path / "check.html").write_text(
-        "<script>window.onload=()=>{const f=document.createElement('iframe');f.src='rep/index.html';"
+        "<script>window.onload=()=>{const f=document.createElement('iframe');f.src='" + rel + "';"
         "f.onload=()=>{const imgs=[...f.contentDocument.images];document.title=imgs.length+':'+"
         "imgs.filter(i=>i.complete&&i.naturalWidth>0).length+':'+performance.getEntriesByType('resource')"
         ".filter(r=>!r.name.startsWith('file:')&&!r.name.startsWith('data:')).length;"
@@ -104,13 +92,41 @@ def test_report_opens_in_headless_chromium(tmp_path):
     dom = subprocess.run([chromium, *flags, "--virtual-time-budget=5000", "--dump-dom",
                           (tmp_path / "check.html").as_uri()], capture_output=True, text=True, timeout=120).stdout
     shot = tmp_path / "shot.png"
-    subprocess.run([chromium, *flags, "--window-size=1200,1600", f"--screenshot={shot}",
-                    (out / "index.html").as_uri()], capture_output=True, timeout=120)
+    subprocess.run([chromium, *flags, "--window-size=1200,1600", f"--screenshot={shot}", index.as_uri()],
+                   capture_output=True, timeout=120)
     assert shot.is_file() and shot.stat().st_size > 10_000
     done = re.search(r'data-done="(\d+):(\d+):(\d+)"', dom)
     assert done, dom[-500:]
-    total, loaded, external = map(int, done.groups())
+    return tuple(map(int, done.groups()))
+
+
+@pytest.mark.integration
+def test_report_opens_in_headless_chromium(tmp_path):
+    """Every image loads and nothing is requested from the network (file:// only)."""
+    import matplotlib
+    import pandas as pd
+
+    from explainsse.report import figures as fig
+    from explainsse.report.render import write_report
+
+    matplotlib.use("Agg")
+    frame = pd.DataFrame({"family": ["a", "a", "b"], "log10_sigma": [-3.0, -4.0, -6.0]})
+    figures = {"data_distribution": fig.log_sigma_by_family(frame).figure}
+    out = write_report(minimal_context(), figures, tmp_path / "rep")
+    total, loaded, external = _open_in_chromium(out / "index.html", tmp_path)
     assert total == 1 and loaded == total and external == 0
+
+
+@pytest.mark.integration
+def test_nasicon_report_opens_in_headless_chromium(tmp_path):
+    """The NASICON validation report (user predictions: nothing refitted) renders offline."""
+    data = Path(__file__).resolve().parent / "data"
+    res = CliRunner().invoke(app, ["validate", "nasicon", "--input", str(data / "li_nasicon_heldout.csv"),
+                                   "--target-col", "sigma_S_cm", "--id-col", "id", "--predictions",
+                                   str(data / "li_nasicon_predictions.csv"), "-o", str(tmp_path / "nas"), "-q"])
+    assert res.exit_code == 0, res.output
+    total, loaded, external = _open_in_chromium(tmp_path / "nas" / "index.html", tmp_path)
+    assert total >= 4 and loaded == total and external == 0
 
 
 def minimal_context():
