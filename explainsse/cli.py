@@ -902,8 +902,10 @@ def validate_nasicon_cmd(
         test_X = validation_descriptors(test_ds, preset=preset, descriptor_cols=cols, model=model)
     preds = read_predictions(predictions) if predictions is not None else None
     if not quiet:
-        _echo_err(f"validating {model_dir or family} on {ds.name} ({protocol}); this refits the classifier "
-                  f"{'many' if protocol == 'within' else 'a few'} times")
+        refits = ("no refit: the predictions are scored as given" if preds is not None else
+                  "the saved model predicts the test file as it is" if model is not None and protocol == "external"
+                  else f"this refits the classifier {'many' if protocol == 'within' else 'a few'} times")
+        _echo_err(f"validating {model_dir or family} on {ds.name} ({protocol}); {refits}")
     result = validate_nasicon(ds.frame, X, model if model is not None else family, protocol=protocol,
                               threshold=threshold, all_nasicon=all_nasicon,
                               test_frame=None if test_ds is None else test_ds.frame, test_X=test_X,

@@ -494,6 +494,13 @@ def validate_nasicon(frame: pd.DataFrame, X: pd.DataFrame, classifier="logreg", 
             subset = {"train": _subset_info(y.loc[rows]), "test": _subset_info(t_y.loc[t_rows])}
             to_explain = (X.loc[rows], y.loc[rows], test_X.loc[t_rows], test_frame.loc[t_rows])
     msgs = clf.convergence_warnings()
+    if "Sclass" in frame:  # a file with its own class labels (Xu et al.'s): say when ours differ
+        own = pd.to_numeric(frame["Sclass"], errors="coerce")
+        differ = int((own.notna() & (own != y)).sum())
+        if differ:
+            msgs.append(f"the labels at {threshold:g} S/cm differ from the file's own class column (Sclass) in "
+                        f"{differ} of {int(own.notna().sum())} rows; Xu et al.'s labels are sigma >= 1e-6 S/cm "
+                        "(--threshold 1e-6)")
     scaling = clf.scaling_warning(X)
     if scaling:
         msgs.insert(0, scaling)
