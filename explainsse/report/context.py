@@ -280,6 +280,10 @@ def build_report(ds, *, preset: str = "crystal-v1", families=("logreg", "pls", "
         pairs = [f"{a}-{b} {rc[a][b]:.2f}" for i, a in enumerate(rc) for b in list(rc)[i + 1:]]
         sentences.append(f"Families agree on the direction of effect for {agreement['direction_agreement']:.0%} of their "
                          f"top descriptors; rank correlation of importance: {', '.join(pairs)}.")
+    if nasicon:
+        for e in nasicon["evaluations"]:
+            sentences.append(f"NASICON subset ({nasicon['subset']['n']} materials), logistic regression, {e['name']}: "
+                             f"{e['verdict']['text']}.")
     glossary = sorted({t["descriptor"] for f in explained.values() for t in f["top"]} | {d["descriptor"] for d in dependence})
     context = {
         "title": f"explainsse report: {ds.name}", "dataset": ds.name, "preset": preset,

@@ -614,7 +614,9 @@ def _explain(clf: Classifier, X_fit, y_fit, X_rows, frame_rows, evaluation: Eval
            "units": table.frame["output_units"].iloc[0],
            "top": [{"descriptor": d, "mean_abs_shap": float(r.mean_abs_shap), "meaning": describe(d).meaning,
                     "unit": describe(d).unit, "direction": directions.at[d, "sentence"]} for d, r in imp.iterrows()],
-           "misclassified": []}
+           "misclassified": [],
+           "misclassified_note": f"misclassified in '{evaluation.name}' (its held-out predictions); each is explained "
+                                 "by the model fitted on all training rows"}
     preds = evaluation.predictions
     wrong = preds.index[(preds["predicted"] != preds["y_true"])].intersection(X_rows.index)
     for idx in wrong:
