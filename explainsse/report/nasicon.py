@@ -114,9 +114,9 @@ def nasicon_markdown(c: dict, figure_files: dict[str, str]) -> str:
                   "| descriptor | mean abs SHAP | direction | meaning |", "|---|---|---|---|"]
         lines += [f"| {_md_cell(t['descriptor'])} | {t['mean_abs_shap']:.3f} | {_md_cell(t['direction'])} | "
                   f"{_md_cell(t['meaning'])} |" for t in ex["top"]]
-        lines += ["", "### Misclassified materials", "", _md_cell(ex.get("misclassified_note", "")) + ".", "", "| id | formula | measured | predicted | p(superionic) | "
-                  "top contributions |", "|---|---|---|---|---|---|"]
-        lines += [f"| {_md_cell(m['id'])} | {_md_cell(m['formula'])} | {m['measured']} | {m['predicted']} | "
+        lines += ["", "### Misclassified materials", "", _md_cell(ex.get("misclassified_note", "")) + ".", "", "| id | formula | sigma (S/cm) | measured | predicted | "
+                  "p(superionic) | top contributions |", "|---|---|---|---|---|---|---|"]
+        lines += [f"| {_md_cell(m['id'])} | {_md_cell(m['formula'])} | {m['sigma_S_cm']:.2g} | {m['measured']} | {m['predicted']} | "
                   f"{m['score']:.2f} | {_md_cell(m['top_contributions'])} |" for m in ex["misclassified"]]
     else:
         lines.append(_md_cell(ex.get("note", "")))
