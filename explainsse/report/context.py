@@ -133,7 +133,23 @@ def build_report(ds, *, preset: str = "crystal-v1", families=("logreg", "pls", "
     say("descriptors")
     figures = {}
 
-    # -- data card --------------------------------------------------------------------------
+    # -- validation ---------------------------------------------------------------------------
+    part = frame if scheme == "official" else frame[train]
+    jobs = [{"frame": part, "X": X.loc[part.index], "family": family, "task": task, "scheme": scheme,
+             "threshold": threshold, "n_boot": n_boot, "n_scramble": n_scramble, "random_state": seed}
+            for task in ("regression", "classification") for family in families
+            if not (family == "logreg" and task == "regression")]
+    ft, Xt = frame[train], X[train]
+    reg_family = "xgb" if "xgb" in families else ("pls" if "pls" in families else None)
+    rows = frame.index[split_mask(frame, "test")] if scheme == "official" else frame.index
+    # Every fit runs in the pool; a model is explained as soon as its validation has picked its
+    # hyperparameters, while the other validations still run.
+    pool = TaskPool(n_jobs)
+    pending = {pool.submit(evaluate, **jobs[i], n_jobs=pool.inner_jobs): i
+               for i in sorted(range(len(jobs)), key=lambda i: _COST.get(jobs[i]["family"], 3))}
+    followups = {pool.submit(_nasicon_section, frame, X, threshold, seed, pool.inner_jobs): "nasicon"}
+
+    # -- data card (drawn while the workers start) --------------------------------------------------------------------------
     summary = ds.summary()
     a = fig.log_sigma_by_family(frame)
     figures["data_distribution"] = a.figure
@@ -150,22 +166,7 @@ def build_report(ds, *, preset: str = "crystal-v1", families=("logreg", "pls", "
                      "in_test": int(cens.index.isin(frame.index[split_mask(frame, "test")]).sum())},
     }
 
-    # -- validation ---------------------------------------------------------------------------
-    part = frame if scheme == "official" else frame[train]
-    jobs = [{"frame": part, "X": X.loc[part.index], "family": family, "task": task, "scheme": scheme,
-             "threshold": threshold, "n_boot": n_boot, "n_scramble": n_scramble, "random_state": seed}
-            for task in ("regression", "classification") for family in families
-            if not (family == "logreg" and task == "regression")]
-    ft, Xt = frame[train], X[train]
-    reg_family = "xgb" if "xgb" in families else ("pls" if "pls" in families else None)
-    rows = frame.index[split_mask(frame, "test")] if scheme == "official" else frame.index
-    # Every fit runs in the pool; a model is explained as soon as its validation has picked its
-    # hyperparameters, while the other validations still run.
-    pool = TaskPool(n_jobs)
-    pending = {pool.submit(evaluate, **jobs[i], n_jobs=pool.inner_jobs): i
-               for i in sorted(range(len(jobs)), key=lambda i: _COST.get(jobs[i]["family"], 3))}
-    done, followups = {}, {}
-    followups[pool.submit(_nasicon_section, frame, X, threshold, seed, pool.inner_jobs)] = "nasicon"
+    done = {}
     for future in pool.as_completed(list(pending)):
         e = done[pending[future]] = future.result()
         say(f"validated {e.family}/{e.task}")
