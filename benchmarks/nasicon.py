@@ -13,17 +13,12 @@ from __future__ import annotations
 
 import sys
 
-import matplotlib
+from sklearn.linear_model import LogisticRegression
 
-matplotlib.use("Agg")
-
-from sklearn.linear_model import LogisticRegression  # noqa: E402
-
-from explainsse.datasets import load_dataset  # noqa: E402
-from explainsse.report import write_report  # noqa: E402
-from explainsse.report.nasicon import build_nasicon_report, nasicon_markdown  # noqa: E402
-from explainsse.validation import validate_nasicon  # noqa: E402
-from explainsse.validation.inputs import validation_descriptors  # noqa: E402
+from explainsse.datasets import load_dataset
+from explainsse.report import write_report
+from explainsse.report.nasicon import build_nasicon_report, nasicon_markdown
+from explainsse.validation import validate_nasicon, validation_descriptors
 
 XU_FEATURES = ["a", "c", "h", "d", "D1ionicr", "D2ionicr", "PO4", "D1eneg", "D2eneg", "D3eneg"]
 PAPER_MODEL = LogisticRegression(solver="sag", C=1.0006, max_iter=80)

@@ -839,7 +839,7 @@ def validate_nasicon_cmd(
     model_dir: Annotated[Optional[Path], typer.Option(
         "--model", help="A saved explainsse classifier to validate instead of --family.")] = None,
     preset: Annotated[Optional[str], typer.Option(
-        "--preset", help="Descriptor preset (default composition-v1).")] = None,
+        "--preset", help="Descriptor preset (default: composition-v1, which any formula allows).")] = None,
     all_nasicon: Annotated[bool, typer.Option(
         "--all-nasicon", help="Declare every input row NASICON (a NASICON-only file such as Xu's).")] = False,
     test_all_nasicon: Annotated[bool, typer.Option(
@@ -873,11 +873,11 @@ def validate_nasicon_cmd(
     matplotlib.use("Agg")
     from .datasets import load_dataset
     from .datasets.registry import REGISTRY
-    from .io import to_jsonable
+    from .datasets.table import read_csv_strict
+    from .featurize.presets import DEFAULT_PRESET
     from .report import write_report
     from .report.nasicon import build_nasicon_report, nasicon_markdown
-    from .validation import validate_nasicon
-    from .validation.inputs import read_predictions, validation_descriptors
+    from .validation import validate_nasicon, validation_descriptors
 
     if output.exists() and any(output.iterdir()) and not force:
         raise ValueError(f"{output} exists and is not empty (use --force to replace it)")
@@ -900,7 +900,7 @@ def validate_nasicon_cmd(
         else:
             raise ValueError(f"--test {test!r} is neither a file nor a registered dataset ({', '.join(REGISTRY)})")
         test_X = validation_descriptors(test_ds, preset=preset, descriptor_cols=cols, model=model)
-    preds = read_predictions(predictions) if predictions is not None else None
+    preds = read_csv_strict(predictions) if predictions is not None else None
     if not quiet:
         refits = ("no refit: the predictions are scored as given" if preds is not None else
                   "the saved model predicts the test file as it is" if model is not None and protocol == "external"
@@ -912,13 +912,15 @@ def validate_nasicon_cmd(
                               predictions=preds, n_repeats=n_repeats, n_permutations=n_permutations, loo=loo,
                               random_state=seed, tune=tune, test_all_nasicon=test_all_nasicon)
     files = {**ds.files, **(test_ds.files if test_ds is not None else {})}
-    what = (f"{result.classifier} on {'the descriptor columns ' + ', '.join(cols) if cols else 'preset ' + (model.preset if model else preset or 'composition-v1')}"
+    descriptors = ("the descriptor columns " + ", ".join(cols) if cols
+                   else "preset " + (model.preset if model else preset or DEFAULT_PRESET))
+    what = (f"{result.classifier} on {descriptors}"
             f"; data {ds.name}" + (f", test {test_ds.name}" if test_ds is not None else "")
             + (f", predictions {predictions.name}" if predictions is not None else "") + ".")
     context, figures = build_nasicon_report(result, dataset=ds.name, files=files, description=what, seed=seed)
     write_report(context, figures, output, force=force, template="nasicon.html.j2", markdown=nasicon_markdown)
     if json_out is not None:
-        json_out.write_text(json.dumps(to_jsonable(result.to_dict()), indent=1, default=str), encoding="utf-8")
+        json_out.write_text(json.dumps(context["result"], indent=1, default=str), encoding="utf-8")
     if not quiet:
         for row in context["rows"]:
             typer.echo(f"{row['evaluation']}: accuracy {row['accuracy']}, MCC {row['MCC']}, "

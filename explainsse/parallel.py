@@ -60,10 +60,13 @@ class TaskPool:
             self._executor = ProcessPoolExecutor(max_workers=self.n_jobs, env=_SINGLE_THREAD)
         return self._executor.submit(func, *args, **kwargs)
 
-    def close(self) -> None:
-        """Stop the worker processes (waits for running tasks); the pool can be used again."""
+    def close(self, *, abandon: bool = False) -> None:
+        """Stop the worker processes; the pool can be used again.
+
+        Waits for running tasks, unless ``abandon`` (after an error), which stops the workers at once.
+        """
         if self._executor is not None:
-            self._executor.shutdown(wait=True)
+            self._executor.shutdown(wait=not abandon, kill_workers=abandon)
             self._executor = None
 
     @staticmethod
@@ -74,8 +77,8 @@ class TaskPool:
     def __enter__(self) -> TaskPool:
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.close(abandon=exc_type is not None)
 
 
 __all__ = ["TaskPool"]

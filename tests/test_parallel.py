@@ -35,3 +35,14 @@ def test_workers_are_single_threaded_and_joblib_still_works_afterwards():
 def test_inline_errors_propagate_at_once():
     with TaskPool(1) as pool, pytest.raises(ZeroDivisionError):
         pool.submit(lambda: 1 / 0)
+
+
+def _fail():
+    raise ValueError("task failed")
+
+
+def test_a_failing_task_raises_in_the_caller_and_the_workers_stop():
+    pool = TaskPool(2)
+    with pytest.raises(ValueError, match="task failed"), pool:
+        pool.submit(_fail).result()
+    assert pool._executor is None

@@ -14,8 +14,7 @@ from typer.testing import CliRunner
 
 from explainsse.cli import app
 from explainsse.errors import InputDataError
-from explainsse.validation import detect_formula, detector_agreement, validate_nasicon
-from explainsse.validation.inputs import validation_descriptors
+from explainsse.validation import detect_formula, detector_agreement, validate_nasicon, validation_descriptors
 from explainsse.validation.nasicon import alkali_domain, label_permutation_test, verdict
 
 from .conftest import DATA
@@ -120,14 +119,20 @@ def test_reproduces_xu_2020_leave_one_out_accuracy(xu):
     assert loo.n == 70 and loo.n_positive == 40
     assert loo.metrics["accuracy"] == pytest.approx(0.83, abs=0.02)
     assert loo.baseline["best_constant_accuracy"] == pytest.approx(40 / 70)
+    # calibration curve: quantile bins of the predicted probability, with the Brier score
+    cal = loo.calibration
+    assert len(cal["mean_predicted"]) == len(cal["fraction_positive"]) >= 2
+    assert cal["brier"] == pytest.approx(np.mean((loo.predictions["score"] - loo.predictions["y_true"]) ** 2))
+    assert loo.confusion["tp"] + loo.confusion["fn"] == 40
     assert loo.verdict["status"] == "passes"
     # the paper's setting does not converge, and the report says why
     assert any("did not converge" in w for w in r.warnings)
     assert any("unscaled descriptors" in w for w in r.warnings)
     # explanations restricted to the NASICON rows, with directions; misclassified rows explained
     assert r.explanation["top"][0]["direction"]
-    assert len(r.explanation["misclassified"]) == loo.confusion["fp"] + loo.confusion["fn"] or \
-        len(r.explanation["misclassified"]) > 0
+    first = r.evaluations[0]  # misclassified rows are those of the first evaluation, each explained
+    assert len(r.explanation["misclassified"]) == first.confusion["fp"] + first.confusion["fn"] > 0
+    assert all(m["top_contributions"].count("(") == 3 for m in r.explanation["misclassified"])
 
 
 def test_within_nasicon_on_obelix_reports_three_schemes_and_catches_a_collapse(obelix):
@@ -283,7 +288,11 @@ def test_predictions_for_non_nasicon_rows_are_listed_not_scored():
 
     ds = load_table(DATA / "li_nasicon_heldout.csv", target_col="sigma_S_cm", id_col="id")
     frame = ds.frame.copy()
-    frame.loc[frame.index[0], "formula"] = "Li7La3Zr2O12"  # not a NASICON any more
+    from explainsse.chemistry import parse_formula
+
+    first = frame.index[0]  # not a NASICON any more (formula and its parsed composition)
+    frame.loc[first, "formula"] = "Li7La3Zr2O12"
+    frame.at[first, "composition"] = parse_formula("Li7La3Zr2O12")
     preds = pd.read_csv(DATA / "li_nasicon_predictions.csv", dtype=str).rename(columns={"probability": "Prob"})
     r = validate_nasicon(frame, validation_descriptors(ds), protocol="external", predictions=preds, n_boot=0)
     assert r.evaluations[0].n == 10

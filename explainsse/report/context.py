@@ -18,6 +18,7 @@ from ..models.benchmark import PUBLISHED_ANCHORS, summary_table
 from ..models.train import TrainedModel
 from ..parallel import TaskPool
 from . import figures as fig
+from .nasicon import evaluation_rows
 
 CITATIONS = [
     "OBELiX: F. Therrien et al., arXiv:2502.14234 (2025); Digital Discovery (2026).",
@@ -91,11 +92,10 @@ def _nasicon_context(result: dict | None, frame) -> dict:
     n = int((frame["family"].astype("string").str.casefold() == "nasicon").sum()) if "family" in frame else 0
     if result is None:
         return {"n": n, "note": "Fewer than 10 NASICON materials: no NASICON validation.", "rows": []}
-    rows = [{"evaluation": e["name"], "n": e["n"], "accuracy": f"{e['metrics']['accuracy']:.2f}",
-             "MCC": f"{e['metrics']['mcc']:.2f}", "majority baseline": f"{e['baseline']['best_constant_accuracy']:.2f}",
-             "verdict": e["verdict"]["text"]} for e in result["evaluations"]]
     return {"n": n, "n_subset": result["subset"]["n"], "source": result["membership_source"],
-            "classifier": result["classifier"], "rows": rows, "detector": result["detector"],
+            "classifier": result["classifier"], "rows": evaluation_rows(result["evaluations"]),
+            "verdicts": [f"{e['name']}: {e['verdict']['text']}" for e in result["evaluations"]],
+            "detector": result["detector"],
             "top": (result["explanation"].get("top") or [])[:5], "warnings": result["warnings"],
             "note": "Logistic regression (explainsse defaults) on this report's descriptors, NASICON rows only: "
                     "3 x stratified 5-fold and leave-papers-out, 19 permutation refits. "
@@ -144,93 +144,92 @@ def build_report(ds, *, preset: str = "crystal-v1", families=("logreg", "pls", "
     rows = frame.index[split_mask(frame, "test")] if scheme == "official" else frame.index
     # Every fit runs in the pool; a model is explained as soon as its validation has picked its
     # hyperparameters, while the other validations still run.
-    pool = TaskPool(n_jobs)
-    pending = {pool.submit(evaluate, **jobs[i], n_jobs=pool.inner_jobs): i
-               for i in sorted(range(len(jobs)), key=lambda i: _COST.get(jobs[i]["family"], 3))}
-    followups = {pool.submit(_nasicon_section, frame, X, threshold, seed, pool.inner_jobs): "nasicon"}
+    with TaskPool(n_jobs) as pool:  # workers stop when the block ends, also on errors
+        pending = {pool.submit(evaluate, **jobs[i], n_jobs=pool.inner_jobs): i
+                   for i in sorted(range(len(jobs)), key=lambda i: _COST.get(jobs[i]["family"], 3))}
+        followups = {pool.submit(_nasicon_section, frame, X, threshold, seed, pool.inner_jobs): "nasicon"}
 
-    # -- data card (drawn while the workers start) --------------------------------------------------------------------------
-    summary = ds.summary()
-    a = fig.log_sigma_by_family(frame)
-    figures["data_distribution"] = a.figure
-    cens = frame[frame["censored"]]
-    data = {
-        "summary": summary,
-        "source": ds.spec.source if ds.spec else f"user file ({', '.join(ds.files)})",
-        "license": ds.spec.license if ds.spec else "as supplied by the user",
-        "citation": ds.spec.citation if ds.spec else "",
-        "files": ds.files,
-        "issues": ds.issues.astype(str).to_dict("records"),
-        "censored": {"n": int(len(cens)), "floor_S_cm": ds.censored_floor,
-                     "bounds": {f"{b:g}": int(n) for b, n in cens["sigma_bound_S_cm"].value_counts().items()},
-                     "in_test": int(cens.index.isin(frame.index[split_mask(frame, "test")]).sum())},
-    }
-
-    done = {}
-    for future in pool.as_completed(list(pending)):
-        e = done[pending[future]] = future.result()
-        say(f"validated {e.family}/{e.task}")
-        params = next(iter(e.params.values()))
-        if e.task == "classification":
-            followups[pool.submit(_explain_family, ft, Xt, e.family, params, threshold, top, seed,
-                                  pool.inner_jobs)] = "classification"
-            if e.family == "logreg":
-                followups[pool.submit(_odds_ratios, ft, Xt, params, threshold, top, seed,
-                                      pool.inner_jobs)] = "odds"
-        elif e.family == reg_family:
-            followups[pool.submit(_explain_regression, frame, X, train, rows, e.family, params, threshold,
-                                  seed, pool.inner_jobs)] = "regression"
-    evaluations = [done[i] for i in range(len(jobs))]
-    results = pd.concat([e.results for e in evaluations], ignore_index=True)
-    models = {"scheme": scheme, "scheme_description": SCHEMES[scheme].description,
-              "tables": {t: summary_table(results, t).to_dict("records") for t in ("regression", "classification")},
-              "anchors": list(PUBLISHED_ANCHORS) if ds.name == "obelix" else [],
-              "params": {f"{e.family}/{e.task}": e.params for e in evaluations},
-              "confusion": {e.family: e.confusion for e in evaluations if e.confusion},
-              "y_scramble": {f"{e.family}/{e.task}": e.scramble for e in evaluations if e.scramble},
-              "threshold_S_cm": threshold, "n_scramble": n_scramble}
-    for e in evaluations:
-        if e.task == "regression":
-            figures[f"parity_{e.family}"] = fig.parity(e.predictions, title=f"{e.family}: {scheme}").figure
-        else:
-            figures[f"confusion_{e.family}"] = fig.confusion(e.confusion, title=e.family).figure
-    clf = {e.family: e.predictions for e in evaluations if e.task == "classification"}
-    if clf:
-        figures["roc"] = fig.roc(clf).figure
-
-    # -- explanations (classification: all families comparable) --------------------------------
-    tables, explained, regression, odds, nasicon = {}, {}, None, None, None
-    for future in pool.as_completed(list(followups)):
-        if followups[future] == "regression":
-            regression = future.result()
-            continue
-        if followups[future] == "odds":
-            odds = future.result()
-            continue
-        if followups[future] == "nasicon":
-            nasicon = future.result()
-            continue
-        done = future.result()
-        family, table, stab, imp = done["family"], done["table"], done["stability"], done["importance"]
-        say(f"explained {family}")
-        directions = table.directions(table.top(top)).set_index("descriptor")
-        tables[family] = table
-        explained[family] = {
-            "method": table.method, "notes": list(table.notes), "output_units": table.frame["output_units"].iloc[0],
-            "top": [{"descriptor": d, "mean_abs_shap": float(r.mean_abs_shap), "ci_low": float(r.ci_low),
-                     "ci_high": float(r.ci_high), "unstable": bool(r.unstable), "unit": describe(d).unit,
-                     "meaning": describe(d).meaning, "direction": directions["sentence"].get(d, "")}
-                    for d, r in imp.head(top).iterrows()],
-            "stability": {"rank_stability": stab["rank_stability"], "top_k_jaccard": stab["top_k_jaccard"],
-                          "runs": stab["runs"]},
-            "groups": _ranked_groups(table, done["groups"], top),
-            "native": done["native"],
+        # -- data card (drawn while the workers start) ---------------------------------------
+        summary = ds.summary()
+        a = fig.log_sigma_by_family(frame)
+        figures["data_distribution"] = a.figure
+        cens = frame[frame["censored"]]
+        data = {
+            "summary": summary,
+            "source": ds.spec.source if ds.spec else f"user file ({', '.join(ds.files)})",
+            "license": ds.spec.license if ds.spec else "as supplied by the user",
+            "citation": ds.spec.citation if ds.spec else "",
+            "files": ds.files,
+            "issues": ds.issues.astype(str).to_dict("records"),
+            "censored": {"n": int(len(cens)), "floor_S_cm": ds.censored_floor,
+                         "bounds": {f"{b:g}": int(n) for b, n in cens["sigma_bound_S_cm"].value_counts().items()},
+                         "in_test": int(cens.index.isin(frame.index[split_mask(frame, "test")]).sum())},
         }
-        figures[f"importance_{family}"] = fig.importance_bar(imp, top=top, title=f"{family}: mean |SHAP|").figure
-        figures[f"beeswarm_{family}"] = fig.beeswarm(table, top=top, title=f"{family}: SHAP per material").figure
-    if odds is not None:
-        explained["logreg"]["native"]["odds_ratios"] = odds
-    pool.close()
+
+        done = {}
+        for future in pool.as_completed(list(pending)):
+            e = done[pending[future]] = future.result()
+            say(f"validated {e.family}/{e.task}")
+            params = next(iter(e.params.values()))
+            if e.task == "classification":
+                followups[pool.submit(_explain_family, ft, Xt, e.family, params, threshold, top, seed,
+                                      pool.inner_jobs)] = "classification"
+                if e.family == "logreg":
+                    followups[pool.submit(_odds_ratios, ft, Xt, params, threshold, top, seed,
+                                          pool.inner_jobs)] = "odds"
+            elif e.family == reg_family:
+                followups[pool.submit(_explain_regression, frame, X, train, rows, e.family, params, threshold,
+                                      seed, pool.inner_jobs)] = "regression"
+        evaluations = [done[i] for i in range(len(jobs))]
+        results = pd.concat([e.results for e in evaluations], ignore_index=True)
+        models = {"scheme": scheme, "scheme_description": SCHEMES[scheme].description,
+                  "tables": {t: summary_table(results, t).to_dict("records") for t in ("regression", "classification")},
+                  "anchors": list(PUBLISHED_ANCHORS) if ds.name == "obelix" else [],
+                  "params": {f"{e.family}/{e.task}": e.params for e in evaluations},
+                  "confusion": {e.family: e.confusion for e in evaluations if e.confusion},
+                  "y_scramble": {f"{e.family}/{e.task}": e.scramble for e in evaluations if e.scramble},
+                  "threshold_S_cm": threshold, "n_scramble": n_scramble}
+        for e in evaluations:
+            if e.task == "regression":
+                figures[f"parity_{e.family}"] = fig.parity(e.predictions, title=f"{e.family}: {scheme}").figure
+            else:
+                figures[f"confusion_{e.family}"] = fig.confusion(e.confusion, title=e.family).figure
+        clf = {e.family: e.predictions for e in evaluations if e.task == "classification"}
+        if clf:
+            figures["roc"] = fig.roc(clf).figure
+
+        # -- explanations (classification: all families comparable) --------------------------------
+        tables, explained, regression, odds, nasicon = {}, {}, None, None, None
+        for future in pool.as_completed(list(followups)):
+            if followups[future] == "regression":
+                regression = future.result()
+                continue
+            if followups[future] == "odds":
+                odds = future.result()
+                continue
+            if followups[future] == "nasicon":
+                nasicon = future.result()
+                continue
+            done = future.result()
+            family, table, stab, imp = done["family"], done["table"], done["stability"], done["importance"]
+            say(f"explained {family}")
+            directions = table.directions(table.top(top)).set_index("descriptor")
+            tables[family] = table
+            explained[family] = {
+                "method": table.method, "notes": list(table.notes), "output_units": table.frame["output_units"].iloc[0],
+                "top": [{"descriptor": d, "mean_abs_shap": float(r.mean_abs_shap), "ci_low": float(r.ci_low),
+                         "ci_high": float(r.ci_high), "unstable": bool(r.unstable), "unit": describe(d).unit,
+                         "meaning": describe(d).meaning, "direction": directions["sentence"].get(d, "")}
+                        for d, r in imp.head(top).iterrows()],
+                "stability": {"rank_stability": stab["rank_stability"], "top_k_jaccard": stab["top_k_jaccard"],
+                              "runs": stab["runs"]},
+                "groups": _ranked_groups(table, done["groups"], top),
+                "native": done["native"],
+            }
+            figures[f"importance_{family}"] = fig.importance_bar(imp, top=top, title=f"{family}: mean |SHAP|").figure
+            figures[f"beeswarm_{family}"] = fig.beeswarm(table, top=top, title=f"{family}: SHAP per material").figure
+        if odds is not None:
+            explained["logreg"]["native"]["odds_ratios"] = odds
     order = [e.family for e in evaluations if e.task == "classification"]
     explained = {f: explained[f] for f in order}  # report order does not depend on finishing order
     tables = {f: tables[f] for f in order}

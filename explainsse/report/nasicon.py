@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from . import figures as fig
-from .render import _md_cell
+from .render import _md_cell, md_table
 
 CITATIONS = [
     "Xu, Zong & Hippalgaonkar, J. Phys. Commun. 4, 055015 (2020), doi:10.1088/2399-6528/ab92d8.",
@@ -19,23 +19,24 @@ CITATIONS = [
 ]
 
 
-def _ci(e, metric: str) -> str:
-    lo, hi = e.ci.get(metric, (np.nan, np.nan))
-    return f"{e.metrics[metric]:.2f}" + (f" [{lo:.2f}, {hi:.2f}]" if np.isfinite(lo) else "")
+def _ci(e: dict, metric: str) -> str:
+    lo, hi = (e["ci"].get(metric) or (None, None))
+    value = f"{e['metrics'][metric]:.2f}"
+    return value + (f" [{lo:.2f}, {hi:.2f}]" if lo is not None and np.isfinite(lo) else "")
 
 
-def evaluation_rows(result) -> list[dict]:
-    """Display rows (strings with CIs) of every evaluation in a NasiconValidation."""
+def evaluation_rows(evaluations: list[dict]) -> list[dict]:
+    """Display rows (strings with CIs) of evaluations in their JSON form (``NasiconValidation.to_dict()``)."""
     rows = []
-    for e in result.evaluations:
-        p = e.permutation.get("p_value", np.nan)
-        rows.append({"evaluation": e.name, "n": e.n, "superionic": e.n_positive,
+    for e in evaluations:
+        p = e["permutation"].get("p_value")
+        rows.append({"evaluation": e["name"], "n": e["n"], "superionic": e["n_positive"],
                      "accuracy": _ci(e, "accuracy"), "balanced accuracy": _ci(e, "balanced_accuracy"),
                      "MCC": _ci(e, "mcc"), "ROC AUC": _ci(e, "roc_auc"), "F1": _ci(e, "f1"),
-                     "majority baseline": f"{e.baseline['best_constant_accuracy']:.2f} "
-                                          f"({e.baseline['best_constant_class']})",
-                     "permutation p": "" if not np.isfinite(p) else f"{p:.3f}",
-                     "verdict": e.verdict["status"]})
+                     "majority baseline": f"{e['baseline']['best_constant_accuracy']:.2f} "
+                                          f"({e['baseline']['best_constant_class']})",
+                     "permutation p": "" if p is None or not np.isfinite(p) else f"{p:.3f}",
+                     "verdict": e["verdict"]["status"]})
     return rows
 
 
@@ -79,7 +80,7 @@ def build_nasicon_report(result, *, dataset: str, files: dict, description: str,
     data = result.to_dict()
     context = {
         "title": f"NASICON classifier validation: {dataset}", "dataset": dataset, "seed": seed, "started": started,
-        "description": description, "summary_sentences": summary, "rows": evaluation_rows(result),
+        "description": description, "summary_sentences": summary, "rows": evaluation_rows(data["evaluations"]),
         "result": data, "fig_confusions": [f"confusion_{i}" for i in range(len(result.evaluations))],
         "data": {"files": files}, "citations": CITATIONS,
     }
@@ -95,10 +96,7 @@ def nasicon_markdown(c: dict, figure_files: dict[str, str]) -> str:
              "", "## Summary", ""]
     lines += [f"- {_md_cell(s)}" for s in c["summary_sentences"]]
     lines += ["", "## Results", ""]
-    if c["rows"]:
-        keys = list(c["rows"][0])
-        lines += ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
-        lines += ["| " + " | ".join(_md_cell(row[k]) for k in keys) + " |" for row in c["rows"]]
+    lines += md_table(c["rows"])
     for name in ("baseline", "calibration", "roc"):
         if name in figure_files:
             lines += ["", f"![{name}]({figure_files[name]})"]

@@ -33,6 +33,15 @@ def _md_cell(value) -> str:
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
+def md_table(rows: list[dict]) -> list[str]:
+    """Markdown table lines (header from the first row's keys; cells neutralised and escaped)."""
+    if not rows:
+        return []
+    keys = list(rows[0])
+    return (["| " + " | ".join(_md_cell(k) for k in keys) + " |", "|" + "---|" * len(keys)]
+            + ["| " + " | ".join(_md_cell(r[k]) for k in keys) + " |" for r in rows])
+
+
 def _markdown(c: dict, figure_files: dict[str, str]) -> str:
     lines = [f"# {c['title']}", "",
              f"Preset {c['preset']}; threshold {c['threshold_S_cm']:g} S/cm; scheme {c['models']['scheme']} "
@@ -51,10 +60,7 @@ def _markdown(c: dict, figure_files: dict[str, str]) -> str:
     lines += ["", "## 3. Model comparison", ""]
     for task, rows in c["models"]["tables"].items():
         if rows:
-            keys = list(rows[0])
-            lines += [f"### {task}", "", "| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
-            lines += ["| " + " | ".join(_md_cell(r[k]) for k in keys) + " |" for r in rows]
-            lines.append("")
+            lines += [f"### {task}", "", *md_table(rows), ""]
     for family, e in c["explanations"].items():
         lines += [f"## 4. Global explanations: {family}", "", f"{e['method']}; SHAP in {e['output_units']}.", "",
                   "| descriptor | mean abs SHAP | 95% interval | direction | unit |", "|---|---|---|---|---|"]
@@ -69,9 +75,8 @@ def _markdown(c: dict, figure_files: dict[str, str]) -> str:
     nz = c.get("nasicon") or {}
     lines += ["", "## 7. NASICON", "", _md_cell(nz.get("note", ""))]
     if nz.get("rows"):
-        keys = list(nz["rows"][0])
-        lines += ["", "| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
-        lines += ["| " + " | ".join(_md_cell(r[k]) for k in keys) + " |" for r in nz["rows"]]
+        lines += ["", *md_table(nz["rows"]), ""]
+        lines += [f"- {_md_cell(v)}" for v in nz.get("verdicts", [])]
     if nz.get("detector"):
         d = nz["detector"]
         lines += ["", f"NASICON detector vs family labels: precision {d['precision']:.3f}, recall {d['recall']:.3f}."]

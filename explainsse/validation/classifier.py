@@ -10,6 +10,7 @@ the reader should know.
 from __future__ import annotations
 
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -35,8 +36,8 @@ class Classifier:
         An already fitted model (saved explainsse model): predictions need no refit.
     family : str, optional
         Explainer to use: ``"logreg"``/``"pls"`` (linear SHAP), ``"xgb"`` (TreeSHAP), else none.
-    warnings : list of str
-        Convergence and scaling warnings collected while fitting.
+    notes : list of str
+        What a protocol could not do with this classifier (e.g. a skipped scheme).
     selected : dict
         Tuned classifiers: hyperparameter setting -> number of training parts that chose it.
     """
@@ -45,11 +46,20 @@ class Classifier:
     estimator: object
     fitted: object | None = None
     family: str | None = None
-    warnings: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+    selected: dict = field(default_factory=dict)
     _convergence: dict = field(default_factory=dict, repr=False)
     _n_fits: int = field(default=0, repr=False)
-    selected: dict = field(default_factory=dict)
-    recording: bool = field(default=True, repr=False)
+    _recording: bool = field(default=True, repr=False)
+
+    @contextmanager
+    def unrecorded(self):
+        """Fits inside this block (permutation refits) are not counted in fits, warnings or choices."""
+        self._recording = False
+        try:
+            yield self
+        finally:
+            self._recording = True
 
     def fit(self, X: pd.DataFrame, y: pd.Series):
         """Clone and fit the recipe on ``(X, y)``; returns the fitted estimator."""
@@ -57,7 +67,7 @@ class Classifier:
             raise InputDataError(f"a training part has only one class ({int(y.iloc[0])}); "
                                  "there is nothing to learn: lower or raise --threshold, or use more data")
         model = clone(self.estimator)
-        if not self.recording:  # permutation refits: nothing to report about them
+        if not self._recording:
             return model.fit(X, y.astype(int))
         self._n_fits += 1
         with warnings.catch_warnings(record=True) as caught:
@@ -72,10 +82,12 @@ class Classifier:
                 self._convergence[key] = self._convergence.get(key, 0) + 1
         return model
 
-    def convergence_warnings(self) -> list[str]:
-        """Readable convergence warnings, with how many of the fits so far raised each."""
-        return [f"did not converge in {count} of {self._n_fits} fits: {message}"
-                for message, count in self._convergence.items()]
+    def messages(self, X: pd.DataFrame) -> list[str]:
+        """Everything the reader should know: scaling, convergence (with counts) and notes."""
+        scaling = self.scaling_warning(X)
+        converge = [f"did not converge in {count} of {self._n_fits} fits: {message}"
+                    for message, count in self._convergence.items()]
+        return ([scaling] if scaling else []) + converge + list(self.notes)
 
     def scaling_warning(self, X: pd.DataFrame) -> str | None:
         """Warn when a sag/saga logistic regression sees descriptors of very different scales."""

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from pymatgen.core import Composition
 
-from ..chemistry import parse_formula
+from ..chemistry import FormulaError, parse_formula
+from ..models.metrics import confusion
 
 #: A-site alkali ions.
 A_SITE = ("Li", "Na", "K")
@@ -46,13 +48,14 @@ class Detection:
     o_per_unit: float = float("nan")
 
 
-def detect_formula(formula: str, space_group_number: float | None = None) -> Detection:
+def detect_formula(formula: str | Composition, space_group_number: float | None = None) -> Detection:
     """Decide whether one formula is NASICON-type.
 
     Parameters
     ----------
-    formula : str
-        Chemical formula (any multiple of the formula unit).
+    formula : str or pymatgen Composition
+        Chemical formula (any multiple of the formula unit), or an already parsed composition
+        (a normalized dataset's ``composition`` column).
     space_group_number : int, optional
         When known, it must be a NASICON space group (:data:`NASICON_SPACE_GROUPS`).
 
@@ -68,8 +71,8 @@ def detect_formula(formula: str, space_group_number: float | None = None) -> Det
     'no XO4 polyanion former (P, Si, S, As, Ge, V, Mo, W)'
     """
     try:
-        comp = parse_formula(formula)
-    except Exception as exc:  # noqa: BLE001 - any unparsable formula is simply "not detected"
+        comp = formula if isinstance(formula, Composition) else parse_formula(formula)
+    except FormulaError as exc:  # an unparsable formula is simply "not detected", with the reason
         return Detection(False, f"unparsable formula: {exc}")
     amounts = {str(el): float(n) for el, n in comp.get_el_amt_dict().items()}
     if "O" not in amounts:
@@ -110,15 +113,20 @@ def detect_formula(formula: str, space_group_number: float | None = None) -> Det
 def detect_nasicon(frame: pd.DataFrame, *, use_space_group: bool = True) -> pd.DataFrame:
     """Run :func:`detect_formula` on every row of a normalized dataset frame.
 
+    Uses the parsed ``composition`` column when the frame has one (formulas are not parsed again).
+
     Returns
     -------
     pandas.DataFrame
         Same index; columns ``nasicon`` (bool), ``reason``, ``a_per_unit``, ``x_per_unit``,
         ``o_per_unit``.
     """
-    sg = frame["space_group_number"] if use_space_group and "space_group_number" in frame else None
-    rows = [detect_formula(f, None if sg is None or pd.isna(sg.iloc[i]) else float(sg.iloc[i]))
-            for i, f in enumerate(frame["formula"].astype(str))]
+    compositions = frame["composition"] if "composition" in frame else frame["formula"].astype(str)
+    if use_space_group and "space_group_number" in frame:
+        groups = [None if pd.isna(g) else float(g) for g in frame["space_group_number"]]
+    else:
+        groups = [None] * len(frame)
+    rows = [detect_formula(c, g) for c, g in zip(compositions, groups)]
     return pd.DataFrame([r.__dict__ for r in rows], index=frame.index)
 
 
@@ -128,18 +136,20 @@ def nasicon_labels(frame: pd.DataFrame) -> pd.Series:
     return family.str.casefold().eq("nasicon").where(family.notna() & family.ne(""))
 
 
-def detector_agreement(frame: pd.DataFrame, *, use_space_group: bool = True) -> dict:
+def detector_agreement(frame: pd.DataFrame, *, use_space_group: bool = True,
+                       detection: pd.DataFrame | None = None) -> dict:
     """Precision and recall of the detector against the dataset's family labels.
 
     Only rows with a family label count. Returns the counts, precision, recall, F1, and the
     disagreeing rows (id, formula, family, space group, detector reason) so they can be read.
+    ``detection`` (from :func:`detect_nasicon` with the same ``use_space_group``) is reused
+    when given.
     """
     labels = nasicon_labels(frame)
-    found = detect_nasicon(frame, use_space_group=use_space_group)
+    found = detection if detection is not None else detect_nasicon(frame, use_space_group=use_space_group)
     known = labels.notna()
-    truth, pred = labels[known].astype(bool), found.loc[known, "nasicon"].astype(bool)
-    tp, fp = int((truth & pred).sum()), int((~truth & pred).sum())
-    fn, tn = int((truth & ~pred).sum()), int((~truth & ~pred).sum())
+    counts = confusion(labels[known].astype(int), found.loc[known, "nasicon"].astype(float))
+    tp, fp, fn, tn = counts["tp"], counts["fp"], counts["fn"], counts["tn"]
     precision = tp / (tp + fp) if tp + fp else float("nan")
     recall = tp / (tp + fn) if tp + fn else float("nan")
     f1 = 2 * precision * recall / (precision + recall) if tp else 0.0

@@ -1,15 +1,11 @@
-"""Inputs of a NASICON validation: descriptors for a dataset, the user's predictions file."""
+"""Descriptors of a dataset for NASICON validation."""
 
 from __future__ import annotations
-
-import os
 
 import pandas as pd
 
 from ..errors import InputDataError
-
-#: Descriptors used when the user names neither a preset nor columns (any formula works).
-DEFAULT_PRESET = "composition-v1"
+from ..featurize.presets import DEFAULT_PRESET
 
 
 def validation_descriptors(ds, *, preset: str | None = None, descriptor_cols=None, model=None) -> pd.DataFrame:
@@ -17,7 +13,8 @@ def validation_descriptors(ds, *, preset: str | None = None, descriptor_cols=Non
 
     ``descriptor_cols`` picks the user's own columns (nothing computed); a saved ``model``
     brings its preset and columns; otherwise the preset's columns only (the dataset's own
-    descriptor columns are not mixed in unless named).
+    descriptor columns are not mixed in unless named); the preset defaults to
+    :data:`~explainsse.featurize.presets.DEFAULT_PRESET` (composition only: any formula works).
     """
     if descriptor_cols:
         cols = list(descriptor_cols)
@@ -38,11 +35,4 @@ def validation_descriptors(ds, *, preset: str | None = None, descriptor_cols=Non
     return X[feature_names(name)]
 
 
-def read_predictions(path: str | os.PathLike) -> pd.DataFrame:
-    """Read a predictions CSV (``id`` plus ``probability`` or ``label``) as text columns."""
-    from ..datasets.table import read_csv_strict
-
-    return read_csv_strict(path)
-
-
-__all__ = ["DEFAULT_PRESET", "read_predictions", "validation_descriptors"]
+__all__ = ["validation_descriptors"]

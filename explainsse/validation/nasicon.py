@@ -46,28 +46,33 @@ PERMUTATION_METRIC = "mcc"
 
 # -- which rows are NASICON, which alkali ------------------------------------------------------
 
-def nasicon_membership(frame: pd.DataFrame, *, all_nasicon: bool = False) -> tuple[pd.Series, str]:
+def nasicon_membership(frame: pd.DataFrame, *, all_nasicon: bool = False,
+                       detection: pd.DataFrame | None = None) -> tuple[pd.Series, str]:
     """NASICON membership per row and where it comes from.
 
-    The dataset's family labels where present; the formula detector for unlabelled rows;
-    every row with ``all_nasicon`` (a NASICON-only file such as Xu's).
+    The dataset's family labels where present; the formula detector for unlabelled rows
+    (``detection`` from :func:`~explainsse.validation.detector.detect_nasicon` is reused when
+    given); every row with ``all_nasicon`` (a NASICON-only file such as Xu's).
     """
     if all_nasicon:
         return pd.Series(True, index=frame.index), "declared by the user (--all-nasicon)"
     labels = nasicon_labels(frame) if "family" in frame else pd.Series(pd.NA, index=frame.index)
     if labels.notna().all():
         return labels.astype(bool), "the dataset's family labels"
-    detected = detect_nasicon(frame)["nasicon"]
+    detected = (detection if detection is not None else detect_nasicon(frame))["nasicon"]
     if labels.isna().all():
         return detected.astype(bool), "the formula detector (no family labels)"
     return labels.fillna(detected).astype(bool), "family labels, the detector for unlabelled rows"
 
 
-def alkali_domain(formula: str) -> str:
-    """``"Li"``, ``"Na"``, ``"mixed"`` (both) or ``"none"`` for one formula."""
+def alkali_domain(composition) -> str:
+    """``"Li"``, ``"Na"``, ``"mixed"`` (both) or ``"none"`` for one composition (or formula)."""
+    from pymatgen.core import Composition
+
     from ..chemistry import parse_formula
 
-    els = {str(e) for e in parse_formula(formula).elements}
+    comp = composition if isinstance(composition, Composition) else parse_formula(composition)
+    els = {str(e) for e in comp.elements}
     has_li, has_na = "Li" in els, "Na" in els
     return "mixed" if has_li and has_na else "Li" if has_li else "Na" if has_na else "none"
 
@@ -75,7 +80,7 @@ def alkali_domain(formula: str) -> str:
 # -- scoring -----------------------------------------------------------------------------------
 
 @dataclass
-class Evaluation:
+class NasiconEvaluation:
     """One scored evaluation (a protocol direction or a CV scheme)."""
 
     name: str
@@ -92,7 +97,6 @@ class Evaluation:
     score_kind: str
     spread: dict = field(default_factory=dict)
     predictions: pd.DataFrame = field(default_factory=pd.DataFrame)
-    train_majority: int | None = None
 
 
 def _baseline(y_eval: np.ndarray, train_majority: int) -> dict:
@@ -151,7 +155,7 @@ def verdict(metrics: dict, ci: dict, baseline: dict, permutation: dict, predicte
 def score_predictions(name: str, description: str, y: pd.Series, score: np.ndarray, kind: str, *,
                       train_majority: int, permutation: dict | None = None, n_boot: int = 500,
                       random_state: int = 0, meta: pd.DataFrame | None = None, spread: dict | None = None
-                      ) -> Evaluation:
+                      ) -> NasiconEvaluation:
     """Metrics, CIs, baseline, calibration and verdict for one set of predictions."""
     y_arr = np.asarray(y, int)
     score = np.asarray(score, float)
@@ -166,10 +170,10 @@ def score_predictions(name: str, description: str, y: pd.Series, score: np.ndarr
     preds = pd.DataFrame({"y_true": y_arr, "score": score, "predicted": predicted}, index=y.index)
     if meta is not None:
         preds = meta.loc[y.index].join(preds)
-    return Evaluation(name, description, len(y_arr), int(y_arr.sum()), metrics, ci, base,
-                      confusion(y_arr, score), _calibration(y_arr, score, kind), permutation,
-                      verdict(metrics, ci, base, permutation, float(predicted.mean())), kind, spread or {},
-                      preds, train_majority)
+    return NasiconEvaluation(name, description, len(y_arr), int(y_arr.sum()), metrics, ci, base,
+                             confusion(y_arr, score), _calibration(y_arr, score, kind), permutation,
+                             verdict(metrics, ci, base, permutation, float(predicted.mean())), kind,
+                             spread or {}, preds)
 
 
 def label_permutation_test(y: np.ndarray, score: np.ndarray, *, n_permutations: int = 999,
@@ -177,24 +181,27 @@ def label_permutation_test(y: np.ndarray, score: np.ndarray, *, n_permutations: 
     """p-value of MCC for fixed predictions against permuted true labels (no refit)."""
     rng = np.random.default_rng(random_state)
     real = classification_metrics(y, score)[PERMUTATION_METRIC]
-    null = np.array([classification_metrics(rng.permutation(y), score)[PERMUTATION_METRIC]
-                     for _ in range(n_permutations)])
-    return {"metric": PERMUTATION_METRIC, "kind": "true labels permuted against fixed predictions",
-            "real": float(real), "n_permutations": n_permutations, "null_mean": float(null.mean()),
-            "p_value": float((1 + np.sum(null >= real)) / (1 + n_permutations))}
+    null = [classification_metrics(rng.permutation(y), score)[PERMUTATION_METRIC] for _ in range(n_permutations)]
+    return _permutation_result("true labels permuted against fixed predictions", real, null)
+
+
+def _permutation_result(kind: str, real: float, null) -> dict:
+    """The permutation-test record: p = (1 + #null >= real) / (1 + #null)."""
+    null = np.asarray(null, float)
+    return {"metric": PERMUTATION_METRIC, "kind": kind, "real": float(real), "n_permutations": len(null),
+            "null_mean": float(np.mean(null)) if len(null) else float("nan"),
+            "p_value": float((1 + np.sum(null >= real)) / (1 + len(null))) if len(null) else float("nan")}
 
 
 # -- fitting helpers ---------------------------------------------------------------------------
 
-def _oof(clf: Classifier, X: pd.DataFrame, y: pd.Series, splits) -> tuple[np.ndarray, str, int]:
-    """Out-of-fold scores over ``splits`` (each row predicted once)."""
+def _oof(clf: Classifier, X: pd.DataFrame, y: pd.Series, splits) -> tuple[np.ndarray, str]:
+    """Out-of-fold scores over ``splits`` (each row predicted once) and their kind."""
     score = np.full(len(y), np.nan)
-    kind, n_fits = "probability", 0
+    kind = "probability"
     for tr, te in splits:
-        model = clf.fit(X.iloc[tr], y.iloc[tr])
-        score[te], kind = positive_score(model, X.iloc[te])
-        n_fits += 1
-    return score, kind, n_fits
+        score[te], kind = positive_score(clf.fit(X.iloc[tr], y.iloc[tr]), X.iloc[te])
+    return score, kind
 
 
 def _refit_permutation(clf: Classifier, null_once, real: float, *, n_permutations: int,
@@ -204,19 +211,12 @@ def _refit_permutation(clf: Classifier, null_once, real: float, *, n_permutation
     The permutation refits are not counted in the classifier's fit/convergence/selection records.
     """
     if n_permutations <= 0:
-        return {"metric": PERMUTATION_METRIC, "kind": "not run (n_permutations = 0)", "real": float(real),
-                "n_permutations": 0, "p_value": float("nan")}
+        return _permutation_result("not run (n_permutations = 0)", real, [])
     rng = np.random.default_rng(random_state)
-    clf.recording = False
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            null = np.asarray([null_once(rng) for _ in range(n_permutations)], float)
-    finally:
-        clf.recording = True
-    return {"metric": PERMUTATION_METRIC, "kind": "labels permuted, classifier refitted",
-            "real": float(real), "n_permutations": n_permutations, "null_mean": float(np.mean(null)),
-            "p_value": float((1 + np.sum(null >= real)) / (1 + n_permutations))}
+    with clf.unrecorded(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        null = [null_once(rng) for _ in range(n_permutations)]
+    return _permutation_result("labels permuted, classifier refitted", real, null)
 
 
 def _majority(y: pd.Series) -> int:
@@ -237,7 +237,7 @@ def _within(clf, X, y, frame, meta, *, n_splits, n_repeats, loo, n_permutations,
     splits = list(rskf.split(X, y))
     per_repeat, stacked, kind = [], [], "probability"
     for r in range(n_repeats):
-        score, kind, _ = _oof(clf, X, y, splits[r * k:(r + 1) * k])
+        score, kind = _oof(clf, X, y, splits[r * k:(r + 1) * k])
         stacked.append(score)
         per_repeat.append(classification_metrics(y.to_numpy(), score))
     mean_score = np.mean(stacked, axis=0)
@@ -259,25 +259,38 @@ def _within(clf, X, y, frame, meta, *, n_splits, n_repeats, loo, n_permutations,
         y, mean_score, kind, train_majority=_majority(y), permutation=perm, n_boot=n_boot,
         random_state=random_state, meta=meta, spread=spread))
     if loo:
-        score, kind, _ = _oof(clf, X, y, LeaveOneOut().split(X))
+        score, kind = _oof(clf, X, y, LeaveOneOut().split(X))
         out.append(score_predictions("leave-one-out", "each NASICON material predicted by a model trained on all others",
                                      y, score, kind, train_majority=_majority(y), permutation=None, n_boot=n_boot,
                                      random_state=random_state, meta=meta))
-    if "doi" in frame and frame["doi"].notna().sum() == len(frame):
-        groups = frame["doi"].astype(str).to_numpy()
-        n_groups = len(np.unique(groups))
-        if n_groups >= 3:
-            g = int(min(5, n_groups))
-            try:
-                score, kind, _ = _oof(clf, X, y, GroupKFold(g).split(X, y, groups))
-            except InputDataError:
-                score = None
-            if score is not None:
-                out.append(score_predictions(
-                    "leave-papers-out", f"group {g}-fold CV: all materials of one paper (DOI) held out together "
-                    f"({n_groups} papers)", y, score, kind, train_majority=_majority(y), permutation=None,
-                    n_boot=n_boot, random_state=random_state, meta=meta))
+    papers = _leave_papers_out(clf, X, y, frame)
+    if papers is not None:
+        score, kind, description = papers
+        out.append(score_predictions("leave-papers-out", description, y, score, kind, train_majority=_majority(y),
+                                     permutation=None, n_boot=n_boot, random_state=random_state, meta=meta))
     return out
+
+
+def _leave_papers_out(clf, X, y, frame):
+    """Out-of-fold scores with whole papers (DOI) held out, or None with the reason in ``clf.notes``."""
+    doi = frame["doi"] if "doi" in frame else pd.Series(pd.NA, index=frame.index)
+    if doi.isna().any():
+        if doi.notna().any():
+            clf.notes.append(f"leave-papers-out not run: {int(doi.isna().sum())} of {len(doi)} rows have no DOI")
+        return None
+    groups = doi.astype(str).to_numpy()
+    n_groups = len(np.unique(groups))
+    if n_groups < 3:
+        clf.notes.append(f"leave-papers-out not run: only {n_groups} paper(s)")
+        return None
+    g = int(min(5, n_groups))
+    try:
+        score, kind = _oof(clf, X, y, GroupKFold(g).split(X, y, groups))
+    except InputDataError as exc:  # a group fold left one class only
+        clf.notes.append(f"leave-papers-out not run: {exc}")
+        return None
+    return score, kind, (f"group {g}-fold CV: all materials of one paper (DOI) held out together "
+                         f"({n_groups} papers)")
 
 
 def _train_test(clf, X_tr, y_tr, X_te, y_te, name, description, meta, *, n_permutations, n_boot, random_state):
@@ -390,120 +403,25 @@ def validate_nasicon(frame: pd.DataFrame, X: pd.DataFrame, classifier="logreg", 
         raise InputDataError("descriptor rows do not match the dataset rows (index differs)")
     clf = classifier if isinstance(classifier, Classifier) else make_classifier(
         classifier, random_state=random_state, n_jobs=n_jobs, params=params, tune=tune)
-    member, source = nasicon_membership(frame, all_nasicon=all_nasicon)
-    y = make_target(frame, "classification", threshold)
-    excluded = []
-    common = {"n_boot": n_boot, "random_state": random_state}
-    detector = None
-    if "family" in frame and nasicon_labels(frame).notna().any() and not all_nasicon:
-        detector = detector_agreement(frame)
-    evaluations = []
-    to_explain = None  # (X_fit, y_fit, X_rows, frame_rows): model fitted on X_fit, explained on the NASICON rows
-
+    detection = detect_nasicon(frame)  # once: membership, detector agreement and reasons reuse it
+    member, source = nasicon_membership(frame, all_nasicon=all_nasicon, detection=detection)
+    data = _Side(frame, X, make_target(frame, "classification", threshold), member, detection)
+    test = None
+    if test_frame is not None:
+        t_detection = detect_nasicon(test_frame)
+        t_member, _ = nasicon_membership(test_frame, all_nasicon=test_all_nasicon, detection=t_detection)
+        test = _Side(test_frame, test_X, make_target(test_frame, "classification", threshold), t_member, t_detection)
+    common = {"n_permutations": n_permutations, "n_boot": n_boot, "random_state": random_state}
     if protocol == "within":
-        rows = member[member].index
-        if len(rows) < 10:
-            raise InputDataError(f"only {len(rows)} NASICON rows (membership from {source}); within-NASICON "
-                                 "validation needs at least 10 (use --all-nasicon for a NASICON-only file)")
-        evaluations = _within(clf, X.loc[rows], y.loc[rows], frame.loc[rows], _meta(frame), n_splits=n_splits,
-                              n_repeats=n_repeats, loo=loo, n_permutations=n_permutations, **common)
-        to_explain = (X.loc[rows], y.loc[rows], X.loc[rows], frame.loc[rows])
-        subset = _subset_info(y.loc[rows])
+        out = _protocol_within(clf, data, source, n_splits=n_splits, n_repeats=n_repeats, loo=loo, **common)
     elif protocol == "cross-family":
-        nas, other = member[member].index, member[~member].index
-        if len(nas) == 0 or len(other) == 0:
-            raise InputDataError(f"cross-family validation needs NASICON and non-NASICON rows; membership from "
-                                 f"{source} gives {len(nas)} NASICON and {len(other)} other rows")
-        evaluations.append(_train_test(clf, X.loc[other], y.loc[other], X.loc[nas], y.loc[nas],
-                                       "non-NASICON -> NASICON", "trained on all non-NASICON materials, "
-                                       "tested on the NASICON materials", _meta(frame),
-                                       n_permutations=n_permutations, **common))
-        evaluations.append(_train_test(clf, X.loc[nas], y.loc[nas], X.loc[other], y.loc[other],
-                                       "NASICON -> non-NASICON", "trained on the NASICON materials, tested on "
-                                       "all other families", _meta(frame), n_permutations=n_permutations, **common))
-        to_explain = (X.loc[other], y.loc[other], X.loc[nas], frame.loc[nas])
-        subset = _subset_info(y.loc[nas])
+        out = _protocol_cross_family(clf, data, source, **common)
     elif protocol == "cross-domain":
-        pool_frame, pool_X, pool_y, pool_member = frame, X, y, member
-        if test_frame is not None:
-            t_member, _ = nasicon_membership(test_frame, all_nasicon=test_all_nasicon)
-            t_y = make_target(test_frame, "classification", threshold)
-            shift = test_frame.index + (frame.index.max() + 1)  # keep rows of both files apart
-            pool_frame = pd.concat([frame, test_frame.set_axis(shift)])
-            pool_X = pd.concat([X, test_X.set_axis(shift)])
-            pool_y = pd.concat([y, t_y.set_axis(shift)])
-            pool_member = pd.concat([member, t_member.set_axis(shift)])
-        domain = pool_frame["formula"].map(alkali_domain)
-        for idx in pool_frame.index[(domain == "mixed") | (domain == "none")]:
-            excluded.append({"id": pool_frame.at[idx, "id"], "formula": pool_frame.at[idx, "formula"],
-                             "reason": f"alkali domain '{domain[idx]}' (neither Li-only nor Na-only)"})
-        nasicon_rows = pool_member[pool_member].index
-        na = [i for i in nasicon_rows if domain[i] == "Na"]
-        li = [i for i in nasicon_rows if domain[i] == "Li"]
-        if not na or not li:
-            raise InputDataError(
-                f"cross-domain validation needs Na and Li NASICON compounds; found {len(na)} Na and {len(li)} Li "
-                "(pass the other domain with --test, e.g. --dataset xu2020 --all-nasicon --test obelix)")
-        meta = _meta(pool_frame)
-        evaluations.append(_train_test(clf, pool_X.loc[na], pool_y.loc[na], pool_X.loc[li], pool_y.loc[li],
-                                       "Na -> Li", "trained on Na NASICONs, tested on Li NASICONs (Xu et al.'s "
-                                       "setting: no Li compound in training)", meta,
-                                       n_permutations=n_permutations, **common))
-        if pool_y.loc[li].nunique() == 2:
-            evaluations.append(_train_test(clf, pool_X.loc[li], pool_y.loc[li], pool_X.loc[na], pool_y.loc[na],
-                                           "Li -> Na", "trained on Li NASICONs, tested on Na NASICONs", meta,
-                                           n_permutations=n_permutations, **common))
-        to_explain = (pool_X.loc[na], pool_y.loc[na], pool_X.loc[li], pool_frame.loc[li])
-        subset = {"Na": _subset_info(pool_y.loc[na]), "Li": _subset_info(pool_y.loc[li])}
-    else:  # external
-        if (test_frame is None) == (predictions is None):
-            raise InputDataError("the external protocol needs exactly one of --test FILE or --predictions FILE")
-        rows = member[member].index
-        if predictions is not None:
-            score, kind, dropped = _align_predictions(predictions, frame, member)
-            excluded += dropped
-            kept = score.index
-            evaluations.append(score_predictions(
-                "user predictions", "predictions supplied by the user, scored against the measured labels "
-                "(nothing refitted)", y.loc[kept], score.to_numpy(), kind, train_majority=_majority(y.loc[kept]),
-                permutation=None, meta=_meta(frame), **common))
-            evaluations[-1].baseline["note"] = ("no training data: the 'training majority' is the majority of "
-                                                "the scored rows")
-            subset = _subset_info(y.loc[kept])
-        else:
-            t_member, t_source = nasicon_membership(test_frame, all_nasicon=test_all_nasicon)
-            t_rows = t_member[t_member].index
-            excluded += [{"id": test_frame.at[i, "id"], "formula": test_frame.at[i, "formula"],
-                          "reason": f"test file: {_not_nasicon_reason(test_frame, i)}"}
-                         for i in test_frame.index[~t_member]]
-            if len(t_rows) == 0:
-                raise InputDataError(f"no NASICON row in the test file (membership from {t_source}); "
-                                     "use --test-all-nasicon if every row is one")
-            t_y = make_target(test_frame, "classification", threshold)
-            if clf.fitted is not None:
-                score, kind = positive_score(clf.fitted, test_X.loc[t_rows])
-                evaluations.append(score_predictions(
-                    "saved model -> test file", "the saved model predicts the test file (no refit)",
-                    t_y.loc[t_rows], score, kind, train_majority=_majority(y.loc[rows]) if len(rows) else 1,
-                    permutation=None, meta=_meta(test_frame), **common))
-            else:
-                evaluations.append(_train_test(clf, X.loc[rows], y.loc[rows], test_X.loc[t_rows], t_y.loc[t_rows],
-                                               "input -> test file", "trained on the input's NASICON rows, tested on "
-                                               "the test file's NASICON rows", _meta(test_frame),
-                                               n_permutations=n_permutations, **common))
-            subset = {"train": _subset_info(y.loc[rows]), "test": _subset_info(t_y.loc[t_rows])}
-            to_explain = (X.loc[rows], y.loc[rows], test_X.loc[t_rows], test_frame.loc[t_rows])
-    msgs = clf.convergence_warnings()
-    if "Sclass" in frame:  # a file with its own class labels (Xu et al.'s): say when ours differ
-        own = pd.to_numeric(frame["Sclass"], errors="coerce")
-        differ = int((own.notna() & (own != y)).sum())
-        if differ:
-            msgs.append(f"the labels at {threshold:g} S/cm differ from the file's own class column (Sclass) in "
-                        f"{differ} of {int(own.notna().sum())} rows; Xu et al.'s labels are sigma >= 1e-6 S/cm "
-                        "(--threshold 1e-6)")
-    scaling = clf.scaling_warning(X)
-    if scaling:
-        msgs.insert(0, scaling)
+        out = _protocol_cross_domain(clf, data, test, **common)
+    else:
+        out = _protocol_external(clf, data, test, predictions, **common)
+    evaluations, subset, to_explain, excluded = out
+    msgs = clf.messages(X) + _own_label_warnings(frame, data.y, threshold)
     if to_explain is None:
         explanation = {"note": "nothing was fitted here: the predictions are the user's"}
     elif clf.family is None:
@@ -511,10 +429,129 @@ def validate_nasicon(frame: pd.DataFrame, X: pd.DataFrame, classifier="logreg", 
                                "linear models and XGBoost are explained"}
     else:
         explanation = _explain(clf, *to_explain, evaluations[0], explain_top)
+    detector = None
+    if "family" in frame and nasicon_labels(frame).notna().any() and not all_nasicon:
+        detector = detector_agreement(frame, detection=detection)
     return NasiconValidation(protocol, clf.name, threshold, source, subset, evaluations, msgs, explanation,
                              pd.DataFrame(excluded, columns=["id", "formula", "reason"]), detector,
                              dict(clf.selected))
 
+
+@dataclass(frozen=True)
+class _Side:
+    """One table of a validation: rows, descriptors, labels, NASICON membership, detector output."""
+
+    frame: pd.DataFrame
+    X: pd.DataFrame
+    y: pd.Series
+    member: pd.Series
+    detection: pd.DataFrame
+
+    @property
+    def nasicon(self) -> pd.Index:
+        return self.member[self.member].index
+
+    def not_nasicon(self, prefix: str = "") -> list[dict]:
+        """Rows left out because they are not NASICON, with the detector's reason."""
+        return [{"id": self.frame.at[i, "id"], "formula": self.frame.at[i, "formula"],
+                 "reason": f"{prefix}not NASICON: {self.detection.at[i, 'reason']}"}
+                for i in self.frame.index[~self.member]]
+
+
+def _own_label_warnings(frame: pd.DataFrame, y: pd.Series, threshold: float) -> list[str]:
+    """A file with its own class labels (Xu et al.'s ``Sclass``): say when the threshold's labels differ."""
+    if "Sclass" not in frame:
+        return []
+    own = pd.to_numeric(frame["Sclass"], errors="coerce")
+    differ = int((own.notna() & (own != y)).sum())
+    if not differ:
+        return []
+    return [f"the labels at {threshold:g} S/cm differ from the file's own class column (Sclass) in {differ} of "
+            f"{int(own.notna().sum())} rows; Xu et al.'s labels are sigma >= 1e-6 S/cm (--threshold 1e-6)"]
+
+
+def _protocol_within(clf, d: _Side, source, *, n_splits, n_repeats, loo, **common):
+    rows = d.nasicon
+    if len(rows) < 10:
+        raise InputDataError(f"only {len(rows)} NASICON rows (membership from {source}); within-NASICON "
+                             "validation needs at least 10 (use --all-nasicon for a NASICON-only file)")
+    evaluations = _within(clf, d.X.loc[rows], d.y.loc[rows], d.frame.loc[rows], _meta(d.frame), n_splits=n_splits,
+                          n_repeats=n_repeats, loo=loo, **common)
+    return (evaluations, _subset_info(d.y.loc[rows]),
+            (d.X.loc[rows], d.y.loc[rows], d.X.loc[rows], d.frame.loc[rows]), [])
+
+
+def _protocol_cross_family(clf, d: _Side, source, **common):
+    nas, other = d.nasicon, d.member[~d.member].index
+    if len(nas) == 0 or len(other) == 0:
+        raise InputDataError(f"cross-family validation needs NASICON and non-NASICON rows; membership from "
+                             f"{source} gives {len(nas)} NASICON and {len(other)} other rows")
+    meta = _meta(d.frame)
+    evaluations = [
+        _train_test(clf, d.X.loc[other], d.y.loc[other], d.X.loc[nas], d.y.loc[nas], "non-NASICON -> NASICON",
+                    "trained on all non-NASICON materials, tested on the NASICON materials", meta, **common),
+        _train_test(clf, d.X.loc[nas], d.y.loc[nas], d.X.loc[other], d.y.loc[other], "NASICON -> non-NASICON",
+                    "trained on the NASICON materials, tested on all other families", meta, **common),
+    ]
+    return evaluations, _subset_info(d.y.loc[nas]), (d.X.loc[other], d.y.loc[other], d.X.loc[nas], d.frame.loc[nas]), []
+
+
+def _protocol_cross_domain(clf, d: _Side, test: _Side | None, **common):
+    sides = [d] if test is None else [d, test]
+    offset, parts = 0, []
+    for side in sides:  # stack the input and the test file, keeping their rows apart
+        parts.append([t.set_axis(t.index + offset) for t in (side.frame, side.X, side.y, side.member)])
+        offset += int(side.frame.index.max()) + 1
+    frame, X, y, member = (pd.concat(col) for col in zip(*parts))
+    domain = frame["composition"].map(alkali_domain) if "composition" in frame else frame["formula"].map(alkali_domain)
+    excluded = [{"id": frame.at[i, "id"], "formula": frame.at[i, "formula"],
+                 "reason": f"alkali domain '{domain[i]}' (neither Li-only nor Na-only)"}
+                for i in frame.index[domain.isin(["mixed", "none"])]]
+    nasicon = member[member].index
+    na, li = nasicon[domain[nasicon] == "Na"], nasicon[domain[nasicon] == "Li"]
+    if len(na) == 0 or len(li) == 0:
+        raise InputDataError(
+            f"cross-domain validation needs Na and Li NASICON compounds; found {len(na)} Na and {len(li)} Li "
+            "(pass the other domain with --test, e.g. --dataset xu2020 --all-nasicon --test obelix)")
+    meta = _meta(frame)
+    evaluations = [_train_test(clf, X.loc[na], y.loc[na], X.loc[li], y.loc[li], "Na -> Li",
+                               "trained on Na NASICONs, tested on Li NASICONs (Xu et al.'s setting: no Li "
+                               "compound in training)", meta, **common)]
+    if y.loc[li].nunique() == 2:
+        evaluations.append(_train_test(clf, X.loc[li], y.loc[li], X.loc[na], y.loc[na], "Li -> Na",
+                                       "trained on Li NASICONs, tested on Na NASICONs", meta, **common))
+    subset = {"Na": _subset_info(y.loc[na]), "Li": _subset_info(y.loc[li])}
+    return evaluations, subset, (X.loc[na], y.loc[na], X.loc[li], frame.loc[li]), excluded
+
+
+def _protocol_external(clf, d: _Side, test: _Side | None, predictions, **common):
+    if (test is None) == (predictions is None):
+        raise InputDataError("the external protocol needs exactly one of --test FILE or --predictions FILE")
+    if predictions is not None:
+        score, kind, excluded = _align_predictions(predictions, d)
+        kept = score.index
+        e = score_predictions("user predictions", "predictions supplied by the user, scored against the measured "
+                              "labels (nothing refitted)", d.y.loc[kept], score.to_numpy(), kind,
+                              train_majority=_majority(d.y.loc[kept]), permutation=None, meta=_meta(d.frame),
+                              n_boot=common["n_boot"], random_state=common["random_state"])
+        e.baseline["note"] = "no training data: the 'training majority' is the majority of the scored rows"
+        return [e], _subset_info(d.y.loc[kept]), None, excluded
+    rows, t_rows = d.nasicon, test.nasicon
+    excluded = test.not_nasicon("test file: ")
+    if len(t_rows) == 0:
+        raise InputDataError("no NASICON row in the test file; use --test-all-nasicon if every row is one")
+    if clf.fitted is not None:
+        score, kind = positive_score(clf.fitted, test.X.loc[t_rows])
+        e = score_predictions("saved model -> test file", "the saved model predicts the test file (no refit)",
+                              test.y.loc[t_rows], score, kind, train_majority=_majority(d.y.loc[rows]) if len(rows) else 1,
+                              permutation=None, meta=_meta(test.frame), n_boot=common["n_boot"],
+                              random_state=common["random_state"])
+    else:
+        e = _train_test(clf, d.X.loc[rows], d.y.loc[rows], test.X.loc[t_rows], test.y.loc[t_rows],
+                        "input -> test file", "trained on the input's NASICON rows, tested on the test file's "
+                        "NASICON rows", _meta(test.frame), **common)
+    subset = {"train": _subset_info(d.y.loc[rows]), "test": _subset_info(test.y.loc[t_rows])}
+    return [e], subset, (d.X.loc[rows], d.y.loc[rows], test.X.loc[t_rows], test.frame.loc[t_rows]), excluded
 
 #: Column names accepted in a predictions file (case-insensitive), in order of preference.
 PREDICTION_ID_COLUMNS = ("id", "material_id", "name", "formula")
@@ -522,12 +559,7 @@ PREDICTION_PROBABILITY_COLUMNS = ("probability", "proba", "prob", "p_superionic"
 PREDICTION_LABEL_COLUMNS = ("label", "predicted", "prediction", "predicted_label", "class", "superionic")
 
 
-def _not_nasicon_reason(frame: pd.DataFrame, idx) -> str:
-    return "not NASICON: " + detect_nasicon(frame.loc[[idx]])["reason"].iloc[0]
-
-
-def _align_predictions(predictions: pd.DataFrame, frame: pd.DataFrame, member: pd.Series
-                       ) -> tuple[pd.Series, str, list]:
+def _align_predictions(predictions: pd.DataFrame, side: _Side) -> tuple[pd.Series, str, list]:
     """Match user predictions to the input's NASICON rows.
 
     Matching is by id (``id``, ``material_id`` or ``name``), else by formula. Ids unknown to the
@@ -541,6 +573,7 @@ def _align_predictions(predictions: pd.DataFrame, frame: pd.DataFrame, member: p
     kind : {"probability", "label"}
     excluded : list of dict
     """
+    frame, member = side.frame, side.member
     cols = {c.lower().strip(): c for c in predictions.columns}
     key = next((k for k in PREDICTION_ID_COLUMNS if k in cols), None)
     if key is None:
@@ -575,21 +608,19 @@ def _align_predictions(predictions: pd.DataFrame, frame: pd.DataFrame, member: p
         raise InputDataError(f"predictions for {id_col} values not in the input: {unknown[:5]}"
                              + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""))
     have = frame_keys.isin(by_id.index)
-    excluded = []
-    for i in frame.index:
-        if not member[i]:
-            excluded.append({"id": frame.at[i, "id"], "formula": frame.at[i, "formula"],
-                             "reason": _not_nasicon_reason(frame, i) + (" (prediction ignored)" if have[i] else "")})
-        elif not have[i]:
-            excluded.append({"id": frame.at[i, "id"], "formula": frame.at[i, "formula"],
-                             "reason": "no prediction supplied"})
+    excluded = side.not_nasicon()
+    for row, predicted in zip(excluded, have[~member]):
+        if predicted:
+            row["reason"] += " (prediction ignored)"
+    excluded += [{"id": frame.at[i, "id"], "formula": frame.at[i, "formula"], "reason": "no prediction supplied"}
+                 for i in frame.index[member & ~have]]
     use = have & member
     if not use.any():
         raise InputDataError("no prediction matches a NASICON row of the input (use --all-nasicon if every row is one)")
     return pd.Series(by_id.loc[frame_keys[use]].to_numpy(), index=frame.index[use]), kind, excluded
 
 
-def _explain(clf: Classifier, X_fit, y_fit, X_rows, frame_rows, evaluation: Evaluation, top: int) -> dict:
+def _explain(clf: Classifier, X_fit, y_fit, X_rows, frame_rows, evaluation: NasiconEvaluation, top: int) -> dict:
     """SHAP of a model fitted on ``X_fit`` for the NASICON rows; misclassified rows explained one by one."""
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import FunctionTransformer
