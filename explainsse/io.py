@@ -1,38 +1,41 @@
-"""Writing tables safely: atomic replace, spreadsheet-formula neutralisation for CSV."""
+"""Writing tables safely: atomic replace, spreadsheet-formula neutralisation for CSV; strict JSON."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 
 from .errors import InputDataError
+from .integrity import default_mode
 
 #: A text cell starting with one of these is executed as a formula by spreadsheet programs.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
+def neutralize_text(value):
+    """``value`` with a leading single quote when a spreadsheet would run it as a formula."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) else value
+
+
 def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text cells that a spreadsheet would run as a formula with a single quote.
+    """Prefix text cells and column names that a spreadsheet would run as a formula with a quote.
 
     Only text (object/string) columns are touched; numbers such as ``-5.2`` stay numbers.
 
     Examples
     --------
-    >>> neutralize_formulas(pd.DataFrame({"id": ["=1+1", "a"], "x": [-1.0, 2.0]}))["id"].tolist()
-    ["'=1+1", 'a']
+    >>> out = neutralize_formulas(pd.DataFrame({"id": ["=1+1", "a"], "x": [-1.0, 2.0], "=cmd": [1, 2]}))
+    >>> out["id"].tolist(), list(out.columns)
+    (["'=1+1", 'a'], ['id', 'x', "'=cmd"])
     """
     out = frame.copy()
+    out.columns = [neutralize_text(str(c)) for c in out.columns]
     for col in out.columns:
         if out[col].dtype == object or isinstance(out[col].dtype, pd.StringDtype):
-            out[col] = out[col].map(
-                lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_PREFIXES) else v
-            )
+            out[col] = out[col].map(neutralize_text)
     return out
 
 
@@ -58,30 +61,11 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
             write_parquet(frame, tmp)
         else:
             neutralize_formulas(frame).to_csv(tmp, index=False)
+        os.chmod(tmp, default_mode())  # mkstemp's 0600 would hide the file from the user's group
         os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)
     return path
-
-
-@contextmanager
-def atomic_directory(target: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary folder beside ``target`` that replaces ``target`` when the block succeeds.
-
-    On an exception the temporary folder is removed and ``target`` is left as it was, so a
-    reader never sees a half-written directory.
-    """
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        yield tmp
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def to_jsonable(obj):

@@ -12,6 +12,7 @@ from explainsse.errors import InputDataError
 from explainsse.models import make_model
 from explainsse.models.persistence import ModelFileError, load_model, save_model
 from explainsse.models.train import TrainedModel
+from explainsse.outputs import OutputFolderError
 
 
 def toy(task):
@@ -49,9 +50,13 @@ def test_round_trip_predicts_identically(tmp_path, family, task):
 def test_existing_directory_needs_overwrite(tmp_path):
     model, _ = fitted("pls", "regression")
     save_model(model, tmp_path / "m")
-    with pytest.raises(ModelFileError, match="not empty"):
+    with pytest.raises(OutputFolderError, match="not empty"):
         save_model(model, tmp_path / "m")
     save_model(model, tmp_path / "m", overwrite=True)
+    (tmp_path / "m" / "notes.txt").write_text("mine")  # a user's file: overwrite refuses, keeps it
+    with pytest.raises(OutputFolderError, match="did not write"):
+        save_model(model, tmp_path / "m", overwrite=True)
+    assert (tmp_path / "m" / "notes.txt").read_text() == "mine"
 
 
 def test_pickle_in_directory_is_refused(tmp_path):
@@ -60,6 +65,14 @@ def test_pickle_in_directory_is_refused(tmp_path):
     (directory / "model.pkl").write_bytes(pickle.dumps({"evil": True}))
     with pytest.raises(ModelFileError, match="pickle"):
         load_model(directory)
+
+
+def resigned(manifest: dict) -> dict:
+    """The manifest with its content digest recomputed, as a deliberate tamperer would."""
+    from explainsse.integrity import sha256_json
+
+    body = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
+    return {**body, "manifest_sha256": sha256_json(body)}
 
 
 def test_tampering_is_detected(tmp_path):
@@ -71,12 +84,15 @@ def test_tampering_is_detected(tmp_path):
         load_model(directory)
     directory = save_model(model, tmp_path / "m2")
     (directory / "manifest.json").write_text("{not json")
-    with pytest.raises(ModelFileError, match="not valid JSON"):
+    with pytest.raises(ModelFileError, match="not readable JSON"):
         load_model(directory)
     directory = save_model(model, tmp_path / "m3")
     manifest = json.loads((directory / "manifest.json").read_text())
     manifest["files"]["../outside.json"] = "0" * 64
     (directory / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelFileError, match="manifest was edited"):
+        load_model(directory)
+    (directory / "manifest.json").write_text(json.dumps(resigned(manifest)))  # edited with intent
     with pytest.raises(ModelFileError, match="unexpected files"):
         load_model(directory)
 
@@ -93,7 +109,7 @@ def test_untrusted_skops_types_are_refused(tmp_path):
     sio.dump(RandomForestRegressor(n_estimators=2).fit(X.fillna(0), y), directory / "model.skops")
     manifest = json.loads((directory / "manifest.json").read_text())
     manifest["files"]["model.skops"] = sha256_file(directory / "model.skops")
-    (directory / "manifest.json").write_text(json.dumps(manifest))
+    (directory / "manifest.json").write_text(json.dumps(resigned(manifest)))
     with pytest.raises(ModelFileError, match="allow-list"):
         load_model(directory)
 

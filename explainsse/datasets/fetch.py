@@ -11,23 +11,14 @@ The rules (as in pooch and scikit-learn's ``fetch_*``):
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tempfile
 from pathlib import Path
 
 from .._config import DOWNLOAD_TIMEOUT_S, MAX_DOWNLOAD_BYTES, Settings, get_settings
 from ..errors import DataIntegrityError, DataUnavailableError
+from ..integrity import default_mode, sha256_file
 from .registry import DatasetSpec, FileSpec, get_spec
-
-
-def sha256_file(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
-    """Return the hex SHA-256 digest of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(chunk_size), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def verify_file(path: Path, spec: FileSpec) -> str:
@@ -124,6 +115,7 @@ def fetch_file(
                 f"{spec.url}: downloaded {spec.name} has sha256 {actual}, expected "
                 f"{spec.sha256}; it was discarded."
             )
+        os.chmod(tmp, default_mode())  # mkstemp's 0600 would hide a shared copy from the group
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)

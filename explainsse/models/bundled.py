@@ -26,8 +26,19 @@ def bundled_model_dir(name: str = DEFAULT_NAME) -> Path:
 
 
 def resolve_model_dir(value: str | os.PathLike) -> Path:
-    """``"default"`` -> the bundled model folder; anything else is a path."""
-    if str(value) == DEFAULT_NAME and not Path(value).exists():
+    """``"default"`` -> the bundled model folder, always; anything else is a path.
+
+    A folder that happens to be named ``default`` in the current folder is reached as
+    ``./default``, so it can never stand in for the bundled model by accident.
+
+    Examples
+    --------
+    >>> resolve_model_dir("default") == bundled_model_dir()
+    True
+    >>> str(resolve_model_dir("./default"))
+    'default'
+    """
+    if isinstance(value, str) and value == DEFAULT_NAME:
         return bundled_model_dir()
     return Path(value)
 
@@ -60,8 +71,7 @@ def build_bundled_model(output: str | os.PathLike, *, data_dir=None, seed: int =
     ci = r[(r.family == BUNDLE_FAMILY) & (r.metric == "mae") & (r.subset == "all")].iloc[0]
     metrics["mae_ci95"] = [float(ci.ci_low), float(ci.ci_high)]
     model.metrics.update({f"official_test_{k}": v for k, v in metrics.items()})
-    out = save_model(model, output, overwrite=force)
-    (out / "MODEL_CARD.md").write_text(_card(model, metrics))
+    save_model(model, output, overwrite=force, extra_files={"MODEL_CARD.md": _card(model, metrics)})
     return metrics
 
 

@@ -3,7 +3,9 @@
 Layout of a model directory::
 
     manifest.json       what the model is, versions, preset, feature names, data sha256, metrics,
-                        and the sha256 of each file below
+                        the sha256 of each file below, and the sha256 of its own content
+                        (``manifest_sha256``: editing ``task`` or ``threshold_S_cm`` by hand is
+                        detected, the model refused)
     preprocess.skops    imputer [, scaler, clipper] (skops, loaded with an explicit allow-list)
     model.json          XGBoost's own JSON format (family xgb), or
     model.skops         the linear estimator (families logreg, pls)
@@ -15,7 +17,6 @@ Layout of a model directory::
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import os
 import warnings
 from importlib import metadata
@@ -23,9 +24,9 @@ from pathlib import Path
 
 from sklearn.pipeline import Pipeline
 
-from ..datasets.fetch import sha256_file
 from ..errors import ExplainsseError
-from ..io import atomic_directory
+from ..integrity import sha256_file
+from ..outputs import OutputFolderError, output_directory, read_manifest, write_manifest
 from .train import TrainedModel
 
 FORMAT = "explainsse-model"
@@ -63,20 +64,31 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def save_model(model: TrainedModel, directory: str | os.PathLike, *, overwrite: bool = False) -> Path:
+def save_model(model: TrainedModel, directory: str | os.PathLike, *, overwrite: bool = False,
+               inputs=(), extra_files: dict[str, str] | None = None) -> Path:
     """Write ``model`` to ``directory`` (created; written in a temporary folder, then renamed).
+
+    Parameters
+    ----------
+    model : TrainedModel
+    directory : path-like
+    overwrite : bool
+        Replace an existing folder; only an earlier, unmodified explainsse output folder is
+        replaced (see :func:`explainsse.outputs.check_output_target`).
+    inputs : iterable of path-like
+        Input files of the run (a folder holding one is never replaced).
+    extra_files : dict, optional
+        Text files written beside the model (e.g. ``MODEL_CARD.md``).
 
     Raises
     ------
-    ModelFileError
-        When ``directory`` exists and is not empty, unless ``overwrite``.
+    OutputFolderError
+        When ``directory`` is refused (exists and is not empty without ``overwrite``, etc.).
     """
     import skops.io as sio
 
     directory = Path(directory)
-    if directory.exists() and any(directory.iterdir()) and not overwrite:
-        raise ModelFileError(f"{directory} exists and is not empty (use overwrite / --force)")
-    with atomic_directory(directory) as tmp:
+    with output_directory(directory, force=overwrite, inputs=inputs) as tmp:
         pre = Pipeline(model.pipeline.steps[:-1])
         sio.dump(pre, tmp / "preprocess.skops")
         estimator = model.pipeline.steps[-1][1]
@@ -124,7 +136,9 @@ def save_model(model: TrainedModel, directory: str | os.PathLike, *, overwrite: 
             "files": {name: sha256_file(tmp / name)
                       for name in ("preprocess.skops", model_file, *data_files)},
         }
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
+        for name, text in (extra_files or {}).items():
+            (tmp / name).write_text(text, encoding="utf-8")
+        write_manifest(tmp, manifest, kind="model")
     return directory
 
 
@@ -148,16 +162,16 @@ def load_model(directory: str | os.PathLike) -> TrainedModel:
     directory = Path(directory)
     if not directory.is_dir():
         raise ModelFileError(f"{directory}: not a model directory")
-    pickles = sorted(p.name for p in directory.rglob("*") if p.suffix.lower() in PICKLE_SUFFIXES)
+    if not (directory / "manifest.json").is_file():  # before looking at anything else (e.g. --model /)
+        raise ModelFileError(f"{directory}: not a model directory (no manifest.json)")
+    pickles = sorted(p.name for p in directory.iterdir() if p.suffix.lower() in PICKLE_SUFFIXES)
     if pickles:
         raise ModelFileError(f"{directory}: contains pickle files {pickles}; explainsse never loads "
                              "pickles (arbitrary code execution risk). Remove them.")
     try:
-        manifest = json.loads((directory / "manifest.json").read_text())
-    except FileNotFoundError as exc:
-        raise ModelFileError(f"{directory}: no manifest.json") from exc
-    except json.JSONDecodeError as exc:
-        raise ModelFileError(f"{directory}/manifest.json is not valid JSON ({exc})") from exc
+        manifest = read_manifest(directory)
+    except OutputFolderError as exc:
+        raise ModelFileError(f"{exc}; the model is not used") from exc
     required = ("format", "family", "task", "preset", "feature_names", "model_file", "files")
     if manifest.get("format") != FORMAT or any(k not in manifest for k in required):
         raise ModelFileError(f"{directory}/manifest.json is not an explainsse model manifest "

@@ -1,0 +1,161 @@
+"""Hashes for files the toolkit writes and later reads back.
+
+* :func:`sha256_file` / :func:`sha256_json`: content digests (files; canonical JSON).
+* :class:`HashIndex`: an index of derived files (feature cache entries, extracted CIFs) with the
+  sha256 of each file and the inputs of its key. Every read is verified against it: a file that
+  was truncated, corrupted or plausibly edited by hand (a value changed, still a valid Parquet
+  file) no longer matches and is recomputed instead of silently used. The index is one JSON
+  file per folder, rewritten atomically (temporary file, then rename) under an advisory lock,
+  so concurrent runs do not lose each other's entries.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+INDEX_NAME = "index.json"
+
+
+def sha256_file(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
+    """Return the hex SHA-256 digest of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(chunk_size), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def sha256_json(payload) -> str:
+    """SHA-256 of ``payload`` as canonical JSON (sorted keys, no spaces).
+
+    Examples
+    --------
+    >>> sha256_json({"b": 1, "a": [1, 2]}) == sha256_json({"a": [1, 2], "b": 1})
+    True
+    """
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str, allow_nan=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def default_mode(directory: bool = False) -> int:
+    """Permission bits a new file (0o666) or folder (0o777) gets under the process umask."""
+    mask = None
+    try:  # Linux >= 4.7 reports the umask without changing it
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                mask = int(line.split()[1], 8)
+    except OSError:
+        pass
+    if mask is None:
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return (0o777 if directory else 0o666) & ~mask
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file in the same folder, then rename."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(tmp, default_mode())
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return path
+
+
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """An advisory lock on ``folder/index.lock`` (no-op where fcntl is missing)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    with open(folder / ".index.lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class HashIndex:
+    """``<folder>/index.json``: file name -> ``{"sha256": ..., "inputs": {...}}``.
+
+    Parameters
+    ----------
+    folder : path-like
+        The folder holding the derived files (created on the first :meth:`record`).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "x.txt").write_text("42")
+    >>> index = HashIndex(folder)
+    >>> index.record("x.txt", inputs={"what": "the answer"})
+    >>> index.verify("x.txt")
+    'ok'
+    >>> _ = (folder / "x.txt").write_text("43")
+    >>> index.verify("x.txt")
+    'modified'
+    """
+
+    def __init__(self, folder: str | os.PathLike):
+        self.folder = Path(folder)
+
+    @property
+    def path(self) -> Path:
+        """The index file."""
+        return self.folder / INDEX_NAME
+
+    def entries(self) -> dict:
+        """All entries (an unreadable index counts as empty: every file is then unverified)."""
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def record(self, name: str, *, inputs: dict | None = None) -> None:
+        """Hash ``folder/name`` and store it (with ``inputs``) in the index."""
+        self.record_many({name: inputs or {}})
+
+    def record_many(self, names: dict[str, dict]) -> None:
+        """Hash several files and store them in one atomic rewrite of the index."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        hashes = {n: sha256_file(self.folder / n) for n in names}
+        with _locked(self.folder):
+            data = self.entries()
+            for name, inputs in names.items():
+                data[name] = {"sha256": hashes[name], "inputs": inputs}
+            write_text_atomic(self.path, json.dumps(data, indent=0, sort_keys=True, default=str))
+
+    def forget(self, name: str) -> None:
+        """Drop ``name`` from the index."""
+        with _locked(self.folder):
+            data = self.entries()
+            if data.pop(name, None) is not None:
+                write_text_atomic(self.path, json.dumps(data, indent=0, sort_keys=True, default=str))
+
+    def verify(self, name: str) -> str:
+        """``"ok"``, ``"missing"`` (no file), ``"unindexed"`` (no entry) or ``"modified"`` (hash differs)."""
+        path = self.folder / name
+        if not path.is_file():
+            return "missing"
+        entry = self.entries().get(name)
+        if not isinstance(entry, dict) or "sha256" not in entry:
+            return "unindexed"
+        return "ok" if sha256_file(path) == entry["sha256"] else "modified"
+
+
+__all__ = ["HashIndex", "default_mode", "sha256_file", "sha256_json", "write_text_atomic"]
