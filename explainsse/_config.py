@@ -92,7 +92,18 @@ def _env_number(name: str, kind, default):
     try:
         return kind(value)
     except ValueError as exc:
-        raise ValueError(f"{name}={value!r} is not a valid {kind.__name__}") from exc
+        from .errors import InputDataError
+
+        raise InputDataError(f"{name}={value!r} is not a valid {kind.__name__}") from exc
+
+
+def _censored_floor() -> float:
+    value = os.environ.get("EXPLAINSSE_CENSORED_FLOOR", "").strip()
+    if not value:
+        return DEFAULT_CENSORED_FLOOR
+    from .datasets.conductivity import check_censored_floor
+
+    return check_censored_floor(value, "EXPLAINSSE_CENSORED_FLOOR")
 
 
 def get_settings(
@@ -128,6 +139,6 @@ def get_settings(
         cache_dir=resolved_cache,
         n_jobs=_env_number("EXPLAINSSE_N_JOBS", int, 1),
         random_state=_env_number("EXPLAINSSE_RANDOM_STATE", int, 0),
-        censored_floor=_env_number("EXPLAINSSE_CENSORED_FLOOR", float, DEFAULT_CENSORED_FLOOR),
+        censored_floor=_censored_floor(),
         data_dir_from_env=from_env,
     )

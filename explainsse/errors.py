@@ -36,3 +36,7 @@ class InputDataError(ExplainsseError, ValueError):
 
 class FeaturizationError(ExplainsseError, ValueError):
     """A composition or crystal row that a descriptor could not be computed for."""
+
+
+class FormulaError(ExplainsseError, ValueError):
+    """A formula that is not a valid chemical composition (unknown element, bad amount, empty)."""

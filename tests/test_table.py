@@ -99,6 +99,6 @@ def test_invalid_lattice_values_are_issues(tmp_path):
     p.write_text("formula,a,b,c,alpha,beta,gamma,sg\nLi2O,4.6,4.6,4.6,90,90,90,225\n"
                  "Li3N,-1,3.6,3.9,90,90,120,191\nLiCl,5.1,5.1,5.1,90,90,90,999\n")
     ds = load_table(p, space_group_col="sg")
-    assert ds.issues["reason"].tolist() == ["invalid lattice a '-1'",
+    assert ds.issues["reason"].tolist() == ["invalid lattice a '-1' (expected 1-1000 A)",
                                             "space-group number must be an integer 1-230"]
     assert ds.frame["formula"].tolist() == ["Li2O"]

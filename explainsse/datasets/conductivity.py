@@ -45,12 +45,49 @@ class ParsedConductivity:
         return math.log10(self.sigma) if self.error is None else math.nan
 
 
+#: A plain decimal number, optionally in exponent notation: no underscores (``1_000``), no
+#: ``inf``/``nan``, no hexadecimal, which Python's ``float`` would accept.
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+#: Accepted range of conductivities (S/cm): below 1e-40 is no measurement; above 10 S/cm no
+#: solid ion conductor has been measured (the best Li conductors reach about 0.03 S/cm), so such
+#: a value is almost always a unit mix-up (mS/cm, S/m) or a typo.
+MIN_SIGMA_S_CM = 1e-40
+MAX_SIGMA_S_CM = 10.0
+
+
 def _to_float(text: str) -> float | None:
-    try:
-        value = float(text.replace("\u2212", "-"))  # accept a typographic minus
-    except ValueError:
+    text = text.replace("\u2212", "-")  # accept a typographic minus
+    if not _NUMBER.match(text):
         return None
+    value = float(text)
     return value if math.isfinite(value) else None
+
+
+def check_censored_floor(floor: object, source: str = "censored floor") -> float:
+    """Return ``floor`` as a float, or raise :class:`~explainsse.errors.InputDataError` with the reason.
+
+    The floor must be a finite conductivity in [1e-40, 10) S/cm (the range accepted for measured
+    values); rows whose upper bound is not above it become per-row issues when loading.
+
+    Examples
+    --------
+    >>> check_censored_floor("1e-12")
+    1e-12
+    >>> check_censored_floor(0)
+    Traceback (most recent call last):
+    ...
+    explainsse.errors.InputDataError: censored floor 0 is not a conductivity in [1e-40, 10) S/cm
+    """
+    from ..errors import InputDataError
+
+    try:
+        value = float(floor)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not (math.isfinite(value) and MIN_SIGMA_S_CM <= value < MAX_SIGMA_S_CM):
+        raise InputDataError(f"{source} {floor!r} is not a conductivity in [1e-40, 10) S/cm")
+    return value
 
 
 def parse_conductivity(
@@ -99,15 +136,24 @@ def parse_conductivity(
         censored, text = True, match.group(2)
     value = _to_float(text)
     if value is None:
-        return ParsedConductivity(math.nan, error=f"non-numeric conductivity {str(raw)!r}")
+        hint = " (decimal comma? write 1.2e-3)" if re.fullmatch(r"[+-]?\d+,\d+([eE][+-]?\d+)?", text) else ""
+        return ParsedConductivity(math.nan, error=f"non-numeric conductivity {str(raw)!r}{hint}")
     if kind == "log10":
-        if not -40.0 < value < 10.0:
+        if not math.log10(MIN_SIGMA_S_CM) <= value < math.log10(MAX_SIGMA_S_CM):
             return ParsedConductivity(
-                math.nan, error=f"log10 conductivity {value} is outside (-40, 10)"
+                math.nan, error=f"log10 conductivity {value} is outside [-40, 1) (1e-40 to 10 S/cm)"
             )
         value = 10.0**value
     elif value <= 0:
         return ParsedConductivity(math.nan, error=f"non-positive conductivity {value}")
+    elif not MIN_SIGMA_S_CM <= value < MAX_SIGMA_S_CM:
+        return ParsedConductivity(
+            math.nan, error=f"conductivity {value:g} S/cm is outside [1e-40, 10) S/cm (a unit mix-up, "
+            "e.g. mS/cm or S/m?)")
     if censored:
+        if not floor < value:
+            return ParsedConductivity(
+                math.nan, error=f"censored floor {floor:g} S/cm is not below this upper bound {value:g} S/cm "
+                "(lower EXPLAINSSE_CENSORED_FLOOR)")
         return ParsedConductivity(sigma=floor, censored=True, bound=value)
     return ParsedConductivity(sigma=value)

@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..chemistry import FormulaError, parse_formula
 from ..errors import InputDataError
-from .conductivity import TARGET_KINDS, parse_conductivity
+from .conductivity import _NUMBER, TARGET_KINDS, parse_conductivity
 
 LATTICE_COLUMNS = ("a", "b", "c", "alpha", "beta", "gamma")
 
@@ -44,6 +44,13 @@ NORMALIZED_COLUMNS = (
 )
 
 ISSUE_COLUMNS = ("row", "id", "column", "value", "reason")
+
+#: Accepted cell edge lengths (angstrom): shorter than 1 A no crystal cell is; longer than
+#: 1000 A is a unit mix-up (nm, pm) or a typo. Angles lie strictly between 0 and 180 degrees
+#: and must form a cell of positive volume.
+CELL_LENGTH_RANGE = (1.0, 1000.0)
+#: Largest accepted number of formula units per cell.
+MAX_Z = 1000.0
 
 FORMULA_BASES = ("formula_unit", "cell")
 
@@ -132,11 +139,20 @@ def _text(value: object) -> str | None:
 
 
 def _number(value: object) -> float:
+    """A plain number from a cell (``1_000``, ``inf`` and ``nan`` are not numbers here)."""
+    if isinstance(value, str) and not _NUMBER.match(value.strip().replace("\u2212", "-")):
+        return math.nan
     try:
         out = float(value)
     except (TypeError, ValueError):
         return math.nan
-    return out
+    return out if math.isfinite(out) else math.nan
+
+
+def _cell_volume_factor(alpha: float, beta: float, gamma: float) -> float:
+    """1 - cos2a - cos2b - cos2g + 2 cos a cos b cos g: V = abc * sqrt(this); must be positive."""
+    ca, cb, cg = (math.cos(math.radians(x)) for x in (alpha, beta, gamma))
+    return 1 - ca * ca - cb * cb - cg * cg + 2 * ca * cb * cg
 
 
 class _IssueLog:
@@ -192,6 +208,14 @@ def normalize_table(
         One row per problem: ``row`` (0-based data row), ``id``, ``column``, ``value``, ``reason``.
     """
     cols = columns.validate(list(raw.columns), source)
+    if raw.attrs.get("decimal_comma"):  # a semicolon/tab file from a spreadsheet that writes 3,2E-04
+        numeric = [c for c in (cols.target_col, cols.space_group_col, cols.z_col, *(cols.lattice_cols or ()),
+                               *cols.descriptor_cols) if c]
+        raw = raw.copy()
+        for col in dict.fromkeys(numeric):
+            text = raw[col].astype("string")
+            hit = text.str.fullmatch(_DECIMAL_COMMA).fillna(False).astype(bool)
+            raw.loc[hit, col] = text[hit].str.replace(",", ".", regex=False)
     log = _IssueLog(source, strict)
     records: dict[int, dict] = {}
     seen_ids: dict[str, int] = {}
@@ -228,11 +252,19 @@ def normalize_table(
         for name, col in zip(LATTICE_COLUMNS, lattice or ()):
             raw_value = rec[col]
             value = _number(raw_value)
-            limit_ok = (value > 0) if name in "abc" else (0 < value < 180)
+            lo, hi = CELL_LENGTH_RANGE if name in "abc" else (0.0, 180.0)
+            limit_ok = (lo <= value <= hi) if name in "abc" else (lo < value < hi)
             if _text(raw_value) is not None and not (math.isfinite(value) and limit_ok):
-                log.add(pos, row_id, col, raw_value, f"invalid lattice {name} {raw_value!r}")
+                unit = "A" if name in "abc" else "degrees"
+                log.add(pos, row_id, col, raw_value,
+                        f"invalid lattice {name} {raw_value!r} (expected {lo:g}-{hi:g} {unit})")
                 bad = True
             values[name] = value if math.isfinite(value) and limit_ok else math.nan
+        angles = [values.get(k, math.nan) for k in ("alpha", "beta", "gamma")]
+        if all(math.isfinite(a) for a in angles) and _cell_volume_factor(*angles) <= 1e-8:
+            log.add(pos, row_id, lattice[3], ", ".join(f"{a:g}" for a in angles),
+                    "lattice angles alpha, beta, gamma do not form a cell (zero or imaginary volume)")
+            bad = True
         sg = _number(rec[cols.space_group_col]) if cols.space_group_col else math.nan
         if cols.space_group_col and _text(rec[cols.space_group_col]) is not None:
             if not (math.isfinite(sg) and sg == int(sg) and 1 <= sg <= 230):
@@ -240,8 +272,8 @@ def normalize_table(
                         "space-group number must be an integer 1-230")
                 bad, sg = True, math.nan
         z = _number(rec[cols.z_col]) if cols.z_col else math.nan
-        if cols.z_col and _text(rec[cols.z_col]) is not None and not (z > 0):
-            log.add(pos, row_id, cols.z_col, rec[cols.z_col], "Z must be a positive number")
+        if cols.z_col and _text(rec[cols.z_col]) is not None and not (0 < z <= MAX_Z):
+            log.add(pos, row_id, cols.z_col, rec[cols.z_col], f"Z must be a positive number up to {MAX_Z:g}")
             bad, z = True, math.nan
         if bad:
             continue
@@ -292,15 +324,76 @@ def split_mask(frame: pd.DataFrame, name: str) -> pd.Series:
     return frame["split"].astype("string").eq(name).fillna(False).astype(bool)
 
 
-def read_csv_strict(path, **kwargs) -> pd.DataFrame:
-    """Read a CSV keeping every cell as text, with a clear error for unreadable files."""
+_DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+#: A number written with a decimal comma (``3,2E-04``), as European spreadsheets export it.
+_DECIMAL_COMMA = r"[+-]?\d+,\d+(?:[eE][+-]?\d+)?"
+
+
+def sniff_csv(path, encoding: str | None = None) -> tuple[str, str, list[str]]:
+    """Detect the delimiter (``, ; tab |``) and a UTF-8 byte-order mark of a CSV file.
+
+    Returns
+    -------
+    delimiter : str
+    encoding : str
+        ``utf-8-sig`` for UTF-8 files (a BOM is then dropped), else ``encoding``.
+    notes : list of str
+        What was detected, when it is not a plain comma-separated file.
+    """
+    import csv
+
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
-                           encoding_errors="replace", **kwargs)
+        with open(path, "rb") as handle:
+            head = handle.read(65536)
     except FileNotFoundError as exc:
         raise InputDataError(f"{path}: file not found") from exc
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+    except IsADirectoryError as exc:
+        raise InputDataError(f"{path}: is a folder, not a CSV file") from exc
+    notes = []
+    if encoding is None:
+        encoding = "utf-8-sig"
+        if head.startswith(b"\xef\xbb\xbf"):
+            notes.append("UTF-8 byte-order mark removed")
+    text = head.decode(encoding if encoding != "utf-8-sig" else "utf-8", errors="replace").lstrip("\ufeff")
+    lines = [line for line in text.splitlines() if line.strip()][:50]
+    delimiter = ","
+    if lines:
+        try:
+            sniffed = csv.Sniffer().sniff("\n".join(lines), delimiters=",;\t|").delimiter
+        except csv.Error:
+            sniffed = ","
+        header = next(csv.reader([lines[0]], delimiter=sniffed))
+        if sniffed != "," and len(header) > 1 and len(header) > len(next(csv.reader([lines[0]]))):
+            delimiter = sniffed
+            notes.append(f"{_DELIMITER_NAMES[delimiter]}-separated (detected)")
+    if b"\r\n" in head:
+        notes.append("Windows line endings")
+    return delimiter, encoding, notes
+
+
+def read_csv_strict(path, *, notes: list | None = None, encoding: str | None = None, **kwargs) -> pd.DataFrame:
+    """Read a CSV keeping every cell as text, with a clear error for unreadable files.
+
+    The delimiter (comma, semicolon, tab or pipe), a UTF-8 byte-order mark and Windows line
+    endings are detected; what was detected is appended to ``notes`` when given.
+    """
+    delimiter, encoding, found = sniff_csv(path, encoding)
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], sep=delimiter,
+                            encoding=encoding, encoding_errors="replace", **kwargs)
+    except FileNotFoundError as exc:
+        raise InputDataError(f"{path}: file not found") from exc
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
         raise InputDataError(f"{path}: not a readable CSV ({exc})") from exc
+    if delimiter != ",":
+        cells = frame.stack() if len(frame.columns) else pd.Series(dtype=str)
+        n_comma = int(cells.astype(str).str.fullmatch(_DECIMAL_COMMA).sum()) if len(cells) else 0
+        if n_comma:
+            frame.attrs["decimal_comma"] = True
+            found.append(f"{n_comma} numbers with a decimal comma (read as decimal points in numeric columns)")
+    if notes is not None:
+        notes.extend(f"{path}: {n}" for n in found)
+    return frame
 
 
 __all__ = [
@@ -310,5 +403,6 @@ __all__ = [
     "NORMALIZED_COLUMNS",
     "normalize_table",
     "read_csv_strict",
+    "sniff_csv",
     "split_mask",
 ]
