@@ -5,15 +5,39 @@ of many small fits on a few hundred rows. On such data two single-threaded fits 
 beat one fit on two threads, so the pool runs whole tasks in worker processes (loky, the
 executor joblib uses) and tells each task to fit with one thread
 (:attr:`TaskPool.inner_jobs`). Tasks may be submitted while others run, so a follow-up (e.g.
-explaining a model) starts as soon as what it needs is done.
+explaining a model) starts as soon as what it needs is done. Workers exit on their own when the
+process that started them dies (even by SIGKILL), so a killed run leaves no work behind.
 """
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from concurrent.futures import Future, as_completed
 
 _SINGLE_THREAD = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                                           "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")}
+
+
+#: How often a worker checks that the process that started it is still alive (seconds).
+PARENT_POLL_S = 0.5
+
+
+def _exit_with_parent(parent_pid: int, poll: float = PARENT_POLL_S) -> None:
+    """Worker initializer: a daemon thread that ends this worker when its parent process is gone.
+
+    A parent killed with SIGKILL cannot stop its workers; without this they would finish (or
+    loop over) their current fit for minutes. When the parent dies the worker is re-parented,
+    so ``os.getppid()`` changes; the thread then exits the process at once.
+    """
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent_pid:
+                os._exit(70)  # EX_SOFTWARE; nothing to clean up: results have nowhere to go
+            time.sleep(poll)
+
+    threading.Thread(target=watch, name="explainsse-parent-watch", daemon=True).start()
 
 
 class TaskPool:
@@ -57,7 +81,8 @@ class TaskPool:
             # (XGBoost) and BLAS too, or they oversubscribe the cores.
             from joblib.externals.loky import ProcessPoolExecutor
 
-            self._executor = ProcessPoolExecutor(max_workers=self.n_jobs, env=_SINGLE_THREAD)
+            self._executor = ProcessPoolExecutor(max_workers=self.n_jobs, env=_SINGLE_THREAD,
+                                                 initializer=_exit_with_parent, initargs=(os.getpid(),))
         return self._executor.submit(func, *args, **kwargs)
 
     def close(self, *, abandon: bool = False) -> None:

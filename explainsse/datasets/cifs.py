@@ -4,7 +4,8 @@ The extractor refuses the whole archive, before writing anything, when a member 
 the target folder (absolute path, ``..``), is a link or a device, is larger than
 :data:`~explainsse._config.MAX_CIF_MEMBER_BYTES`, or when the archive as a whole is too large.
 Regular members that are not ``.cif`` files are skipped and listed. Extraction happens in a
-temporary folder inside the cache that is renamed into place when complete.
+temporary folder inside the cache that is renamed into place when complete; the sha256 of every
+extracted file is recorded there (``index.json``) and checked before an extraction is reused.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ import pandas as pd
 
 from .._config import MAX_ARCHIVE_BYTES, MAX_ARCHIVE_MEMBERS, MAX_CIF_MEMBER_BYTES
 from ..errors import UnsafeArchiveError
-from ..io import atomic_directory
-from .fetch import sha256_file
+from ..integrity import HashIndex, sha256_file
+from ..outputs import atomic_directory
 
 
 @dataclass(frozen=True)
@@ -97,8 +98,8 @@ def extract_cifs(archive: str | os.PathLike, cache_root: str | os.PathLike) -> E
     archive = Path(archive)
     if archive.stat().st_size > MAX_ARCHIVE_BYTES:
         raise UnsafeArchiveError(f"{archive}: archive is larger than {MAX_ARCHIVE_BYTES} bytes")
-    digest = sha256_file(archive)[:16]
-    dest = Path(cache_root) / "cifs" / digest
+    digest = sha256_file(archive)
+    dest = Path(cache_root) / "cifs" / digest[:16]
     try:
         tar = tarfile.open(archive, mode="r:*")
     except (tarfile.TarError, OSError) as exc:
@@ -125,9 +126,15 @@ def extract_cifs(archive: str | os.PathLike, cache_root: str | os.PathLike) -> E
                 )
             stems[stem] = member.name
             members.append(member)
-        if dest.is_dir() and all((dest / f"{s}.cif").is_file() for s in stems):
-            files = {s: dest / f"{s}.cif" for s in stems}
-            return ExtractedCifs(dest, dict(sorted(files.items())), skipped)
+        if dest.is_dir():
+            index = HashIndex(dest)
+            states = {s: index.verify(f"{s}.cif") for s in stems}
+            if all(v == "ok" for v in states.values()):
+                files = {s: dest / f"{s}.cif" for s in stems}
+                return ExtractedCifs(dest, dict(sorted(files.items())), skipped)
+            bad = sorted(s for s, v in states.items() if v != "ok")
+            warnings.warn(f"{dest}: {len(bad)} extracted CIFs missing or not matching their recorded sha256 "
+                          f"(e.g. {bad[0]}.cif); extracting {archive} again", RuntimeWarning, stacklevel=2)
         with atomic_directory(dest) as tmp:
             for member in members:
                 source = tar.extractfile(member)
@@ -136,6 +143,8 @@ def extract_cifs(archive: str | os.PathLike, cache_root: str | os.PathLike) -> E
                 target = tmp / f"{PurePosixPath(member.name).stem}.cif"
                 with source, open(target, "wb") as out:
                     shutil.copyfileobj(source, out, length=1 << 16)
+            HashIndex(tmp).record_many({f"{s}.cif": {"archive": archive.name, "archive_sha256": digest,
+                                                     "member": name} for s, name in stems.items()})
     files = {s: dest / f"{s}.cif" for s in stems}
     return ExtractedCifs(dest, dict(sorted(files.items())), skipped)
 

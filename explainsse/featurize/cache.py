@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..integrity import HashIndex, default_mode, sha256_file
+
 #: Packages whose versions enter the cache key: a new release invalidates old features.
 KEY_PACKAGES = ("explainsse", "matminer", "pymatgen", "numpy", "pandas")
 
@@ -22,11 +24,18 @@ def _version(package: str) -> str:
         return "not-installed"
 
 
+def key_inputs(preset: str, inputs: pd.DataFrame) -> dict:
+    """What a cache key is made of, apart from the input values: preset, versions, columns, rows."""
+    return {"preset": preset, "versions": {p: _version(p) for p in KEY_PACKAGES},
+            "columns": list(map(str, inputs.columns)), "rows": len(inputs)}
+
+
 def cache_key(preset: str, inputs: pd.DataFrame) -> str:
     """Hash of the preset name, the input columns' content and the key package versions."""
+    meta = key_inputs(preset, inputs)
+    meta.pop("rows")
     digest = hashlib.sha256()
-    digest.update(json.dumps({"preset": preset, "versions": {p: _version(p) for p in KEY_PACKAGES},
-                              "columns": list(map(str, inputs.columns))}, sort_keys=True).encode())
+    digest.update(json.dumps(meta, sort_keys=True).encode())
     digest.update(pd.util.hash_pandas_object(inputs.astype(str), index=False).to_numpy().tobytes())
     return digest.hexdigest()[:32]
 
@@ -52,7 +61,14 @@ def write_parquet(table: pd.DataFrame, path: str | os.PathLike) -> None:
 
 
 class FeatureCache:
-    """Parquet files under ``<root>/features/<preset>/<key>.parquet``.
+    """Parquet files under ``<root>/features/<preset>/<key>.parquet``, verified on every read.
+
+    Each file's sha256 and the inputs of its key are recorded in
+    ``<root>/features/<preset>/index.json`` (:class:`~explainsse.integrity.HashIndex`) when it
+    is written. A file that no longer matches its entry (truncated, corrupted, or edited so that
+    it still reads as a valid table), or that has no entry, is not used: :meth:`get` returns
+    None, the caller recomputes and :meth:`put` replaces it; :attr:`problems` says why, once
+    per file.
 
     Parameters
     ----------
@@ -62,31 +78,42 @@ class FeatureCache:
 
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root) / "features"
+        self.problems: list[str] = []
 
     def path(self, preset: str, key: str) -> Path:
         """Location of one cached table."""
         return self.root / preset / f"{key}.parquet"
 
     def get(self, preset: str, key: str) -> pd.DataFrame | None:
-        """Return the cached table or None (a corrupt file is ignored and removed)."""
+        """Return the cached table, or None when absent or failing verification."""
         path = self.path(preset, key)
         if not path.is_file():
             return None
+        state = HashIndex(path.parent).verify(path.name)
+        if state != "ok":
+            found = sha256_file(path)[:12]
+            why = {"modified": f"its content (sha256 {found}...) does not match the sha256 recorded when it "
+                               "was written",
+                   "unindexed": f"it (sha256 {found}...) has no entry in the cache index"}.get(state, state)
+            self.problems.append(f"feature cache file {path} not used ({why}); recomputed and replaced")
+            return None
         try:
             return read_parquet(path)
-        except Exception:  # unreadable cache entry: recompute rather than fail
-            path.unlink(missing_ok=True)
+        except Exception as exc:  # unreadable although the hash matches (e.g. pyarrow changed): recompute
+            self.problems.append(f"feature cache file {path} not readable ({type(exc).__name__}); recomputed")
             return None
 
-    def put(self, preset: str, key: str, table: pd.DataFrame) -> Path:
-        """Write atomically (temporary file, then rename)."""
+    def put(self, preset: str, key: str, table: pd.DataFrame, inputs: dict | None = None) -> Path:
+        """Write atomically (temporary file, then rename) and record its sha256 in the index."""
         path = self.path(preset, key)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".part.", suffix=".parquet", dir=path.parent)
         os.close(fd)
         try:
             write_parquet(table, tmp)
+            os.chmod(tmp, default_mode())
             os.replace(tmp, path)
         finally:
             Path(tmp).unlink(missing_ok=True)
+        HashIndex(path.parent).record(path.name, inputs={"key": key, **(inputs or {})})
         return path
