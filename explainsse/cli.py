@@ -110,7 +110,7 @@ def _split_list(text: str | None) -> list[str]:
 #: Parameters of the commands that read ``--dataset`` / ``--input`` with the column options.
 _INPUT_KEYS = ("dataset", "input_path", "formula_col", "target_col", "target_kind", "id_col",
                "family_col", "descriptor_cols", "space_group_col", "lattice_cols", "z_col",
-               "formula_basis", "data_dir", "strict", "cifs")
+               "formula_basis", "data_dir", "strict", "cifs", "quiet")
 
 
 def _input_options(values: dict) -> dict:
@@ -121,21 +121,40 @@ def _input_options(values: dict) -> dict:
 def load_input(dataset, input_path, *, formula_col="formula", target_col=None, target_kind="sigma",
                id_col=None, family_col=None, descriptor_cols=None, space_group_col=None,
                lattice_cols=None, z_col=None, formula_basis="formula_unit", data_dir=None,
-               strict=False, cifs=None):
-    """Load ``--dataset NAME`` or ``--input FILE.csv`` (exactly one) into a Dataset."""
+               strict=False, cifs=None, quiet=False):
+    """Load ``--dataset NAME`` or ``--input FILE.csv`` (exactly one) into a Dataset.
+
+    What was detected while reading (delimiter, byte-order mark, CIFs) is said on stderr.
+    """
     from .datasets import load_dataset, load_table
     from .errors import InputDataError
 
     if (dataset is None) == (input_path is None):
         raise InputDataError("give exactly one of --dataset NAME or --input FILE.csv")
     if dataset is not None:
-        return load_dataset(dataset, data_dir=data_dir, strict=strict)
-    return load_table(
-        input_path, formula_col=formula_col, target_col=target_col, target_kind=target_kind,
-        id_col=id_col, family_col=family_col, descriptor_cols=_split_list(descriptor_cols),
-        space_group_col=space_group_col, lattice_cols=_split_list(lattice_cols) or None,
-        z_col=z_col, formula_basis=formula_basis, strict=strict, cif_dir=cifs,
-    )
+        if cifs is not None:
+            raise InputDataError("--cifs goes with --input FILE.csv; a registered dataset brings its own CIFs")
+        ds = load_dataset(dataset, data_dir=data_dir, strict=strict)
+    else:
+        ds = load_table(
+            input_path, formula_col=formula_col, target_col=target_col, target_kind=target_kind,
+            id_col=id_col, family_col=family_col, descriptor_cols=_split_list(descriptor_cols),
+            space_group_col=space_group_col, lattice_cols=_split_list(lattice_cols) or None,
+            z_col=z_col, formula_basis=formula_basis, strict=strict, cif_dir=cifs,
+        )
+    if not quiet:
+        for note in ds.notes:
+            _echo_err(f"note: {note}")
+    return ds
+
+
+def _guard_output(output: Path, force: bool, *inputs) -> list:
+    """Refuse an unsafe output folder before any work starts; returns the inputs to protect."""
+    from .outputs import check_output_target
+
+    protected = [Path(str(i)) for i in inputs if i is not None and str(i) != "default"]
+    check_output_target(output, force=force, inputs=protected)
+    return protected
 
 
 def _print_table(rows: list[list[str]], header: list[str]) -> None:
@@ -151,22 +170,27 @@ def _print_table(rows: list[list[str]], header: list[str]) -> None:
 @datasets_app.command("list")
 @handle_errors
 def datasets_list(data_dir: DataDirOpt = None, as_json: JsonOpt = False) -> None:
-    """List registered datasets and whether a verified copy is on disk."""
+    """List registered datasets and how many of their files are on disk and pass the sha256 check."""
     from ._config import get_settings
     from .datasets import REGISTRY
+    from .integrity import sha256_file
 
     settings = get_settings(data_dir=data_dir)
     rows = []
     for spec in REGISTRY.values():
-        present = [f.name for f in spec.files if (settings.data_dir / spec.name / f.name).is_file()]
+        paths = {f: settings.data_dir / spec.name / f.name for f in spec.files}
+        present = [f for f, p in paths.items() if p.is_file()]
+        failing = [f.name for f in present if sha256_file(paths[f]) != f.sha256]
         rows.append({"name": spec.name, "title": spec.title, "files": len(spec.files),
-                     "on_disk": len(present), "license": spec.license})
+                     "on_disk": len(present), "verified": len(present) - len(failing),
+                     "failing_sha256": failing, "license": spec.license})
     if as_json:
         typer.echo(json.dumps({"data_dir": str(settings.data_dir), "datasets": rows}, indent=2))
         return
     typer.echo(f"data directory: {settings.data_dir}")
-    _print_table([[r["name"], f'{r["on_disk"]}/{r["files"]}', r["license"].split(" (")[0], r["title"]]
-                  for r in rows], ["name", "files on disk", "licence", "title"])
+    _print_table([[r["name"], f'{r["verified"]}/{r["files"]}',
+                   ", ".join(r["failing_sha256"]) or "-", r["license"].split(" (")[0], r["title"]]
+                  for r in rows], ["name", "files verified", "sha256 mismatch", "licence", "title"])
 
 
 @datasets_app.command("info")
@@ -278,16 +302,24 @@ def featurize(
     n_jobs: Annotated[Optional[int], typer.Option("--n-jobs", help="Worker processes (default 1).")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Recompute even if cached.")] = False,
     strict: StrictOpt = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing output file.")] = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Compute descriptors for a dataset or a CSV and write them with ids and targets.
 
     Rows that cannot be used are listed (stderr and OUTPUT.issues.csv), never dropped silently.
     """
+    from .errors import InputDataError
     from .featurize import featurize_dataset, get_preset
     from .io import write_table
 
     get_preset(preset)
+    issues_path = output.with_name(output.stem + ".issues.csv")
+    for target in (output, issues_path):
+        if input_path is not None and target.resolve() == input_path.resolve():
+            raise InputDataError(f"-o {output}: refusing to overwrite the input file {input_path}")
+    if output.exists() and not force:
+        raise InputDataError(f"{output} exists (use --force to replace it)")
     ds = load_input(**_input_options(locals()))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RuntimeWarning)
@@ -298,7 +330,6 @@ def featurize(
     meta = ds.frame[["id", "formula", "family", "split", "sigma_S_cm", "log10_sigma", "censored"]]
     out = meta.join(features).reset_index()
     write_table(out, output)
-    issues_path = output.with_name(output.stem + ".issues.csv")
     if len(ds.issues):
         write_table(ds.issues, issues_path)
     elif issues_path.exists():
@@ -319,7 +350,9 @@ def featurize(
 FamilyOpt = Annotated[str, typer.Option("--family", help="logreg, pls or xgb.")]
 TaskOpt = Annotated[str, typer.Option("--task", help="regression (log10 sigma) or classification (superionic).")]
 ThresholdOpt = Annotated[float, typer.Option("--threshold", help="Superionic threshold in S/cm (classification).")]
-ModelPresetOpt = Annotated[str, typer.Option("--preset", help="Descriptor preset.")]
+ModelPresetOpt = Annotated[Optional[str], typer.Option(
+    "--preset", help="Descriptor preset (default: the richest the data supports: crystal-v1 with lattice "
+    "columns, else composition-v1).")]
 NJobsOpt = Annotated[int, typer.Option("--n-jobs", help="Threads for XGBoost.")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Random state.")]
 CensoringOpt = Annotated[str, typer.Option(
@@ -343,18 +376,45 @@ def _write_json(path: Path, payload: dict) -> None:
     path.write_text(json.dumps(to_jsonable(payload), indent=2, default=str))
 
 
-def _features_for(ds, preset: str, quiet: bool):
+def _resolve_preset(ds, preset: str | None, quiet: bool) -> str:
+    """The named preset, or the richest the data supports (said on the console)."""
+    from .featurize import get_preset
+    from .featurize.presets import choose_preset
+
+    if preset:
+        get_preset(preset)
+        return preset
+    chosen, reason = choose_preset(ds.frame)
+    if not quiet:
+        _echo_err(f"descriptor preset {chosen}: {reason} (--preset to choose)")
+    return chosen
+
+
+def _echo_issues(ds, limit: int = 20) -> None:
+    """List excluded rows on stderr (row, id, column, reason), at most ``limit`` of them."""
+    if not len(ds.issues):
+        return
+    _echo_err(f"{len(ds.excluded_rows)} of {ds.n_input_rows} rows excluded ({len(ds.issues)} issues):")
+    for rec in ds.issues.head(limit).itertuples(index=False):
+        _echo_err(f"  row {rec.row} (id {rec.id}), column {rec.column!r}: {rec.reason}")
+    if len(ds.issues) > limit:
+        _echo_err(f"  ... {len(ds.issues) - limit} more (`explainsse featurize` writes them all to a CSV)")
+
+
+def _features_for(ds, preset: str | None, quiet: bool):
+    """Descriptors of ``ds`` with the named or chosen preset: (X, preset)."""
     from .featurize import featurize_dataset
 
+    preset = _resolve_preset(ds, preset, quiet)
+    ds.require_rows("modelling")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RuntimeWarning)
         X = featurize_dataset(ds, preset, progress=not quiet)
     for w in caught:
         _echo_err(f"warning: {w.message}")
-    if len(ds.issues):
-        _echo_err(f"{len(ds.excluded_rows)} of {ds.n_input_rows} rows excluded from modelling "
-                  f"({len(ds.issues)} issues; `explainsse datasets info` / the issues CSV lists them)")
-    return X
+    ds.require_rows("modelling")
+    _echo_issues(ds)
+    return X, preset
 
 
 @app.command("train")
@@ -365,7 +425,7 @@ def train(
     task: TaskOpt = "regression",
     dataset: DatasetOpt = None,
     input_path: InputOpt = None,
-    preset: ModelPresetOpt = "crystal-v1",
+    preset: ModelPresetOpt = None,
     threshold: ThresholdOpt = 1e-4,
     formula_col: FormulaColOpt = "formula",
     target_col: TargetColOpt = None,
@@ -391,12 +451,13 @@ def train(
     from .models.persistence import save_model
     from .models.train import train_model
 
+    protected = _guard_output(output, force, input_path, data_dir)
     ds = load_input(**_input_options(locals()))
-    X = _features_for(ds, preset, quiet)
+    X, preset = _features_for(ds, preset, quiet)
     model = train_model(ds.frame, X, family, task, preset=preset, threshold=threshold,
                         dataset_info={"name": ds.name, "files_sha256": ds.files}, random_state=seed,
                         n_jobs=n_jobs, censoring=censoring)
-    save_model(model, output, overwrite=force)
+    save_model(model, output, overwrite=force, inputs=protected)
     if not quiet:
         typer.echo(f"{family}/{task} trained on {model.dataset['n_train']} rows "
                    f"({model.dataset['trained_on']}), params {model.params} -> {output}")
@@ -411,7 +472,7 @@ def evaluate_cmd(
                                         "leave-family-out, repeated-kfold, random-kfold or loo.")] = "official",
     dataset: DatasetOpt = None,
     input_path: InputOpt = None,
-    preset: ModelPresetOpt = "crystal-v1",
+    preset: ModelPresetOpt = None,
     threshold: ThresholdOpt = 1e-4,
     formula_col: FormulaColOpt = "formula",
     target_col: TargetColOpt = None,
@@ -445,7 +506,7 @@ def evaluate_cmd(
     if scheme not in SCHEMES:
         raise ValueError(f"scheme must be one of {', '.join(SCHEMES)}, got {scheme!r}")
     ds = load_input(**_input_options(locals()))
-    X = _features_for(ds, preset, quiet)
+    X, preset = _features_for(ds, preset, quiet)
     frame = ds.frame
     if train_only and scheme != "official":
         keep = split_mask(frame, "train")
@@ -474,7 +535,7 @@ def evaluate_cmd(
 def benchmark(
     name: DatasetNameArg = "obelix",
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Write all results as JSON.")] = None,
-    preset: ModelPresetOpt = "crystal-v1",
+    preset: ModelPresetOpt = None,
     threshold: ThresholdOpt = 1e-4,
     families: Annotated[str, typer.Option("--families", help="Comma-separated families.")] = "logreg,pls,xgb",
     cv_scheme: Annotated[str, typer.Option("--cv-scheme", help="CV scheme on the training rows.")] = "group-chemsys",
@@ -498,7 +559,7 @@ def benchmark(
     ds = load_dataset(name, data_dir=data_dir)
     if ds.frame["split"].isna().all():
         raise ValueError(f"dataset {name!r} has no official train/test split to benchmark on")
-    X = _features_for(ds, preset, quiet)
+    X, preset = _features_for(ds, preset, quiet)
     out = run_benchmark(ds.frame, X, families=chosen, threshold=threshold, cv_scheme=cv_scheme,
                         n_boot=n_boot, n_scramble=n_scramble, random_state=seed, n_jobs=n_jobs,
                         progress=_progress(quiet))
@@ -559,7 +620,8 @@ def explain_cmd(
         ds = load_table(input_path, formula_col=formula_col, id_col=id_col, space_group_col=space_group_col,
                         lattice_cols=_split_list(lattice_cols) or None, z_col=z_col,
                         formula_basis=formula_basis)
-    notes = []
+    ds.require_rows("explanation")
+    notes = list(ds.notes)
     if get_preset(model.preset).crystal and ds.frame[["a", "b", "c"]].isna().all().all():
         notes.append(f"model preset {model.preset} uses lattice data, none given: crystal descriptors "
                      "are imputed with training medians (give --input with lattice columns)")
@@ -573,6 +635,8 @@ def explain_cmd(
     with warnings.catch_warnings(record=True):
         warnings.simplefilter("always")
         results = explain_materials(model, ds.frame, X, top=top)
+    if not as_json:
+        _echo_issues(ds)
     if as_json:
         from .io import to_jsonable
 
@@ -623,7 +687,7 @@ def importance_cmd(
     task: TaskOpt = "classification",
     dataset: DatasetOpt = None,
     input_path: InputOpt = None,
-    preset: ModelPresetOpt = "crystal-v1",
+    preset: ModelPresetOpt = None,
     threshold: ThresholdOpt = 1e-4,
     formula_col: FormulaColOpt = "formula",
     target_col: TargetColOpt = None,
@@ -657,7 +721,7 @@ def importance_cmd(
 
     families = [f for f in FAMILIES if task == "classification" or f != "logreg"] if family == "all" else [family]
     ds = load_input(**_input_options(locals()))
-    X = _features_for(ds, preset, quiet)
+    X, preset = _features_for(ds, preset, quiet)
     progress = _progress(quiet)
     payload, tables = {"dataset": ds.name, "preset": preset, "task": task, "threshold_S_cm": threshold,
                        "families": {}}, {}
@@ -719,7 +783,7 @@ def report_cmd(
     output: Annotated[Path, typer.Option("-o", "--output", help="Report folder to write.")],
     dataset: DatasetOpt = None,
     input_path: InputOpt = None,
-    preset: ModelPresetOpt = "crystal-v1",
+    preset: ModelPresetOpt = None,
     families: Annotated[str, typer.Option("--families", help="Comma-separated families.")] = "logreg,pls,xgb",
     threshold: ThresholdOpt = 1e-4,
     scheme: Annotated[Optional[str], typer.Option("--scheme", help="Validation scheme (default: official "
@@ -760,9 +824,10 @@ def report_cmd(
     unknown = [f for f in chosen if f not in FAMILIES]
     if unknown:
         raise ValueError(f"unknown families {unknown}; choose from {', '.join(FAMILIES)}")
-    if output.exists() and any(output.iterdir()) and not force:
-        raise ValueError(f"{output} exists and is not empty (use --force to replace it)")
+    protected = _guard_output(output, force, input_path, cifs, model_dir, data_dir)
     ds = load_input(**_input_options(locals()))
+    if model_dir is None and preset is None and not quiet:
+        _resolve_preset(ds, None, quiet)  # says which preset the report will use, and why
     if model_dir is not None:
         from .models.bundled import resolve_model_dir
         from .models.persistence import load_model
@@ -771,7 +836,7 @@ def report_cmd(
         model = load_model(resolve_model_dir(model_dir))
         context, figures = build_prediction_report(ds, model, model_dir)
         write_report(context, figures, output, force=force, template="predictions.html.j2",
-                     markdown=prediction_markdown)
+                     markdown=prediction_markdown, inputs=protected)
         if not quiet:
             typer.echo(f"prediction report for {len(context['materials'])} materials -> {output / 'index.html'}")
         return
@@ -784,7 +849,7 @@ def report_cmd(
         context, figures = build_report(ds, preset=preset, families=tuple(chosen), threshold=threshold,
                                         scheme=scheme, n_scramble=n_scramble, seed=seed, n_jobs=n_jobs,
                                         progress=step)
-        write_report(context, figures, output, force=force)
+        write_report(context, figures, output, force=force, inputs=protected)
         step("written")
     if not quiet:
         typer.echo(f"report -> {output / 'index.html'} (also report.md, report.json, figures/, manifest.json)")
@@ -879,8 +944,8 @@ def validate_nasicon_cmd(
     from .report.nasicon import build_nasicon_report, nasicon_markdown
     from .validation import validate_nasicon, validation_descriptors
 
-    if output.exists() and any(output.iterdir()) and not force:
-        raise ValueError(f"{output} exists and is not empty (use --force to replace it)")
+    protected = _guard_output(output, force, input_path, model_dir, test if test and Path(test).exists() else None,
+                              predictions, data_dir)
     protocol = protocol or ("external" if (test or predictions) else "within")
     options = _input_options(locals())
     ds = load_input(**options)
@@ -918,7 +983,8 @@ def validate_nasicon_cmd(
             f"; data {ds.name}" + (f", test {test_ds.name}" if test_ds is not None else "")
             + (f", predictions {predictions.name}" if predictions is not None else "") + ".")
     context, figures = build_nasicon_report(result, dataset=ds.name, files=files, description=what, seed=seed)
-    write_report(context, figures, output, force=force, template="nasicon.html.j2", markdown=nasicon_markdown)
+    write_report(context, figures, output, force=force, template="nasicon.html.j2", markdown=nasicon_markdown,
+                 inputs=protected)
     if json_out is not None:
         json_out.write_text(json.dumps(context["result"], indent=1, default=str), encoding="utf-8")
     if not quiet:
@@ -943,6 +1009,7 @@ def bundle_model(
     """Rebuild the bundled default model from OBELiX (train split; test split scored once)."""
     from .models.bundled import build_bundled_model
 
+    _guard_output(output, force, data_dir)
     metrics = build_bundled_model(output, data_dir=data_dir, seed=seed, n_jobs=n_jobs, force=force)
     typer.echo(f"bundled model -> {output}; official test MAE {metrics['mae']:.2f}")
 

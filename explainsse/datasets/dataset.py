@@ -12,6 +12,7 @@ import pandas as pd
 from .._config import Settings, get_settings
 from ..errors import InputDataError
 from .cifs import extract_cifs, parse_cifs
+from .conductivity import check_censored_floor
 from .fetch import fetch_dataset, sha256_file
 from .registry import DatasetSpec, get_spec
 from .table import LATTICE_COLUMNS, ColumnMap, normalize_table, read_csv_strict, split_mask
@@ -44,6 +45,12 @@ class Dataset:
         Archive or folder of CIFs named ``<id>.cif``.
     settings : Settings
         Settings used to load it (data and cache folders).
+    notes : list of str
+        What was detected while reading (delimiter, byte-order mark, CIFs found), for the console
+        and the report's data card.
+    strict : bool
+        Whether it was loaded with ``strict=True`` (a row that later cannot be featurized then
+        stops the run instead of becoming an issue).
     """
 
     name: str
@@ -56,6 +63,8 @@ class Dataset:
     censored_floor: float = 1e-15
     cif_archive: Path | None = None
     settings: Settings = field(default_factory=get_settings)
+    notes: list = field(default_factory=list)
+    strict: bool = False
     _structures: tuple | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
@@ -65,6 +74,33 @@ class Dataset:
     def excluded_rows(self) -> list[int]:
         """0-based source rows left out of modelling (each has at least one issue)."""
         return sorted(set(self.issues["row"].tolist()))
+
+    def exclude(self, issues: pd.DataFrame) -> None:
+        """Move the rows named in ``issues`` (``row, id, column, value, reason``) out of the frame.
+
+        Used when a row passes loading but a later step (featurization) cannot use it: the row
+        is listed in :attr:`issues` with its reason, never dropped silently.
+        """
+        if not len(issues):
+            return
+        rows = set(issues["row"].tolist())
+        keep = ~self.frame.index.isin(list(rows))
+        self.frame = self.frame[keep]
+        self.descriptors = self.descriptors[keep]
+        self.issues = pd.concat([self.issues, issues.astype(self.issues.dtypes.to_dict())], ignore_index=True)
+
+    def require_rows(self, what: str = "modelling") -> None:
+        """Raise :class:`InputDataError` saying why, when no row is usable.
+
+        The message names the input, how many rows it had and the first issues, instead of
+        letting a later step fail on an empty table.
+        """
+        if len(self.frame):
+            return
+        first = "; ".join(f"row {r.row} (id {r.id}), column {r.column!r}: {r.reason}"
+                          for r in self.issues.head(3).itertuples(index=False))
+        raise InputDataError(f"{self.name}: no usable row for {what}: all {self.n_input_rows} rows have "
+                             f"issues" + (f" (first: {first})" if first else ""))
 
     def split(self, name: str) -> pd.DataFrame:
         """Rows of the official split ``name`` (``"train"`` or ``"test"``)."""
@@ -247,7 +283,7 @@ def load_dataset(
     """
     spec = get_spec(name)
     settings = get_settings(data_dir=data_dir, cache_dir=cache_dir)
-    floor = settings.censored_floor if censored_floor is None else float(censored_floor)
+    floor = settings.censored_floor if censored_floor is None else check_censored_floor(censored_floor)
     return _LOADERS[spec.name](settings, floor, strict, download)
 
 
@@ -306,8 +342,9 @@ def load_table(
     """
     path = Path(path)
     settings = get_settings()
-    floor = settings.censored_floor if censored_floor is None else float(censored_floor)
-    raw = read_csv_strict(path, **({"encoding": encoding} if encoding else {}))
+    floor = settings.censored_floor if censored_floor is None else check_censored_floor(censored_floor)
+    notes: list[str] = []
+    raw = read_csv_strict(path, notes=notes, encoding=encoding)
     columns = ColumnMap(
         formula_col=formula_col,
         target_col=target_col,
@@ -325,13 +362,27 @@ def load_table(
     frame, descriptors, issues = normalize_table(
         raw, columns, source=str(path), censored_floor=floor, strict=strict
     )
-    dataset = Dataset(path.stem, frame, issues, descriptors, len(raw), {path.name: sha256_file(path)},
-                      None, floor, Path(cif_dir) if cif_dir else None, settings)
-    if cif_dir:
-        if Path(cif_dir).is_dir():
-            stems = {p.stem for p in Path(cif_dir).glob("*.cif")}
-            frame["has_cif"] = frame["id"].isin(stems).to_numpy()
-    return dataset
+    files = {path.name: sha256_file(path)}
+    if cif_dir is not None:
+        cif_dir = Path(cif_dir)
+        stems = _cif_stems(cif_dir, settings.cache_dir / path.stem)  # where Dataset.structures looks
+        frame["has_cif"] = frame["id"].isin(stems).to_numpy()
+        if cif_dir.is_file():
+            files[cif_dir.name] = sha256_file(cif_dir)
+        unmatched = len(stems - set(frame["id"]))
+        notes.append(f"{cif_dir}: {len(stems)} CIFs, {int(frame['has_cif'].sum())} of {len(frame)} usable rows "
+                     f"have one" + (f"; {unmatched} CIFs match no id" if unmatched else ""))
+    return Dataset(path.stem, frame, issues, descriptors, len(raw), files, None, floor, cif_dir, settings,
+                   notes=notes, strict=strict)
+
+
+def _cif_stems(source: Path, cache_root: Path) -> set[str]:
+    """Ids (file stems) of the CIFs in a folder, or in a tar archive extracted safely into the cache."""
+    if source.is_dir():
+        return {p.stem for p in source.glob("*.cif")}
+    if source.is_file():
+        return set(extract_cifs(source, cache_root).files)
+    raise InputDataError(f"{source}: CIF folder or archive not found")
 
 
 def from_formulas(formulas: Sequence[str], ids: Sequence[str] | None = None, *, strict: bool = True) -> Dataset:

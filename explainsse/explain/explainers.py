@@ -76,7 +76,8 @@ def explain_tree(pipeline, family: str, task: str, X: pd.DataFrame, **meta) -> E
     aft = hasattr(estimator, "base_margin_")  # censoring-aware AFT: margin in ln sigma
     Z = _transform(pipeline, X).astype(np.float32)
     booster = estimator.booster_ if aft else estimator.get_booster()
-    dm = xgb.DMatrix(Z)
+    # a plain matrix (any descriptor name allowed); models saved with names keep theirs
+    dm = xgb.DMatrix(Z.to_numpy(), feature_names=booster.feature_names)
     if aft:
         dm.set_base_margin(np.full(len(Z), estimator.base_margin_))
     native = booster.predict(dm, pred_contribs=True)
@@ -91,7 +92,7 @@ def explain_tree(pipeline, family: str, task: str, X: pd.DataFrame, **meta) -> E
 
         explainer = shap.TreeExplainer(estimator)
         check = slice(None) if len(Z) <= NATIVE_PATH_ROWS else slice(0, CROSS_CHECK_ROWS)
-        shap_values = np.asarray(explainer.shap_values(Z.iloc[check]), float)
+        shap_values = np.asarray(explainer.shap_values(Z.iloc[check].to_numpy()), float)
         gap = float(np.max(np.abs(shap_values - native[check, :-1]))) if len(shap_values) else 0.0
         if gap > 1e-3:
             notes.append(f"shap and XGBoost pred_contribs differ by up to {gap:.2g}; using XGBoost's")

@@ -98,8 +98,9 @@ def xgb_interactions(model: TrainedModel, X: pd.DataFrame, *, top: int = 8, max_
     names = explain(model, X).top(top)
     est = model.pipeline[-1]
     booster = est.booster_ if hasattr(est, "base_margin_") else est.get_booster()
-    Z = model.pipeline[:-1].transform(X).astype(np.float32)
-    inter = booster.predict(xgb.DMatrix(Z), pred_interactions=True)[:, :-1, :-1]
+    Z = np.asarray(model.pipeline[:-1].transform(X), dtype=np.float32)
+    inter = booster.predict(xgb.DMatrix(Z, feature_names=booster.feature_names),
+                            pred_interactions=True)[:, :-1, :-1]
     idx = [model.feature_names.index(n) for n in names]
     strength = np.abs(inter[:, idx][:, :, idx]).mean(axis=0)
     pairs = [{"a": names[i], "b": names[j], "mean_abs_interaction": float(strength[i, j] * 2)}

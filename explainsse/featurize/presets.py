@@ -99,3 +99,32 @@ def get_preset(name: str) -> Preset:
     if name not in PRESETS:
         raise ExplainsseError(f"unknown preset {name!r}; known presets: {', '.join(PRESETS)}")
     return PRESETS[name]
+
+
+def choose_preset(frame) -> tuple[str, str]:
+    """The richest preset the data supports, with the reason (for when the user names none).
+
+    ``crystal-v1`` when at least one row has all six lattice parameters, else
+    ``composition-v1`` (any formula allows it). Structure presets join this choice once they exist.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A normalized table (:attr:`explainsse.datasets.Dataset.frame`).
+
+    Returns
+    -------
+    name : str
+    reason : str
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> choose_preset(pd.DataFrame({"formula": ["Li2O"], **{k: [float("nan")] for k in "a b c alpha beta gamma".split()}}))[0]
+    'composition-v1'
+    """
+    lattice = frame[["a", "b", "c", "alpha", "beta", "gamma"]] if "a" in frame else None
+    n_lattice = 0 if lattice is None else int(lattice.notna().all(axis=1).sum())
+    if n_lattice:
+        return "crystal-v1", f"{n_lattice} of {len(frame)} rows have lattice parameters"
+    return DEFAULT_PRESET, "no row has lattice parameters (composition descriptors only)"

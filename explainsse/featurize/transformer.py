@@ -12,8 +12,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._config import get_settings
 from ..chemistry import FormulaError, parse_formula
+from ..datasets.table import ISSUE_COLUMNS
 from ..errors import FeaturizationError, InputDataError
-from .cache import FeatureCache, cache_key
+from .cache import FeatureCache, cache_key, key_inputs
 from .crystal import CRYSTAL_INPUT_COLUMNS, anion_count, crystal_descriptors, crystal_labels
 from .descriptors import composition_feature_names, feature_names, make_featurizers
 from .presets import DEFAULT_PRESET, get_preset
@@ -36,9 +37,21 @@ def _featurize_chunk(formulas: list[str], preset_name: str) -> list[tuple[list[f
                     values.extend(float(v) for v in featurizer.featurize(comp))
             values += [float(comp.num_atoms), float(comp.get("Li", 0.0)), anion_count(comp)]
             out.append((values, None))
-        except (FormulaError, ValueError, KeyError, TypeError, ZeroDivisionError, AttributeError) as exc:
+        except FormulaError as exc:
+            out.append(([], str(exc)))
+        except Exception as exc:  # any failure on one composition is that row's issue, never the run's
             out.append(([], f"{type(exc).__name__}: {exc}"))
     return out
+
+
+_WARNED: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    """A RuntimeWarning, once per process for the same message."""
+    if message not in _WARNED:
+        _WARNED.add(message)
+        warnings.warn(message, RuntimeWarning, stacklevel=3)
 
 
 class DescriptorFeaturizer(TransformerMixin, BaseEstimator):
@@ -70,6 +83,9 @@ class DescriptorFeaturizer(TransformerMixin, BaseEstimator):
         Output column names.
     last_cache_hit_ : bool
         Whether the last :meth:`transform` was served from the cache.
+    failures_ : dict
+        Row label -> reason, for the rows of the last :meth:`transform` that could not be
+        featurized (``errors="nan"``). Tables with failures are never cached.
 
     Notes
     -----
@@ -112,6 +128,7 @@ class DescriptorFeaturizer(TransformerMixin, BaseEstimator):
         self.feature_names_out_ = names + passthrough
         self.n_features_in_ = table.shape[1]
         self.last_cache_hit_ = False
+        self.failures_ = {}
         return self
 
     def get_feature_names_out(self, input_features=None):
@@ -130,17 +147,20 @@ class DescriptorFeaturizer(TransformerMixin, BaseEstimator):
             store = FeatureCache(self.cache_dir or get_settings().cache_dir)
             key = cache_key(self.preset_.name, inputs)
             hit = store.get(self.preset_.name, key)
+            for problem in store.problems:
+                _warn_once(problem)
             if hit is not None and list(hit.columns) == self.feature_names_out_ and len(hit) == len(table):
                 self.last_cache_hit_ = True
+                self.failures_ = {}
                 hit.index = table.index
                 return hit
         self.last_cache_hit_ = False
         out = self._compute(table)
-        if store is not None:
+        if store is not None and not self.failures_:
             try:
-                store.put(self.preset_.name, key, out)
+                store.put(self.preset_.name, key, out, inputs=key_inputs(self.preset_.name, inputs))
             except OSError as exc:  # a read-only cache must not stop the work
-                warnings.warn(f"feature cache not written ({exc})", RuntimeWarning, stacklevel=2)
+                _warn_once(f"feature cache not written ({exc})")
         return out
 
     def __sklearn_tags__(self):
@@ -204,6 +224,7 @@ class DescriptorFeaturizer(TransformerMixin, BaseEstimator):
 
     def _report_failures(self, formulas: pd.Series, failed: dict[str, str]) -> None:
         bad_rows = [(idx, f, failed[f]) for idx, f in formulas.items() if f in failed]
+        self.failures_ = {idx: reason for idx, _, reason in bad_rows}
         if not bad_rows:
             return
         if self.errors == "raise":
@@ -273,10 +294,14 @@ def featurize_dataset(dataset, preset: str = DEFAULT_PRESET, *, cache: bool = Tr
 
     The user's own descriptor columns (``dataset.descriptors``) are appended untouched.
 
+    A row whose descriptors cannot be computed (any error on its composition) is moved from
+    ``dataset.frame`` to ``dataset.issues`` with the reason, and left out of the result; a
+    dataset loaded with ``strict=True`` raises :class:`FeaturizationError` instead.
+
     Returns
     -------
     pandas.DataFrame
-        Indexed like ``dataset.frame``.
+        Indexed like ``dataset.frame`` (after any such exclusion).
     """
     spec = get_preset(preset)
     if spec.crystal:
@@ -291,6 +316,17 @@ def featurize_dataset(dataset, preset: str = DEFAULT_PRESET, *, cache: bool = Tr
     if passthrough:
         table = table.join(dataset.descriptors)
     featurizer = DescriptorFeaturizer(preset, passthrough=passthrough or None, cache=cache,
-                                      progress=progress, n_jobs=n_jobs,
+                                      progress=progress, n_jobs=n_jobs, errors="nan",
                                       cache_dir=cache_dir or dataset.settings.cache_dir)
-    return featurizer.fit_transform(table)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*rows could not be featurized", category=RuntimeWarning)
+        X = featurizer.fit_transform(table)
+    if featurizer.failures_:
+        rows = [(int(idx), str(dataset.frame.at[idx, "id"]), "formula", str(dataset.frame.at[idx, "formula"]),
+                 f"could not be featurized: {reason}") for idx, reason in featurizer.failures_.items()]
+        if dataset.strict:
+            row, row_id, _, formula, reason = rows[0]
+            raise FeaturizationError(f"{dataset.name}: row {row} (id {row_id!r}), formula {formula!r} {reason}")
+        dataset.exclude(pd.DataFrame(rows, columns=list(ISSUE_COLUMNS)))
+        X = X.loc[dataset.frame.index]
+    return X

@@ -208,7 +208,10 @@ def evaluate(frame: pd.DataFrame, X: pd.DataFrame, family: str, task: str, schem
     scramble = {}
     if n_scramble > 0:
         scramble = _y_scramble(family, task, X, y_fit, folds, params, pred, n_scramble, random_state,
-                               n_jobs, censoring)
+                               n_jobs, censoring,
+                               progress=progress and (lambda i: progress(
+                                   f"{label}/{task}/{scheme} y-scrambling refit {i} of {n_scramble} "
+                                   f"({len(folds)} fits each)")))
         rows += _rows(label, task, scheme, scheme_split, "all", "all",
                       {"y_scramble_p_value": scramble["p_value"],
                        f"y_scramble_mean_{SELECTION_METRIC[task]}": float(np.mean(scramble["scores"]))})
@@ -242,8 +245,11 @@ def _pooled_rows(family, task, scheme, split, pred, n_boot, random_state):
 
 
 def _y_scramble(family, task, X, y, folds, params, pred, n_scramble, random_state, n_jobs,
-                censoring="floor"):
-    """Refit on permuted training targets (selected hyperparameters) and score like the real model."""
+                censoring="floor", progress=None):
+    """Refit on permuted training targets (selected hyperparameters) and score like the real model.
+
+    ``progress(i)`` is called after the i-th permutation (each is one refit per fold).
+    """
     metric = SELECTION_METRIC[task]
     real = task_metrics(task, pred["y_true"], pred["y_pred"])[metric]
     rng = np.random.default_rng(random_state)
@@ -261,6 +267,8 @@ def _y_scramble(family, task, X, y, folds, params, pred, n_scramble, random_stat
         y_true = np.concatenate([p[0] for p in parts])
         y_score = np.concatenate([p[1] for p in parts])
         scores.append(task_metrics(task, y_true, y_score)[metric])
+        if progress:
+            progress(len(scores))
     scores = np.asarray(scores, float)
     at_least_as_good = scores <= real if metric in LOWER_IS_BETTER else scores >= real
     return {"metric": metric, "real": float(real), "scores": scores.tolist(),

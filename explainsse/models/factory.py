@@ -233,7 +233,8 @@ def make_model(family: str, task: str, *, random_state: int = 0, n_jobs: int = 1
     -------
     sklearn.pipeline.Pipeline
         Steps ``impute`` (median), ``scale`` and ``clip`` (linear families only: standardize,
-        then clip at +-5 SD) and ``model``; descriptor names are kept up to the model.
+        then clip at +-5 SD) and ``model``; descriptor names are kept up to the linear models,
+        XGBoost gets the matrix in the same column order (any descriptor name is allowed).
     """
     if task not in TASKS:
         raise InputDataError(f"task must be one of {', '.join(TASKS)}, got {task!r}")
@@ -250,8 +251,11 @@ def make_model(family: str, task: str, *, random_state: int = 0, n_jobs: int = 1
         steps.append(("model", XGBAFTRegressor(random_state=random_state, n_jobs=n_jobs, **params)))
     else:
         steps.append(("model", _estimator(family, task, random_state, n_jobs, params)))
-    for _, step in steps[:-1]:  # descriptor names reach the estimator (feature_names_in_)
-        step.set_output(transform="pandas")
+    # Descriptor names reach the linear estimators (feature_names_in_). XGBoost gets a plain
+    # matrix: it refuses names containing "[", "]" or "<" (e.g. a user's "radius [A]"), and the
+    # pipeline already aligns columns by name before the first step.
+    for _, step in steps[:-1]:
+        step.set_output(transform="default" if family == "xgb" else "pandas")
     return Pipeline(steps)
 
 

@@ -13,6 +13,7 @@ from ..explain.groups import correlated_groups
 from ..explain.native import logreg_odds_ratios, pls_views
 from ..explain.stability import explanation_stability
 from ..featurize import describe, featurize_dataset
+from ..featurize.presets import choose_preset
 from ..models import SCHEMES, evaluate, make_model, make_target
 from ..models.benchmark import PUBLISHED_ANCHORS, summary_table
 from ..models.train import TrainedModel
@@ -111,7 +112,7 @@ def _ranked_groups(table, groups: dict, top: int) -> list[dict]:
     return sorted(rows, key=lambda r: -r["mean_abs_shap"])[:top]
 
 
-def build_report(ds, *, preset: str = "crystal-v1", families=("logreg", "pls", "xgb"),
+def build_report(ds, *, preset: str | None = None, families=("logreg", "pls", "xgb"),
                  threshold: float = 1e-4, scheme: str | None = None, n_scramble: int = 5,
                  n_boot: int = 200, top: int = 10, seed: int = 0, n_jobs: int = 2, progress=None):
     """Run descriptors -> validation -> explanations and collect everything the report shows.
@@ -125,11 +126,14 @@ def build_report(ds, *, preset: str = "crystal-v1", families=("logreg", "pls", "
     """
     say = progress or (lambda text: None)
     started = _dt.datetime.now(_dt.timezone.utc)
+    ds.require_rows("a report")
+    preset, preset_reason = (preset, "chosen by the user") if preset else choose_preset(ds.frame)
+    X = featurize_dataset(ds, preset, progress=False)  # may move rows that cannot be featurized to ds.issues
+    ds.require_rows("a report")
     frame = ds.frame
     has_split = bool(split_mask(frame, "train").any() and split_mask(frame, "test").any())
     scheme = scheme or ("official" if has_split else "group-chemsys")
     train = split_mask(frame, "train") if has_split else pd.Series(True, index=frame.index)
-    X = featurize_dataset(ds, preset, progress=False)
     say("descriptors")
     figures = {}
 
@@ -161,6 +165,7 @@ def build_report(ds, *, preset: str = "crystal-v1", families=("logreg", "pls", "
             "citation": ds.spec.citation if ds.spec else "",
             "files": ds.files,
             "issues": ds.issues.astype(str).to_dict("records"),
+            "notes": [f"Descriptor preset {preset}: {preset_reason}.", *ds.notes],
             "censored": {"n": int(len(cens)), "floor_S_cm": ds.censored_floor,
                          "bounds": {f"{b:g}": int(n) for b, n in cens["sigma_bound_S_cm"].value_counts().items()},
                          "in_test": int(cens.index.isin(frame.index[split_mask(frame, "test")]).sum())},
@@ -287,6 +292,7 @@ def build_report(ds, *, preset: str = "crystal-v1", families=("logreg", "pls", "
     glossary = sorted({t["descriptor"] for f in explained.values() for t in f["top"]} | {d["descriptor"] for d in dependence})
     context = {
         "title": f"explainsse report: {ds.name}", "dataset": ds.name, "preset": preset,
+        "preset_reason": preset_reason,
         "families": list(families), "threshold_S_cm": threshold, "seed": seed,
         "started": started.isoformat(timespec="seconds"), "summary_sentences": sentences,
         "data": data, "models": models, "explanations": explained, "agreement": agreement,

@@ -1,9 +1,31 @@
-"""Figure functions: each takes ``ax=None`` and returns the Axes; nothing here calls ``plt.show()``."""
+"""Figure functions: each takes ``ax=None`` and returns the Axes; nothing here calls ``plt.show()``.
+
+Every text in a figure is drawn as plain text: user strings (family labels, formulas, descriptor
+names) may contain ``$``, which matplotlib would otherwise parse as mathtext and fail on.
+"""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
+
+#: rcParams under which every figure function runs: no mathtext, no LaTeX.
+PLAIN_TEXT = {"text.parse_math": False, "text.usetex": False}
+
+
+def plain_text(func):
+    """Run a figure function with :data:`PLAIN_TEXT` (Text objects read it when they are created)."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        import matplotlib
+
+        with matplotlib.rc_context(PLAIN_TEXT):
+            return func(*args, **kwargs)
+
+    return wrapper
 
 
 def _axes(ax, size=(6.0, 4.0)):
@@ -14,6 +36,7 @@ def _axes(ax, size=(6.0, 4.0)):
     return Figure(figsize=size, layout="constrained").add_subplot()
 
 
+@plain_text
 def log_sigma_by_family(frame: pd.DataFrame, ax=None, top: int = 10):
     """Box plot of log10 sigma for the largest families (censored rows marked at their floor)."""
     ax = _axes(ax, (7.0, 3.6))
@@ -26,6 +49,7 @@ def log_sigma_by_family(frame: pd.DataFrame, ax=None, top: int = 10):
     return ax
 
 
+@plain_text
 def parity(pred: pd.DataFrame, ax=None, title: str = ""):
     """Predicted vs measured log10 sigma; censored rows drawn as open triangles at their floor."""
     ax = _axes(ax, (4.2, 4.0))
@@ -45,6 +69,7 @@ def parity(pred: pd.DataFrame, ax=None, title: str = ""):
     return ax
 
 
+@plain_text
 def roc(preds: dict[str, pd.DataFrame], ax=None):
     """ROC curves of several classifiers (family -> predictions with y_true, y_pred)."""
     from sklearn.metrics import roc_auc_score, roc_curve
@@ -60,6 +85,7 @@ def roc(preds: dict[str, pd.DataFrame], ax=None):
     return ax
 
 
+@plain_text
 def confusion(conf: dict, ax=None, title: str = ""):
     """2x2 confusion matrix with counts."""
     ax = _axes(ax, (3.0, 2.8))
@@ -73,6 +99,7 @@ def confusion(conf: dict, ax=None, title: str = ""):
     return ax
 
 
+@plain_text
 def importance_bar(importance: pd.DataFrame, ax=None, top: int = 12, title: str = ""):
     """Mean |SHAP| with optional CI columns (ci_low, ci_high), largest at the top."""
     ax = _axes(ax, (6.0, 0.28 * top + 1.0))
@@ -89,6 +116,7 @@ def importance_bar(importance: pd.DataFrame, ax=None, top: int = 12, title: str 
     return ax
 
 
+@plain_text
 def beeswarm(table, ax=None, top: int = 10, title: str = ""):
     """SHAP value per sample for the top descriptors, coloured by the descriptor's value (rank)."""
     ax = _axes(ax, (6.0, 0.35 * top + 1.0))
@@ -107,6 +135,7 @@ def beeswarm(table, ax=None, top: int = 10, title: str = ""):
     return ax
 
 
+@plain_text
 def dependence(table, descriptor: str, families: pd.Series, ax=None, unit: str = ""):
     """SHAP vs descriptor value, coloured by structural family (top 6 families, others grey)."""
     ax = _axes(ax, (4.4, 3.4))
@@ -125,6 +154,7 @@ def dependence(table, descriptor: str, families: pd.Series, ax=None, unit: str =
     return ax
 
 
+@plain_text
 def waterfall(sample: pd.DataFrame, ax=None, top: int = 8, title: str = ""):
     """Contributions of one material: base value, top descriptors, the rest, and the output."""
     ax = _axes(ax, (6.0, 0.3 * top + 1.4))
@@ -148,6 +178,7 @@ def waterfall(sample: pd.DataFrame, ax=None, top: int = 8, title: str = ""):
     return ax
 
 
+@plain_text
 def agreement_heatmap(matrix: dict, ax=None):
     """Family x family rank correlation of global importance."""
     ax = _axes(ax, (3.6, 3.0))
@@ -162,6 +193,7 @@ def agreement_heatmap(matrix: dict, ax=None):
     return ax
 
 
+@plain_text
 def calibration(curves: dict[str, dict], ax=None):
     """Reliability diagram: mean predicted probability vs observed fraction superionic, per evaluation."""
     ax = _axes(ax, (4.2, 4.0))
@@ -175,6 +207,7 @@ def calibration(curves: dict[str, dict], ax=None):
     return ax
 
 
+@plain_text
 def versus_baseline(rows: list[dict], ax=None):
     """Accuracy (95% CI) of each evaluation next to always answering the majority class."""
     ax = _axes(ax, (6.0, 0.5 * len(rows) + 1.2))

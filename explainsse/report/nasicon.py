@@ -90,9 +90,10 @@ def build_nasicon_report(result, *, dataset: str, files: dict, description: str,
 def nasicon_markdown(c: dict, figure_files: dict[str, str]) -> str:
     """Markdown twin of the NASICON validation report."""
     r = c["result"]
-    lines = [f"# {c['title']}", "", _md_cell(c["description"]), "",
-             f"Protocol **{r['protocol']}**; classifier `{_md_cell(r['classifier'])}`; threshold "
-             f"{r['threshold_S_cm']:g} S/cm; NASICON membership from {r['membership_source']}; seed {c['seed']}.",
+    lines = [f"# {_md_cell(c['title'])}", "", _md_cell(c["description"]), "",
+             f"Protocol **{_md_cell(r['protocol'])}**; classifier {_md_cell(r['classifier'])}; threshold "
+             f"{r['threshold_S_cm']:g} S/cm; NASICON membership from {_md_cell(r['membership_source'])}; "
+             f"seed {c['seed']}.",
              "", "## Summary", ""]
     lines += [f"- {_md_cell(s)}" for s in c["summary_sentences"]]
     lines += ["", "## Results", ""]
@@ -102,19 +103,20 @@ def nasicon_markdown(c: dict, figure_files: dict[str, str]) -> str:
             lines += ["", f"![{name}]({figure_files[name]})"]
     if r.get("selected_hyperparameters"):
         lines += ["", "Hyperparameters chosen in the training parts: " + "; ".join(
-            f"{k} ({v})" for k, v in r["selected_hyperparameters"].items())]
+            f"{_md_cell(k)} ({_md_cell(v)})" for k, v in r["selected_hyperparameters"].items())]
     if r["warnings"]:
         lines += ["", "Warnings:", ""] + [f"- {_md_cell(w)}" for w in r["warnings"]]
     ex = r["explanation"]
     lines += ["", "## Explanations", ""]
     if ex.get("top"):
-        lines += [f"{ex['method']}; model fitted on {ex['fitted_on']}; SHAP in {ex['units']}.", "",
+        lines += [f"{_md_cell(ex['method'])}; model fitted on {_md_cell(ex['fitted_on'])}; SHAP in "
+                  f"{_md_cell(ex['units'])}.", "",
                   "| descriptor | mean abs SHAP | direction | meaning |", "|---|---|---|---|"]
         lines += [f"| {_md_cell(t['descriptor'])} | {t['mean_abs_shap']:.3f} | {_md_cell(t['direction'])} | "
                   f"{_md_cell(t['meaning'])} |" for t in ex["top"]]
         lines += ["", "### Misclassified materials", "", _md_cell(ex.get("misclassified_note", "")) + ".", "", "| id | formula | sigma (S/cm) | measured | predicted | "
                   "p(superionic) | top contributions |", "|---|---|---|---|---|---|---|"]
-        lines += [f"| {_md_cell(m['id'])} | {_md_cell(m['formula'])} | {m['sigma_S_cm']:.2g} | {m['measured']} | {m['predicted']} | "
+        lines += [f"| {_md_cell(m['id'])} | {_md_cell(m['formula'])} | {m['sigma_S_cm']:.2g} | {_md_cell(m['measured'])} | {_md_cell(m['predicted'])} | "
                   f"{m['score']:.2f} | {_md_cell(m['top_contributions'])} |" for m in ex["misclassified"]]
     else:
         lines.append(_md_cell(ex.get("note", "")))
@@ -126,7 +128,7 @@ def nasicon_markdown(c: dict, figure_files: dict[str, str]) -> str:
         lines += ["", "## NASICON detector vs the dataset's labels", "",
                   f"precision {d['precision']:.3f}, recall {d['recall']:.3f} over {d['n_labelled']} labelled rows "
                   f"(tp {d['tp']}, fp {d['fp']}, fn {d['fn']}, tn {d['tn']})."]
-    lines += ["", "Citations:", ""] + [f"- {ct}" for ct in c["citations"]]
+    lines += ["", "Citations:", ""] + [f"- {_md_cell(ct)}" for ct in c["citations"]]
     return "\n".join(lines) + "\n"
 
 

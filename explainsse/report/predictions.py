@@ -21,7 +21,8 @@ def build_prediction_report(ds, model, model_name: str, *, top: int = 5, max_fig
     import warnings
 
     started = _dt.datetime.now(_dt.timezone.utc)
-    notes = []
+    ds.require_rows("predictions")
+    notes = list(ds.notes)
     if get_preset(model.preset).crystal and ds.frame[["a", "b", "c"]].isna().all().all():
         notes.append(f"the model uses lattice descriptors ({model.preset}) but the input has none: "
                      "they are imputed with training medians")
@@ -31,6 +32,7 @@ def build_prediction_report(ds, model, model_name: str, *, top: int = 5, max_fig
                 X[col] = float("nan")
     else:
         X = featurize_dataset(ds, model.preset, progress=False)
+    ds.require_rows("predictions")  # featurization may have moved rows to ds.issues
     background = model.train_X if model.train_X is not None else X
     table = explain(model, X, background, ids=ds.frame["id"].astype(str), formulas=ds.frame["formula"].astype(str))
     with warnings.catch_warnings():
@@ -79,9 +81,12 @@ def prediction_markdown(c: dict, figure_files: dict) -> str:
     """Markdown twin of the prediction report."""
     from .render import _md_cell
 
-    lines = [f"# {c['title']}", "", f"Model {c['model']['name']}: {c['model']['family']} / {c['model']['task']}, "
-             f"preset {c['model']['preset']}.", ""] + [f"- {_md_cell(s)}" for s in c["summary_sentences"]]
-    lines += ["", f"| id | formula | prediction ({c['prediction_units']}) | domain | warnings |", "|---|---|---|---|---|"]
+    m = c["model"]
+    lines = [f"# {_md_cell(c['title'])}", "",
+             f"Model {_md_cell(m['name'])}: {_md_cell(m['family'])} / {_md_cell(m['task'])}, "
+             f"preset {_md_cell(m['preset'])}.", ""] + [f"- {_md_cell(s)}" for s in c["summary_sentences"]]
+    lines += ["", f"| id | formula | prediction ({_md_cell(c['prediction_units'])}) | domain | warnings |",
+              "|---|---|---|---|---|"]
     for m in c["materials"]:
         dom = "" if not m["domain"] else ("inside" if m["domain"]["inside"] else "outside")
         lines.append(f"| {_md_cell(m['id'])} | {_md_cell(m['formula'])} | {m['prediction']:.3g} | {dom} | "

@@ -7,14 +7,15 @@ import datetime as _dt
 import io
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
-from ..errors import ExplainsseError
-from ..io import FORMULA_PREFIXES, atomic_directory, to_jsonable
+from ..io import FORMULA_PREFIXES, to_jsonable
+from ..outputs import output_directory, write_manifest
 
 
 def _svg(figure) -> bytes:
@@ -22,14 +23,36 @@ def _svg(figure) -> bytes:
     glyph outlines); the browser draws it with its sans-serif font."""
     import matplotlib
 
+    from .figures import PLAIN_TEXT
+
     buf = io.BytesIO()
-    with matplotlib.rc_context({"svg.fonttype": "none"}):
+    with matplotlib.rc_context({"svg.fonttype": "none", **PLAIN_TEXT}):  # tick labels are made at draw time
         figure.savefig(buf, format="svg", metadata={"Date": None}, dpi=110)  # dpi: rasterized scatter layers
     return buf.getvalue()
 
 
+#: Characters that Markdown (or the HTML it may carry) would interpret, and what they become.
+_MD_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "|": "\\|", "`": "\\`", "\\": "\\\\",
+               "\n": " ", "\r": " "}
+#: A closing bracket that would make a link or an image (``](``, ``][``, ``]:``).
+_MD_LINK = re.compile(r"\](?=[(\[:])")
+
+
 def _md_cell(value) -> str:
-    text = str(value).replace("|", "\\|").replace("\n", " ")
+    """``value`` as inert Markdown text: no raw HTML, links, images, code spans or table breaks.
+
+    Spreadsheet formula prefixes are neutralised too (a Markdown table is often pasted into one).
+    Brackets that cannot form a link (``1.65 [1.32, 1.99]``) stay as they are.
+
+    Examples
+    --------
+    >>> _md_cell("<script>alert(1)</script>")
+    '&lt;script&gt;alert(1)&lt;/script&gt;'
+    >>> print(_md_cell("![x](http://e.org/a.png) 1.65 [1.32, 1.99]"))
+    !\\[x\\](http://e.org/a.png) 1.65 [1.32, 1.99]
+    """
+    text = "".join(_MD_ESCAPES.get(ch, ch) for ch in str(value))
+    text = _MD_LINK.sub("\\\\]", text).replace("![", "!\\[")
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
@@ -43,14 +66,15 @@ def md_table(rows: list[dict]) -> list[str]:
 
 
 def _markdown(c: dict, figure_files: dict[str, str]) -> str:
-    lines = [f"# {c['title']}", "",
-             f"Preset {c['preset']}; threshold {c['threshold_S_cm']:g} S/cm; scheme {c['models']['scheme']} "
-             f"({c['models']['scheme_description']}); seed {c['seed']}.", "", "## 1. Summary", ""]
+    lines = [f"# {_md_cell(c['title'])}", "",
+             f"Preset {_md_cell(c['preset'])}; threshold {c['threshold_S_cm']:g} S/cm; scheme {_md_cell(c['models']['scheme'])} "
+             f"({_md_cell(c['models']['scheme_description'])}); seed {c['seed']}.", "", "## 1. Summary", ""]
     lines += [f"- {_md_cell(s)}" for s in c["summary_sentences"]]
     s = c["data"]["summary"]
-    lines += ["", "## 2. Data card", "", f"Source: {c['data']['source']}  ", f"Licence: {c['data']['license']}", "",
+    lines += ["", "## 2. Data card", "", f"Source: {_md_cell(c['data']['source'])}  ", f"Licence: {_md_cell(c['data']['license'])}", "",
               "| rows in input | rows used | rows excluded | train | test | censored | with CIF |", "|---|---|---|---|---|---|---|",
               f"| {s['rows_input']} | {s['rows_used']} | {s['rows_excluded']} | {s['train']} | {s['test']} | {s['censored']} | {s['with_cif']} |", ""]
+    lines += [f"- {_md_cell(n)}" for n in c["data"].get("notes", [])]
     if c["data"]["issues"]:
         lines += ["| row | id | column | value | reason |", "|---|---|---|---|---|"]
         lines += [f"| {_md_cell(r['row'])} | {_md_cell(r['id'])} | {_md_cell(r['column'])} | {_md_cell(r['value'])} | "
@@ -62,15 +86,16 @@ def _markdown(c: dict, figure_files: dict[str, str]) -> str:
         if rows:
             lines += [f"### {task}", "", *md_table(rows), ""]
     for family, e in c["explanations"].items():
-        lines += [f"## 4. Global explanations: {family}", "", f"{e['method']}; SHAP in {e['output_units']}.", "",
+        lines += [f"## 4. Global explanations: {_md_cell(family)}", "",
+                  f"{_md_cell(e['method'])}; SHAP in {_md_cell(e['output_units'])}.", "",
                   "| descriptor | mean abs SHAP | 95% interval | direction | unit |", "|---|---|---|---|---|"]
         lines += [f"| {_md_cell(t['descriptor'])}{' (unstable)' if t['unstable'] else ''} | {t['mean_abs_shap']:.3f} | "
-                  f"{t['ci_low']:.3f}-{t['ci_high']:.3f} | {_md_cell(t['direction'])} | {t['unit']} |" for t in e["top"]]
+                  f"{t['ci_low']:.3f}-{t['ci_high']:.3f} | {_md_cell(t['direction'])} | {_md_cell(t['unit'])} |" for t in e["top"]]
         if f"importance_{family}" in figure_files:
             lines += ["", f"![importance]({figure_files['importance_' + family]})"]
         lines.append("")
     lines += ["## 6. Per-material explanations", "", "| why | id | formula | predicted | measured | domain |", "|---|---|---|---|---|---|"]
-    lines += [f"| {m['why']} | {_md_cell(m['id'])} | {_md_cell(m['formula'])} | {m['predicted']:.2f} | {m['measured']:.2f} | "
+    lines += [f"| {_md_cell(m['why'])} | {_md_cell(m['id'])} | {_md_cell(m['formula'])} | {m['predicted']:.2f} | {m['measured']:.2f} | "
               f"{'inside' if m['inside_domain'] else 'outside'} |" for m in c["materials"]]
     nz = c.get("nasicon") or {}
     lines += ["", "## 7. NASICON", "", _md_cell(nz.get("note", ""))]
@@ -81,25 +106,26 @@ def _markdown(c: dict, figure_files: dict[str, str]) -> str:
         d = nz["detector"]
         lines += ["", f"NASICON detector vs family labels: precision {d['precision']:.3f}, recall {d['recall']:.3f}."]
     lines += ["", "## 8. Glossary", "", "| descriptor | meaning | unit |", "|---|---|---|"]
-    lines += [f"| {_md_cell(g['descriptor'])} | {_md_cell(g['meaning'])} | {g['unit']} |" for g in c["glossary"]]
-    lines += ["", "Citations:", ""] + [f"- {ct}" for ct in c["citations"]]
+    lines += [f"| {_md_cell(g['descriptor'])} | {_md_cell(g['meaning'])} | {_md_cell(g['unit'])} |" for g in c["glossary"]]
+    lines += ["", "Citations:", ""] + [f"- {_md_cell(ct)}" for ct in c["citations"]]
     return "\n".join(lines) + "\n"
 
 
 def write_report(context: dict, figures: dict, output: str | os.PathLike, *, force: bool = False,
                  manifest_extra: dict | None = None, template: str = "report.html.j2",
-                 markdown=None) -> Path:
-    """Write the report folder atomically; refuse a non-empty ``output`` unless ``force``.
+                 markdown=None, inputs=()) -> Path:
+    """Write the report folder atomically.
 
+    A non-empty ``output`` is refused unless ``force``, and even then only an earlier, unmodified
+    explainsse output folder is replaced (:func:`explainsse.outputs.check_output_target`);
+    ``inputs`` are the run's input files (a folder holding one is never replaced).
     ``template`` / ``markdown`` select the HTML template and the Markdown writer (default: the
     validation-and-explanation report; the prediction report passes its own).
     """
     output = Path(output)
-    if output.exists() and any(output.iterdir()) and not force:
-        raise ExplainsseError(f"{output} exists and is not empty (use --force to replace it)")
     env = Environment(loader=PackageLoader("explainsse.report", "templates"),
                       autoescape=select_autoescape(["html", "j2"]), undefined=StrictUndefined)
-    with atomic_directory(output) as tmp:
+    with output_directory(output, force=force, inputs=inputs) as tmp:
         (tmp / "figures").mkdir()
         embedded, files = {}, {}
         for name, figure in figures.items():
@@ -121,5 +147,5 @@ def write_report(context: dict, figures: dict, output: str | os.PathLike, *, for
                     "started": context["started"],
                     "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                     **(manifest_extra or {})}
-        (tmp / "manifest.json").write_text(json.dumps(to_jsonable(manifest), indent=1, default=str))
+        write_manifest(tmp, manifest, kind="report")
     return output
