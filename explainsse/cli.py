@@ -136,12 +136,31 @@ def load_input(dataset, input_path, *, formula_col="formula", target_col=None, t
             raise InputDataError("--cifs goes with --input FILE.csv; a registered dataset brings its own CIFs")
         ds = load_dataset(dataset, data_dir=data_dir, strict=strict)
     else:
+        from .datasets.table import guess_columns, read_csv_strict
+
+        header = list(read_csv_strict(input_path, nrows=0).columns)
+        found, detected = guess_columns(header), []
+        if formula_col == "formula" and "formula" not in header and found["formula_col"]:
+            formula_col = found["formula_col"]
+            detected.append(f"formula column {formula_col!r}")
+        given = {"target_col": target_col, "id_col": id_col, "family_col": family_col}
+        for key, label in (("target_col", "conductivity"), ("id_col", "id"), ("family_col", "family")):
+            if given[key] is None and found[key] is not None:
+                detected.append(f"{label} column {found[key]!r}"
+                                + ((" (S/cm)" if found["target_kind"] == "sigma" else " (log10 S/cm)")
+                                   if key == "target_col" else ""))
+        target_col = target_col or found["target_col"]
+        if target_col == found["target_col"] and target_kind == "sigma":
+            target_kind = found["target_kind"]
+        id_col, family_col = id_col or found["id_col"], family_col or found["family_col"]
         ds = load_table(
             input_path, formula_col=formula_col, target_col=target_col, target_kind=target_kind,
             id_col=id_col, family_col=family_col, descriptor_cols=_split_list(descriptor_cols),
             space_group_col=space_group_col, lattice_cols=_split_list(lattice_cols) or None,
             z_col=z_col, formula_basis=formula_basis, strict=strict, cif_dir=cifs,
         )
+        if detected:
+            ds.notes.insert(0, f"{input_path}: found by name: {', '.join(detected)} (the column options choose others)")
     if not quiet:
         for note in ds.notes:
             _echo_err(f"note: {note}")
@@ -854,33 +873,22 @@ def report_cmd(
     if not quiet:
         typer.echo(f"report -> {output / 'index.html'} (also report.md, report.json, figures/, manifest.json)")
 
-#: Column names looked for (case-insensitive) in a --test file when the input's options do not apply.
-_TEST_TARGETS = (("sigma_s_cm", "sigma"), ("sigma", "sigma"), ("ionic conductivity (s cm-1)", "sigma"),
-                 ("conductivity", "sigma"), ("ionic_conductivity", "sigma"), ("s", "sigma"),
-                 ("log10_sigma", "log10"), ("slog", "log10"))
-_TEST_FORMULAS = ("formula", "composition", "reduced formula", "reduced_formula")
-_TEST_IDS = ("id", "material_id", "name")
-
-
 def _test_options(options: dict, path: Path) -> dict:
     """Column options for a --test CSV: the input's own (when the input is a CSV too and its
     columns exist there), else the usual column names found in that file."""
-    from .datasets.table import read_csv_strict
+    from .datasets.table import guess_columns, read_csv_strict
 
     header = list(read_csv_strict(path, nrows=0).columns)
-    by_lower = {h.lower().strip(): h for h in header}
     out = {**options, "dataset": None, "input_path": path}
     if options.get("dataset") is None and options.get("target_col") in header \
             and options.get("formula_col") in header:
         return out
-    target = next(((by_lower[c], kind) for c, kind in _TEST_TARGETS if c in by_lower), None)
-    formula = next((by_lower[c] for c in _TEST_FORMULAS if c in by_lower), None)
-    if target is None or formula is None:
-        raise ValueError(f"{path}: no {'conductivity' if target is None else 'formula'} column found (columns: "
-                         f"{header}); name them sigma_S_cm and formula, or pass --input with its column options")
-    out.update(formula_col=formula, target_col=target[0], target_kind=target[1],
-               id_col=next((by_lower[c] for c in _TEST_IDS if c in by_lower), None),
-               family_col=by_lower.get("family"), space_group_col=None, lattice_cols=None, z_col=None)
+    found = guess_columns(header, short_names=True)
+    if found["target_col"] is None or found["formula_col"] is None:
+        raise ValueError(f"{path}: no {'conductivity' if found['target_col'] is None else 'formula'} column found "
+                         f"(columns: {header}); name them sigma_S_cm and formula, or pass --input with its "
+                         "column options")
+    out.update(found, space_group_col=None, lattice_cols=None, z_col=None)
     return out
 
 

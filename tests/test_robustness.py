@@ -75,6 +75,23 @@ def test_composition_only_csv_gets_composition_preset(tmp_path):
     assert choose_preset(lattice.frame)[0] == "crystal-v1"
 
 
+@pytest.mark.integration
+def test_report_on_a_composition_only_csv_works(tmp_path):
+    from .test_report import make_csv
+
+    full = pd.read_csv(make_csv(tmp_path / "full.csv"))
+    plain = tmp_path / "plain.csv"
+    full[["formula", "sigma"]].to_csv(plain, index=False)  # formula + sigma, nothing else
+    out = tmp_path / "out"
+    r = run("report", "--input", plain, "-o", out, "--families", "pls", "--n-scramble", "1")
+    assert r.exit_code == 0, r.output
+    assert "descriptor preset composition-v1" in r.stderr and "conductivity column 'sigma'" in r.stderr
+    j = json.loads((out / "report.json").read_text())
+    assert j["preset"] == "composition-v1" and "no row has lattice parameters" in j["preset_reason"]
+    assert j["data"]["summary"]["rows_excluded"] == 1  # the Xx2O row, listed
+    assert "composition-v1" in (out / "index.html").read_text()
+
+
 # -- 5. silent wrong inputs ----------------------------------------------------------------------
 def test_hydrate_dot_is_not_a_decimal_point():
     assert parse_formula("Li3PS4.2H2O").almost_equals(parse_formula("Li3PS4H4O2"))

@@ -324,6 +324,45 @@ def split_mask(frame: pd.DataFrame, name: str) -> pd.Series:
     return frame["split"].astype("string").eq(name).fillna(False).astype(bool)
 
 
+#: Column names (lower case) recognised when the user names no column: conductivity (with its
+#: kind), formula and id. Xu 2020's short names (``S``, ``Slog``) are recognised only where a file
+#: is known to be a conductivity table (``--test`` files).
+TARGET_NAMES = (("sigma_s_cm", "sigma"), ("sigma", "sigma"), ("ionic conductivity (s cm-1)", "sigma"),
+                ("conductivity", "sigma"), ("ionic_conductivity", "sigma"), ("sigma (s/cm)", "sigma"),
+                ("log10_sigma", "log10"), ("log_sigma", "log10"))
+SHORT_TARGET_NAMES = (("s", "sigma"), ("slog", "log10"))
+FORMULA_NAMES = ("formula", "composition", "reduced formula", "reduced_formula", "true composition")
+ID_NAMES = ("id", "material_id", "name")
+
+
+def guess_columns(header: Sequence[str], *, short_names: bool = False) -> dict:
+    """The formula, conductivity, id and family columns of ``header`` found by their usual names.
+
+    Parameters
+    ----------
+    header : sequence of str
+    short_names : bool
+        Also accept Xu 2020's ``S`` / ``Slog`` as conductivity columns.
+
+    Returns
+    -------
+    dict
+        ``formula_col, target_col, target_kind, id_col, family_col``; None where nothing matched.
+
+    Examples
+    --------
+    >>> guess_columns(["ID", "Composition", "Sigma (S/cm)"])["target_col"]
+    'Sigma (S/cm)'
+    """
+    by_lower = {str(h).lower().strip(): h for h in header}
+    names = TARGET_NAMES + (SHORT_TARGET_NAMES if short_names else ())
+    target = next(((by_lower[c], kind) for c, kind in names if c in by_lower), (None, "sigma"))
+    return {"formula_col": next((by_lower[c] for c in FORMULA_NAMES if c in by_lower), None),
+            "target_col": target[0], "target_kind": target[1],
+            "id_col": next((by_lower[c] for c in ID_NAMES if c in by_lower), None),
+            "family_col": by_lower.get("family")}
+
+
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 #: A number written with a decimal comma (``3,2E-04``), as European spreadsheets export it.
 _DECIMAL_COMMA = r"[+-]?\d+,\d+(?:[eE][+-]?\d+)?"
@@ -399,6 +438,7 @@ def read_csv_strict(path, *, notes: list | None = None, encoding: str | None = N
 __all__ = [
     "ColumnMap",
     "ISSUE_COLUMNS",
+    "guess_columns",
     "LATTICE_COLUMNS",
     "NORMALIZED_COLUMNS",
     "normalize_table",

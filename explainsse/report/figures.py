@@ -140,17 +140,19 @@ def dependence(table, descriptor: str, families: pd.Series, ax=None, unit: str =
     """SHAP vs descriptor value, coloured by structural family (top 6 families, others grey)."""
     ax = _axes(ax, (4.4, 3.4))
     part = table.frame[table.frame["descriptor"] == descriptor]
-    fam = families.reindex(part["sample"]).fillna("other").to_numpy()
-    top = pd.Series(fam).value_counts().index[:6]
+    fam = families.reindex(part["sample"]).fillna("other").astype(str).to_numpy()
+    counts = pd.Series(fam).value_counts()
+    top = [f for f in counts.index if f != "other"][:6]
     for name in [*top, "other"]:
         mask = (fam == name) if name != "other" else ~np.isin(fam, top)
-        if mask.any():
+        if mask.any():  # rows without a family (or outside the top 6) are drawn grey, never left out
             ax.scatter(part["value"].to_numpy()[mask], part["shap"].to_numpy()[mask], s=8, alpha=0.7,
                        label=name, color=None if name != "other" else "lightgrey", rasterized=True)
     ax.axhline(0, color="grey", lw=0.8)
     ax.set_xlabel(f"{descriptor} ({unit})" if unit and unit != "-" else descriptor, fontsize=8)
     ax.set_ylabel("SHAP", fontsize=8)
-    ax.legend(fontsize=6, loc="best")
+    if top:
+        ax.legend(fontsize=6, loc="best")
     return ax
 
 
