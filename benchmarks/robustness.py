@@ -23,6 +23,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from explainsse.cli import app
+from explainsse.parallel import child_processes, is_running
 
 ROOT = Path(tempfile.mkdtemp(prefix="explainsse-robustness-"))
 os.environ["EXPLAINSSE_CACHE_DIR"] = str(ROOT / "cache")
@@ -38,7 +39,8 @@ def cli(*args, env=None) -> tuple[int, str]:
 
 
 def case(name: str, tried: str, outcome: str) -> None:
-    ROWS.append((name, tried, outcome.replace("|", "\\|")))
+    outcome = outcome.replace(str(ROOT), "<tmp>").replace("|", "\\|")
+    ROWS.append((name, tried, outcome))
     print(f"{name}: {outcome}", file=sys.stderr)
 
 
@@ -173,33 +175,20 @@ def killed_report() -> None:
         case("2 kill -9 of a report", "(skipped: needs EXPLAINSSE_DATA_DIR and Linux)", "")
         return
 
-    def children(pid):
-        out = set()
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                except OSError:
-                    continue
-                if int(fields[1]) == pid and fields[0] != "Z":
-                    out.add(int(entry.name))
-        return out
-
     proc = subprocess.Popen([sys.executable, "-m", "explainsse", "report", "--dataset", "obelix", "-o",
                              str(ROOT / "killed"), "--families", "pls,xgb", "-q"], stderr=subprocess.DEVNULL)
-    while len(children(proc.pid)) < 2 and proc.poll() is None:
+    while len(child_processes(proc.pid)) < 2 and proc.poll() is None:
         time.sleep(0.2)
     time.sleep(2)
-    workers = children(proc.pid)
+    workers = child_processes(proc.pid)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     start = time.monotonic()
-    while any(Path(f"/proc/{w}").exists() and "Z" not in Path(f"/proc/{w}/stat").read_text().split()[2]
-              for w in workers if Path(f"/proc/{w}").exists()) and time.monotonic() - start < 30:
+    while any(is_running(w) for w in workers) and time.monotonic() - start < 30:
         time.sleep(0.1)
-    left = [w for w in workers if Path(f"/proc/{w}").exists()]
-    case("2 kill -9 of a report", f"SIGKILL while {len(workers)} workers computed",
-         f"workers gone {time.monotonic() - start:.1f} s after the parent; {len(left)} left; "
+    left = [w for w in workers if is_running(w)]
+    case("2 kill -9 of a report", f"SIGKILL while its {len(workers)} child processes (2 workers) ran",
+         f"child processes gone {time.monotonic() - start:.1f} s after the parent; {len(left)} left; "
          f"output folder exists: {(ROOT / 'killed').exists()}")
 
 

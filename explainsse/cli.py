@@ -100,6 +100,8 @@ LatticeColsOpt = Annotated[Optional[str], typer.Option(
 ZColOpt = Annotated[Optional[str], typer.Option("--z-col", help="Formula units per cell column.")]
 FormulaBasisOpt = Annotated[str, typer.Option(
     "--formula-basis", help="formula_unit (cell holds Z formulas) or cell (formula is the cell content).")]
+_FORCE_HELP = ("Replace the output folder if it is an earlier, unmodified explainsse output holding nothing "
+               "else (never another folder).")
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Fail on the first bad row instead of listing it.")]
 
 
@@ -460,7 +462,7 @@ def train(
     censoring: CensoringOpt = "floor",
     n_jobs: NJobsOpt = 2,
     seed: SeedOpt = 0,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite a non-empty model directory.")] = False,
+    force: Annotated[bool, typer.Option("--force", help=_FORCE_HELP)] = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Tune (grouped inner CV on training rows) and fit one model; save it safely with a manifest.
@@ -827,7 +829,7 @@ def report_cmd(
         "instead of validating models on measured data.")] = None,
     n_jobs: NJobsOpt = 2,
     seed: SeedOpt = 0,
-    force: Annotated[bool, typer.Option("--force", help="Replace a non-empty output folder.")] = False,
+    force: Annotated[bool, typer.Option("--force", help=_FORCE_HELP)] = False,
     quiet: QuietOpt = False,
 ) -> None:
     """The main job: descriptors -> validation of the families -> explanations -> HTML/Markdown/JSON report."""
@@ -935,7 +937,7 @@ def validate_nasicon_cmd(
     formula_basis: FormulaBasisOpt = "formula_unit",
     data_dir: DataDirOpt = None,
     seed: SeedOpt = 0,
-    force: Annotated[bool, typer.Option("--force", help="Replace a non-empty output folder.")] = False,
+    force: Annotated[bool, typer.Option("--force", help=_FORCE_HELP)] = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Validate a NASICON-style classifier: within NASICON, cross-family, cross-domain (Na -> Li) or external."""
@@ -1012,7 +1014,7 @@ def bundle_model(
     data_dir: DataDirOpt = None,
     seed: SeedOpt = 0,
     n_jobs: NJobsOpt = 2,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing bundle.")] = False,
+    force: Annotated[bool, typer.Option("--force", help=_FORCE_HELP)] = False,
 ) -> None:
     """Rebuild the bundled default model from OBELiX (train split; test split scored once)."""
     from .models.bundled import build_bundled_model

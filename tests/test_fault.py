@@ -19,37 +19,11 @@ import pytest
 
 from explainsse.datasets import load_dataset, load_table
 from explainsse.featurize import featurize_dataset
+from explainsse.parallel import child_processes, is_running
 
 from .conftest import DATA
 
 LINUX = Path("/proc/self/stat").exists()
-
-
-def _children(pid: int) -> set[int]:
-    """Live descendants of ``pid`` (Linux /proc)."""
-    parents = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if fields[0] != "Z":  # zombies are already dead
-                parents.setdefault(int(fields[1]), []).append(int(entry.name))
-    out, todo = set(), [pid]
-    while todo:
-        for child in parents.get(todo.pop(), []):
-            out.add(child)
-            todo.append(child)
-    return out
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def _explainsse(*args, **kwargs):
@@ -65,19 +39,19 @@ def test_fault_killed_report_leaves_no_worker_and_no_partial_output(shared_data,
     workers: set[int] = set()
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
-        workers = _children(proc.pid)
+        workers = child_processes(proc.pid)
         if len(workers) >= 2:
             break
         time.sleep(0.2)
     assert proc.poll() is None and len(workers) >= 2, "the report never started its workers"
     time.sleep(2.0)  # let them compute
-    workers = _children(proc.pid)
+    workers = child_processes(proc.pid)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=10)
     end = time.monotonic() + 8
-    while time.monotonic() < end and any(_alive(w) for w in workers):
+    while time.monotonic() < end and any(is_running(w) for w in workers):
         time.sleep(0.2)
-    survivors = [w for w in workers if _alive(w)]
+    survivors = [w for w in workers if is_running(w)]
     for w in survivors:  # do not leave them behind even when the test fails
         os.kill(w, signal.SIGKILL)
     assert not survivors, f"{len(survivors)} worker processes survived their parent by 8 s"

@@ -31,8 +31,9 @@ def _svg(figure) -> bytes:
     return buf.getvalue()
 
 
-#: Characters that Markdown (or the HTML it may carry) would interpret, and what they become.
-_MD_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "|": "\\|", "`": "\\`", "\\": "\\\\",
+#: Characters that Markdown (or the HTML it may carry) would interpret, and what they become
+#: (``>`` opens no tag, so "higher x -> higher y" stays readable).
+_MD_ESCAPES = {"&": "&amp;", "<": "&lt;", "|": "\\|", "`": "\\`", "\\": "\\\\",
                "\n": " ", "\r": " "}
 #: A closing bracket that would make a link or an image (``](``, ``][``, ``]:``).
 _MD_LINK = re.compile(r"\](?=[(\[:])")
@@ -47,7 +48,7 @@ def _md_cell(value) -> str:
     Examples
     --------
     >>> _md_cell("<script>alert(1)</script>")
-    '&lt;script&gt;alert(1)&lt;/script&gt;'
+    '&lt;script>alert(1)&lt;/script>'
     >>> print(_md_cell("![x](http://e.org/a.png) 1.65 [1.32, 1.99]"))
     !\\[x\\](http://e.org/a.png) 1.65 [1.32, 1.99]
     """
