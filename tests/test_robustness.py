@@ -308,3 +308,10 @@ def test_env_number_errors_are_user_errors(monkeypatch):
     with pytest.raises(ExplainsseError, match="EXPLAINSSE_N_JOBS"):
         get_settings()
     assert issubclass(InputDataError, ExplainsseError) and math.isfinite(1.0)
+
+
+def test_evaluate_shows_y_scrambling_progress(shared_data):
+    r = run("evaluate", "--dataset", "obelix", "--family", "pls", "--task", "regression", "--scheme", "official",
+            "--preset", "composition-v1", "--n-boot", "20", "--n-scramble", "2")
+    assert r.exit_code == 0, r.output
+    assert "y-scrambling refit 1 of 2" in r.stderr and "y-scrambling refit 2 of 2" in r.stderr
