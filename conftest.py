@@ -3,12 +3,15 @@
 * ``EXPLAINSSE_DATA_DIR`` defaults to ``../shared/datasets`` beside the repository when unset
   and present (CI sets it explicitly), so integration tests and doctests read the real files.
 * Every test gets its own empty ``EXPLAINSSE_CACHE_DIR``, so nothing is written outside
-  pytest's temporary folders.
+  pytest's temporary folders; hypothesis keeps its example database and caches in a temporary
+  folder too (not ``.hypothesis/`` in the checkout).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,13 @@ REPO = Path(__file__).resolve().parent
 
 
 def pytest_configure(config):
+    try:
+        from hypothesis.configuration import set_hypothesis_home_dir
+    except ImportError:  # pragma: no cover - hypothesis is a dev dependency
+        pass
+    else:
+        config._hypothesis_home = tempfile.mkdtemp(prefix="explainsse-hypothesis-")
+        set_hypothesis_home_dir(config._hypothesis_home)
     env = os.environ.get("EXPLAINSSE_DATA_DIR")
     if env:  # absolute, so subprocesses with another working folder (notebooks) see the same
         os.environ["EXPLAINSSE_DATA_DIR"] = str(Path(env).expanduser().absolute())
@@ -24,6 +34,12 @@ def pytest_configure(config):
         candidate = REPO.parent / "shared" / "datasets"
         if candidate.is_dir():
             os.environ["EXPLAINSSE_DATA_DIR"] = str(candidate)
+
+
+def pytest_unconfigure(config):
+    home = getattr(config, "_hypothesis_home", None)
+    if home:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

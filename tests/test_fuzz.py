@@ -17,7 +17,8 @@ from explainsse.chemistry import parse_formula
 from explainsse.datasets import ColumnMap, normalize_table, parse_conductivity
 from explainsse.errors import ExplainsseError, FormulaError
 
-FAST = settings(max_examples=300, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+# database=None: no .hypothesis/ folder is written into the checkout
+FAST = settings(max_examples=300, deadline=2000, suppress_health_check=[HealthCheck.too_slow], database=None)
 ELEMENTS = ["Li", "Na", "K", "La", "Zr", "Ta", "Ti", "Al", "Ge", "P", "S", "O", "Cl", "Br", "I", "N", "Se", "B",
             "H", "Ga", "Y", "In", "Sc", "Si", "F", "Nb", "Mg", "Zn", "Hf", "Sn", "Fe", "Te", "Ce", "Be"]
 FORMULA_CHARS = string.ascii_letters + string.digits + "().[]{}·*+-_ eE,/\\'\"<>\u2212\u00b7\u2022"
@@ -92,7 +93,7 @@ def test_fuzz_plain_numbers_round_trip(value):
         assert parsed.error is None and parsed.sigma == pytest.approx(float(text), rel=0)
 
 
-@settings(max_examples=60, deadline=5000, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=5000, suppress_health_check=[HealthCheck.too_slow], database=None)
 @given(st.lists(st.tuples(st.one_of(formulas(), st.text(alphabet=FORMULA_CHARS, max_size=12)),
                           st.one_of(st.text(alphabet=CONDUCTIVITY_CHARS, max_size=8), st.just("1e-4"))),
                 min_size=1, max_size=8))
