@@ -24,6 +24,7 @@ from pathlib import Path
 
 from .errors import ExplainsseError
 from .integrity import default_mode, sha256_json
+from .parallel import is_running
 
 MANIFEST = "manifest.json"
 OUTPUT_KEY = "explainsse_output"
@@ -161,16 +162,6 @@ def check_output_target(target: str | os.PathLike, *, force: bool = False, input
     return target
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def remove_stale_partials(target: str | os.PathLike) -> list[Path]:
     """Remove temporary folders beside ``target`` left by runs that were killed (their PID is gone)."""
     target = Path(target)
@@ -183,7 +174,7 @@ def remove_stale_partials(target: str | os.PathLike) -> list[Path]:
                 pid = int(path.name[len(f".{target.name}.{tag}-"):].split("-")[0])
             except ValueError:
                 continue
-            if pid != os.getpid() and not _alive(pid) and path.is_dir() and not path.is_symlink():
+            if pid != os.getpid() and not is_running(pid) and path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path, ignore_errors=True)
                 removed.append(path)
     return removed
