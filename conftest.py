@@ -2,6 +2,8 @@
 
 * ``EXPLAINSSE_DATA_DIR`` defaults to ``../shared/datasets`` beside the repository when unset
   and present (CI sets it explicitly), so integration tests and doctests read the real files.
+* Tests that use a real-data fixture are marked ``integration`` automatically (others carry the
+  mark themselves), so ``pytest -m "not integration"`` runs offline.
 * Every test gets its own empty ``EXPLAINSSE_CACHE_DIR``, so nothing is written outside
   pytest's temporary folders; hypothesis keeps its example database and caches in a temporary
   folder too (not ``.hypothesis/`` in the checkout).
@@ -34,6 +36,19 @@ def pytest_configure(config):
         candidate = REPO.parent / "shared" / "datasets"
         if candidate.is_dir():
             os.environ["EXPLAINSSE_DATA_DIR"] = str(candidate)
+
+
+#: Fixtures that read the real dataset files, and doctests that do.
+_DATA_FIXTURES = {"shared_data", "obelix", "obelix_X", "xu"}
+_DATA_DOCTESTS = {"explainsse.datasets.dataset.load_dataset"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every test that needs the shared data ``integration`` (``-m "not integration"`` runs offline)."""
+    for item in items:
+        uses_data = bool(_DATA_FIXTURES & set(getattr(item, "fixturenames", ())))
+        if uses_data or item.name in _DATA_DOCTESTS:
+            item.add_marker(pytest.mark.integration)
 
 
 def pytest_unconfigure(config):

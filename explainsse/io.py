@@ -16,8 +16,22 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralize_text(value):
-    """``value`` with a leading single quote when a spreadsheet would run it as a formula."""
-    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) else value
+    """``value`` with a leading single quote when a spreadsheet would run it as a formula.
+
+    A plain number written as text (``"-2.80"``, ``"+1e-3"``) is left alone: it is no formula.
+
+    Examples
+    --------
+    >>> neutralize_text("=1+1"), neutralize_text("-2.80"), neutralize_text("-cmd|' /C calc'!A0")
+    ("'=1+1", '-2.80', "'-cmd|' /C calc'!A0")
+    """
+    if not isinstance(value, str) or not value.startswith(FORMULA_PREFIXES):
+        return value
+    try:
+        float(value.strip())
+    except ValueError:
+        return "'" + value
+    return value if value.strip() == value else "'" + value
 
 
 def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:

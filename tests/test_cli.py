@@ -70,8 +70,13 @@ def test_corrupted_copy_is_refused_with_both_hashes(shared_data, tmp_path):
 
 
 def test_debug_shows_the_traceback(tmp_path):
-    r = run("--debug", "featurize", "--input", str(tmp_path / "missing.csv"), "-o", str(tmp_path / "x.csv"))
-    assert r.exit_code != 0 and r.exception is not None
+    from explainsse.errors import InputDataError
+
+    args = ["featurize", "--input", str(tmp_path / "missing.csv"), "-o", str(tmp_path / "x.csv")]
+    r = run("--debug", *args)
+    assert isinstance(r.exception, InputDataError) and "file not found" in str(r.exception)
+    plain = run(*args)  # without --debug: the same error as one line, no exception escapes
+    assert plain.exit_code == 2 and plain.stderr.strip() == f"error: {r.exception}"
 
 
 def test_featurize_obelix_crystal(shared_data, tmp_path):

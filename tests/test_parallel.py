@@ -20,7 +20,9 @@ def test_pool_returns_results_as_submitted(n_jobs):
         futures = [pool.submit(pow, 2, k) for k in range(5)]
         assert sorted(f.result() for f in pool.as_completed(futures)) == [1, 2, 4, 8, 16]
         assert [f.result() for f in futures] == [1, 2, 4, 8, 16]
-        assert pool.inner_jobs == 1
+        pids = {pool.submit(os.getpid).result() for _ in range(4)}
+    # inline (n_jobs=1) tasks run in this process; otherwise in worker processes, never here
+    assert pids == {os.getpid()} if n_jobs == 1 else os.getpid() not in pids
 
 
 def test_workers_are_single_threaded_and_joblib_still_works_afterwards():
@@ -28,8 +30,11 @@ def test_workers_are_single_threaded_and_joblib_still_works_afterwards():
         assert pool.submit(_threads).result() == "1"
     # scikit-learn's own process pool (joblib/loky) must not inherit or break on ours
     rng = np.random.default_rng(0)
-    X, y = rng.normal(size=(60, 3)), np.tile([0, 1], 30)
-    GridSearchCV(LogisticRegression(), {"C": [0.1, 1.0]}, n_jobs=2, cv=3).fit(X, y)
+    X = rng.normal(size=(60, 3))
+    y = (X[:, 0] > 0).astype(int)
+    search = GridSearchCV(LogisticRegression(), {"C": [0.1, 1.0]}, n_jobs=2, cv=3).fit(X, y)
+    assert search.best_params_["C"] in (0.1, 1.0) and search.best_score_ > 0.8
+    assert len(search.cv_results_["mean_test_score"]) == 2
 
 
 def test_inline_errors_propagate_at_once():

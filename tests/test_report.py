@@ -4,6 +4,7 @@ import json
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -62,7 +63,12 @@ def test_report_end_to_end_small(tmp_path):
     # no overwrite without --force
     r = CliRunner().invoke(app, args)
     assert r.exit_code == 2 and "not empty" in r.stderr
-    assert re.search(r"\| '?=?", md)  # markdown table present
+    # the Markdown twin has the same numbered sections as the HTML, in the same order
+    html_sections = [re.sub(r"&\w+;", "", h) for h in re.findall(r"<h2[^>]*>(\d+\. [^<]*)</h2>", html)]
+    md_sections = [re.sub(r"[<>=]", "", h) for h in re.findall(r"^## (\d+\. .*)$", md, flags=re.M)]
+    assert len(html_sections) == 8 and [h.replace(" ", "") for h in md_sections] == \
+        [h.replace(" ", "") for h in html_sections]
+    assert f"| {mae} |" in md  # the model table is a real Markdown table
 
 
 def test_markdown_cells_are_neutralised():
@@ -171,3 +177,12 @@ def test_prediction_report_for_candidates_with_the_bundled_model(tmp_path, monke
     md = (out / "report.md").read_text()
     assert f"{mats['llzo']['prediction']:.3g}" in md and f"{mats['llzo']['prediction']:.3g}" in html
     assert not (tmp_path / "no-data").exists()
+
+
+def test_censored_rows_show_their_bound_not_the_floor():
+    from explainsse.report.context import _measured_text
+
+    censored = pd.Series({"censored": True, "sigma_bound_S_cm": 1e-10, "log10_sigma": -15.0})
+    measured = pd.Series({"censored": False, "sigma_bound_S_cm": float("nan"), "log10_sigma": -3.456})
+    assert _measured_text(censored) == "< -10.00 (upper bound)"
+    assert _measured_text(measured) == "-3.46"

@@ -217,6 +217,7 @@ def test_cli_validate_nasicon_external_test_file_and_escaping(tmp_path, shared_d
         data["evaluations"][0]["metrics"]
 
 
+@pytest.mark.integration
 def test_cli_validate_nasicon_errors_are_one_line(tmp_path):
     runner = CliRunner()
     res = runner.invoke(app, ["validate", "nasicon", "--dataset", "obelix", "--protocol", "sideways",
@@ -260,6 +261,7 @@ def test_a_fitted_model_is_used_as_is_on_an_external_test_file(obelix):
     assert r.explanation["explained_rows"] == 12
 
 
+@pytest.mark.integration
 def test_test_file_rows_that_are_not_nasicon_are_listed_and_headers_are_found(tmp_path):
     """A held-out file with Xu-style headers (Formula, S) and one garnet row."""
     runner = CliRunner()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as _dt
+import math
 
+import numpy as np
 import pandas as pd
 
 from ..datasets.table import split_mask
@@ -101,6 +103,22 @@ def _nasicon_context(result: dict | None, frame) -> dict:
             "note": "Logistic regression (explainsse defaults) on this report's descriptors, NASICON rows only: "
                     "3 x stratified 5-fold and leave-papers-out, 19 permutation refits. "
                     "`explainsse validate nasicon` runs all four protocols with leave-one-out."}
+
+
+def _meaning(descriptor: str) -> str:
+    """The glossary meaning of a descriptor as a sentence fragment ("number of distinct elements; "), or ""."""
+    meaning = describe(descriptor).meaning
+    return f"{meaning}; " if meaning and meaning != descriptor and "supplied by the user" not in meaning else ""
+
+
+def _measured_text(row) -> str:
+    """log10 sigma as shown to a reader: the value, or for a censored row its bound ("< -10.00 (upper bound)").
+
+    Censored rows are modelled at the floor (e.g. -15); showing that floor as if measured misleads.
+    """
+    if bool(row["censored"]):
+        return f"< {math.log10(float(row['sigma_bound_S_cm'])):.2f} (upper bound)"
+    return f"{float(row['log10_sigma']):.2f}"
 
 
 def _ranked_groups(table, groups: dict, top: int) -> list[dict]:
@@ -255,7 +273,10 @@ def build_report(ds, *, preset: str | None = None, families=("logreg", "pls", "x
             figures[f"dependence_{len(dependence)}"] = a.figure
             dependence.append({"descriptor": d, "meaning": info.meaning, "unit": info.unit,
                                "figure": f"dependence_{len(dependence)}"})
-        err = (pred - frame.loc[rows, "log10_sigma"]).abs()
+        # a censored row is wrong only by how far the prediction lies above its bound (not from the floor)
+        part = frame.loc[rows]
+        bound = np.log10(part["sigma_bound_S_cm"].astype(float))
+        err = (pred - part["log10_sigma"]).abs().where(~part["censored"], (pred - bound).clip(lower=0))
         picks = [("best predicted conductor", i) for i in pred.sort_values(ascending=False).index[:3]]
         picks += [("worst predicted", i) for i in err.sort_values(ascending=False).index[:3]]
         for n, (why, idx) in enumerate(picks):
@@ -264,6 +285,7 @@ def build_report(ds, *, preset: str | None = None, families=("logreg", "pls", "x
             materials.append({"why": why, "id": str(frame.at[idx, "id"]), "formula": str(frame.at[idx, "formula"]),
                               "family": str(frame.at[idx, "family"]), "predicted": float(pred[idx]),
                               "measured": float(frame.at[idx, "log10_sigma"]),
+                              "measured_text": _measured_text(frame.loc[idx]),
                               "censored": bool(frame.at[idx, "censored"]),
                               "domain_percentile": float(domain.at[idx, "percentile"]),
                               "inside_domain": bool(domain.at[idx, "inside"]), "figure": name})
@@ -275,7 +297,8 @@ def build_report(ds, *, preset: str | None = None, families=("logreg", "pls", "x
         lead = info["top"][:3]
         sentences.append(
             f"{family}: the strongest drivers are " + "; ".join(
-                f"{t['descriptor']} (mean |SHAP| {t['mean_abs_shap']:.2f}, 95% interval {t['ci_low']:.2f}-{t['ci_high']:.2f}"
+                f"{t['descriptor']} ({_meaning(t['descriptor'])}mean |SHAP| {t['mean_abs_shap']:.2f}, "
+                f"95% interval {t['ci_low']:.2f}-{t['ci_high']:.2f}"
                 f"{', unstable rank' if t['unstable'] else ''})" for t in lead) + ".")
         directions = [t["direction"] for t in lead if t["direction"] and "no monotonic" not in t["direction"]]
         if directions:

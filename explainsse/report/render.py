@@ -14,7 +14,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
-from ..io import FORMULA_PREFIXES, to_jsonable
+from ..io import neutralize_text, to_jsonable
 from ..outputs import output_directory, write_manifest
 
 
@@ -54,7 +54,7 @@ def _md_cell(value) -> str:
     """
     text = "".join(_MD_ESCAPES.get(ch, ch) for ch in str(value))
     text = _MD_LINK.sub("\\\\]", text).replace("![", "!\\[")
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+    return neutralize_text(text)
 
 
 def md_table(rows: list[dict]) -> list[str]:
@@ -86,8 +86,9 @@ def _markdown(c: dict, figure_files: dict[str, str]) -> str:
     for task, rows in c["models"]["tables"].items():
         if rows:
             lines += [f"### {task}", "", *md_table(rows), ""]
+    lines += [f"## 4. Global explanations (classification: sigma >= {c['threshold_S_cm']:g} S/cm)", ""]
     for family, e in c["explanations"].items():
-        lines += [f"## 4. Global explanations: {_md_cell(family)}", "",
+        lines += [f"### {_md_cell(family)}", "",
                   f"{_md_cell(e['method'])}; SHAP in {_md_cell(e['output_units'])}.", "",
                   "| descriptor | mean abs SHAP | 95% interval | direction | unit |", "|---|---|---|---|---|"]
         lines += [f"| {_md_cell(t['descriptor'])}{' (unstable)' if t['unstable'] else ''} | {t['mean_abs_shap']:.3f} | "
@@ -95,8 +96,13 @@ def _markdown(c: dict, figure_files: dict[str, str]) -> str:
         if f"importance_{family}" in figure_files:
             lines += ["", f"![importance]({figure_files['importance_' + family]})"]
         lines.append("")
+    lines += ["## 5. Dependence of the top descriptors (regression model)", ""]
+    for d in c.get("dependence", []):
+        lines += [f"**{_md_cell(d['descriptor'])}** ({_md_cell(d['unit'])}): {_md_cell(d['meaning'])}", ""]
+        if d.get("figure") in figure_files:
+            lines += [f"![dependence of {_md_cell(d['descriptor'])}]({figure_files[d['figure']]})", ""]
     lines += ["## 6. Per-material explanations", "", "| why | id | formula | predicted | measured | domain |", "|---|---|---|---|---|---|"]
-    lines += [f"| {_md_cell(m['why'])} | {_md_cell(m['id'])} | {_md_cell(m['formula'])} | {m['predicted']:.2f} | {m['measured']:.2f} | "
+    lines += [f"| {_md_cell(m['why'])} | {_md_cell(m['id'])} | {_md_cell(m['formula'])} | {m['predicted']:.2f} | {_md_cell(m.get('measured_text') or format(m['measured'], '.2f'))} | "
               f"{'inside' if m['inside_domain'] else 'outside'} |" for m in c["materials"]]
     nz = c.get("nasicon") or {}
     lines += ["", "## 7. NASICON", "", _md_cell(nz.get("note", ""))]
@@ -106,7 +112,7 @@ def _markdown(c: dict, figure_files: dict[str, str]) -> str:
     if nz.get("detector"):
         d = nz["detector"]
         lines += ["", f"NASICON detector vs family labels: precision {d['precision']:.3f}, recall {d['recall']:.3f}."]
-    lines += ["", "## 8. Glossary", "", "| descriptor | meaning | unit |", "|---|---|---|"]
+    lines += ["", "## 8. Glossary and citations", "", "| descriptor | meaning | unit |", "|---|---|---|"]
     lines += [f"| {_md_cell(g['descriptor'])} | {_md_cell(g['meaning'])} | {_md_cell(g['unit'])} |" for g in c["glossary"]]
     lines += ["", "Citations:", ""] + [f"- {_md_cell(ct)}" for ct in c["citations"]]
     return "\n".join(lines) + "\n"
