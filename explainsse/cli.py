@@ -138,31 +138,12 @@ def load_input(dataset, input_path, *, formula_col="formula", target_col=None, t
             raise InputDataError("--cifs goes with --input FILE.csv; a registered dataset brings its own CIFs")
         ds = load_dataset(dataset, data_dir=data_dir, strict=strict)
     else:
-        from .datasets.table import guess_columns, read_csv_strict
-
-        header = list(read_csv_strict(input_path, nrows=0).columns)
-        found, detected = guess_columns(header), []
-        if formula_col == "formula" and "formula" not in header and found["formula_col"]:
-            formula_col = found["formula_col"]
-            detected.append(f"formula column {formula_col!r}")
-        given = {"target_col": target_col, "id_col": id_col, "family_col": family_col}
-        for key, label in (("target_col", "conductivity"), ("id_col", "id"), ("family_col", "family")):
-            if given[key] is None and found[key] is not None:
-                detected.append(f"{label} column {found[key]!r}"
-                                + ((" (S/cm)" if found["target_kind"] == "sigma" else " (log10 S/cm)")
-                                   if key == "target_col" else ""))
-        target_col = target_col or found["target_col"]
-        if target_col == found["target_col"] and target_kind == "sigma":
-            target_kind = found["target_kind"]
-        id_col, family_col = id_col or found["id_col"], family_col or found["family_col"]
         ds = load_table(
             input_path, formula_col=formula_col, target_col=target_col, target_kind=target_kind,
             id_col=id_col, family_col=family_col, descriptor_cols=_split_list(descriptor_cols),
             space_group_col=space_group_col, lattice_cols=_split_list(lattice_cols) or None,
-            z_col=z_col, formula_basis=formula_basis, strict=strict, cif_dir=cifs,
+            z_col=z_col, formula_basis=formula_basis, strict=strict, cif_dir=cifs, find_columns=True,
         )
-        if detected:
-            ds.notes.insert(0, f"{input_path}: found by name: {', '.join(detected)} (the column options choose others)")
     if not quiet:
         for note in ds.notes:
             _echo_err(f"note: {note}")

@@ -58,18 +58,30 @@ def default_mode(directory: bool = False) -> int:
     return (0o777 if directory else 0o666) & ~mask
 
 
-def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file in the same folder, then rename."""
+@contextlib.contextmanager
+def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``path`` that replaces ``path`` when the block succeeds.
+
+    The one temporary-file-then-rename of the toolkit (tables, cache entries, indexes,
+    downloads): a reader never sees a half-written file, an exception leaves ``path`` as it was,
+    and the new file gets the umask's permissions (not ``mkstemp``'s 0600).
+    """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(fd)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        yield Path(tmp)
         os.chmod(tmp, default_mode())
         os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)
-    return path
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` to ``path`` atomically (:func:`atomic_file`)."""
+    with atomic_file(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
 
 
 @contextlib.contextmanager
@@ -140,13 +152,6 @@ class HashIndex:
                 data[name] = {"sha256": hashes[name], "inputs": inputs}
             write_text_atomic(self.path, json.dumps(data, indent=0, sort_keys=True, default=str))
 
-    def forget(self, name: str) -> None:
-        """Drop ``name`` from the index."""
-        with _locked(self.folder):
-            data = self.entries()
-            if data.pop(name, None) is not None:
-                write_text_atomic(self.path, json.dumps(data, indent=0, sort_keys=True, default=str))
-
     def verify(self, name: str) -> str:
         """``"ok"``, ``"missing"`` (no file), ``"unindexed"`` (no entry) or ``"modified"`` (hash differs)."""
         path = self.folder / name
@@ -158,4 +163,4 @@ class HashIndex:
         return "ok" if sha256_file(path) == entry["sha256"] else "modified"
 
 
-__all__ = ["HashIndex", "default_mode", "sha256_file", "sha256_json", "write_text_atomic"]
+__all__ = ["HashIndex", "atomic_file", "default_mode", "sha256_file", "sha256_json", "write_text_atomic"]

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
 from .errors import InputDataError
-from .integrity import default_mode
+from .integrity import atomic_file
 
 #: A text cell starting with one of these is executed as a formula by spreadsheet programs.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -68,17 +67,11 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
     if suffix not in (".parquet", ".csv"):
         raise InputDataError(f"{path}: output must end in .parquet or .csv")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_file(path) as tmp:
         if suffix == ".parquet":
             write_parquet(frame, tmp)
         else:
             neutralize_formulas(frame).to_csv(tmp, index=False)
-        os.chmod(tmp, default_mode())  # mkstemp's 0600 would hide the file from the user's group
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
     return path
 
 

@@ -56,12 +56,30 @@ MIN_SIGMA_S_CM = 1e-40
 MAX_SIGMA_S_CM = 10.0
 
 
-def _to_float(text: str) -> float | None:
-    text = text.replace("\u2212", "-")  # accept a typographic minus
-    if not _NUMBER.match(text):
+#: A number written with a decimal comma (``3,2E-04``), as European spreadsheets export it.
+DECIMAL_COMMA = r"[+-]?\d+,\d+(?:[eE][+-]?\d+)?"
+
+
+def parse_number(value: object) -> float | None:
+    """A finite plain number from a table cell, or None.
+
+    Text must be a plain decimal (optionally with an exponent and a typographic minus):
+    ``1_000``, ``inf``, ``nan`` and hexadecimal, which Python's ``float`` accepts, are not numbers.
+
+    Examples
+    --------
+    >>> parse_number(" \u22121.5e-3 "), parse_number("1_000"), parse_number(2)
+    (-0.0015, None, 2.0)
+    """
+    if isinstance(value, str):
+        value = value.strip().replace("\u2212", "-")
+        if not _NUMBER.match(value):
+            return None
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
         return None
-    value = float(text)
-    return value if math.isfinite(value) else None
+    return out if math.isfinite(out) else None
 
 
 def check_censored_floor(floor: object, source: str = "censored floor") -> float:
@@ -134,9 +152,9 @@ def parse_conductivity(
     match = _BOUND.match(text)
     if match:
         censored, text = True, match.group(2)
-    value = _to_float(text)
+    value = parse_number(text)
     if value is None:
-        hint = " (decimal comma? write 1.2e-3)" if re.fullmatch(r"[+-]?\d+,\d+([eE][+-]?\d+)?", text) else ""
+        hint = " (decimal comma? write 1.2e-3)" if re.fullmatch(DECIMAL_COMMA, text) else ""
         return ParsedConductivity(math.nan, error=f"non-numeric conductivity {str(raw)!r}{hint}")
     if kind == "log10":
         if not math.log10(MIN_SIGMA_S_CM) <= value < math.log10(MAX_SIGMA_S_CM):

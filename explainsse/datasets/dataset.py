@@ -15,7 +15,7 @@ from .cifs import extract_cifs, parse_cifs
 from .conductivity import check_censored_floor
 from .fetch import fetch_dataset, sha256_file
 from .registry import DatasetSpec, get_spec
-from .table import LATTICE_COLUMNS, ColumnMap, normalize_table, read_csv_strict, split_mask
+from .table import LATTICE_COLUMNS, ColumnMap, guess_columns, normalize_table, read_csv_strict, split_mask
 
 
 @dataclass
@@ -306,6 +306,7 @@ def load_table(
     censored_floor: float | None = None,
     strict: bool = False,
     encoding: str | None = None,
+    find_columns: bool = False,
 ) -> Dataset:
     """Load a user's CSV into a normalized :class:`Dataset`.
 
@@ -335,6 +336,10 @@ def load_table(
         Raise on the first bad row instead of collecting it in ``issues``.
     encoding : str, optional
         File encoding (default UTF-8; use ``"latin-1"`` for older files).
+    find_columns : bool
+        Find the formula (when ``formula_col`` is the default and absent), conductivity, id and
+        family columns that are not given by their usual names
+        (:func:`~explainsse.datasets.table.guess_columns`); a note says which were found.
 
     Returns
     -------
@@ -345,6 +350,23 @@ def load_table(
     floor = settings.censored_floor if censored_floor is None else check_censored_floor(censored_floor)
     notes: list[str] = []
     raw = read_csv_strict(path, notes=notes, encoding=encoding)
+    if find_columns:
+        found, detected = guess_columns(raw.columns), []
+        if formula_col == "formula" and "formula" not in raw.columns and found["formula_col"]:
+            formula_col = found["formula_col"]
+            detected.append(f"formula column {formula_col!r}")
+        if target_col is None and found["target_col"] is not None:
+            target_col, target_kind = found["target_col"], found["target_kind"]
+            detected.append(f"conductivity column {target_col!r} "
+                            f"({'S/cm' if target_kind == 'sigma' else 'log10 S/cm'})")
+        if id_col is None and found["id_col"] is not None:
+            id_col = found["id_col"]
+            detected.append(f"id column {id_col!r}")
+        if family_col is None and found["family_col"] is not None:
+            family_col = found["family_col"]
+            detected.append(f"family column {family_col!r}")
+        if detected:
+            notes.insert(0, f"{path}: found by name: {', '.join(detected)} (the column options choose others)")
     columns = ColumnMap(
         formula_col=formula_col,
         target_col=target_col,

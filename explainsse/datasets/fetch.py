@@ -11,13 +11,11 @@ The rules (as in pooch and scikit-learn's ``fetch_*``):
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from .._config import DOWNLOAD_TIMEOUT_S, MAX_DOWNLOAD_BYTES, Settings, get_settings
 from ..errors import DataIntegrityError, DataUnavailableError
-from ..integrity import default_mode, sha256_file
+from ..integrity import atomic_file, sha256_file
 from .registry import DatasetSpec, FileSpec, get_spec
 
 
@@ -92,10 +90,7 @@ def fetch_file(
         dataset_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DataUnavailableError(f"cannot create {dataset_dir} ({exc}). {hint}") from exc
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{spec.name}.", suffix=".part", dir=dataset_dir)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    with atomic_file(target) as tmp:  # renamed into place only once verified
         try:
             _download(spec.url, tmp, timeout)
         except Exception as exc:  # network errors come from requests, urllib3, OS...
@@ -115,10 +110,6 @@ def fetch_file(
                 f"{spec.url}: downloaded {spec.name} has sha256 {actual}, expected "
                 f"{spec.sha256}; it was discarded."
             )
-        os.chmod(tmp, default_mode())  # mkstemp's 0600 would hide a shared copy from the group
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
     return target
 
 

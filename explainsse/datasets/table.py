@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..chemistry import FormulaError, parse_formula
 from ..errors import InputDataError
-from .conductivity import _NUMBER, TARGET_KINDS, parse_conductivity
+from .conductivity import DECIMAL_COMMA, TARGET_KINDS, parse_conductivity, parse_number
 
 LATTICE_COLUMNS = ("a", "b", "c", "alpha", "beta", "gamma")
 
@@ -139,14 +139,9 @@ def _text(value: object) -> str | None:
 
 
 def _number(value: object) -> float:
-    """A plain number from a cell (``1_000``, ``inf`` and ``nan`` are not numbers here)."""
-    if isinstance(value, str) and not _NUMBER.match(value.strip().replace("\u2212", "-")):
-        return math.nan
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        return math.nan
-    return out if math.isfinite(out) else math.nan
+    """A plain number from a cell, NaN otherwise (see :func:`~explainsse.datasets.conductivity.parse_number`)."""
+    out = parse_number(value)
+    return math.nan if out is None else out
 
 
 def _cell_volume_factor(alpha: float, beta: float, gamma: float) -> float:
@@ -214,7 +209,7 @@ def normalize_table(
         raw = raw.copy()
         for col in dict.fromkeys(numeric):
             text = raw[col].astype("string")
-            hit = text.str.fullmatch(_DECIMAL_COMMA).fillna(False).astype(bool)
+            hit = text.str.fullmatch(DECIMAL_COMMA).fillna(False).astype(bool)
             raw.loc[hit, col] = text[hit].str.replace(",", ".", regex=False)
     log = _IssueLog(source, strict)
     records: dict[int, dict] = {}
@@ -364,8 +359,6 @@ def guess_columns(header: Sequence[str], *, short_names: bool = False) -> dict:
 
 
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
-#: A number written with a decimal comma (``3,2E-04``), as European spreadsheets export it.
-_DECIMAL_COMMA = r"[+-]?\d+,\d+(?:[eE][+-]?\d+)?"
 
 
 def sniff_csv(path, encoding: str | None = None) -> tuple[str, str, list[str]]:
@@ -424,9 +417,8 @@ def read_csv_strict(path, *, notes: list | None = None, encoding: str | None = N
         raise InputDataError(f"{path}: file not found") from exc
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
         raise InputDataError(f"{path}: not a readable CSV ({exc})") from exc
-    if delimiter != ",":
-        cells = frame.stack() if len(frame.columns) else pd.Series(dtype=str)
-        n_comma = int(cells.astype(str).str.fullmatch(_DECIMAL_COMMA).sum()) if len(cells) else 0
+    if delimiter != ",":  # a comma is free to be a decimal separator; normalize_table converts numeric columns
+        n_comma = sum(int(frame[c].str.fullmatch(DECIMAL_COMMA).sum()) for c in frame.columns)
         if n_comma:
             frame.attrs["decimal_comma"] = True
             found.append(f"{n_comma} numbers with a decimal comma (read as decimal points in numeric columns)")

@@ -5,13 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
 
-from ..integrity import HashIndex, default_mode, sha256_file
+from ..integrity import HashIndex, atomic_file, sha256_file
 
 #: Packages whose versions enter the cache key: a new release invalidates old features.
 KEY_PACKAGES = ("explainsse", "matminer", "pymatgen", "numpy", "pandas")
@@ -25,17 +24,15 @@ def _version(package: str) -> str:
 
 
 def key_inputs(preset: str, inputs: pd.DataFrame) -> dict:
-    """What a cache key is made of, apart from the input values: preset, versions, columns, rows."""
+    """What a cache key is made of besides the input values: preset, package versions, input columns."""
     return {"preset": preset, "versions": {p: _version(p) for p in KEY_PACKAGES},
-            "columns": list(map(str, inputs.columns)), "rows": len(inputs)}
+            "columns": list(map(str, inputs.columns))}
 
 
 def cache_key(preset: str, inputs: pd.DataFrame) -> str:
-    """Hash of the preset name, the input columns' content and the key package versions."""
-    meta = key_inputs(preset, inputs)
-    meta.pop("rows")
+    """Hash of :func:`key_inputs` and the input columns' content."""
     digest = hashlib.sha256()
-    digest.update(json.dumps(meta, sort_keys=True).encode())
+    digest.update(json.dumps(key_inputs(preset, inputs), sort_keys=True).encode())
     digest.update(pd.util.hash_pandas_object(inputs.astype(str), index=False).to_numpy().tobytes())
     return digest.hexdigest()[:32]
 
@@ -107,13 +104,7 @@ class FeatureCache:
         """Write atomically (temporary file, then rename) and record its sha256 in the index."""
         path = self.path(preset, key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".part.", suffix=".parquet", dir=path.parent)
-        os.close(fd)
-        try:
+        with atomic_file(path) as tmp:
             write_parquet(table, tmp)
-            os.chmod(tmp, default_mode())
-            os.replace(tmp, path)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
         HashIndex(path.parent).record(path.name, inputs={"key": key, **(inputs or {})})
         return path
