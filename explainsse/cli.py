@@ -152,7 +152,7 @@ def load_input(dataset, input_path, *, formula_col="formula", target_col=None, t
 
 def _guard_output(output: Path, force: bool, *inputs) -> list:
     """Refuse an unsafe output folder before any work starts; returns the inputs to protect."""
-    from .outputs import check_output_target
+    from .io import check_output_target
 
     protected = [Path(str(i)) for i in inputs if i is not None and str(i) != "default"]
     check_output_target(output, force=force, inputs=protected)
@@ -175,7 +175,7 @@ def datasets_list(data_dir: DataDirOpt = None, as_json: JsonOpt = False) -> None
     """List registered datasets and how many of their files are on disk and pass the sha256 check."""
     from ._config import get_settings
     from .datasets import REGISTRY
-    from .integrity import sha256_file
+    from .io import sha256_file
 
     settings = get_settings(data_dir=data_dir)
     rows = []

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from explainsse.cli import app
-from explainsse.outputs import (
+from explainsse.io import (
     OutputFolderError,
     check_output_target,
     output_directory,

@@ -9,10 +9,10 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from explainsse.errors import InputDataError
+from explainsse.io import OutputFolderError
 from explainsse.models import make_model
 from explainsse.models.persistence import ModelFileError, load_model, save_model
 from explainsse.models.train import TrainedModel
-from explainsse.outputs import OutputFolderError
 
 
 def toy(task):
@@ -69,7 +69,7 @@ def test_pickle_in_directory_is_refused(tmp_path):
 
 def resigned(manifest: dict) -> dict:
     """The manifest with its content digest recomputed, as a deliberate tamperer would."""
-    from explainsse.integrity import sha256_json
+    from explainsse.io import sha256_json
 
     body = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
     return {**body, "manifest_sha256": sha256_json(body)}

@@ -21,8 +21,7 @@ import pandas as pd
 
 from .._config import MAX_ARCHIVE_BYTES, MAX_ARCHIVE_MEMBERS, MAX_CIF_MEMBER_BYTES
 from ..errors import UnsafeArchiveError
-from ..integrity import HashIndex, sha256_file
-from ..outputs import atomic_directory
+from ..io import HashIndex, atomic_directory, sha256_file
 
 
 @dataclass(frozen=True)

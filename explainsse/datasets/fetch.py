@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .._config import DOWNLOAD_TIMEOUT_S, MAX_DOWNLOAD_BYTES, Settings, get_settings
 from ..errors import DataIntegrityError, DataUnavailableError
-from ..integrity import atomic_file, sha256_file
+from ..io import atomic_file, sha256_file
 from .registry import DatasetSpec, FileSpec, get_spec
 
 

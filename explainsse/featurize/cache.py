@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..integrity import HashIndex, atomic_file, sha256_file
+from ..io import HashIndex, atomic_file, read_parquet, sha256_file, write_parquet
 
 #: Packages whose versions enter the cache key: a new release invalidates old features.
 KEY_PACKAGES = ("explainsse", "matminer", "pymatgen", "numpy", "pandas")
@@ -37,31 +37,11 @@ def cache_key(preset: str, inputs: pd.DataFrame) -> str:
     return digest.hexdigest()[:32]
 
 
-def read_parquet(path: str | os.PathLike) -> pd.DataFrame:
-    """Read a Parquet file through pyarrow's native file system.
-
-    ``pandas.read_parquet`` hands pyarrow a Python file object; its background scanner then
-    releases that object after interpreter shutdown has begun, which aborted the process
-    ("terminate called without an active exception") in about 1 of 3 runs here.
-    """
-    import pyarrow.parquet as pq
-
-    return pq.read_table(str(path), use_threads=False).to_pandas()
-
-
-def write_parquet(table: pd.DataFrame, path: str | os.PathLike) -> None:
-    """Write a DataFrame (index dropped) to Parquet through pyarrow's native file system."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    pq.write_table(pa.Table.from_pandas(table, preserve_index=False), str(path))
-
-
 class FeatureCache:
     """Parquet files under ``<root>/features/<preset>/<key>.parquet``, verified on every read.
 
     Each file's sha256 and the inputs of its key are recorded in
-    ``<root>/features/<preset>/index.json`` (:class:`~explainsse.integrity.HashIndex`) when it
+    ``<root>/features/<preset>/index.json`` (:class:`~explainsse.io.HashIndex`) when it
     is written. A file that no longer matches its entry (truncated, corrupted, or edited so that
     it still reads as a valid table), or that has no entry, is not used: :meth:`get` returns
     None, the caller recomputes and :meth:`put` replaces it; :attr:`problems` says why, once

@@ -25,8 +25,7 @@ from pathlib import Path
 from sklearn.pipeline import Pipeline
 
 from ..errors import ExplainsseError
-from ..integrity import sha256_file
-from ..outputs import OutputFolderError, output_directory, read_manifest, write_manifest
+from ..io import OutputFolderError, output_directory, read_manifest, sha256_file, write_manifest
 from .train import TrainedModel
 
 FORMAT = "explainsse-model"
@@ -74,7 +73,7 @@ def save_model(model: TrainedModel, directory: str | os.PathLike, *, overwrite: 
     directory : path-like
     overwrite : bool
         Replace an existing folder; only an earlier, unmodified explainsse output folder is
-        replaced (see :func:`explainsse.outputs.check_output_target`).
+        replaced (see :func:`explainsse.io.check_output_target`).
     inputs : iterable of path-like
         Input files of the run (a folder holding one is never replaced).
     extra_files : dict, optional
@@ -109,7 +108,7 @@ def save_model(model: TrainedModel, directory: str | os.PathLike, *, overwrite: 
             model_file = "model.skops"
         data_files = []
         if model.train_X is not None:
-            from ..featurize.cache import write_parquet
+            from ..io import write_parquet
 
             write_parquet(model.train_X.reset_index(drop=True), tmp / "train_descriptors.parquet")
             data_files.append("train_descriptors.parquet")
@@ -221,7 +220,7 @@ def load_model(directory: str | os.PathLike) -> TrainedModel:
     pipeline = Pipeline([*pre.steps, ("model", estimator)])
     train_X = train_meta = None
     if "train_descriptors.parquet" in manifest["files"]:
-        from ..featurize.cache import read_parquet
+        from ..io import read_parquet
 
         train_X = read_parquet(directory / "train_descriptors.parquet")
         if "train_rows.parquet" in manifest["files"]:

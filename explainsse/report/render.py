@@ -14,8 +14,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
-from ..io import neutralize_text, to_jsonable
-from ..outputs import output_directory, write_manifest
+from ..io import neutralize_text, output_directory, to_jsonable, write_manifest
 
 
 def _svg(figure) -> bytes:
@@ -124,7 +123,7 @@ def write_report(context: dict, figures: dict, output: str | os.PathLike, *, for
     """Write the report folder atomically.
 
     A non-empty ``output`` is refused unless ``force``, and even then only an earlier, unmodified
-    explainsse output folder is replaced (:func:`explainsse.outputs.check_output_target`);
+    explainsse output folder is replaced (:func:`explainsse.io.check_output_target`);
     ``inputs`` are the run's input files (a folder holding one is never replaced).
     ``template`` / ``markdown`` select the HTML template and the Markdown writer (default: the
     validation-and-explanation report; the prediction report passes its own).

@@ -22,9 +22,10 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import ExplainsseError
-from .integrity import default_mode, sha256_json
-from .parallel import is_running
+from ..errors import ExplainsseError
+from ..parallel import is_running
+from .files import default_mode
+from .hashing import sha256_json
 
 MANIFEST = "manifest.json"
 OUTPUT_KEY = "explainsse_output"
@@ -56,7 +57,7 @@ def write_manifest(folder: str | os.PathLike, payload: dict, *, kind: str) -> di
     dict
         The manifest as written.
     """
-    from .io import to_jsonable
+    from .tables import to_jsonable
 
     folder = Path(folder)
     files = sorted(set(_files_under(folder)) | {MANIFEST})
@@ -130,7 +131,7 @@ def check_output_target(target: str | os.PathLike, *, force: bool = False, input
     OutputFolderError
         With a one-line reason.
     """
-    from ._config import get_settings
+    from .._config import get_settings
 
     target = Path(target)
     if target.is_symlink():

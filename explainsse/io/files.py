@@ -1,6 +1,6 @@
-"""Hashes for files the toolkit writes and later reads back.
+"""Atomic writes and verified indexes of derived files.
 
-* :func:`sha256_file` / :func:`sha256_json`: content digests (files; canonical JSON).
+* :func:`atomic_file`: write to a temporary file beside the target, then rename (the one copy).
 * :class:`HashIndex`: an index of derived files (feature cache entries, extracted CIFs) with the
   sha256 of each file and the inputs of its key. Every read is verified against it: a file that
   was truncated, corrupted or plausibly edited by hand (a value changed, still a valid Parquet
@@ -12,35 +12,15 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from .hashing import sha256_file
+
 INDEX_NAME = "index.json"
-
-
-def sha256_file(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
-    """Return the hex SHA-256 digest of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(chunk_size), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def sha256_json(payload) -> str:
-    """SHA-256 of ``payload`` as canonical JSON (sorted keys, no spaces).
-
-    Examples
-    --------
-    >>> sha256_json({"b": 1, "a": [1, 2]}) == sha256_json({"a": [1, 2], "b": 1})
-    True
-    """
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str, allow_nan=True)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def default_mode(directory: bool = False) -> int:
@@ -163,4 +143,4 @@ class HashIndex:
         return "ok" if sha256_file(path) == entry["sha256"] else "modified"
 
 
-__all__ = ["HashIndex", "atomic_file", "default_mode", "sha256_file", "sha256_json", "write_text_atomic"]
+__all__ = ["HashIndex", "atomic_file", "default_mode", "write_text_atomic"]

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import InputDataError
-from .integrity import atomic_file
+from ..errors import InputDataError
+from .files import atomic_file
 
 #: A text cell starting with one of these is executed as a formula by spreadsheet programs.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -60,7 +60,7 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
     InputDataError
         For another suffix.
     """
-    from .featurize.cache import write_parquet
+    from .parquet import write_parquet
 
     path = Path(path)
     suffix = path.suffix.lower()
