@@ -14,8 +14,9 @@ from typer.testing import CliRunner
 
 from explainsse.cli import app
 from explainsse.errors import InputDataError
+from explainsse.models.scoring import verdict
 from explainsse.validation import detect_formula, detector_agreement, validate_nasicon, validation_descriptors
-from explainsse.validation.nasicon import alkali_domain, label_permutation_test, verdict
+from explainsse.validation.nasicon import alkali_domain, label_permutation_test
 
 from .conftest import DATA
 

@@ -6,13 +6,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.metrics import make_scorer, matthews_corrcoef
 from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
 
 from ..errors import InputDataError
 from .factory import XGB_N_ITER, make_model, param_grid
-from .metrics import LOWER_IS_BETTER, bootstrap_ci, confusion, task_metrics
+from .metrics import bootstrap_ci, confusion, task_metrics
+from .scoring import baseline_scores, permutation_test
 from .splits import SCHEMES, inner_cv, iter_folds
 from .targets import DEFAULT_THRESHOLD, make_target
 
@@ -187,10 +187,7 @@ def evaluate(frame: pd.DataFrame, X: pd.DataFrame, family: str, task: str, schem
                            random_state=random_state, n_jobs=n_jobs, censoring=censoring)
         params[fold] = best
         score = _score(model, task, X.iloc[te])
-        base = (DummyRegressor(strategy="median") if task == "regression"
-                else DummyClassifier(strategy="prior")).fit(np.zeros((len(tr), 1)), ytr)
-        base_score = (base.predict(np.zeros((len(te), 1))) if task == "regression"
-                      else base.predict_proba(np.zeros((len(te), 1)))[:, 1])
+        base_score = baseline_scores(task, ytr, len(te))
         preds.append(pd.DataFrame({
             "row": frame.index[te], "id": frame["id"].iloc[te].to_numpy(), "fold": fold,
             "y_true": y.iloc[te].to_numpy(), "y_pred": score, "baseline": base_score,
@@ -269,10 +266,8 @@ def _y_scramble(family, task, X, y, folds, params, pred, n_scramble, random_stat
         scores.append(task_metrics(task, y_true, y_score)[metric])
         if progress:
             progress(len(scores))
-    scores = np.asarray(scores, float)
-    at_least_as_good = scores <= real if metric in LOWER_IS_BETTER else scores >= real
-    return {"metric": metric, "real": float(real), "scores": scores.tolist(),
-            "p_value": float((1 + at_least_as_good.sum()) / (1 + len(scores)))}
+    return permutation_test(real, scores, metric=metric, kind="training targets permuted, model refitted with "
+                            "the selected hyperparameters")
 
 
 __all__ = ["Evaluation", "RESULT_COLUMNS", "SCHEMES", "check_descriptors", "evaluate", "tune"]

@@ -32,12 +32,12 @@ from sklearn.model_selection import GroupKFold, LeaveOneOut, RepeatedStratifiedK
 
 from ..errors import InputDataError
 from ..models.metrics import bootstrap_ci, classification_metrics, confusion
+from ..models.scoring import CLASS_NAMES, majority_baseline, permutation_test, verdict
 from ..models.targets import make_target
 from .classifier import Classifier, make_classifier, positive_score
 from .detector import detect_nasicon, detector_agreement, nasicon_labels
 
 PROTOCOLS = ("within", "cross-family", "cross-domain", "external")
-CLASS_NAMES = {1: "superionic", 0: "not superionic"}
 #: Metrics shown for every evaluation (bootstrap CIs for each).
 METRICS = ("accuracy", "balanced_accuracy", "mcc", "roc_auc", "f1")
 #: The permutation test and the verdict use this metric (robust to class imbalance).
@@ -99,15 +99,6 @@ class NasiconEvaluation:
     predictions: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def _baseline(y_eval: np.ndarray, train_majority: int) -> dict:
-    p = float(np.mean(y_eval))
-    best = 1 if p >= 0.5 else 0
-    return {"train_majority_class": CLASS_NAMES[train_majority],
-            "train_majority_accuracy": float(np.mean(y_eval == train_majority)),
-            "best_constant_class": CLASS_NAMES[best], "best_constant_accuracy": max(p, 1 - p),
-            "positive_share": p}
-
-
 def _calibration(y: np.ndarray, score: np.ndarray, kind: str) -> dict:
     if kind != "probability" or len(np.unique(y)) < 2:
         return {}
@@ -117,39 +108,6 @@ def _calibration(y: np.ndarray, score: np.ndarray, kind: str) -> dict:
     frac, mean = calibration_curve(y, score, n_bins=bins, strategy="quantile")
     return {"mean_predicted": mean.tolist(), "fraction_positive": frac.tolist(), "n_bins": bins,
             "brier": float(np.mean((score - y) ** 2))}
-
-
-def verdict(metrics: dict, ci: dict, baseline: dict, permutation: dict, predicted_share: float) -> dict:
-    """Plain-language verdict: ``fails`` / ``weak`` / ``passes`` against the majority baseline."""
-    acc, best = metrics["accuracy"], baseline["best_constant_accuracy"]
-    lo = ci.get("accuracy", (np.nan, np.nan))[0]
-    p = permutation.get("p_value", np.nan)
-    cls = baseline["best_constant_class"]
-    majority_share = max(predicted_share, 1 - predicted_share)
-    if majority_share >= 0.95:
-        one = CLASS_NAMES[int(predicted_share >= 0.5)]
-        return {"status": "fails", "collapsed": True,
-                "text": f"collapsed to one class: it answers '{one}' for {majority_share:.0%} of the materials "
-                        f"(accuracy {acc:.2f} vs {best:.2f} for always answering '{cls}'; balanced accuracy "
-                        f"{metrics['balanced_accuracy']:.2f})"}
-    if not acc > best:
-        return {"status": "fails", "collapsed": False,
-                "text": f"does NOT beat the majority baseline: accuracy {acc:.2f} vs {best:.2f} for always "
-                        f"answering '{cls}' (MCC {metrics['mcc']:.2f})"}
-    doubts = []
-    if np.isfinite(lo) and lo <= best:
-        doubts.append(f"the 95% interval of its accuracy ({lo:.2f}-{ci['accuracy'][1]:.2f}) includes the baseline")
-    resolvable = permutation.get("n_permutations", 0) >= 19  # fewer refits cannot reach p <= 0.05
-    if np.isfinite(p) and p > 0.05 and resolvable:
-        doubts.append(f"the permutation test gives p = {p:.2f}")
-    if doubts:
-        return {"status": "weak", "collapsed": False,
-                "text": f"weak: accuracy {acc:.2f} vs {best:.2f} for always answering '{cls}', but "
-                        + " and ".join(doubts)}
-    return {"status": "passes", "collapsed": False,
-            "text": f"beats the majority baseline: accuracy {acc:.2f} vs {best:.2f} for always answering "
-                    f"'{cls}'; MCC {metrics['mcc']:.2f}"
-                    + (f", permutation p = {p:.3f}" if np.isfinite(p) else "")}
 
 
 def score_predictions(name: str, description: str, y: pd.Series, score: np.ndarray, kind: str, *,
@@ -163,7 +121,7 @@ def score_predictions(name: str, description: str, y: pd.Series, score: np.ndarr
     metrics = {m: metrics[m] for m in METRICS}
     ci = {m: v for m, v in bootstrap_ci("classification", y_arr, score, n_boot=n_boot,
                                         random_state=random_state).items() if m in METRICS} if n_boot else {}
-    base = _baseline(y_arr, train_majority)
+    base = majority_baseline(y_arr, train_majority)
     if permutation is None:
         permutation = label_permutation_test(y_arr, score, random_state=random_state)
     predicted = (score >= 0.5).astype(int)
@@ -186,11 +144,8 @@ def label_permutation_test(y: np.ndarray, score: np.ndarray, *, n_permutations: 
 
 
 def _permutation_result(kind: str, real: float, null) -> dict:
-    """The permutation-test record: p = (1 + #null >= real) / (1 + #null)."""
-    null = np.asarray(null, float)
-    return {"metric": PERMUTATION_METRIC, "kind": kind, "real": float(real), "n_permutations": len(null),
-            "null_mean": float(np.mean(null)) if len(null) else float("nan"),
-            "p_value": float((1 + np.sum(null >= real)) / (1 + len(null))) if len(null) else float("nan")}
+    """The permutation-test record of :data:`PERMUTATION_METRIC` (see :func:`~explainsse.models.scoring.permutation_test`)."""
+    return permutation_test(real, null, metric=PERMUTATION_METRIC, kind=kind)
 
 
 # -- fitting helpers ---------------------------------------------------------------------------
