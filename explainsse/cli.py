@@ -551,7 +551,8 @@ def benchmark(
     """All families, both tasks: official test split (scored once) and grouped CV on train, with anchors."""
     from .datasets import load_dataset
     from .models.benchmark import PUBLISHED_ANCHORS, run_benchmark, summary_table
-    from .models.factory import FAMILIES
+    from .models.families import family_names
+    FAMILIES = family_names()
     from .models.persistence import _versions
 
     chosen = _split_list(families)
@@ -718,7 +719,8 @@ def importance_cmd(
     from .explain.groups import correlated_groups
     from .explain.stability import explanation_stability
     from .featurize import describe
-    from .models import FAMILIES
+    from .models.families import family_names
+    FAMILIES = family_names()
     from .models.train import train_model
 
     families = [f for f in FAMILIES if task == "classification" or f != "logreg"] if family == "all" else [family]
@@ -743,7 +745,7 @@ def importance_cmd(
         directions = table.directions(table.top(top)).set_index("descriptor")
         payload["families"][fam] = {
             "method": table.method, "notes": list(table.notes), "params": model.params,
-            "output_units": table.frame["output_units"].iloc[0],
+            "output_units": table.output_units,
             "importance": [{"descriptor": d, **imp.loc[d].to_dict(), "unit": describe(d).unit,
                             "meaning": describe(d).meaning,
                             "direction": directions["sentence"].get(d)} for d in imp.index],
@@ -819,7 +821,8 @@ def report_cmd(
     matplotlib.use("Agg")
     from tqdm.auto import tqdm
 
-    from .models.factory import FAMILIES
+    from .models.families import family_names
+    FAMILIES = family_names()
     from .report import build_report, write_report
 
     chosen = _split_list(families)

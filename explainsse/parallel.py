@@ -87,6 +87,23 @@ def is_running(pid: int) -> bool:
     return True
 
 
+def _user_families() -> list:
+    """Families registered in this process beyond the built-in ones (workers do not see them otherwise)."""
+    from .models.families import BUILTIN, _builtins
+
+    return [f for name, f in _builtins().items() if name not in BUILTIN]
+
+
+def _with_families(families: list, func, args: tuple, kwargs: dict):
+    """Run ``func`` in a worker after registering the parent's own families there."""
+    if families:
+        from .models.families import register_family
+
+        for family in families:
+            register_family(family, replace=True)
+    return func(*args, **kwargs)
+
+
 class TaskPool:
     """Submit callables to ``n_jobs`` worker processes, or run them at once when ``n_jobs <= 1``.
 
@@ -130,7 +147,7 @@ class TaskPool:
 
             self._executor = ProcessPoolExecutor(max_workers=self.n_jobs, env=_SINGLE_THREAD,
                                                  initializer=_exit_with_parent, initargs=(os.getpid(),))
-        return self._executor.submit(func, *args, **kwargs)
+        return self._executor.submit(_with_families, _user_families(), func, args, kwargs)
 
     def close(self, *, abandon: bool = False) -> None:
         """Stop the worker processes; the pool can be used again.

@@ -193,7 +193,7 @@ def test_train_then_evaluate_then_reload(shared_data, tmp_path):
     assert model.dataset["n_train"] == 478 and model.dataset["files_sha256"]["all.csv"].startswith("54f6")
     r = run("train", "--dataset", "obelix", "--family", "logreg", "--task", "regression",
             "-o", str(tmp_path / "x"), "-q")
-    assert r.exit_code == 2 and "logreg is a classifier" in r.stderr
+    assert r.exit_code == 2 and "logreg (logistic regression, a classifier" in r.stderr and "does not model regression" in r.stderr
     r = run("train", "--dataset", "obelix", "--family", "pls", "-o", str(model_dir), "-q")
     assert r.exit_code == 2 and "not empty" in r.stderr
     out = tmp_path / "ev.json"

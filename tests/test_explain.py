@@ -1,5 +1,6 @@
 """SHAP explanations: additivity per family, tree cross-check, table helpers, groups, domain, CLI."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -37,7 +38,7 @@ def test_additivity_on_obelix(obelix_X, family, task):
     frame, X = obelix_X
     model = fit(frame, X, family, task, **({"n_estimators": 100} if family == "xgb" else {}))
     table = explain(model, X, X, ids=frame["id"], formulas=frame["formula"])
-    assert len(table.frame) == len(X) * X.shape[1]
+    assert len(table.to_long()) == len(X) * X.shape[1] and table.values.shape == X.shape
     tol = 1e-4 if family == "xgb" else 1e-9
     assert_allclose(table.output().to_numpy(), model_output(model.pipeline, family, task, X), atol=tol)
     if family != "xgb":
@@ -109,7 +110,7 @@ def test_correlated_groups():
 
 def test_agreement():
     t = toy_table()
-    flipped = ExplanationTable(t.frame.assign(shap=-t.frame["shap"], family="xgb"))
+    flipped = dataclasses.replace(t, values=-t.values, family="xgb")
     same = cross_family_agreement({"pls": t, "pls2": t}, top_k=2)
     assert same["rank_correlation"]["pls"]["pls2"] == pytest.approx(1.0) and same["direction_agreement"] == 1
     assert cross_family_agreement({"pls": t, "xgb": flipped}, top_k=2)["direction_agreement"] == 0

@@ -64,7 +64,7 @@ def test_factory_pipelines_keep_names():
         assert list(model[:-1].get_feature_names_out()) == ["d1", "d2", "d3", "d4"]
         if family != "xgb":
             assert [n for n, _ in model.steps] == ["impute", "scale", "clip", "model"]
-    with pytest.raises(InputDataError, match="logreg is a classifier"):
+    with pytest.raises(InputDataError, match="logreg .*does not model regression"):
         make_model("logreg", "regression")
     with pytest.raises(InputDataError, match="family must be"):
         make_model("svm", "regression")

@@ -1,7 +1,7 @@
 """SHAP explanations per model family, in one tidy table, with groups and agreement."""
 
 from .explainers import explain, explain_linear, explain_tree, model_output
-from .table import COLUMNS, OUTPUT_UNITS, ExplanationTable
+from .table import COLUMNS, ExplanationTable, output_units
 
-__all__ = ["COLUMNS", "OUTPUT_UNITS", "ExplanationTable", "explain", "explain_linear", "explain_tree",
+__all__ = ["COLUMNS", "ExplanationTable", "explain", "explain_linear", "explain_tree", "output_units",
            "model_output"]

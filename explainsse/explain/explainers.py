@@ -22,32 +22,33 @@ def _transform(pipeline, X: pd.DataFrame) -> pd.DataFrame:
     return Z if isinstance(Z, pd.DataFrame) else pd.DataFrame(Z, index=X.index, columns=X.columns)
 
 
-def _linear_weights(estimator, family: str, task: str):
-    """(weights, intercept) of the model output as a linear function of the transformed matrix."""
-    if family == "logreg":
-        return np.asarray(estimator.coef_, float).ravel(), float(np.ravel(estimator.intercept_)[0])
-    if task == "regression":  # PLSRegressor
-        return np.asarray(estimator.coef_, float), float(estimator.intercept_)
-    # PLS-DA (binary): log-odds = a * (w.z + b) + c
-    a = float(estimator.calibrator_.coef_.ravel()[0])
-    c = float(estimator.calibrator_.intercept_.ravel()[0])
-    return a * np.asarray(estimator.coef_, float), a * float(estimator.intercept_) + c
+def _linear_weights(estimator):
+    """(weights, intercept) of the model output as a linear function of the transformed matrix.
+
+    Any estimator with ``coef_`` / ``intercept_`` (logistic regression, PLS regression, a linear
+    model of a registered family); PLS-DA composes its PLS fit with its one-feature calibration.
+    """
+    if hasattr(estimator, "calibrator_"):  # PLS-DA (binary): log-odds = a * (w.z + b) + c
+        a = float(estimator.calibrator_.coef_.ravel()[0])
+        c = float(estimator.calibrator_.intercept_.ravel()[0])
+        return a * np.asarray(estimator.coef_, float), a * float(estimator.intercept_) + c
+    return np.asarray(estimator.coef_, float).ravel(), float(np.ravel(estimator.intercept_)[0])
 
 
 def model_output(pipeline, family: str, task: str, X: pd.DataFrame) -> np.ndarray:
     """The quantity SHAP values add up to: log-odds (classification) or predicted log10 sigma."""
     if task == "regression":
         return np.asarray(pipeline.predict(X), float)
-    if family == "xgb":
-        Z = _transform(pipeline, X).astype(np.float32)
-        return np.asarray(pipeline[-1].predict(Z, output_margin=True), float)
-    return np.asarray(pipeline.decision_function(X), float)
+    if hasattr(pipeline[-1], "decision_function"):
+        return np.asarray(pipeline.decision_function(X), float)
+    Z = _transform(pipeline, X).astype(np.float32)  # XGBoost: the margin, on float32 inputs
+    return np.asarray(pipeline[-1].predict(Z, output_margin=True), float)
 
 
 def explain_linear(pipeline, family: str, task: str, X: pd.DataFrame, background: pd.DataFrame,
                    **meta) -> ExplanationTable:
-    """Exact linear SHAP for the logreg and pls pipelines."""
-    w, b = _linear_weights(pipeline[-1], family, task)
+    """Exact linear SHAP for pipelines ending in a linear model (logreg, pls, or a registered linear family)."""
+    w, b = _linear_weights(pipeline[-1])
     Z = _transform(pipeline, X).to_numpy(float)
     mean_z = _transform(pipeline, background).to_numpy(float).mean(axis=0)
     shap_values = (Z - mean_z) * w
@@ -116,7 +117,7 @@ def explain(model, X: pd.DataFrame, background: pd.DataFrame | None = None, *, i
     Parameters
     ----------
     model : TrainedModel
-        Fitted model (its ``family`` picks the explainer).
+        Fitted model (its registered family's explainer is used).
     X : pandas.DataFrame
         Descriptors (aligned to the model's columns by name).
     background : pandas.DataFrame, optional
@@ -126,9 +127,9 @@ def explain(model, X: pd.DataFrame, background: pd.DataFrame | None = None, *, i
     fold : str
         Fold label stored in the table.
     """
+    from ..models.families import get_family
+
     X = model.align(X)
-    meta = {"ids": ids, "formulas": formulas, "fold": fold}
-    if model.family == "xgb":
-        return explain_tree(model.pipeline, model.family, model.task, X, **meta)
     background = model.align(background) if background is not None else X
-    return explain_linear(model.pipeline, model.family, model.task, X, background, **meta)
+    return get_family(model.family).explainer(model.pipeline, model.family, model.task, X, background,
+                                              ids=ids, formulas=formulas, fold=fold)

@@ -56,7 +56,7 @@ def explain_materials(model: TrainedModel, frame: pd.DataFrame, X: pd.DataFrame,
                                  else f"probability that sigma >= {model.threshold:g} S/cm"),
             "base_value": float(contrib["base_value"].iloc[0]) if len(contrib) else float("nan"),
             "model_output": float(output.loc[idx]),
-            "output_units": table.frame["output_units"].iloc[0],
+            "output_units": table.output_units,
             "top_descriptors": [
                 {"descriptor": r.descriptor, "value": None if not np.isfinite(r.value) else float(r.value),
                  "shap": float(r.shap), "unit": describe(r.descriptor).unit,

@@ -27,8 +27,8 @@ def explanation_stability(model: TrainedModel, frame: pd.DataFrame, X: pd.DataFr
     dict
         ``importance`` (descriptor -> mean, ci_low, ci_high of mean |SHAP| over runs, rank, share of
         runs in the top-k, unstable flag), ``rank_stability`` (mean pairwise Spearman between runs),
-        ``top_k_jaccard`` (mean pairwise Jaccard of the top-k sets), ``runs`` and ``oof`` (the
-        out-of-fold ExplanationTable of the CV part).
+        ``top_k_jaccard`` (mean pairwise Jaccard of the top-k sets), ``runs``, ``top_k``, ``scheme``
+        and ``n_bootstrap``.
     """
     X = model.align(X)
     y = make_target(frame, model.task, model.threshold)
@@ -37,7 +37,7 @@ def explanation_stability(model: TrainedModel, frame: pd.DataFrame, X: pd.DataFr
 
         y = encode_censored(frame)
     rng = np.random.default_rng(random_state)
-    runs, oof_tables = [], []
+    runs = []
 
     def refit(rows):
         pipe = make_model(model.family, model.task, random_state=random_state, n_jobs=n_jobs,
@@ -50,7 +50,6 @@ def explanation_stability(model: TrainedModel, frame: pd.DataFrame, X: pd.DataFr
     for fold, train, test in iter_folds(scheme, frame, target, task=model.task, random_state=random_state):
         table = explain(refit(train), X.iloc[test], X.iloc[train], ids=frame["id"].iloc[test],
                         formulas=frame["formula"].iloc[test], fold=fold)
-        oof_tables.append(table.frame)
         runs.append(table.global_importance()["mean_abs_shap"])
     n = len(X)
     for b in range(n_bootstrap):
@@ -77,8 +76,5 @@ def explanation_stability(model: TrainedModel, frame: pd.DataFrame, X: pd.DataFr
         "rank": mean.rank(ascending=False, method="min").astype(int), "share_runs_in_top_k": in_top,
     }).loc[order.index]
     importance["unstable"] = [d in overall_top and in_top[d] < 0.5 for d in importance.index]
-    from .table import ExplanationTable
-
-    oof = ExplanationTable(pd.concat(oof_tables, ignore_index=True), "out-of-fold SHAP")
     return {"importance": importance, "rank_stability": rank_stab, "top_k_jaccard": jaccard,
-            "runs": len(M), "top_k": top_k, "scheme": scheme, "n_bootstrap": n_bootstrap, "oof": oof}
+            "runs": len(M), "top_k": top_k, "scheme": scheme, "n_bootstrap": n_bootstrap}

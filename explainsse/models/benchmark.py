@@ -9,7 +9,7 @@ import pandas as pd
 from ..datasets.table import split_mask
 from ..parallel import TaskPool
 from .evaluate import evaluate
-from .factory import FAMILIES
+from .families import family_names, get_family
 from .targets import DEFAULT_THRESHOLD
 
 #: Published numbers on the official OBELiX test split (Therrien et al. 2025).
@@ -25,13 +25,13 @@ BENCHMARK_COLUMNS = ("family", "task", "scheme", "split", "subset", "fold", "met
                      "ci_low", "ci_high")
 
 
-def combinations(families=FAMILIES) -> list[tuple[str, str]]:
-    """(family, task) pairs that exist: logreg is a classifier only."""
-    return [(f, t) for f in families for t in ("regression", "classification")
-            if not (f == "logreg" and t == "regression")]
+def combinations(families=None) -> list[tuple[str, str]]:
+    """(family, task) pairs that exist (each family's own tasks; logreg is a classifier only)."""
+    families = family_names() if families is None else families
+    return [(f, t) for f in families for t in ("regression", "classification") if get_family(f).supports(t)]
 
 
-def run_benchmark(frame: pd.DataFrame, X: pd.DataFrame, *, families=FAMILIES,
+def run_benchmark(frame: pd.DataFrame, X: pd.DataFrame, *, families=None,
                   threshold: float = DEFAULT_THRESHOLD, cv_scheme: str = "group-chemsys",
                   n_boot: int = 300, n_scramble: int = 19, random_state: int = 0, n_jobs: int = 2,
                   censoring_aware: bool = True, progress=None) -> dict:
@@ -56,9 +56,10 @@ def run_benchmark(frame: pd.DataFrame, X: pd.DataFrame, *, families=FAMILIES,
                      "n_scramble": n_scramble})
         jobs.append({"frame": frame[train], "X": X[train], "family": family, "task": task, "scheme": cv_scheme,
                      "n_scramble": 0})
-    if censoring_aware and "xgb" in families:
+    for family in [f for f in (families or family_names()) if censoring_aware
+                   and get_family(f).censored_estimator is not None]:
         for scheme, part in (("official", slice(None)), (cv_scheme, train)):
-            jobs.append({"frame": frame[part], "X": X[part], "family": "xgb", "task": "regression",
+            jobs.append({"frame": frame[part], "X": X[part], "family": family, "task": "regression",
                          "scheme": scheme, "n_scramble": n_scramble if scheme == "official" else 0,
                          "censoring": "aft"})
     # independent evaluations run side by side (one thread each); results keep the job order

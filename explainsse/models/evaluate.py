@@ -7,10 +7,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from sklearn.metrics import make_scorer, matthews_corrcoef
-from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
 
 from ..errors import InputDataError
-from .factory import XGB_N_ITER, make_model, param_grid
+from .factory import make_model, make_search
 from .metrics import bootstrap_ci, confusion, task_metrics
 from .scoring import baseline_scores, permutation_test
 from .splits import SCHEMES, inner_cv, iter_folds
@@ -63,16 +62,9 @@ def tune(family: str, task: str, X: pd.DataFrame, y: pd.Series, frame: pd.DataFr
         MCC for classification).
     """
     model = make_model(family, task, random_state=random_state, n_jobs=n_jobs, censoring=censoring)
-    space = param_grid(family, task)
-    # XGBoost already uses n_jobs threads per fit; the linear families parallelize over candidates
-    search_jobs = 1 if family == "xgb" else n_jobs
-    common = {"scoring": _scorer(task, censoring), "refit": True, "n_jobs": search_jobs,
-              "error_score": "raise",
-              "cv": inner_cv(frame, task, y, n_splits=inner_splits, random_state=random_state)}
-    if family == "xgb":
-        search = RandomizedSearchCV(model, space, n_iter=XGB_N_ITER, random_state=random_state, **common)
-    else:
-        search = GridSearchCV(model, space, **common)
+    search = make_search(family, task, model, scoring=_scorer(task, censoring), n_jobs=n_jobs,
+                         cv=inner_cv(frame, task, y, n_splits=inner_splits, random_state=random_state),
+                         random_state=random_state)
     search.fit(X, y)
     score = float(search.best_score_)
     if task == "regression":

@@ -1,4 +1,4 @@
-"""One factory for the three interpretable model families.
+"""One factory for the registered model families (estimators live in :mod:`.families`).
 
 Each model is a scikit-learn Pipeline ``impute -> [scale] -> model`` that keeps descriptor
 names end to end (pandas output), so explanations can be attributed to named descriptors.
@@ -23,9 +23,8 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..errors import InputDataError
+from .families import family_names, get_family
 from .targets import TASKS
-
-FAMILIES = ("logreg", "pls", "xgb")
 
 #: Standardized descriptors of the linear families are clipped to +-CLIP_SD standard deviations.
 CLIP_SD = 5.0
@@ -167,42 +166,6 @@ class PLSDAClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(proba, axis=1)]
 
 
-def _sklearn_version() -> tuple[int, int]:
-    import sklearn
-
-    major, minor = sklearn.__version__.split(".")[:2]
-    return int(major), int("".join(ch for ch in minor if ch.isdigit()) or 0)
-
-
-def _estimator(family: str, task: str, random_state: int, n_jobs: int, params: dict):
-    if family == "logreg":
-        if task != "classification":
-            raise InputDataError(
-                "logreg is a classifier (superionic or not); use --task classification, or the "
-                "pls / xgb families for log10 conductivity regression"
-            )
-        # L2 by default, solved by lbfgs (fast, exact); an elastic net / L1 (l1_ratio > 0) needs
-        # solver="saga", which the tuning grid sets. Before scikit-learn 1.8 the penalty is named too.
-        defaults = {"C": 1.0, "l1_ratio": 0.0, "solver": "lbfgs", "max_iter": 5000}
-        if _sklearn_version() < (1, 8):
-            defaults["penalty"] = "elasticnet" if params.get("l1_ratio", 0.0) > 0 else "l2"
-        defaults.update(params)
-        return LogisticRegression(random_state=random_state, **defaults)
-    if family == "pls":
-        return PLSRegressor(**params) if task == "regression" else PLSDAClassifier(**params)
-    if family == "xgb":
-        import xgboost as xgb
-
-        # 64 histogram bins (XGBoost's default is 256): a few hundred training rows rarely have
-        # more distinct split points worth separating, and fits are about 3x faster.
-        defaults = {"n_estimators": 400, "learning_rate": 0.05, "max_depth": 5,
-                    "min_child_weight": 1, "subsample": 0.8, "colsample_bytree": 0.5, "max_bin": 64}
-        defaults.update(params)
-        cls = xgb.XGBRegressor if task == "regression" else xgb.XGBClassifier
-        return cls(tree_method="hist", random_state=random_state, n_jobs=n_jobs, **defaults)
-    raise InputDataError(f"family must be one of {', '.join(FAMILIES)}, got {family!r}")
-
-
 CENSORING = ("floor", "aft")
 
 
@@ -212,10 +175,10 @@ def make_model(family: str, task: str, *, random_state: int = 0, n_jobs: int = 1
 
     Parameters
     ----------
-    family : {"logreg", "pls", "xgb"}
-        ``logreg``: logistic regression on standardized descriptors (classification only;
-        ``l1_ratio > 0`` gives elastic-net/L1 with the saga solver). ``pls``: PLS regression,
-        or PLS-DA for classification. ``xgb``: XGBoost (hist trees, fixed seed and threads).
+    family : str
+        A registered family (:mod:`explainsse.models.families`): ``logreg`` (logistic
+        regression on standardized descriptors, classification only), ``pls`` (PLS regression,
+        or PLS-DA), ``xgb`` (XGBoost, hist trees, fixed seed and threads), or one you registered.
     task : {"regression", "classification"}
     random_state : int
         Seed of every random component.
@@ -240,62 +203,47 @@ def make_model(family: str, task: str, *, random_state: int = 0, n_jobs: int = 1
         raise InputDataError(f"task must be one of {', '.join(TASKS)}, got {task!r}")
     if censoring not in CENSORING:
         raise InputDataError(f"censoring must be one of {', '.join(CENSORING)}, got {censoring!r}")
+    fam = get_family(family)
+    if not fam.supports(task):
+        raise InputDataError(f"{family} ({fam.description}) does not model {task}; families for {task}: "
+                             f"{', '.join(family_names(task))}")
     steps = [("impute", SimpleImputer(strategy="median"))]
-    if family in ("logreg", "pls"):
+    if fam.scaled:
         steps += [("scale", StandardScaler()), ("clip", Clipper())]
     if censoring == "aft":
-        if (family, task) != ("xgb", "regression"):
+        if fam.censored_estimator is None or task != "regression":
             raise InputDataError("censoring='aft' is available for the xgb family on the regression task")
-        from .censored import XGBAFTRegressor
-
-        steps.append(("model", XGBAFTRegressor(random_state=random_state, n_jobs=n_jobs, **params)))
+        steps.append(("model", fam.censored_estimator(random_state, n_jobs, params)))
     else:
-        steps.append(("model", _estimator(family, task, random_state, n_jobs, params)))
-    # Descriptor names reach the linear estimators (feature_names_in_). XGBoost gets a plain
+        steps.append(("model", fam.estimator(task, random_state, n_jobs, params)))
+    # Descriptor names reach the estimators that take them (feature_names_in_). XGBoost gets a plain
     # matrix: it refuses names containing "[", "]" or "<" (e.g. a user's "radius [A]"), and the
     # pipeline already aligns columns by name before the first step.
     for _, step in steps[:-1]:
-        step.set_output(transform="default" if family == "xgb" else "pandas")
+        step.set_output(transform="pandas" if fam.named_input else "default")
     return Pipeline(steps)
 
 
-#: Hyperparameter spaces searched by inner cross-validation on training data only. Fixed a priori
-#: (never chosen by looking at a test split) and sized for a 2-core machine: grids are searched
-#: exhaustively; XGBoost's space is sampled (:data:`XGB_N_ITER` candidates, fixed seed, so the
-#: candidates never depend on the data).
-#: Logistic regression: L2 (``l1_ratio=0``) is solved by lbfgs, which converges in tens of
-#: iterations where saga needs thousands; the elastic net (``l1_ratio=0.5``) needs saga. The
-#: weakest regularization (C=10) is searched with L2 only: an almost unpenalized elastic net on a
-#: hundred-odd correlated descriptors takes saga thousands of iterations and adds nothing that
-#: L2 at C=10 does not already cover.
-PARAM_GRIDS = {
-    ("logreg", "classification"): [
-        {"model__C": [0.01, 0.1, 1.0, 10.0], "model__l1_ratio": [0.0], "model__solver": ["lbfgs"]},
-        {"model__C": [0.01, 0.1, 1.0], "model__l1_ratio": [0.5], "model__solver": ["saga"]},
-    ],
-    ("pls", "regression"): {"model__n_components": [1, 2, 3, 5, 8, 12]},
-    ("pls", "classification"): {"model__n_components": [1, 2, 3, 5, 8, 12]},
-}
-XGB_SPACE = {
-    "model__max_depth": [3, 4, 5, 6, 7],
-    "model__min_child_weight": [1, 2, 4, 8],
-    "model__learning_rate": [0.03, 0.05, 0.1],
-    "model__n_estimators": [150, 300, 500],
-    "model__subsample": [0.7, 0.85, 1.0],
-    "model__colsample_bytree": [0.3, 0.5, 0.8],
-}
-XGB_N_ITER = 5
-for _task in ("regression", "classification"):
-    PARAM_GRIDS[("xgb", _task)] = XGB_SPACE
-
-
 def param_grid(family: str, task: str) -> dict | list[dict]:
-    """Hyperparameter grid / space for ``family``/``task`` (pipeline parameter names).
+    """Hyperparameter grid / space of ``family`` for ``task`` (pipeline parameter names).
 
-    Before scikit-learn 1.8 the penalty must be named next to the solver, so the logistic
-    regression grid gains ``penalty`` there.
+    Fixed a priori in the family's module (never chosen by looking at a test split) and sized
+    for a 2-core machine.
     """
-    grid = PARAM_GRIDS[(family, task)]
-    if family == "logreg" and _sklearn_version() < (1, 8):
-        grid = [{**g, "model__penalty": ["l2" if g["model__l1_ratio"] == [0.0] else "elasticnet"]} for g in grid]
-    return grid
+    return get_family(family).search_space(task)
+
+
+def make_search(family: str, task: str, model, *, scoring, cv, n_jobs: int, random_state: int):
+    """The family's hyperparameter search around ``model``: a grid, or sampled candidates (fixed seed).
+
+    A family whose estimator uses ``n_jobs`` threads itself searches candidates one at a time.
+    """
+    from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
+
+    fam = get_family(family)
+    common = {"scoring": scoring, "refit": True, "error_score": "raise", "cv": cv,
+              "n_jobs": 1 if fam.threads else n_jobs}
+    if fam.search == "random":
+        return RandomizedSearchCV(model, fam.search_space(task), n_iter=fam.n_iter, random_state=random_state,
+                                  **common)
+    return GridSearchCV(model, fam.search_space(task), **common)

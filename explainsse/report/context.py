@@ -239,7 +239,7 @@ def build_report(ds, *, preset: str | None = None, families=("logreg", "pls", "x
             directions = table.directions(table.top(top)).set_index("descriptor")
             tables[family] = table
             explained[family] = {
-                "method": table.method, "notes": list(table.notes), "output_units": table.frame["output_units"].iloc[0],
+                "method": table.method, "notes": list(table.notes), "output_units": table.output_units,
                 "top": [{"descriptor": d, "mean_abs_shap": float(r.mean_abs_shap), "ci_low": float(r.ci_low),
                          "ci_high": float(r.ci_high), "unstable": bool(r.unstable), "unit": describe(d).unit,
                          "meaning": describe(d).meaning, "direction": directions["sentence"].get(d, "")}

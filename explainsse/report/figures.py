@@ -122,15 +122,14 @@ def beeswarm(table, ax=None, top: int = 10, title: str = ""):
     ax = _axes(ax, (6.0, 0.35 * top + 1.0))
     names = table.top(top)[::-1]
     rng = np.random.default_rng(0)
-    f = table.frame
     for i, name in enumerate(names):
-        part = f[f["descriptor"] == name]
+        part = table.column(name)
         colour = part["value"].rank(pct=True).fillna(0.5).to_numpy()
         ax.scatter(part["shap"], i + rng.uniform(-0.25, 0.25, len(part)), c=colour, cmap="coolwarm",
                    s=5, alpha=0.7, vmin=0, vmax=1, rasterized=True)
     ax.axvline(0, color="grey", lw=0.8)
     ax.set_yticks(range(len(names)), names, fontsize=7)
-    ax.set_xlabel(f"SHAP ({table.frame['output_units'].iloc[0]})", fontsize=8)
+    ax.set_xlabel(f"SHAP ({table.output_units})", fontsize=8)
     ax.set_title(title or "SHAP per material (red = high descriptor value)", fontsize=9)
     return ax
 
@@ -139,7 +138,7 @@ def beeswarm(table, ax=None, top: int = 10, title: str = ""):
 def dependence(table, descriptor: str, families: pd.Series, ax=None, unit: str = ""):
     """SHAP vs descriptor value, coloured by structural family (top 6 families, others grey)."""
     ax = _axes(ax, (4.4, 3.4))
-    part = table.frame[table.frame["descriptor"] == descriptor]
+    part = table.column(descriptor)
     fam = families.reindex(part["sample"]).fillna("other").astype(str).to_numpy()
     counts = pd.Series(fam).value_counts()
     top = [f for f in counts.index if f != "other"][:6]

@@ -136,18 +136,15 @@ def tuned(family: str, *, random_state: int = 0, n_jobs: int = 1, inner_splits: 
     (nested cross-validation).
     """
     from sklearn.metrics import make_scorer, matthews_corrcoef
-    from sklearn.model_selection import GridSearchCV, RandomizedSearchCV, StratifiedKFold
+    from sklearn.model_selection import StratifiedKFold
 
-    from ..models import make_model, param_grid
-    from ..models.factory import XGB_N_ITER
+    from ..models import make_model
+    from ..models.factory import make_search
 
     model = make_model(family, "classification", random_state=random_state, n_jobs=n_jobs)
-    common = {"scoring": make_scorer(matthews_corrcoef), "refit": True, "error_score": "raise",
-              "cv": StratifiedKFold(inner_splits, shuffle=True, random_state=random_state)}
-    if family == "xgb":
-        return RandomizedSearchCV(model, param_grid(family, "classification"), n_iter=XGB_N_ITER,
-                                  random_state=random_state, **common)
-    return GridSearchCV(model, param_grid(family, "classification"), **common)
+    return make_search(family, "classification", model, scoring=make_scorer(matthews_corrcoef), n_jobs=1,
+                       cv=StratifiedKFold(inner_splits, shuffle=True, random_state=random_state),
+                       random_state=random_state)
 
 
 def make_classifier(spec, *, random_state: int = 0, n_jobs: int = 1, params: dict | None = None,

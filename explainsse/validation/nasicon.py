@@ -597,7 +597,7 @@ def _explain(clf: Classifier, X_fit, y_fit, X_rows, frame_rows, evaluation: Nasi
     imp = table.global_importance().head(top)
     directions = table.directions(list(imp.index)).set_index("descriptor")
     out = {"method": table.method, "fitted_on": f"{len(X_fit)} training rows", "explained_rows": len(X_rows),
-           "units": table.frame["output_units"].iloc[0],
+           "units": table.output_units,
            "top": [{"descriptor": d, "mean_abs_shap": float(r.mean_abs_shap), "meaning": describe(d).meaning,
                     "unit": describe(d).unit, "direction": directions.at[d, "sentence"]} for d, r in imp.iterrows()],
            "misclassified": [],
