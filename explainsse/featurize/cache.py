@@ -23,13 +23,21 @@ def _version(package: str) -> str:
         return "not-installed"
 
 
-def key_inputs(preset: str, inputs: pd.DataFrame) -> dict:
-    """What a cache key is made of besides the input values: preset, package versions, input columns."""
-    return {"preset": preset, "versions": {p: _version(p) for p in KEY_PACKAGES},
-            "columns": list(map(str, inputs.columns))}
+def key_inputs(preset, inputs: pd.DataFrame) -> dict:
+    """Everything a cache key depends on besides the input values.
+
+    The preset's name, its groups (name, input kind) and the digest of every column label they
+    produce, the package versions, and the input columns.
+    """
+    from .presets import get_preset
+
+    spec = get_preset(preset)
+    labels = hashlib.sha256(json.dumps(spec.labels()).encode()).hexdigest()[:16]
+    return {"preset": spec.name, "groups": [[g.name, g.input_kind] for g in spec.groups], "labels": labels,
+            "versions": {p: _version(p) for p in KEY_PACKAGES}, "columns": list(map(str, inputs.columns))}
 
 
-def cache_key(preset: str, inputs: pd.DataFrame) -> str:
+def cache_key(preset, inputs: pd.DataFrame) -> str:
     """Hash of :func:`key_inputs` and the input columns' content."""
     digest = hashlib.sha256()
     digest.update(json.dumps(key_inputs(preset, inputs), sort_keys=True).encode())

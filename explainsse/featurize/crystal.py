@@ -117,3 +117,39 @@ def anion_count(comp) -> float:
     """Anion atoms (N, O, S, Se, Te, F, Cl, Br, I) in a pymatgen composition."""
     return float(sum(amt for el, amt in comp.element_composition.items()
                      if el.symbol in ANION_CHARGES))
+
+
+def formula_counts(formulas) -> np.ndarray:
+    """Atoms, Li atoms and anion atoms per formula (rows; NaN where a formula cannot be parsed)."""
+    from ..chemistry import FormulaError, parse_formula
+
+    counts = {}
+    for f in dict.fromkeys(formulas):
+        try:
+            comp = parse_formula(f)
+            counts[f] = (float(comp.num_atoms), float(comp.get("Li", 0.0)), anion_count(comp))
+        except (FormulaError, ValueError, TypeError):
+            counts[f] = (np.nan, np.nan, np.nan)
+    return np.array([counts[f] for f in formulas], dtype=float).reshape(-1, 3)
+
+
+class LatticeDescriptors:
+    """Featurizer of the lattice group: :func:`crystal_descriptors` for a table of rows.
+
+    Reads ``formula`` and :data:`CRYSTAL_INPUT_COLUMNS`; counts atoms, Li and anions per formula
+    itself.
+    """
+
+    def feature_labels(self) -> list[str]:
+        """Column names, in order."""
+        return crystal_labels()
+
+    def featurize_table(self, table: pd.DataFrame) -> np.ndarray:
+        """Descriptors of every row of ``table`` (shape ``(n_rows, n_labels)``)."""
+        counts = formula_counts(table["formula"].astype("string").fillna("").str.strip().tolist())
+        return crystal_descriptors(table, counts[:, 0], counts[:, 1], counts[:, 2])
+
+    def citations(self) -> list[str]:
+        """What to cite for the input data."""
+        return [OBELIX_LATTICE]
+

@@ -1,4 +1,4 @@
-"""Build a preset's featurizers, list its column names and its glossary."""
+"""A preset's featurizers, column names and glossary, read from its featurizer groups."""
 
 from __future__ import annotations
 
@@ -6,71 +6,28 @@ from functools import lru_cache
 
 import pandas as pd
 
-from .crystal import crystal_entries
-from .electrolyte import ElectrolyteComposition, electrolyte_entries
-from .glossary import (
-    DescriptorInfo,
-    magpie_entries,
-    stoichiometry_entries,
-    valence_orbital_entries,
-)
+from .glossary import DescriptorInfo
 from .presets import PRESETS, Preset, get_preset
 
 
-def _make(key: str):
-    from matminer.featurizers.composition import ElementProperty, Stoichiometry, ValenceOrbital
-
-    factories = {
-        "magpie": lambda: ElementProperty.from_preset("magpie", impute_nan=False),
-        "stoichiometry": Stoichiometry,
-        "valence_orbital": lambda: ValenceOrbital(impute_nan=False),
-        "electrolyte": ElectrolyteComposition,
-    }
-    return factories[key]()
-
-
 def make_featurizers(preset: str | Preset) -> list[tuple[object, str]]:
-    """Return ``(featurizer, label prefix)`` for the composition featurizers of a preset.
-
-    Featurizers are built once per process and reused (building matminer's magpie and
-    valence-orbital tables costs about 0.2 s; they hold no per-call state).
-    """
-    name = preset if isinstance(preset, str) else preset.name
-    return list(_cached_featurizers(name))
-
-
-@lru_cache(maxsize=None)
-def _cached_featurizers(name: str) -> tuple[tuple[object, str], ...]:
-    return tuple((_make(key), prefix) for key, prefix in get_preset(name).composition)
-
-
-def _entries(key: str, prefix: str) -> list[DescriptorInfo]:
-    return {
-        "magpie": magpie_entries,
-        "stoichiometry": lambda: stoichiometry_entries(prefix),
-        "valence_orbital": valence_orbital_entries,
-        "electrolyte": electrolyte_entries,
-    }[key]()
+    """``(featurizer, label prefix)`` of a preset's composition groups (built once per process)."""
+    return [(g.featurizer(), g.prefix) for g in get_preset(preset).groups_of("composition")]
 
 
 def preset_entries(preset: str | Preset) -> list[DescriptorInfo]:
-    """Glossary entries of every column of a preset, in column order."""
-    preset = get_preset(preset) if isinstance(preset, str) else preset
-    entries = [e for key, prefix in preset.composition for e in _entries(key, prefix)]
-    if preset.crystal:
-        entries += crystal_entries()
-    return entries
+    """Glossary entries of every column of a preset, in column order (from its groups)."""
+    return [e for g in get_preset(preset).groups for e in g.entries()]
 
 
 def composition_feature_names(preset: str | Preset) -> list[str]:
-    """Column names of a preset's composition featurizers, in order."""
-    preset = get_preset(preset) if isinstance(preset, str) else preset
-    return [e.name for key, prefix in preset.composition for e in _entries(key, prefix)]
+    """Column names of a preset's composition groups, in order."""
+    return [label for g in get_preset(preset).groups_of("composition") for label in g.labels()]
 
 
 def feature_names(preset: str | Preset) -> list[str]:
     """Column names a preset produces, in order."""
-    return [e.name for e in preset_entries(preset)]
+    return get_preset(preset).labels()
 
 
 def glossary(preset: str | None = None) -> pd.DataFrame:
@@ -99,9 +56,15 @@ def glossary(preset: str | None = None) -> pd.DataFrame:
 
 def describe(name: str) -> DescriptorInfo:
     """Glossary entry of one column; user columns get a generic entry."""
-    for preset in PRESETS:
-        for entry in preset_entries(preset):
-            if entry.name == name:
-                return entry
+    entry = _all_entries().get(name)
+    if entry is not None:
+        return entry
     return DescriptorInfo(name, "descriptor supplied by the user (passed through untouched)",
                           "as supplied", "user input", "")
+
+
+@lru_cache(maxsize=1)
+def _all_entries() -> dict[str, DescriptorInfo]:
+    """Every known descriptor's glossary entry, by name."""
+    return {e.name: e for preset in PRESETS for e in preset_entries(preset)}
+

@@ -2,22 +2,20 @@
 
 A preset is named with a version (``composition-v1``) and never changes once released: a
 change of descriptors means a new version, so a saved model knows exactly which columns it
-expects. Each preset lists its featurizers and says what was left out and why.
+expects. A preset is an ordered list of featurizer groups (:mod:`.groups`), each declaring
+its input kind (composition, lattice columns, structure) and owning its labels and glossary
+entries; it says what was left out and why.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 
 from ..errors import ExplainsseError
+from .groups import GROUPS, FeaturizerGroup
 
-#: Featurizers used by the v1 presets: (key, label prefix added to matminer's labels).
-COMPOSITION_V1 = (
-    ("magpie", ""),
-    ("stoichiometry", "Stoichiometry "),
-    ("valence_orbital", ""),
-    ("electrolyte", ""),
-)
+#: Featurizer groups of the v1 presets, in column order (:data:`~explainsse.featurize.groups.GROUPS`).
+COMPOSITION_V1 = ("magpie", "stoichiometry", "valence_orbital", "electrolyte")
 
 _LEFT_OUT = (
     "matminer IonProperty and OxidationStates are left out: they need oxidation-state "
@@ -29,7 +27,7 @@ _LEFT_OUT = (
 
 @dataclass(frozen=True)
 class Preset:
-    """A named, versioned list of featurizers.
+    """A named, versioned, ordered list of featurizer groups.
 
     Attributes
     ----------
@@ -37,10 +35,8 @@ class Preset:
         Registry key including the version, e.g. ``"crystal-v1"``.
     version : int
         Version number (also in the name).
-    composition : tuple of (str, str)
-        Composition featurizer keys with the label prefix they get.
-    crystal : bool
-        Whether the lattice-based crystal descriptors are added (needs lattice columns).
+    groups : tuple of FeaturizerGroup
+        Featurizer groups in column order; each declares its input kind and owns its labels.
     description : str
         What it is for.
     notes : str
@@ -51,20 +47,54 @@ class Preset:
 
     name: str
     version: int
-    composition: tuple[tuple[str, str], ...]
-    crystal: bool
+    groups: tuple[FeaturizerGroup, ...]
     description: str
     notes: str = ""
     released: str = ""
-    requires: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def requires(self) -> tuple[str, ...]:
+        """Dataset columns the preset reads (the union of its groups' inputs, in order)."""
+        return tuple(dict.fromkeys(c for g in self.groups for c in g.inputs))
+
+    @property
+    def input_kinds(self) -> tuple[str, ...]:
+        """Kinds of input the preset needs (``composition``, ``lattice``, ``structure``)."""
+        return tuple(dict.fromkeys(g.input_kind for g in self.groups))
+
+    @property
+    def crystal(self) -> bool:
+        """Whether the preset needs tabulated lattice data."""
+        return "lattice" in self.input_kinds
+
+    def groups_of(self, kind: str) -> tuple[FeaturizerGroup, ...]:
+        """The groups reading ``kind`` inputs."""
+        return tuple(g for g in self.groups if g.input_kind == kind)
+
+    def labels(self) -> list[str]:
+        """Every column the preset produces, in order."""
+        return [label for g in self.groups for label in g.labels()]
+
+    def subset(self, kinds) -> Preset:
+        """The same preset restricted to the groups of ``kinds`` (named ``NAME[kind+kind]``)."""
+        kinds = tuple(k for k in self.input_kinds if k in set(kinds))
+        return replace(self, name=f"{self.name}[{'+'.join(kinds)}]",
+                       groups=tuple(g for g in self.groups if g.input_kind in kinds))
+
+    def subset_available(self, frame) -> Preset:
+        """The groups whose inputs ``frame`` has (at least one row with all of them)."""
+        return self.subset([g.input_kind for g in self.groups if g.available(frame)])
+
+
+def _groups(*names: str) -> tuple[FeaturizerGroup, ...]:
+    return tuple(GROUPS[n] for n in names)
 
 
 PRESETS: dict[str, Preset] = {
     "composition-v1": Preset(
         name="composition-v1",
         version=1,
-        composition=COMPOSITION_V1,
-        crystal=False,
+        groups=_groups(*COMPOSITION_V1),
         description=(
             "Composition only: matminer ElementProperty (magpie), Stoichiometry and "
             "ValenceOrbital, plus explainsse electrolyte descriptors (Li content, anion "
@@ -72,13 +102,11 @@ PRESETS: dict[str, Preset] = {
         ),
         notes=_LEFT_OUT,
         released="2026-11-25",
-        requires=("formula",),
     ),
     "crystal-v1": Preset(
         name="crystal-v1",
         version=1,
-        composition=COMPOSITION_V1,
-        crystal=True,
+        groups=_groups(*COMPOSITION_V1, "lattice"),
         description=(
             "composition-v1 plus descriptors from tabulated crystallographic data: space "
             "group and crystal system, lattice lengths and angles, cell volume, volume per "
@@ -86,16 +114,22 @@ PRESETS: dict[str, Preset] = {
         ),
         notes=_LEFT_OUT + " Structure (CIF) descriptors come in a later preset.",
         released="2026-11-25",
-        requires=("formula", "space_group_number", "a", "b", "c", "alpha", "beta", "gamma",
-                  "formula_units_per_cell"),
     ),
 }
 
 DEFAULT_PRESET = "composition-v1"
 
 
-def get_preset(name: str) -> Preset:
-    """Return the preset called ``name`` or raise with the list of known presets."""
+def get_preset(name: str | Preset) -> Preset:
+    """Return the preset called ``name`` (a :class:`Preset` is returned as it is) or raise with the known presets.
+
+    ``NAME[kind+kind]`` gives the preset restricted to those input kinds (:meth:`Preset.subset`).
+    """
+    if isinstance(name, Preset):
+        return name
+    if name.endswith("]") and "[" in name:
+        base, kinds = name[:-1].split("[", 1)
+        return get_preset(base).subset(kinds.split("+"))
     if name not in PRESETS:
         raise ExplainsseError(f"unknown preset {name!r}; known presets: {', '.join(PRESETS)}")
     return PRESETS[name]

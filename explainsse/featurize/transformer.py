@@ -15,17 +15,17 @@ from ..chemistry import FormulaError, parse_formula
 from ..datasets.table import ISSUE_COLUMNS
 from ..errors import FeaturizationError, InputDataError
 from .cache import FeatureCache, cache_key, key_inputs
-from .crystal import CRYSTAL_INPUT_COLUMNS, anion_count, crystal_descriptors, crystal_labels
 from .descriptors import composition_feature_names, feature_names, make_featurizers
+from .groups import featurize_tables
 from .presets import DEFAULT_PRESET, get_preset
 
 ERROR_MODES = ("raise", "nan")
 _CHUNK = 64  # formulas per work unit (progress granularity, joblib batch)
 
 
-def _featurize_chunk(formulas: list[str], preset_name: str) -> list[tuple[list[float], str | None]]:
-    """Composition descriptors + (atoms, Li, anions) for each formula; errors returned as text."""
-    featurizers = make_featurizers(preset_name)
+def _featurize_chunk(formulas: list[str], preset) -> list[tuple[list[float], str | None]]:
+    """Values of the preset's composition groups for each formula; errors returned as text."""
+    featurizers = make_featurizers(preset)
     out = []
     for formula in formulas:
         try:
@@ -35,7 +35,6 @@ def _featurize_chunk(formulas: list[str], preset_name: str) -> list[tuple[list[f
                 warnings.simplefilter("ignore")
                 for featurizer, _ in featurizers:
                     values.extend(float(v) for v in featurizer.featurize(comp))
-            values += [float(comp.num_atoms), float(comp.get("Li", 0.0)), anion_count(comp)]
             out.append((values, None))
         except FormulaError as exc:
             out.append(([], str(exc)))
@@ -145,7 +144,7 @@ class DescriptorFeaturizer(TransformerMixin, BaseEstimator):
         store, key = None, None
         if self.cache:
             store = FeatureCache(self.cache_dir or get_settings().cache_dir)
-            key = cache_key(self.preset_.name, inputs)
+            key = cache_key(self.preset_, inputs)
             hit = store.get(self.preset_.name, key)
             for problem in store.problems:
                 _warn_once(problem)
@@ -158,7 +157,7 @@ class DescriptorFeaturizer(TransformerMixin, BaseEstimator):
         out = self._compute(table)
         if store is not None and not self.failures_:
             try:
-                store.put(self.preset_.name, key, out, inputs=key_inputs(self.preset_.name, inputs))
+                store.put(self.preset_.name, key, out, inputs=key_inputs(self.preset_, inputs))
             except OSError as exc:  # a read-only cache must not stop the work
                 _warn_once(f"feature cache not written ({exc})")
         return out
@@ -172,10 +171,7 @@ class DescriptorFeaturizer(TransformerMixin, BaseEstimator):
 
     # -- helpers -----------------------------------------------------------------------
     def _input_columns(self) -> list[str]:
-        cols = ["formula"]
-        if self.preset_.crystal:
-            cols += list(CRYSTAL_INPUT_COLUMNS)
-        return cols + list(self.passthrough or [])
+        return ["formula", *[c for c in self.preset_.requires if c != "formula"], *(self.passthrough or [])]
 
     @staticmethod
     def _as_table(X) -> pd.DataFrame:
@@ -208,12 +204,12 @@ class DescriptorFeaturizer(TransformerMixin, BaseEstimator):
         n_jobs = self.n_jobs if self.n_jobs is not None else get_settings().n_jobs
         chunks = [unique[i:i + _CHUNK] for i in range(0, len(unique), _CHUNK)]
         if n_jobs == 1 or len(chunks) == 1:
-            jobs = (_featurize_chunk(chunk, self.preset_.name) for chunk in chunks)
+            jobs = (_featurize_chunk(chunk, self.preset_) for chunk in chunks)
         else:
             from joblib import Parallel, delayed
 
             jobs = Parallel(n_jobs=n_jobs, return_as="generator")(
-                delayed(_featurize_chunk)(chunk, self.preset_.name) for chunk in chunks)
+                delayed(_featurize_chunk)(chunk, self.preset_) for chunk in chunks)
         results: list = []
         with tqdm(total=len(unique), desc=f"featurizing ({self.preset_.name})", unit="comp",
                   disable=not self.progress) as bar:
@@ -244,16 +240,12 @@ class DescriptorFeaturizer(TransformerMixin, BaseEstimator):
         comp_names = composition_feature_names(self.preset_)
         lookup = {f: values for f, (values, error) in zip(unique, results) if error is None}
         self._report_failures(formulas, {f: error for f, (_, error) in zip(unique, results) if error})
-        # per row: composition descriptors, then atoms / Li / anions per formula (for crystal)
-        width = len(comp_names) + 3
-        missing = [np.nan] * width
-        matrix = np.array([lookup.get(f, missing) for f in formulas], dtype=float).reshape(-1, width)
-        n = len(comp_names)
-        out = pd.DataFrame(matrix[:, :n], index=table.index, columns=comp_names)
-        if self.preset_.crystal:
-            crystal = crystal_descriptors(table, matrix[:, n], matrix[:, n + 1], matrix[:, n + 2])
-            out = pd.concat([out, pd.DataFrame(crystal, index=table.index, columns=crystal_labels())],
-                            axis=1)
+        missing = [np.nan] * len(comp_names)
+        matrix = np.array([lookup.get(f, missing) for f in formulas], dtype=float).reshape(-1, len(comp_names))
+        out = pd.DataFrame(matrix, index=table.index, columns=comp_names)
+        tables = [g for g in self.preset_.groups if g.input_kind != "composition"]
+        if tables:
+            out = pd.concat([out, featurize_tables(tables, table.assign(formula=formulas))], axis=1)
         for col in self.passthrough or []:
             values = pd.to_numeric(table[col], errors="coerce")
             bad = table[col].notna() & values.isna()
@@ -287,7 +279,7 @@ def _check_crystal_inputs(table: pd.DataFrame, preset: str, name: str) -> None:
                       RuntimeWarning, stacklevel=3)
 
 
-def featurize_dataset(dataset, preset: str = DEFAULT_PRESET, *, cache: bool = True,
+def featurize_dataset(dataset, preset=DEFAULT_PRESET, *, cache: bool = True,
                       progress: bool = False, n_jobs: int | None = None,
                       cache_dir: str | Path | None = None) -> pd.DataFrame:
     """Descriptors for every usable row of a :class:`~explainsse.datasets.Dataset`.
@@ -304,9 +296,10 @@ def featurize_dataset(dataset, preset: str = DEFAULT_PRESET, *, cache: bool = Tr
         Indexed like ``dataset.frame`` (after any such exclusion).
     """
     spec = get_preset(preset)
+    preset = spec.name
     if spec.crystal:
         _check_crystal_inputs(dataset.frame, preset, dataset.name)
-    needed = ["formula", *(CRYSTAL_INPUT_COLUMNS if spec.crystal else ())]
+    needed = list(spec.requires)
     table = dataset.frame[needed]
     passthrough = list(dataset.descriptors.columns)
     clash = sorted(set(passthrough) & set(needed))
@@ -315,7 +308,7 @@ def featurize_dataset(dataset, preset: str = DEFAULT_PRESET, *, cache: bool = Tr
                              f"preset {preset!r}; rename them, or use composition-v1")
     if passthrough:
         table = table.join(dataset.descriptors)
-    featurizer = DescriptorFeaturizer(preset, passthrough=passthrough or None, cache=cache,
+    featurizer = DescriptorFeaturizer(spec, passthrough=passthrough or None, cache=cache,
                                       progress=progress, n_jobs=n_jobs, errors="nan",
                                       cache_dir=cache_dir or dataset.settings.cache_dir)
     with warnings.catch_warnings():

@@ -26,6 +26,7 @@ from sklearn.pipeline import Pipeline
 
 from ..errors import ExplainsseError
 from ..io import OutputFolderError, output_directory, read_manifest, sha256_file, write_manifest
+from .families import get_family
 from .train import TrainedModel
 
 FORMAT = "explainsse-model"
@@ -92,7 +93,7 @@ def save_model(model: TrainedModel, directory: str | os.PathLike, *, overwrite: 
         sio.dump(pre, tmp / "preprocess.skops")
         estimator = model.pipeline.steps[-1][1]
         extra = {}
-        if model.family == "xgb":
+        if get_family(model.family).persistence == "xgboost-json":
             if model.censoring == "aft":  # XGBAFTRegressor: the booster plus its base margin
                 estimator.booster_.save_model(tmp / "model.json")
                 extra = {"aft": {"base_margin": estimator.base_margin_,
@@ -141,14 +142,16 @@ def save_model(model: TrainedModel, directory: str | os.PathLike, *, overwrite: 
     return directory
 
 
-def _load_skops(path: Path):
+def _load_skops(path: Path, extra_trusted=()):
+    """Load a skops file, refusing any type outside :data:`TRUSTED_TYPES` (+ the family's own)."""
     import skops.io as sio
 
+    trusted = set(TRUSTED_TYPES) | set(extra_trusted)
     untrusted = sio.get_untrusted_types(file=path)
-    unexpected = sorted(set(untrusted) - set(TRUSTED_TYPES))
+    unexpected = sorted(set(untrusted) - trusted)
     if unexpected:
         raise ModelFileError(f"{path}: refusing to load types outside the allow-list: {unexpected}")
-    return sio.load(path, trusted=[t for t in untrusted if t in TRUSTED_TYPES])
+    return sio.load(path, trusted=[t for t in untrusted if t in trusted])
 
 
 def load_model(directory: str | os.PathLike) -> TrainedModel:
@@ -195,7 +198,8 @@ def load_model(directory: str | os.PathLike) -> TrainedModel:
                       UserWarning, stacklevel=2)
     pre = _load_skops(directory / "preprocess.skops")
     censoring = manifest.get("censoring", "floor")
-    if manifest["family"] == "xgb" and censoring == "aft":
+    family = get_family(manifest["family"])
+    if family.persistence == "xgboost-json" and censoring == "aft":
         import xgboost as xgb
 
         from .censored import XGBAFTRegressor
@@ -209,14 +213,14 @@ def load_model(directory: str | os.PathLike) -> TrainedModel:
             import numpy as np
 
             estimator.feature_names_in_ = np.asarray(aft["feature_names_in"], dtype=object)
-    elif manifest["family"] == "xgb":
+    elif family.persistence == "xgboost-json":
         import xgboost as xgb
 
         cls = xgb.XGBRegressor if manifest["task"] == "regression" else xgb.XGBClassifier
         estimator = cls()
         estimator.load_model(directory / model_file)
     else:
-        estimator = _load_skops(directory / model_file)
+        estimator = _load_skops(directory / model_file, family.trusted_types)
     pipeline = Pipeline([*pre.steps, ("model", estimator)])
     train_X = train_meta = None
     if "train_descriptors.parquet" in manifest["files"]:

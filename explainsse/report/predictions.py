@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 
-from ..explain.explainers import explain
-from ..explain.material import explain_materials
-from ..featurize import describe, featurize_dataset, get_preset
+from ..featurize import describe
 from . import figures as fig
 
 
@@ -18,26 +16,11 @@ def build_prediction_report(ds, model, model_name: str, *, top: int = 5, max_fig
     context : dict
     figures : dict
     """
-    import warnings
+    from ..analysis import explain_candidates
 
     started = _dt.datetime.now(_dt.timezone.utc)
-    ds.require_rows("predictions")
-    notes = list(ds.notes)
-    if get_preset(model.preset).crystal and ds.frame[["a", "b", "c"]].isna().all().all():
-        notes.append(f"the model uses lattice descriptors ({model.preset}) but the input has none: "
-                     "they are imputed with training medians")
-        X = featurize_dataset(ds, "composition-v1", progress=False)
-        for col in model.feature_names:
-            if col not in X.columns:
-                X[col] = float("nan")
-    else:
-        X = featurize_dataset(ds, model.preset, progress=False)
-    ds.require_rows("predictions")  # featurization may have moved rows to ds.issues
-    background = model.train_X if model.train_X is not None else X
-    table = explain(model, X, background, ids=ds.frame["id"].astype(str), formulas=ds.frame["formula"].astype(str))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        results = explain_materials(model, ds.frame, X, top=top, table=table)
+    candidates = explain_candidates(ds, model, top=top)
+    table, results, notes = candidates.table, candidates.materials, candidates.notes
     figures = {}
     order = sorted(range(len(results)), key=lambda i: -results[i]["prediction"])
     for rank, i in enumerate(order[:max_figures]):

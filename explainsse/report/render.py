@@ -66,12 +66,13 @@ def md_table(rows: list[dict]) -> list[str]:
 
 
 def _markdown(c: dict, figure_files: dict[str, str]) -> str:
+    h = {k: f"## {_md_cell(v)}" for k, v in c["headings"].items()}
     lines = [f"# {_md_cell(c['title'])}", "",
              f"Preset {_md_cell(c['preset'])}; threshold {c['threshold_S_cm']:g} S/cm; scheme {_md_cell(c['models']['scheme'])} "
-             f"({_md_cell(c['models']['scheme_description'])}); seed {c['seed']}.", "", "## 1. Summary", ""]
+             f"({_md_cell(c['models']['scheme_description'])}); seed {c['seed']}.", "", h["summary"], ""]
     lines += [f"- {_md_cell(s)}" for s in c["summary_sentences"]]
     s = c["data"]["summary"]
-    lines += ["", "## 2. Data card", "", f"Source: {_md_cell(c['data']['source'])}  ", f"Licence: {_md_cell(c['data']['license'])}", "",
+    lines += ["", h["data"], "", f"Source: {_md_cell(c['data']['source'])}  ", f"Licence: {_md_cell(c['data']['license'])}", "",
               "| rows in input | rows used | rows excluded | train | test | censored | with CIF |", "|---|---|---|---|---|---|---|",
               f"| {s['rows_input']} | {s['rows_used']} | {s['rows_excluded']} | {s['train']} | {s['test']} | {s['censored']} | {s['with_cif']} |", ""]
     lines += [f"- {_md_cell(n)}" for n in c["data"].get("notes", [])]
@@ -81,11 +82,13 @@ def _markdown(c: dict, figure_files: dict[str, str]) -> str:
                   f"{_md_cell(r['reason'])} |" for r in c["data"]["issues"]]
     if "data_distribution" in figure_files:
         lines += ["", f"![log10 sigma by family]({figure_files['data_distribution']})"]
-    lines += ["", "## 3. Model comparison", ""]
+    lines += ["", h["models"], ""]
     for task, rows in c["models"]["tables"].items():
         if rows:
             lines += [f"### {task}", "", *md_table(rows), ""]
-    lines += [f"## 4. Global explanations (classification: sigma >= {c['threshold_S_cm']:g} S/cm)", ""]
+    if c["models"].get("y_scramble_sentences"):
+        lines += ["y-scrambling: " + _md_cell("; ".join(c["models"]["y_scramble_sentences"])) + ".", ""]
+    lines += [h["explanations"], ""]
     for family, e in c["explanations"].items():
         lines += [f"### {_md_cell(family)}", "",
                   f"{_md_cell(e['method'])}; SHAP in {_md_cell(e['output_units'])}.", "",
@@ -95,32 +98,36 @@ def _markdown(c: dict, figure_files: dict[str, str]) -> str:
         if f"importance_{family}" in figure_files:
             lines += ["", f"![importance]({figure_files['importance_' + family]})"]
         lines.append("")
-    lines += ["## 5. Dependence of the top descriptors (regression model)", ""]
+    lines += [h["dependence"], ""]
     for d in c.get("dependence", []):
         lines += [f"**{_md_cell(d['descriptor'])}** ({_md_cell(d['unit'])}): {_md_cell(d['meaning'])}", ""]
         if d.get("figure") in figure_files:
             lines += [f"![dependence of {_md_cell(d['descriptor'])}]({figure_files[d['figure']]})", ""]
-    lines += ["## 6. Per-material explanations", "", "| why | id | formula | predicted | measured | domain |", "|---|---|---|---|---|---|"]
+    lines += [h["materials"], "", "| why | id | formula | predicted | measured | domain |", "|---|---|---|---|---|---|"]
     lines += [f"| {_md_cell(m['why'])} | {_md_cell(m['id'])} | {_md_cell(m['formula'])} | {m['predicted']:.2f} | {_md_cell(m.get('measured_text') or format(m['measured'], '.2f'))} | "
               f"{'inside' if m['inside_domain'] else 'outside'} |" for m in c["materials"]]
     nz = c.get("nasicon") or {}
-    lines += ["", "## 7. NASICON", "", _md_cell(nz.get("note", ""))]
+    lines += ["", h["nasicon"], "", _md_cell(nz.get("note", ""))]
     if nz.get("rows"):
         lines += ["", *md_table(nz["rows"]), ""]
         lines += [f"- {_md_cell(v)}" for v in nz.get("verdicts", [])]
     if nz.get("detector"):
         d = nz["detector"]
         lines += ["", f"NASICON detector vs family labels: precision {d['precision']:.3f}, recall {d['recall']:.3f}."]
-    lines += ["", "## 8. Glossary and citations", "", "| descriptor | meaning | unit |", "|---|---|---|"]
+    lines += ["", h["glossary"], "", "| descriptor | meaning | unit |", "|---|---|---|"]
     lines += [f"| {_md_cell(g['descriptor'])} | {_md_cell(g['meaning'])} | {_md_cell(g['unit'])} |" for g in c["glossary"]]
     lines += ["", "Citations:", ""] + [f"- {_md_cell(ct)}" for ct in c["citations"]]
     return "\n".join(lines) + "\n"
 
 
-def write_report(context: dict, figures: dict, output: str | os.PathLike, *, force: bool = False,
+def write_report(context, figures: dict, output: str | os.PathLike, *, force: bool = False,
                  manifest_extra: dict | None = None, template: str = "report.html.j2",
-                 markdown=None, inputs=()) -> Path:
-    """Write the report folder atomically.
+                 markdown=None, inputs=(), study=None) -> Path:
+    """Write the report folder atomically: index.html, report.md and report.json from one view model.
+
+    ``context`` is a view model (:class:`~explainsse.report.view.ReportView`, or a plain dict for
+    the prediction and NASICON reports); ``study`` (a :class:`~explainsse.analysis.Study`) is
+    saved in ``study/`` beside the report, so ``explainsse report --from-study`` can re-render it.
 
     A non-empty ``output`` is refused unless ``force``, and even then only an earlier, unmodified
     explainsse output folder is replaced (:func:`explainsse.io.check_output_target`);
@@ -129,6 +136,7 @@ def write_report(context: dict, figures: dict, output: str | os.PathLike, *, for
     validation-and-explanation report; the prediction report passes its own).
     """
     output = Path(output)
+    context = context.to_dict() if hasattr(context, "to_dict") else context
     env = Environment(loader=PackageLoader("explainsse.report", "templates"),
                       autoescape=select_autoescape(["html", "j2"]), undefined=StrictUndefined)
     with output_directory(output, force=force, inputs=inputs) as tmp:
@@ -145,6 +153,11 @@ def write_report(context: dict, figures: dict, output: str | os.PathLike, *, for
         (tmp / "index.html").write_text(html, encoding="utf-8")
         (tmp / "report.md").write_text((markdown or _markdown)(context, files), encoding="utf-8")
         (tmp / "report.json").write_text(json.dumps(to_jsonable(context), indent=1, default=str), encoding="utf-8")
+        if study is not None:
+            from ..analysis.study import write_study
+
+            (tmp / "study").mkdir()
+            write_study(study, tmp / "study")
         from ..models.persistence import _versions
 
         manifest = {"command": sys.argv, "versions": _versions(), "seed": context["seed"],

@@ -36,45 +36,13 @@ from ..models.scoring import CLASS_NAMES, majority_baseline, permutation_test, v
 from ..models.targets import make_target
 from .classifier import Classifier, make_classifier, positive_score
 from .detector import detect_nasicon, detector_agreement, nasicon_labels
+from .membership import alkali_domain, nasicon_membership
 
 PROTOCOLS = ("within", "cross-family", "cross-domain", "external")
 #: Metrics shown for every evaluation (bootstrap CIs for each).
 METRICS = ("accuracy", "balanced_accuracy", "mcc", "roc_auc", "f1")
 #: The permutation test and the verdict use this metric (robust to class imbalance).
 PERMUTATION_METRIC = "mcc"
-
-
-# -- which rows are NASICON, which alkali ------------------------------------------------------
-
-def nasicon_membership(frame: pd.DataFrame, *, all_nasicon: bool = False,
-                       detection: pd.DataFrame | None = None) -> tuple[pd.Series, str]:
-    """NASICON membership per row and where it comes from.
-
-    The dataset's family labels where present; the formula detector for unlabelled rows
-    (``detection`` from :func:`~explainsse.validation.detector.detect_nasicon` is reused when
-    given); every row with ``all_nasicon`` (a NASICON-only file such as Xu's).
-    """
-    if all_nasicon:
-        return pd.Series(True, index=frame.index), "declared by the user (--all-nasicon)"
-    labels = nasicon_labels(frame) if "family" in frame else pd.Series(pd.NA, index=frame.index)
-    if labels.notna().all():
-        return labels.astype(bool), "the dataset's family labels"
-    detected = (detection if detection is not None else detect_nasicon(frame))["nasicon"]
-    if labels.isna().all():
-        return detected.astype(bool), "the formula detector (no family labels)"
-    return labels.fillna(detected).astype(bool), "family labels, the detector for unlabelled rows"
-
-
-def alkali_domain(composition) -> str:
-    """``"Li"``, ``"Na"``, ``"mixed"`` (both) or ``"none"`` for one composition (or formula)."""
-    from pymatgen.core import Composition
-
-    from ..chemistry import parse_formula
-
-    comp = composition if isinstance(composition, Composition) else parse_formula(composition)
-    els = {str(e) for e in comp.elements}
-    has_li, has_na = "Li" in els, "Na" in els
-    return "mixed" if has_li and has_na else "Li" if has_li else "Na" if has_na else "none"
 
 
 # -- scoring -----------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ def search_space(task: str):
     return GRID
 
 
-def native(model, X, y, top: int, seed: int, n_bootstrap: int = 30) -> dict:
+def native(model, X, y, top: int, seed: int, n_bootstrap: int = 20) -> dict:
     """Odds ratio per standard deviation of each descriptor, with bootstrap 95% CIs."""
     from ...explain.native import logreg_odds_ratios
 

@@ -1,0 +1,38 @@
+"""The analysis layer: the one place where descriptors, models and explanations are joined.
+
+:func:`run_study` validates and explains every family on a dataset and returns a frozen
+:class:`Study`; reports, ``explainsse importance`` and the prediction report are views of these
+results. ``Study.save`` / :func:`load_study` store a study as Parquet + JSON (+ the models'
+safe formats), so it can be re-rendered or compared without refitting.
+"""
+
+from .run import TASKS, run_study
+from .steps import (
+    CandidateExplanation,
+    FamilyExplanation,
+    RegressionExplanation,
+    candidate_descriptors,
+    explain_candidates,
+    explain_model,
+    explain_regression,
+    fit_model,
+    native_view,
+)
+from .study import Study, StudyFileError, load_study
+
+__all__ = [
+    "TASKS",
+    "CandidateExplanation",
+    "FamilyExplanation",
+    "RegressionExplanation",
+    "Study",
+    "StudyFileError",
+    "candidate_descriptors",
+    "explain_candidates",
+    "explain_model",
+    "explain_regression",
+    "fit_model",
+    "load_study",
+    "native_view",
+    "run_study",
+]

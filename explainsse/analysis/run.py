@@ -1,0 +1,213 @@
+"""`run_study`: descriptors -> validation of each family -> explanations, in one place.
+
+Every fit runs in a :class:`~explainsse.parallel.TaskPool`; a model is explained as soon as its
+validation has chosen its hyperparameters, while the other validations still run.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import time
+
+import pandas as pd
+
+from .._config import get_settings
+from ..datasets.table import split_mask
+from ..parallel import TaskPool
+from .steps import explain_model, explain_regression, fit_model, native_view
+from .study import Study
+
+#: Tasks a study validates by default.
+TASKS = ("regression", "classification")
+
+
+def _explain_classifier(frame, X, family, params, preset, threshold, top, seed, n_jobs):
+    """Fit one classifier on the training rows; its SHAP, stability and groups (the native view runs apart)."""
+    model = fit_model(frame, X, family, "classification", params, preset=preset, threshold=threshold,
+                      seed=seed, n_jobs=n_jobs)
+    return model, explain_model(model, frame, X, top=top, n_bootstrap=2, seed=seed, n_jobs=n_jobs)
+
+
+def _native(frame, X, family, params, preset, threshold, top, seed, n_jobs) -> dict:
+    """The family's own view of its classifier (odds ratios refit 20 times: its own task)."""
+    model = fit_model(frame, X, family, "classification", params, preset=preset, threshold=threshold,
+                      seed=seed, n_jobs=n_jobs)
+    return native_view(model, frame, X, top=top, seed=seed)
+
+
+def _regression(frame, X, train, rows, family, params, preset, threshold, seed, n_jobs):
+    """Fit the regression model on the training rows; predictions, SHAP and domain on ``rows``."""
+    model = fit_model(frame[train], X[train], family, "regression", params, preset=preset, threshold=threshold,
+                      seed=seed, n_jobs=n_jobs)
+    return model, explain_regression(model, X[train], frame.loc[rows], X.loc[rows])
+
+
+def _nasicon_section(frame, X, threshold, seed, n_jobs) -> dict | None:
+    """Within-NASICON validation of logistic regression (compact) with the detector's agreement."""
+    from ..validation import validate_nasicon
+    from ..validation.membership import nasicon_membership
+
+    member, _ = nasicon_membership(frame)
+    if member.sum() < 10:
+        return None
+    r = validate_nasicon(frame, X, "logreg", threshold=threshold, n_repeats=3, loo=False, n_permutations=19,
+                         n_boot=200, random_state=seed, n_jobs=n_jobs, explain_top=5)
+    return r.to_dict()
+
+
+def _data_card(ds, preset: str, preset_reason: str) -> dict:
+    frame = ds.frame
+    cens = frame[frame["censored"]]
+    return {
+        "summary": ds.summary(),
+        "source": ds.spec.source if ds.spec else f"user file ({', '.join(ds.files)})",
+        "license": ds.spec.license if ds.spec else "as supplied by the user",
+        "citation": ds.spec.citation if ds.spec else "",
+        "files": ds.files,
+        "issues": ds.issues.astype(str).to_dict("records"),
+        "notes": [f"Descriptor preset {preset}: {preset_reason}.", *ds.notes],
+        "censored": {"n": int(len(cens)), "floor_S_cm": ds.censored_floor,
+                     "bounds": {f"{b:g}": int(n) for b, n in cens["sigma_bound_S_cm"].value_counts().items()},
+                     "in_test": int(cens.index.isin(frame.index[split_mask(frame, "test")]).sum())},
+    }
+
+
+def run_study(ds, *, preset: str | None = None, families=("logreg", "pls", "xgb"), tasks=TASKS,
+              scheme: str | None = None, threshold: float = 1e-4, seed: int | None = None,
+              n_scramble: int = 19, n_boot: int = 200, top: int = 10, nasicon: bool = True,
+              n_jobs: int = 2, progress=None) -> Study:
+    """Validate and explain every family on a dataset: the analysis a report shows.
+
+    Parameters
+    ----------
+    ds : Dataset
+        Rows with measured conductivity (:func:`~explainsse.datasets.load_dataset`,
+        :func:`~explainsse.datasets.load_table`); rows that cannot be featurized are moved to
+        ``ds.issues`` (listed in the data card), never dropped silently.
+    preset : str, optional
+        Descriptor preset; default: the richest the data supports
+        (:func:`~explainsse.featurize.presets.choose_preset`).
+    families : sequence of str
+        Registered families (:mod:`explainsse.models.families`).
+    tasks : sequence of str
+        ``regression`` (log10 sigma) and/or ``classification`` (sigma >= ``threshold``).
+    scheme : str, optional
+        Validation scheme; default ``official`` when the data has a train/test split, else
+        ``group-chemsys`` (grouped CV by chemical system).
+    threshold : float
+        Superionic threshold in S/cm.
+    seed : int, optional
+        Random state of every step (default from settings, 0).
+    n_scramble : int
+        y-scrambling refits per model (19 or more let p reach 0.05).
+    n_boot : int
+        Bootstrap resamples for the metrics' 95% intervals.
+    top : int
+        Size of the top-descriptor sets (stability, agreement).
+    nasicon : bool
+        Add the within-NASICON validation when the data has at least 10 NASICON rows.
+    n_jobs : int
+        Worker processes.
+    progress : callable, optional
+        Called with a short text after each stage.
+
+    Returns
+    -------
+    Study
+    """
+    from ..featurize import featurize_dataset
+    from ..featurize.presets import choose_preset
+    from ..models import SCHEMES, evaluate
+    from ..models.families import check_families, get_family
+
+    say = progress or (lambda text: None)
+    seed = get_settings().random_state if seed is None else seed
+    families = check_families(families)
+    started, clock = _dt.datetime.now(_dt.timezone.utc), time.perf_counter()
+    ds.require_rows("a study")
+    preset, preset_reason = (preset, "chosen by the user") if preset else choose_preset(ds.frame)
+    X = featurize_dataset(ds, preset, progress=False)  # may move rows that cannot be featurized to ds.issues
+    ds.require_rows("a study")
+    frame = ds.frame
+    has_split = bool(split_mask(frame, "train").any() and split_mask(frame, "test").any())
+    scheme = scheme or ("official" if has_split else "group-chemsys")
+    if scheme not in SCHEMES:
+        from ..errors import InputDataError
+
+        raise InputDataError(f"scheme must be one of {', '.join(SCHEMES)}, got {scheme!r}")
+    train = split_mask(frame, "train") if has_split else pd.Series(True, index=frame.index)
+    say("descriptors")
+
+    part = frame if scheme == "official" else frame[train]
+    jobs = [{"frame": part, "X": X.loc[part.index], "family": family, "task": task, "scheme": scheme,
+             "threshold": threshold, "n_boot": n_boot, "n_scramble": n_scramble, "random_state": seed}
+            for task in TASKS if task in tasks for family in families if get_family(family).supports(task)]
+    ft, Xt = frame[train], X[train]
+    regressors = sorted((f for f in families if get_family(f).supports("regression")),
+                        key=lambda f: get_family(f).regression_rank)
+    reg_family = regressors[0] if regressors and "regression" in tasks else None
+    rows = frame.index[split_mask(frame, "test")] if scheme == "official" else frame.index
+    models, explanations, natives, regression, nasicon_result = {}, {}, {}, None, None
+    with TaskPool(n_jobs) as pool:  # workers stop when the block ends, also on errors
+        order = sorted(range(len(jobs)), key=lambda i: -get_family(jobs[i]["family"]).cost)
+        pending = {pool.submit(evaluate, **jobs[i], n_jobs=pool.inner_jobs): i for i in order}
+        followups = {}
+        if nasicon:
+            followups[pool.submit(_nasicon_section, frame, X, threshold, seed, pool.inner_jobs)] = ("nasicon",)
+        done = {}
+        for future in pool.as_completed(list(pending)):
+            e = done[pending[future]] = future.result()
+            say(f"validated {e.family}/{e.task}")
+            params = next(iter(e.params.values()))
+            args = (e.family, params, preset, threshold)
+            if e.task == "classification":
+                followups[pool.submit(_explain_classifier, ft, Xt, *args, top, seed, pool.inner_jobs)] = (
+                    "classification", e.family)
+                if get_family(e.family).native is not None:
+                    followups[pool.submit(_native, ft, Xt, *args, top, seed, pool.inner_jobs)] = ("native", e.family)
+            elif e.family == reg_family:
+                followups[pool.submit(_regression, frame, X, train, rows, *args, seed, pool.inner_jobs)] = (
+                    "regression", e.family)
+        evaluations = tuple(done[i] for i in range(len(jobs)))
+        for future in pool.as_completed(list(followups)):
+            kind, *family = followups[future]
+            if kind == "nasicon":
+                nasicon_result = future.result()
+            elif kind == "native":
+                natives[family[0]] = future.result()
+            elif kind == "regression":
+                models[f"{family[0]}/regression"], regression = future.result()
+            else:
+                models[f"{family[0]}/classification"], explanations[family[0]] = future.result()
+                say(f"explained {family[0]}")
+    order = [e.family for e in evaluations if e.task == "classification"]
+    explanations = {f: _with_native(explanations[f], natives.get(f, {})) for f in order}
+    agreement = None
+    if len(explanations) > 1:
+        from ..explain.agreement import cross_family_agreement
+
+        ag = cross_family_agreement({f: ex.table for f, ex in explanations.items()}, top_k=top)
+        agreement = {"rank_correlation": ag["rank_correlation"], "direction_agreement": ag["direction_agreement"],
+                     "direction": ag["direction"].to_dict("records"), "top_k": top}
+    from ..models.persistence import _versions
+
+    config = {"dataset": ds.name, "preset": preset, "preset_reason": preset_reason, "families": list(families),
+              "tasks": [t for t in TASKS if t in tasks], "scheme": scheme, "threshold_S_cm": threshold,
+              "seed": seed, "n_scramble": n_scramble, "n_boot": n_boot, "top": top,
+              "regression_family": reg_family}
+    provenance = {"versions": _versions(), "started": started.isoformat(timespec="seconds"),
+                  "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+                  "seconds": round(time.perf_counter() - clock, 1)}
+    say("study complete")
+    return Study(config, frame, X, _data_card(ds, preset, preset_reason), evaluations,
+                 {k: models[k] for k in sorted(models)}, explanations, regression, agreement, nasicon_result,
+                 provenance)
+
+
+def _with_native(ex, native: dict):
+    from dataclasses import replace
+
+    return replace(ex, native={**ex.native, **native}) if native else ex
+
+
+__all__ = ["TASKS", "run_study"]

@@ -1,0 +1,250 @@
+"""The analysis steps that join models and explanations; :func:`run_study` and the CLI call these.
+
+Each step takes plain objects (a dataset frame, its descriptors, a fitted model) and returns a
+frozen result, so the report, ``explainsse importance`` and the prediction report share one
+implementation of "fit -> explain -> stability -> groups -> directions".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from ..models.targets import make_target
+from ..models.train import TrainedModel
+
+
+@dataclass(frozen=True)
+class FamilyExplanation:
+    """Global explanation of one fitted model on its training rows.
+
+    Attributes
+    ----------
+    family, task : str
+    table : ExplanationTable
+        SHAP values of every training row.
+    importance : pandas.DataFrame
+        Per descriptor (largest first): ``mean_abs_shap, share, rank`` and, from refits,
+        ``ci_low, ci_high, share_runs_in_top_k, unstable``.
+    stability : dict
+        ``rank_stability, top_k_jaccard, runs, top_k, scheme, n_bootstrap``.
+    groups : dict
+        Group name -> correlated descriptors (|Spearman| >= the threshold).
+    params : dict
+        Hyperparameters of the explained model.
+    native : dict
+        The family's own view (odds ratios, VIP, gain), when computed.
+    """
+
+    family: str
+    task: str
+    table: object
+    importance: pd.DataFrame
+    stability: dict
+    groups: dict
+    params: dict = field(default_factory=dict)
+    native: dict = field(default_factory=dict)
+
+    def directions(self, top: int) -> pd.DataFrame:
+        """Direction of effect of the ``top`` descriptors (indexed by descriptor)."""
+        return self.table.directions(self.table.top(top)).set_index("descriptor")
+
+    def grouped_importance(self) -> pd.Series:
+        """Mean |SHAP| with each correlated group summed into one entry."""
+        return self.table.grouped(self.groups).global_importance()["mean_abs_shap"]
+
+
+def fit_model(frame: pd.DataFrame, X: pd.DataFrame, family: str, task: str, params: dict, *, preset: str,
+              threshold: float, seed: int, n_jobs: int = 1) -> TrainedModel:
+    """Fit ``family`` with the given (already selected) hyperparameters on all rows of ``X``.
+
+    Parameters
+    ----------
+    frame, X : pandas.DataFrame
+        Dataset rows and their descriptors (the training rows only).
+    family, task : str
+    params : dict
+        Pipeline parameters chosen by inner CV (``model__...``).
+    preset : str
+        Descriptor preset ``X`` came from.
+    threshold : float
+        Superionic threshold (S/cm).
+    seed, n_jobs : int
+
+    Returns
+    -------
+    TrainedModel
+    """
+    from ..models import make_model
+
+    pipe = make_model(family, task, random_state=seed, n_jobs=n_jobs).set_params(**params)
+    pipe.fit(X, make_target(frame, task, threshold))
+    return TrainedModel(pipe, family, task, preset, list(X.columns), threshold, params, random_state=seed,
+                        train_X=X, train_meta=frame[["id", "formula", "family"]].astype(object).reset_index(drop=True))
+
+
+def explain_model(model: TrainedModel, frame: pd.DataFrame, X: pd.DataFrame, *, top: int = 10,
+                  n_bootstrap: int = 2, correlation: float = 0.9, seed: int = 0, n_jobs: int = 1,
+                  native: bool = False) -> FamilyExplanation:
+    """SHAP on the training rows, its stability under refits, correlated groups (and the native view).
+
+    Parameters
+    ----------
+    model : TrainedModel
+        Fitted on ``X``.
+    frame, X : pandas.DataFrame
+        The model's training rows and descriptors.
+    top : int
+        Size of the top-k set whose stability is measured.
+    n_bootstrap : int
+        Bootstrap refits added to the grouped-CV refits of the stability analysis.
+    correlation : float
+        |Spearman| threshold for grouping descriptors.
+    seed, n_jobs : int
+    native : bool
+        Also compute the family's own interpretable view.
+
+    Returns
+    -------
+    FamilyExplanation
+    """
+    from ..explain import explain
+    from ..explain.groups import correlated_groups
+    from ..explain.stability import explanation_stability
+
+    table = explain(model, X, X, ids=frame["id"], formulas=frame["formula"])
+    stab = explanation_stability(model, frame, X, n_bootstrap=n_bootstrap, top_k=top, random_state=seed,
+                                 n_jobs=n_jobs)
+    imp = table.global_importance().join(stab["importance"][["ci_low", "ci_high", "share_runs_in_top_k",
+                                                              "unstable"]])
+    groups = correlated_groups(X, correlation, importance=imp["mean_abs_shap"])
+    views = native_view(model, frame, X, top=top, seed=seed) if native else {}
+    return FamilyExplanation(model.family, model.task, table, imp,
+                             {k: v for k, v in stab.items() if k != "importance"}, groups, dict(model.params), views)
+
+
+def native_view(model: TrainedModel, frame: pd.DataFrame, X: pd.DataFrame, *, top: int = 10, seed: int = 0) -> dict:
+    """The family's own interpretable view (odds ratios with bootstrap CIs, PLS VIP, XGBoost gain), or {}."""
+    from ..models.families import get_family
+
+    fam = get_family(model.family)
+    if fam.native is None:
+        return {}
+    return fam.native(model, X, make_target(frame, model.task, model.threshold), top, seed)
+
+
+@dataclass(frozen=True)
+class RegressionExplanation:
+    """A regression model's predictions and SHAP values on the rows a reader looks at.
+
+    Attributes
+    ----------
+    family : str
+    table : ExplanationTable
+        SHAP values on the explained rows (the test split with an official split, else all rows).
+    predictions : pandas.Series
+        Predicted log10 sigma of those rows.
+    domain : pandas.DataFrame
+        Applicability domain of those rows (``percentile``, ``inside``).
+    """
+
+    family: str
+    table: object
+    predictions: pd.Series
+    domain: pd.DataFrame
+
+
+def explain_regression(model: TrainedModel, X_train: pd.DataFrame, frame_rows: pd.DataFrame,
+                       X_rows: pd.DataFrame) -> RegressionExplanation:
+    """Predict and explain ``X_rows`` with a regression model fitted on ``X_train``."""
+    from ..explain import explain
+    from ..explain.domain import ApplicabilityDomain
+
+    table = explain(model, X_rows, X_train, ids=frame_rows["id"], formulas=frame_rows["formula"])
+    return RegressionExplanation(model.family, table, pd.Series(model.predict(X_rows), index=X_rows.index),
+                                 ApplicabilityDomain(X_train).assess(X_rows))
+
+
+def candidate_descriptors(ds, model: TrainedModel) -> tuple[pd.DataFrame, list[str]]:
+    """Descriptors of ``ds`` for ``model``'s preset, and notes on what had to be imputed.
+
+    A model trained with lattice descriptors can still screen formulas without lattice data:
+    the composition part is computed and the lattice descriptors are left missing (the model's
+    imputer fills in training medians); the note says so.
+    """
+    from ..featurize import featurize_dataset, get_preset
+
+    preset = get_preset(model.preset)
+    notes = []
+    missing_kinds = [g.input_kind for g in preset.groups if not g.available(ds.frame)]
+    if missing_kinds:
+        available = preset.subset_available(ds.frame)
+        notes.append(f"the model uses {', '.join(missing_kinds)} descriptors ({model.preset}) but the input has "
+                     "none: they are imputed with training medians")
+        X = featurize_dataset(ds, available, progress=False)
+        for col in model.feature_names:
+            if col not in X.columns:
+                X[col] = float("nan")
+    else:
+        X = featurize_dataset(ds, model.preset, progress=False)
+    return X, notes
+
+
+@dataclass(frozen=True)
+class CandidateExplanation:
+    """Predictions and explanations of candidate materials by a saved model.
+
+    Attributes
+    ----------
+    descriptors : pandas.DataFrame
+    table : ExplanationTable
+        SHAP values of every candidate (background: the model's training rows).
+    materials : list of dict
+        Per candidate: prediction, top descriptors, domain, warnings
+        (:func:`~explainsse.explain.material.explain_materials`).
+    notes : list of str
+        What had to be assumed (e.g. lattice descriptors imputed).
+    """
+
+    descriptors: pd.DataFrame
+    table: object
+    materials: list
+    notes: list
+
+
+def explain_candidates(ds, model: TrainedModel, *, top: int = 5) -> CandidateExplanation:
+    """Predict and explain every usable row of ``ds`` with ``model`` (rows that fail go to ``ds.issues``).
+
+    Parameters
+    ----------
+    ds : Dataset
+        Candidates (no conductivity needed).
+    model : TrainedModel
+        A saved or bundled model (:func:`~explainsse.models.persistence.load_model`).
+    top : int
+        Descriptors listed per material.
+
+    Returns
+    -------
+    CandidateExplanation
+    """
+    import warnings
+
+    from ..explain import explain
+    from ..explain.material import explain_materials
+
+    ds.require_rows("predictions")
+    X, notes = candidate_descriptors(ds, model)
+    ds.require_rows("predictions")  # featurization may have moved rows to ds.issues
+    background = model.train_X if model.train_X is not None else X
+    table = explain(model, X, background, ids=ds.frame["id"].astype(str), formulas=ds.frame["formula"].astype(str))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the warnings are in each material's record
+        materials = explain_materials(model, ds.frame, X, top=top, table=table)
+    return CandidateExplanation(X, table, materials, [*ds.notes, *notes])
+
+
+__all__ = ["CandidateExplanation", "FamilyExplanation", "RegressionExplanation", "candidate_descriptors",
+           "explain_candidates", "explain_model",
+           "explain_regression", "fit_model", "native_view"]

@@ -1,0 +1,180 @@
+"""Featurizer groups: the building blocks of a preset, each owning its inputs, labels and glossary.
+
+A group says what it reads (:attr:`FeaturizerGroup.input_kind`: ``composition`` for a formula,
+``lattice`` for tabulated cell parameters, ``structure`` for a CIF), builds its featurizer, and
+takes its column labels from the featurizer itself (``feature_labels()``, matminer's
+convention), with the glossary entry of each label. Adding a featurizer is one group here and
+its name in a preset (:mod:`.presets`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from .glossary import WARD_2016, DescriptorInfo
+
+#: What a group reads.
+INPUT_KINDS = ("composition", "lattice", "structure")
+
+
+@dataclass(frozen=True)
+class FeaturizerGroup:
+    """One featurizer of a preset.
+
+    Attributes
+    ----------
+    name : str
+        Registry key, e.g. ``"magpie"``.
+    input_kind : {"composition", "lattice", "structure"}
+        ``composition`` groups run ``featurize(Composition)`` once per distinct formula; the
+        others run ``featurize_table(table)`` on all rows at once.
+    inputs : tuple of str
+        Normalized dataset columns the group reads.
+    make : callable
+        Builds the featurizer (an object with ``feature_labels()`` and ``featurize`` or
+        ``featurize_table``).
+    describe : callable
+        ``describe(label) -> DescriptorInfo`` for each of the featurizer's own labels.
+    prefix : str
+        Added in front of the featurizer's labels (keeps names unique across groups).
+    """
+
+    name: str
+    input_kind: str
+    inputs: tuple[str, ...]
+    make: Callable
+    describe: Callable
+    prefix: str = ""
+
+    def featurizer(self):
+        """The featurizer, built once per process (matminer's tables cost ~0.2 s to build)."""
+        return _built(self)
+
+    def labels(self) -> list[str]:
+        """Column names, from the featurizer's own ``feature_labels()`` (with :attr:`prefix`)."""
+        return [self.prefix + label for label in self.featurizer().feature_labels()]
+
+    def entries(self) -> list[DescriptorInfo]:
+        """Glossary entries of :meth:`labels`, in column order."""
+        return [self.describe(label) for label in self.labels()]
+
+    def available(self, frame: pd.DataFrame) -> bool:
+        """Whether at least one row of ``frame`` has every input this group needs."""
+        required = [c for c in self.inputs if c != "formula_units_per_cell"]
+        if any(c not in frame for c in required):
+            return False
+        return bool(frame[required].notna().all(axis=1).any()) if len(frame) else False
+
+
+@lru_cache(maxsize=None)
+def _built(group: FeaturizerGroup):
+    return group.make()
+
+
+# -- matminer composition featurizers ------------------------------------------------------------
+
+def _magpie():
+    from matminer.featurizers.composition import ElementProperty
+
+    return ElementProperty.from_preset("magpie", impute_nan=False)
+
+
+def _describe_magpie(label: str) -> DescriptorInfo:
+    from .glossary import MAGPIE_PROPERTIES, MAGPIE_STATS
+
+    _, stat, prop = label.split(" ", 2)
+    meaning, unit = MAGPIE_PROPERTIES[prop]
+    return DescriptorInfo(label, MAGPIE_STATS[stat].format(p=meaning), unit,
+                          "matminer ElementProperty (magpie preset)", WARD_2016)
+
+
+def _stoichiometry():
+    from matminer.featurizers.composition import Stoichiometry
+
+    return Stoichiometry()
+
+
+def _describe_stoichiometry(label: str) -> DescriptorInfo:
+    p = label.rsplit(" ", 1)[-1].split("-")[0]
+    meaning = ("number of distinct elements" if p == "0" else
+               f"L{p} norm of the atomic fractions (higher = dominated by fewer elements)")
+    return DescriptorInfo(label, meaning, "-", "matminer Stoichiometry", WARD_2016)
+
+
+def _valence_orbital():
+    from matminer.featurizers.composition import ValenceOrbital
+
+    return ValenceOrbital(impute_nan=False)
+
+
+def _describe_valence(label: str) -> DescriptorInfo:
+    kind, orb = label.split(" ")[:2]
+    if kind == "avg":
+        return DescriptorInfo(label, f"composition-weighted mean number of {orb} valence electrons per atom",
+                              "electrons/atom", "matminer ValenceOrbital", WARD_2016)
+    return DescriptorInfo(label, f"fraction of all valence electrons that are {orb} electrons", "-",
+                          "matminer ValenceOrbital", WARD_2016)
+
+
+# -- explainsse featurizers --------------------------------------------------------------------
+
+def _electrolyte():
+    from .electrolyte import ElectrolyteComposition
+
+    return ElectrolyteComposition()
+
+
+def _describe_electrolyte(label: str) -> DescriptorInfo:
+    from .electrolyte import electrolyte_entries
+
+    return {e.name: e for e in electrolyte_entries()}[label]
+
+
+def _lattice():
+    from .crystal import LatticeDescriptors
+
+    return LatticeDescriptors()
+
+
+def _describe_lattice(label: str) -> DescriptorInfo:
+    from .crystal import crystal_entries
+
+    return {e.name: e for e in crystal_entries()}[label]
+
+
+#: Every featurizer group, by name.
+GROUPS: dict[str, FeaturizerGroup] = {
+    "magpie": FeaturizerGroup("magpie", "composition", ("formula",), _magpie, _describe_magpie),
+    "stoichiometry": FeaturizerGroup("stoichiometry", "composition", ("formula",), _stoichiometry,
+                                     _describe_stoichiometry, prefix="Stoichiometry "),
+    "valence_orbital": FeaturizerGroup("valence_orbital", "composition", ("formula",), _valence_orbital,
+                                       _describe_valence),
+    "electrolyte": FeaturizerGroup("electrolyte", "composition", ("formula",), _electrolyte,
+                                   _describe_electrolyte),
+    "lattice": FeaturizerGroup("lattice", "lattice", ("formula", "space_group_number", "a", "b", "c", "alpha",
+                                                      "beta", "gamma", "formula_units_per_cell"),
+                               _lattice, _describe_lattice),
+}
+
+
+def featurize_compositions(groups, comp) -> list[float]:
+    """Values of every composition group for one pymatgen Composition, in column order."""
+    values: list[float] = []
+    for group in groups:
+        values.extend(float(v) for v in group.featurizer().featurize(comp))
+    return values
+
+
+def featurize_tables(groups, table: pd.DataFrame) -> pd.DataFrame:
+    """Values of every table group (lattice, structure) for all rows of ``table``."""
+    parts = [pd.DataFrame(np.asarray(g.featurizer().featurize_table(table), float), index=table.index,
+                          columns=g.labels()) for g in groups]
+    return pd.concat(parts, axis=1) if parts else pd.DataFrame(index=table.index)
+
+
+__all__ = ["GROUPS", "INPUT_KINDS", "FeaturizerGroup", "featurize_compositions", "featurize_tables"]

@@ -1,0 +1,282 @@
+"""The report's view model: a :class:`~explainsse.analysis.Study` turned into numbers, sentences and figures.
+
+Nothing here fits or explains; it reads a study (freshly run or loaded from disk) and lays it out.
+HTML, Markdown and ``report.json`` are rendered from the same :class:`ReportView`, so they show
+the same numbers under the same section headings (:data:`SECTION_KEYS`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from ..featurize import describe
+from ..models import SCHEMES
+from ..models.benchmark import PUBLISHED_ANCHORS, summary_table
+from ..models.scoring import scramble_sentence
+from . import figures as fig
+from .nasicon import evaluation_rows
+
+CITATIONS = [
+    "OBELiX: F. Therrien et al., arXiv:2502.14234 (2025); Digital Discovery (2026).",
+    "matminer: L. Ward et al., Comput. Mater. Sci. 152, 60-69 (2018).",
+    "Magpie descriptors: L. Ward et al., npj Comput. Mater. 2, 16028 (2016).",
+    "SHAP: S. M. Lundberg, S.-I. Lee, NeurIPS 30 (2017); TreeSHAP: Lundberg et al., Nat. Mach. Intell. 2, 56 (2020).",
+    "XGBoost: T. Chen, C. Guestrin, KDD 2016.",
+    "scikit-learn: F. Pedregosa et al., JMLR 12, 2825 (2011).",
+    "pymatgen: S. P. Ong et al., Comput. Mater. Sci. 68, 314 (2013).",
+]
+
+#: The report's sections, in order (HTML ids; the headings come from :func:`headings`).
+SECTION_KEYS = ("summary", "data", "models", "explanations", "dependence", "materials", "nasicon", "glossary")
+
+
+def headings(threshold: float) -> dict[str, str]:
+    """Numbered section headings shared by the HTML and Markdown renderings."""
+    titles = ["Summary", "Data card", "Model comparison",
+              f"Global explanations (classification: sigma >= {threshold:g} S/cm)",
+              "Dependence of the top descriptors (regression model)", "Per-material explanations", "NASICON",
+              "Glossary and citations"]
+    return {key: f"{i}. {title}" for i, (key, title) in enumerate(zip(SECTION_KEYS, titles), start=1)}
+
+
+@dataclass(frozen=True)
+class ReportView:
+    """Everything the report shows, as plain data (see :meth:`to_dict` for ``report.json``).
+
+    Attributes
+    ----------
+    title, dataset, preset, preset_reason : str
+    families : list of str
+    threshold_S_cm : float
+    seed : int
+    started : str
+        When the study started (ISO 8601, UTC).
+    headings : dict
+        Section key -> numbered heading.
+    summary_sentences : list of str
+    data : dict
+        Data card.
+    models : dict
+        Model comparison: scheme, tables, anchors, params, confusion matrices, y-scrambling.
+    explanations : dict
+        Family -> method, units, top descriptors with CIs, directions, stability, groups, native view.
+    agreement : dict or None
+    dependence : list of dict
+    materials : list of dict
+    glossary : list of dict
+    citations : list of str
+    results : list of dict
+        Every tidy result row.
+    nasicon : dict
+    """
+
+    title: str
+    dataset: str
+    preset: str
+    preset_reason: str
+    families: list
+    threshold_S_cm: float
+    seed: int
+    started: str
+    headings: dict
+    summary_sentences: list
+    data: dict
+    models: dict
+    explanations: dict
+    agreement: dict | None
+    dependence: list
+    materials: list
+    glossary: list
+    citations: list = field(default_factory=lambda: list(CITATIONS))
+    results: list = field(default_factory=list)
+    nasicon: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """Plain dict for the templates and ``report.json``."""
+        return asdict(self)
+
+
+def _meaning(descriptor: str) -> str:
+    """The glossary meaning of a descriptor as a sentence fragment ("number of distinct elements; "), or ""."""
+    meaning = describe(descriptor).meaning
+    return f"{meaning}; " if meaning and meaning != descriptor and "supplied by the user" not in meaning else ""
+
+
+def _measured_text(row) -> str:
+    """log10 sigma as shown to a reader: the value, or for a censored row its bound ("< -10.00 (upper bound)").
+
+    Censored rows are modelled at the floor (e.g. -15); showing that floor as if measured misleads.
+    """
+    if bool(row["censored"]):
+        return f"< {math.log10(float(row['sigma_bound_S_cm'])):.2f} (upper bound)"
+    return f"{float(row['log10_sigma']):.2f}"
+
+
+def _ranked_groups(table, groups: dict, top: int) -> list[dict]:
+    """Correlated-descriptor groups with their grouped mean |SHAP|, most important first."""
+    if not groups:
+        return []
+    grouped = table.grouped(groups).global_importance()["mean_abs_shap"]
+    rows = [{"group": g, "members": m, "mean_abs_shap": float(grouped[g])} for g, m in groups.items()]
+    return sorted(rows, key=lambda r: -r["mean_abs_shap"])[:top]
+
+
+def _nasicon_context(result: dict | None, frame) -> dict:
+    """Section 7: the within-NASICON validation summary (or why there is none)."""
+    n = int((frame["family"].astype("string").str.casefold() == "nasicon").sum()) if "family" in frame else 0
+    if result is None:
+        return {"n": n, "note": "Fewer than 10 NASICON materials: no NASICON validation.", "rows": []}
+    return {"n": n, "n_subset": result["subset"]["n"], "source": result["membership_source"],
+            "classifier": result["classifier"], "rows": evaluation_rows(result["evaluations"]),
+            "verdicts": [f"{e['name']}: {e['verdict']['text']}" for e in result["evaluations"]],
+            "detector": result["detector"],
+            "top": (result["explanation"].get("top") or [])[:5], "warnings": result["warnings"],
+            "note": "Logistic regression (explainsse defaults) on this report's descriptors, NASICON rows only: "
+                    "3 x stratified 5-fold and leave-papers-out, 19 permutation refits. "
+                    "`explainsse validate nasicon` runs all four protocols with leave-one-out."}
+
+
+def _models(study, figures: dict) -> dict:
+    cfg, results = study.config, study.results
+    scheme = cfg["scheme"]
+    for e in study.evaluations:
+        if e.task == "regression":
+            figures[f"parity_{e.family}"] = fig.parity(e.predictions, title=f"{e.family}: {scheme}").figure
+        else:
+            figures[f"confusion_{e.family}"] = fig.confusion(e.confusion, title=e.family).figure
+    clf = {e.family: e.predictions for e in study.evaluations if e.task == "classification"}
+    if clf:
+        figures["roc"] = fig.roc(clf).figure
+    return {"scheme": scheme, "scheme_description": SCHEMES[scheme].description,
+            "tables": {t: summary_table(results, t).to_dict("records") for t in ("regression", "classification")},
+            "anchors": list(PUBLISHED_ANCHORS) if cfg["dataset"] == "obelix" else [],
+            "params": {f"{e.family}/{e.task}": e.params for e in study.evaluations},
+            "confusion": {e.family: e.confusion for e in study.evaluations if e.confusion},
+            "y_scramble": {f"{e.family}/{e.task}": e.scramble for e in study.evaluations if e.scramble},
+            "y_scramble_sentences": [scramble_sentence(f"{e.family}/{e.task}", e.scramble)
+                                     for e in study.evaluations if e.scramble],
+            "threshold_S_cm": cfg["threshold_S_cm"], "n_scramble": cfg["n_scramble"]}
+
+
+def _explanations(study, figures: dict, top: int) -> dict:
+    explained = {}
+    for family, ex in study.explanations.items():
+        table, imp = ex.table, ex.importance
+        directions = ex.directions(top)
+        explained[family] = {
+            "method": table.method, "notes": list(table.notes), "output_units": table.output_units,
+            "top": [{"descriptor": d, "mean_abs_shap": float(r.mean_abs_shap), "ci_low": float(r.ci_low),
+                     "ci_high": float(r.ci_high), "unstable": bool(r.unstable), "unit": describe(d).unit,
+                     "meaning": describe(d).meaning, "direction": directions["sentence"].get(d, "")}
+                    for d, r in imp.head(top).iterrows()],
+            "stability": {"rank_stability": ex.stability["rank_stability"],
+                          "top_k_jaccard": ex.stability["top_k_jaccard"], "runs": ex.stability["runs"]},
+            "groups": _ranked_groups(table, ex.groups, top),
+            "native": ex.native,
+        }
+        figures[f"importance_{family}"] = fig.importance_bar(imp, top=top, title=f"{family}: mean |SHAP|").figure
+        figures[f"beeswarm_{family}"] = fig.beeswarm(table, top=top, title=f"{family}: SHAP per material").figure
+    if study.agreement:
+        figures["agreement"] = fig.agreement_heatmap(study.agreement["rank_correlation"]).figure
+    return explained
+
+
+def _per_material(study, figures: dict) -> tuple[list, list]:
+    """Dependence plots of the regression model's top descriptors, and the materials shown one by one."""
+    materials, dependence = [], []
+    r, frame = study.regression, study.frame
+    if r is None:
+        return materials, dependence
+    table, pred, domain = r.table, r.predictions, r.domain
+    for d in table.top(3):
+        info = describe(d)
+        figures[f"dependence_{len(dependence)}"] = fig.dependence(table, d, frame["family"], unit=info.unit).figure
+        dependence.append({"descriptor": d, "meaning": info.meaning, "unit": info.unit,
+                           "figure": f"dependence_{len(dependence)}"})
+    # a censored row is wrong only by how far the prediction lies above its bound (not from the floor)
+    part = frame.loc[pred.index]
+    bound = np.log10(part["sigma_bound_S_cm"].astype(float))
+    err = (pred - part["log10_sigma"]).abs().where(~part["censored"], (pred - bound).clip(lower=0))
+    picks = [("best predicted conductor", i) for i in pred.sort_values(ascending=False).index[:3]]
+    picks += [("worst predicted", i) for i in err.sort_values(ascending=False).index[:3]]
+    for n, (why, idx) in enumerate(picks):
+        name = f"waterfall_{n}"
+        figures[name] = fig.waterfall(table.sample(idx), title=str(frame.at[idx, "formula"])).figure
+        materials.append({"why": why, "id": str(frame.at[idx, "id"]), "formula": str(frame.at[idx, "formula"]),
+                          "family": str(frame.at[idx, "family"]), "predicted": float(pred[idx]),
+                          "measured": float(frame.at[idx, "log10_sigma"]),
+                          "measured_text": _measured_text(frame.loc[idx]),
+                          "censored": bool(frame.at[idx, "censored"]),
+                          "domain_percentile": float(domain.at[idx, "percentile"]),
+                          "inside_domain": bool(domain.at[idx, "inside"]), "figure": name})
+    return materials, dependence
+
+
+def _sentences(explained: dict, agreement: dict | None, nasicon: dict | None, models: dict) -> list[str]:
+    sentences = []
+    for family, info in explained.items():
+        lead = info["top"][:3]
+        sentences.append(
+            f"{family}: the strongest drivers are " + "; ".join(
+                f"{t['descriptor']} ({_meaning(t['descriptor'])}mean |SHAP| {t['mean_abs_shap']:.2f}, "
+                f"95% interval {t['ci_low']:.2f}-{t['ci_high']:.2f}"
+                f"{', unstable rank' if t['unstable'] else ''})" for t in lead) + ".")
+        directions = [t["direction"] for t in lead if t["direction"] and "no monotonic" not in t["direction"]]
+        if directions:
+            sentences.append(f"{family} directions: " + "; ".join(directions) + ".")
+    if agreement:
+        rc = agreement["rank_correlation"]
+        pairs = [f"{a}-{b} {rc[a][b]:.2f}" for i, a in enumerate(rc) for b in list(rc)[i + 1:]]
+        sentences.append(f"Families agree on the direction of effect for {agreement['direction_agreement']:.0%} of their "
+                         f"top descriptors; rank correlation of importance: {', '.join(pairs)}.")
+    if models["y_scramble_sentences"]:
+        sentences.append("y-scrambling (the same model refitted on permuted targets): "
+                         + "; ".join(models["y_scramble_sentences"]) + ".")
+    if nasicon:
+        for e in nasicon["evaluations"]:
+            sentences.append(f"NASICON subset ({nasicon['subset']['n']} materials), logistic regression, {e['name']}: "
+                             f"{e['verdict']['text']}.")
+    return sentences
+
+
+def build_view(study, *, top: int | None = None) -> tuple[ReportView, dict]:
+    """Lay out a study as the validation-and-explanation report.
+
+    Parameters
+    ----------
+    study : Study
+        From :func:`~explainsse.analysis.run_study` or :func:`~explainsse.analysis.load_study`.
+    top : int, optional
+        Descriptors listed per family (default: the study's ``top``).
+
+    Returns
+    -------
+    view : ReportView
+    figures : dict
+        Figure name -> matplotlib Figure.
+    """
+    cfg, frame = study.config, study.frame
+    top = top or cfg.get("top", 10)
+    figures = {"data_distribution": fig.log_sigma_by_family(frame).figure}
+    models = _models(study, figures)
+    explained = _explanations(study, figures, top)
+    materials, dependence = _per_material(study, figures)
+    glossary = sorted({t["descriptor"] for f in explained.values() for t in f["top"]}
+                      | {d["descriptor"] for d in dependence})
+    view = ReportView(
+        title=f"explainsse report: {cfg['dataset']}", dataset=cfg["dataset"], preset=cfg["preset"],
+        preset_reason=cfg["preset_reason"], families=list(cfg["families"]), threshold_S_cm=cfg["threshold_S_cm"],
+        seed=cfg["seed"], started=study.provenance.get("started", ""), headings=headings(cfg["threshold_S_cm"]),
+        summary_sentences=_sentences(explained, study.agreement, study.nasicon, models), data=study.data_card,
+        models=models, explanations=explained, agreement=study.agreement, dependence=dependence,
+        materials=materials,
+        glossary=[{"descriptor": d, "meaning": describe(d).meaning, "unit": describe(d).unit,
+                   "source": describe(d).source} for d in glossary],
+        results=study.results.to_dict("records"), nasicon=_nasicon_context(study.nasicon, frame))
+    return view, figures
+
+
+__all__ = ["CITATIONS", "SECTION_KEYS", "ReportView", "build_view", "headings"]
