@@ -47,6 +47,17 @@ MAX_ARCHIVE_MEMBERS = 200_000
 #: Download timeout in seconds (connect and read).
 DOWNLOAD_TIMEOUT_S = 30.0
 
+#: Model families a report, benchmark and ``importance --family all`` use by default.
+DEFAULT_FAMILIES = ("logreg", "pls", "xgb")
+#: Superionic threshold (S/cm) of the classification task.
+DEFAULT_THRESHOLD_S_CM = 1e-4
+#: Worker processes for model fitting (reports, validations, benchmarks): two single-threaded
+#: fits side by side beat one fit on two threads for a few hundred rows (featurization has its
+#: own setting, :attr:`Settings.n_jobs`).
+DEFAULT_WORKERS = 2
+#: y-scrambling refits per validated model: 19 is the fewest for which p can reach 0.05.
+DEFAULT_N_SCRAMBLE = 19
+
 
 @dataclass(frozen=True)
 class Settings:

@@ -6,12 +6,15 @@ results. ``Study.save`` / :func:`load_study` store a study as Parquet + JSON (+ 
 safe formats), so it can be re-rendered or compared without refitting.
 """
 
+from .importance import ImportanceResult, explain_families
 from .run import TASKS, run_study
 from .steps import (
     CandidateExplanation,
+    Descriptors,
     FamilyExplanation,
     RegressionExplanation,
     candidate_descriptors,
+    descriptors_for,
     explain_candidates,
     explain_model,
     explain_regression,
@@ -23,12 +26,16 @@ from .study import Study, StudyFileError, load_study
 __all__ = [
     "TASKS",
     "CandidateExplanation",
+    "Descriptors",
     "FamilyExplanation",
+    "ImportanceResult",
     "RegressionExplanation",
     "Study",
     "StudyFileError",
     "candidate_descriptors",
+    "descriptors_for",
     "explain_candidates",
+    "explain_families",
     "explain_model",
     "explain_regression",
     "fit_model",

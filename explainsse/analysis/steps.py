@@ -55,6 +55,63 @@ class FamilyExplanation:
         return self.table.grouped(self.groups).global_importance()["mean_abs_shap"]
 
 
+@dataclass(frozen=True)
+class Descriptors:
+    """A dataset's descriptor table with how it was made.
+
+    Attributes
+    ----------
+    X : pandas.DataFrame
+        Descriptors of the usable rows (rows that failed are in ``ds.issues``).
+    preset : str
+    reason : str
+        Why this preset ("chosen by the user", or what the data supports).
+    warnings : list of str
+        Warnings raised while computing them (missing lattice data, cache problems).
+    """
+
+    X: pd.DataFrame
+    preset: str
+    reason: str
+    warnings: list
+
+
+def descriptors_for(ds, preset: str | None = None, *, progress: bool = False, cache: bool = True,
+                    n_jobs: int | None = None) -> Descriptors:
+    """Descriptors of ``ds`` with the named preset, or the richest one its data supports.
+
+    Parameters
+    ----------
+    ds : Dataset
+    preset : str, optional
+    progress : bool
+        Show a progress bar over distinct compositions.
+    cache : bool
+        Reuse the verified feature cache.
+    n_jobs : int, optional
+        Featurization workers (default from settings).
+
+    Returns
+    -------
+    Descriptors
+    """
+    import warnings
+
+    from ..featurize import featurize_dataset, get_preset
+    from ..featurize.presets import choose_preset
+
+    if preset:
+        get_preset(preset)
+        reason = "chosen by the user"
+    else:
+        preset, reason = choose_preset(ds.frame)
+    ds.require_rows("modelling")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        X = featurize_dataset(ds, preset, progress=progress, cache=cache, n_jobs=n_jobs)
+    return Descriptors(X, preset, reason, [str(w.message) for w in caught])
+
+
 def fit_model(frame: pd.DataFrame, X: pd.DataFrame, family: str, task: str, params: dict, *, preset: str,
               threshold: float, seed: int, n_jobs: int = 1) -> TrainedModel:
     """Fit ``family`` with the given (already selected) hyperparameters on all rows of ``X``.
@@ -245,6 +302,6 @@ def explain_candidates(ds, model: TrainedModel, *, top: int = 5) -> CandidateExp
     return CandidateExplanation(X, table, materials, [*ds.notes, *notes])
 
 
-__all__ = ["CandidateExplanation", "FamilyExplanation", "RegressionExplanation", "candidate_descriptors",
+__all__ = ["CandidateExplanation", "Descriptors", "descriptors_for", "FamilyExplanation", "RegressionExplanation", "candidate_descriptors",
            "explain_candidates", "explain_model",
            "explain_regression", "fit_model", "native_view"]

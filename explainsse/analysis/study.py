@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import ExplainsseError
-from ..io import output_directory, read_manifest, read_parquet, to_jsonable, write_manifest, write_parquet
+from ..io import output_directory, read_manifest, read_parquet, write_manifest, write_parquet
 from ..models.evaluate import Evaluation
 from .steps import FamilyExplanation, RegressionExplanation
 
@@ -181,9 +181,22 @@ def write_study(study: Study, folder: Path) -> None:
                "data_card": study.data_card, "provenance": study.provenance, "evaluations": evaluations,
                "explanations": explanations, "regression": regression, "agreement": study.agreement,
                "nasicon": study.nasicon, "models": models}
-    (folder / "study.json").write_text(json.dumps(to_jsonable(payload), indent=1, default=str), encoding="utf-8")
+    (folder / "study.json").write_text(json.dumps(_plain(payload), indent=1, default=str), encoding="utf-8")
     write_manifest(folder, {"format": FORMAT, "format_version": FORMAT_VERSION,
                             "dataset": study.config.get("dataset")}, kind="study")
+
+
+def _plain(obj):
+    """``obj`` with numpy scalars as Python numbers; NaN stays NaN (the study round-trips exactly)."""
+    import numpy as np
+
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return [_plain(v) for v in obj.tolist()]
+    return obj.item() if isinstance(obj, np.generic) else obj
 
 
 def _fold_keys(params: dict) -> dict:

@@ -6,7 +6,7 @@ Public entry points: :func:`load_dataset`, :func:`load_table`, :func:`fetch_data
 
 from .conductivity import ParsedConductivity, parse_conductivity
 from .dataset import Dataset, from_formulas, load_dataset, load_table
-from .fetch import fetch_dataset, fetch_file, sha256_file, verify_file
+from .fetch import dataset_status, fetch_dataset, fetch_file, sha256_file, verify_file
 from .registry import REGISTRY, DatasetSpec, FileSpec, get_spec
 from .table import ISSUE_COLUMNS, NORMALIZED_COLUMNS, ColumnMap, normalize_table
 
@@ -19,6 +19,7 @@ __all__ = [
     "ISSUE_COLUMNS",
     "NORMALIZED_COLUMNS",
     "ParsedConductivity",
+    "dataset_status",
     "fetch_dataset",
     "fetch_file",
     "from_formulas",

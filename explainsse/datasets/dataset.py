@@ -106,6 +106,26 @@ class Dataset:
         """Rows of the official split ``name`` (``"train"`` or ``"test"``)."""
         return self.frame[split_mask(self.frame, name)]
 
+    def require_split(self, what: str) -> None:
+        """Raise unless the rows carry an official train/test split (needed for ``what``)."""
+        if self.frame["split"].isna().all():
+            raise InputDataError(f"dataset {self.name!r} has no official train/test split for {what}")
+
+    def train_rows(self, X: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The official training rows of the frame and of ``X`` (all rows when there is no split)."""
+        if self.frame["split"].isna().all():
+            return self.frame, X
+        keep = split_mask(self.frame, "train")
+        return self.frame[keep], X[keep]
+
+    def info(self) -> dict:
+        """:meth:`summary` plus the registry's title, version, licence, citation, source and files."""
+        spec = self.spec
+        return {**self.summary(), "title": spec.title, "version": spec.version, "license": spec.license,
+                "citation": spec.citation, "source": spec.source,
+                "files": {f.name: {"sha256": f.sha256, "url": f.url} for f in spec.files},
+                "data_dir": str(self.settings.data_dir)}
+
     def summary(self) -> dict:
         """Counts for reports and ``explainsse datasets info``.
 

@@ -149,3 +149,31 @@ def fetch_dataset(
     folder = settings.data_dir / spec.name
     wanted = files or [f.name for f in spec.files]
     return {fname: fetch_file(spec.file(fname), folder, download=download) for fname in wanted}
+
+
+def dataset_status(data_dir=None) -> tuple[Path, list[dict]]:
+    """Which registered datasets are on disk and pass their sha256 check (nothing is downloaded).
+
+    Parameters
+    ----------
+    data_dir : path-like, optional
+        Default: settings' data folder.
+
+    Returns
+    -------
+    data_dir : pathlib.Path
+    rows : list of dict
+        Per dataset: ``name, title, files, on_disk, verified, failing_sha256, license``.
+    """
+    from .registry import REGISTRY
+
+    settings = get_settings(data_dir=data_dir)
+    rows = []
+    for spec in REGISTRY.values():
+        paths = {f: settings.data_dir / spec.name / f.name for f in spec.files}
+        present = [f for f, p in paths.items() if p.is_file()]
+        failing = [f.name for f in present if sha256_file(paths[f]) != f.sha256]
+        rows.append({"name": spec.name, "title": spec.title, "files": len(spec.files),
+                     "on_disk": len(present), "verified": len(present) - len(failing),
+                     "failing_sha256": failing, "license": spec.license})
+    return settings.data_dir, rows

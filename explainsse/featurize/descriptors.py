@@ -30,13 +30,15 @@ def feature_names(preset: str | Preset) -> list[str]:
     return get_preset(preset).labels()
 
 
-def glossary(preset: str | None = None) -> pd.DataFrame:
+def glossary(preset: str | None = None, *, search: str | None = None) -> pd.DataFrame:
     """Glossary of descriptors as a DataFrame (``name, meaning, unit, source, citation``).
 
     Parameters
     ----------
     preset : str, optional
         Limit to one preset's columns (in column order); default: every known descriptor.
+    search : str, optional
+        Keep descriptors whose name or meaning contains this text (case-insensitive).
 
     Examples
     --------
@@ -51,7 +53,11 @@ def glossary(preset: str | None = None) -> pd.DataFrame:
             if entry.name not in seen:
                 seen.add(entry.name)
                 rows.append(entry.as_dict())
-    return pd.DataFrame(rows, columns=["name", "meaning", "unit", "source", "citation"])
+    table = pd.DataFrame(rows, columns=["name", "meaning", "unit", "source", "citation"])
+    if search:
+        table = table[table["name"].str.contains(search, case=False, regex=False)
+                      | table["meaning"].str.contains(search, case=False, regex=False)]
+    return table
 
 
 def describe(name: str) -> DescriptorInfo:

@@ -67,6 +67,12 @@ class Preset:
         """Whether the preset needs tabulated lattice data."""
         return "lattice" in self.input_kinds
 
+    def summary(self) -> dict:
+        """Plain description for JSON: description, notes, release date, groups and input kinds."""
+        return {"description": self.description, "notes": self.notes, "released": self.released,
+                "groups": [{"name": g.name, "input_kind": g.input_kind, "columns": len(g.labels())}
+                           for g in self.groups], "input_kinds": list(self.input_kinds)}
+
     def groups_of(self, kind: str) -> tuple[FeaturizerGroup, ...]:
         """The groups reading ``kind`` inputs."""
         return tuple(g for g in self.groups if g.input_kind == kind)

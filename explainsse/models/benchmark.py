@@ -70,6 +70,21 @@ def run_benchmark(frame: pd.DataFrame, X: pd.DataFrame, *, families=None,
     return {"results": results, "evaluations": evaluations, "seconds": time.perf_counter() - start}
 
 
+def benchmark_payload(out: dict, *, dataset: str, preset: str, threshold: float, seed: int) -> dict:
+    """The JSON form of :func:`run_benchmark`'s result (``explainsse benchmark --json``)."""
+    from .persistence import _versions
+
+    def key(e):
+        return f"{e.family}/{e.task}/{e.scheme}"
+
+    return {"dataset": dataset, "preset": preset, "threshold_S_cm": threshold, "seed": seed,
+            "seconds": out["seconds"], "versions": _versions(), "anchors": list(PUBLISHED_ANCHORS),
+            "params": {key(e): e.params for e in out["evaluations"]},
+            "y_scramble": {key(e): e.scramble for e in out["evaluations"] if e.scramble},
+            "confusion": {key(e): e.confusion for e in out["evaluations"] if e.confusion},
+            "results": out["results"].to_dict("records")}
+
+
 def _run(pool, jobs: list[dict], common: dict, progress) -> list:
     """Submit every evaluation to the pool; collect results in job order."""
     if pool.n_jobs > 1:

@@ -107,6 +107,15 @@ class Evaluation:
     confusion: dict = field(default_factory=dict)
     scramble: dict = field(default_factory=dict)
 
+    def to_dict(self) -> dict:
+        """The JSON form: scheme, threshold, selected hyperparameters, confusion, y-scrambling, results."""
+        from .splits import SCHEMES
+
+        return {"family": self.family, "task": self.task, "scheme": self.scheme,
+                "scheme_description": SCHEMES[self.scheme].description, "threshold_S_cm": self.threshold,
+                "params": self.params, "confusion": self.confusion, "y_scramble": self.scramble,
+                "results": self.results.to_dict("records")}
+
     def metric(self, name: str, family: str | None = None, subset: str = "all") -> float:
         """Pooled value of one metric (``family`` defaults to the evaluated family)."""
         r = self.results

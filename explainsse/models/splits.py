@@ -74,6 +74,13 @@ def groups_for(frame: pd.DataFrame, group_by: str) -> np.ndarray:
     return np.array(filled)
 
 
+def check_scheme(scheme: str) -> str:
+    """``scheme`` if it is a known validation scheme, else an error naming the known ones."""
+    if scheme not in SCHEMES:
+        raise InputDataError(f"scheme must be one of {', '.join(SCHEMES)}, got {scheme!r}")
+    return scheme
+
+
 def iter_folds(scheme: str, frame: pd.DataFrame, y: pd.Series, *, task: str,
                n_splits: int = 5, random_state: int = 0):
     """Yield ``(fold, train_positions, test_positions)`` for a scheme.
@@ -83,8 +90,7 @@ def iter_folds(scheme: str, frame: pd.DataFrame, y: pd.Series, *, task: str,
     InputDataError
         Unknown scheme, too few rows/groups for the folds, or a missing split column.
     """
-    if scheme not in SCHEMES:
-        raise InputDataError(f"scheme must be one of {', '.join(SCHEMES)}, got {scheme!r}")
+    check_scheme(scheme)
     n = len(frame)
     if scheme == "official":
         train = np.flatnonzero(split_mask(frame, "train"))

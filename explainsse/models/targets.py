@@ -5,12 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._config import DEFAULT_THRESHOLD_S_CM
 from ..errors import InputDataError
 
 TASKS = ("regression", "classification")
 
 #: Default superionic threshold (S/cm): Sendek et al. 2017. Xu 2020 used 1e-6 for Na NASICONs.
-DEFAULT_THRESHOLD = 1e-4
+DEFAULT_THRESHOLD = DEFAULT_THRESHOLD_S_CM
 
 
 def make_target(frame: pd.DataFrame, task: str, threshold: float = DEFAULT_THRESHOLD) -> pd.Series:

@@ -1,6 +1,7 @@
-"""Reports: view model built in Python, jinja2 templates, HTML / Markdown / JSON writers."""
+"""Reports: views of a :class:`~explainsse.analysis.Study` (or of predictions, or of a NASICON
+validation), rendered as self-contained HTML, a Markdown twin and JSON from one view model."""
 
-from .context import build_report
-from .render import write_report
+from .render import render_prediction_report, render_study_report, write_report
+from .view import ReportView, build_view
 
-__all__ = ["build_report", "write_report"]
+__all__ = ["ReportView", "build_view", "render_prediction_report", "render_study_report", "write_report"]

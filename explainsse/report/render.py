@@ -122,12 +122,13 @@ def _markdown(c: dict, figure_files: dict[str, str]) -> str:
 
 def write_report(context, figures: dict, output: str | os.PathLike, *, force: bool = False,
                  manifest_extra: dict | None = None, template: str = "report.html.j2",
-                 markdown=None, inputs=(), study=None) -> Path:
+                 markdown=None, inputs=(), study=None, copy_study=None) -> Path:
     """Write the report folder atomically: index.html, report.md and report.json from one view model.
 
     ``context`` is a view model (:class:`~explainsse.report.view.ReportView`, or a plain dict for
     the prediction and NASICON reports); ``study`` (a :class:`~explainsse.analysis.Study`) is
-    saved in ``study/`` beside the report, so ``explainsse report --from-study`` can re-render it.
+    saved in ``study/`` beside the report, so ``explainsse report --from-study`` can re-render it
+    (``copy_study``: copy an already saved study folder there instead).
 
     A non-empty ``output`` is refused unless ``force``, and even then only an earlier, unmodified
     explainsse output folder is replaced (:func:`explainsse.io.check_output_target`);
@@ -153,7 +154,11 @@ def write_report(context, figures: dict, output: str | os.PathLike, *, force: bo
         (tmp / "index.html").write_text(html, encoding="utf-8")
         (tmp / "report.md").write_text((markdown or _markdown)(context, files), encoding="utf-8")
         (tmp / "report.json").write_text(json.dumps(to_jsonable(context), indent=1, default=str), encoding="utf-8")
-        if study is not None:
+        if copy_study is not None:
+            import shutil
+
+            shutil.copytree(copy_study, tmp / "study")
+        elif study is not None:
             from ..analysis.study import write_study
 
             (tmp / "study").mkdir()
@@ -168,3 +173,44 @@ def write_report(context, figures: dict, output: str | os.PathLike, *, force: bo
                     **(manifest_extra or {})}
         write_manifest(tmp, manifest, kind="report")
     return output
+
+
+def render_study_report(study, output: str | os.PathLike, *, force: bool = False, inputs=(), save_study: bool = True,
+                        copy_study=None) -> Path:
+    """Write the validation-and-explanation report of ``study`` (with the study in ``study/``).
+
+    Parameters
+    ----------
+    study : Study
+    output : path-like
+        Report folder (refused if unsafe; see :func:`write_report`).
+    force : bool
+    inputs : iterable of path-like
+        Input files of the run.
+    save_study : bool
+        Save ``study`` in ``output/study``.
+    copy_study : path-like, optional
+        Copy this saved study folder to ``output/study`` instead (re-rendering).
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    from .view import build_view
+
+    view, figures = build_view(study)
+    extra = {"preset": study.config["preset"], "study_seconds": study.provenance.get("seconds")}
+    return write_report(view, figures, output, force=force, inputs=inputs, manifest_extra=extra,
+                        study=study if save_study else None, copy_study=copy_study)
+
+
+def render_prediction_report(ds, model, model_name: str, output: str | os.PathLike, *, force: bool = False,
+                             inputs=()) -> int:
+    """Write the prediction report of ``ds``'s candidates with ``model``; returns how many were explained."""
+    from .predictions import build_prediction_report, prediction_markdown
+
+    context, figures = build_prediction_report(ds, model, model_name)
+    write_report(context, figures, output, force=force, template="predictions.html.j2", markdown=prediction_markdown,
+                 inputs=inputs)
+    return len(context["materials"])
+

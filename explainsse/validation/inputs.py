@@ -35,4 +35,66 @@ def validation_descriptors(ds, *, preset: str | None = None, descriptor_cols=Non
     return X[feature_names(name)]
 
 
-__all__ = ["validation_descriptors"]
+def columns_for_test_file(path, like=None):
+    """Column map for a ``--test`` CSV: the input's own (when its formula and conductivity columns
+    exist there), else the usual column names found in that file.
+
+    Parameters
+    ----------
+    path : path-like
+        The test CSV.
+    like : ColumnMap, optional
+        The column map of the training CSV (None when training on a registered dataset).
+
+    Returns
+    -------
+    ColumnMap
+    """
+    from dataclasses import replace
+
+    from ..datasets.table import ColumnMap, guess_columns, read_csv_strict
+
+    header = list(read_csv_strict(path, nrows=0).columns)
+    if like is not None and like.target_col in header and like.formula_col in header:
+        return like
+    found = guess_columns(header, short_names=True)
+    if found["target_col"] is None or found["formula_col"] is None:
+        raise InputDataError(f"{path}: no {'conductivity' if found['target_col'] is None else 'formula'} column found "
+                             f"(columns: {header}); name them sigma_S_cm and formula, or pass --input with its "
+                             "column options")
+    base = like if like is not None else ColumnMap(formula_col=found["formula_col"])
+    return replace(base, **found, space_group_col=None, lattice_cols=None, z_col=None)
+
+
+def load_test_set(test: str, *, like=None, data_dir=None):
+    """The ``--test`` data: a CSV (read with :func:`columns_for_test_file`) or a registered dataset's name.
+
+    Parameters
+    ----------
+    test : str
+        File path or dataset name.
+    like : ColumnMap, optional
+        Column map of the training CSV.
+    data_dir : path-like, optional
+
+    Returns
+    -------
+    Dataset
+    """
+    from pathlib import Path
+
+    from ..datasets import load_dataset, load_table
+    from ..datasets.registry import REGISTRY
+
+    if Path(test).exists():
+        c = columns_for_test_file(Path(test), like)
+        return load_table(Path(test), formula_col=c.formula_col, target_col=c.target_col, target_kind=c.target_kind,
+                          id_col=c.id_col, family_col=c.family_col, descriptor_cols=c.descriptor_cols,
+                          space_group_col=c.space_group_col, lattice_cols=c.lattice_cols, z_col=c.z_col,
+                          formula_basis=c.formula_basis)
+    if test in REGISTRY:
+        return load_dataset(test, data_dir=data_dir)
+    raise InputDataError(f"--test {test!r} is neither a file nor a registered dataset ({', '.join(REGISTRY)})")
+
+
+__all__ = ["columns_for_test_file", "load_test_set", "validation_descriptors"]

@@ -1,0 +1,124 @@
+"""``explainsse explain`` (materials, with a saved model) and ``explainsse importance`` (global)."""
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ._app import app, echo_err, echo_issues, handle_errors, print_table, progress_printer, write_json
+from .models import features, seed_or_default
+from .options import (
+    THRESHOLD_DEFAULT,
+    WORKERS_DEFAULT,
+    InputSpec,
+    JsonOpt,
+    NJobsOpt,
+    PresetOpt,
+    QuietOpt,
+    SeedOpt,
+    TaskOpt,
+    ThresholdOpt,
+    with_inputs,
+)
+
+
+@app.command("explain")
+@handle_errors
+@with_inputs(target=False)
+def explain_cmd(
+    inputs: InputSpec,
+    formulas: Annotated[Optional[list[str]], typer.Argument(help="Formulas to explain.")] = None,
+    model_dir: Annotated[str, typer.Option("--model", help="Model directory from `explainsse train`, "
+                                           "or 'default' for the bundled OBELiX model.")] = "default",
+    top: Annotated[int, typer.Option("--top", help="Descriptors shown per material.")] = 5,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Predict and explain materials with a saved model: top descriptors, SHAP, domain warnings."""
+    from ..analysis import explain_candidates
+    from ..datasets import from_formulas
+    from ..errors import InputDataError
+    from ..io import to_jsonable
+    from ..models.bundled import resolve_model_dir
+    from ..models.persistence import load_model
+
+    if bool(formulas) == (inputs.path is not None):
+        raise InputDataError("give formulas as arguments or --input FILE.csv (one of the two)")
+    model = load_model(resolve_model_dir(model_dir))
+    ds = from_formulas(formulas) if formulas else inputs.load()
+    result = explain_candidates(ds, model, top=top)
+    if as_json:
+        typer.echo(json.dumps(to_jsonable({"model": str(model_dir), "family": model.family, "task": model.task,
+                                           "preset": model.preset, "notes": result.notes,
+                                           "issues": ds.issues.astype(str).to_dict("records"),
+                                           "materials": result.materials}), indent=2))
+        return
+    echo_issues(ds)
+    for note in result.notes:
+        echo_err(f"note: {note}")
+    for r in result.materials:
+        typer.echo(f"\n{r['formula']}  ({r['id']})")
+        typer.echo(f"  prediction   {r['prediction']:.3g} {r['prediction_units']}")
+        if r.get("domain"):
+            d = r["domain"]
+            typer.echo(f"  domain       {'inside' if d['inside'] else 'OUTSIDE'} (nearest-neighbour distance at the "
+                       f"{d['percentile']:.0f}th percentile of training; nearest: {d['nearest_training']})")
+        for w in r["warnings"]:
+            typer.echo(f"  WARNING      {w}")
+        typer.echo(f"  base value   {r['base_value']:.3g} {r['output_units']}")
+        print_table([[t["descriptor"], "nan" if t["value"] is None else f"{t['value']:.4g}", f"{t['shap']:+.3f}",
+                      t["unit"]] for t in r["top_descriptors"]], ["descriptor", "value", "SHAP", "unit"])
+
+
+@app.command("importance")
+@handle_errors
+@with_inputs()
+def importance_cmd(
+    inputs: InputSpec,
+    family: Annotated[str, typer.Option("--family", help="A registered family (logreg, pls, xgb) or all.")] = "all",
+    task: TaskOpt = "classification",
+    preset: PresetOpt = None,
+    threshold: ThresholdOpt = THRESHOLD_DEFAULT,
+    top: Annotated[int, typer.Option("--top", help="Descriptors listed.")] = 10,
+    n_bootstrap: Annotated[int, typer.Option("--n-bootstrap", help="Bootstrap refits for stability.")] = 5,
+    correlation: Annotated[float, typer.Option("--correlation", help="|Spearman| grouping threshold.")] = 0.9,
+    interactions: Annotated[bool, typer.Option("--interactions", help="XGBoost SHAP interaction values "
+                                               "for the top descriptor pairs (slow; on a row sample).")] = False,
+    json_out: Annotated[Optional[Path], typer.Option("--json", help="Write everything as JSON.")] = None,
+    n_jobs: NJobsOpt = WORKERS_DEFAULT,
+    seed: SeedOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Global descriptor importance (mean |SHAP|) with stability CIs, correlated groups, agreement."""
+    from .._config import DEFAULT_FAMILIES
+    from ..analysis import explain_families
+    from ..featurize import describe
+    from ..models.families import check_families, get_family
+
+    families = ([f for f in DEFAULT_FAMILIES if get_family(f).supports(task)] if family == "all"
+                else check_families([family]))
+    ds = inputs.load()
+    d = features(ds, preset, quiet)
+    result = explain_families(ds, d.X, families, task, preset=d.preset, threshold=threshold, top=top,
+                              n_bootstrap=n_bootstrap, correlation=correlation, interactions=interactions,
+                              seed=seed_or_default(seed), n_jobs=n_jobs, progress=progress_printer(quiet))
+    for fam, ex in result.explanations.items():
+        imp, directions = ex.importance, ex.directions(top)
+        typer.echo(f"\n{fam} / {task}: mean |SHAP| on the {len(ex.table)} training rows ({ex.table.method}); "
+                   f"rank stability {ex.stability['rank_stability']:.2f}, top-{top} Jaccard "
+                   f"{ex.stability['top_k_jaccard']:.2f}")
+        print_table([[name, f"{r.mean_abs_shap:.3f}", f"[{r.ci_low:.3f}, {r.ci_high:.3f}]",
+                      "unstable" if r.unstable else "", describe(name).unit, directions["sentence"].get(name, "")]
+                     for name, r in imp.head(top).iterrows()],
+                    ["descriptor", "mean |SHAP|", "95% CI (refits)", "stability", "unit", "direction"])
+        typer.echo(f"{len(ex.groups)} groups of correlated descriptors (|Spearman| >= {correlation})")
+    if result.agreement:
+        names = list(result.explanations)
+        rc = result.agreement["rank_correlation"]
+        typer.echo("\ncross-family rank correlation of mean |SHAP|:")
+        print_table([[a, *[f"{rc[a][b]:.2f}" for b in names]] for a in names], ["", *names])
+        typer.echo(f"direction of effect agrees across families for {result.agreement['direction_agreement']:.0%} "
+                   f"of the union of top-{top} descriptors")
+    if json_out:
+        write_json(json_out, result.to_dict())

@@ -1,0 +1,201 @@
+"""``explainsse train | evaluate | benchmark | bundle-model``."""
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ._app import (
+    app,
+    echo_err,
+    echo_issues,
+    guard_output,
+    handle_errors,
+    print_table,
+    progress_printer,
+    split_list,
+    write_json,
+)
+from .options import (
+    FAMILIES_DEFAULT,
+    THRESHOLD_DEFAULT,
+    WORKERS_DEFAULT,
+    CensoringOpt,
+    DataDirOpt,
+    DatasetNameArg,
+    FamiliesOpt,
+    FamilyOpt,
+    ForceOpt,
+    InputSpec,
+    NJobsOpt,
+    PresetOpt,
+    QuietOpt,
+    SeedOpt,
+    TaskOpt,
+    ThresholdOpt,
+    with_inputs,
+)
+
+
+def features(ds, preset, quiet: bool):
+    """Descriptors of ``ds`` (said on stderr: the chosen preset, warnings, excluded rows)."""
+    from ..analysis import descriptors_for
+
+    d = descriptors_for(ds, preset, progress=not quiet)
+    if not quiet and not preset:
+        echo_err(f"descriptor preset {d.preset}: {d.reason} (--preset to choose)")
+    for w in d.warnings:
+        echo_err(f"warning: {w}")
+    ds.require_rows("modelling")
+    echo_issues(ds)
+    return d
+
+
+def seed_or_default(seed):
+    """The ``--seed`` given, or the settings' random state."""
+    from .._config import get_settings
+
+    return get_settings().random_state if seed is None else seed
+
+
+@app.command("train")
+@handle_errors
+@with_inputs()
+def train(
+    inputs: InputSpec,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Model directory to write.")],
+    family: FamilyOpt = "xgb",
+    task: TaskOpt = "regression",
+    preset: PresetOpt = None,
+    threshold: ThresholdOpt = THRESHOLD_DEFAULT,
+    censoring: CensoringOpt = "floor",
+    n_jobs: NJobsOpt = WORKERS_DEFAULT,
+    seed: SeedOpt = None,
+    force: ForceOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Tune (grouped inner CV on training rows) and fit one model; save it safely with a manifest.
+
+    With an official split (OBELiX) only the train rows are used.
+    """
+    from ..models.persistence import save_model
+    from ..models.train import train_model
+
+    protected = guard_output(output, force, *inputs.protected())
+    ds = inputs.load()
+    d = features(ds, preset, quiet)
+    model = train_model(ds.frame, d.X, family, task, preset=d.preset, threshold=threshold,
+                        dataset_info={"name": ds.name, "files_sha256": ds.files}, random_state=seed_or_default(seed),
+                        n_jobs=n_jobs, censoring=censoring)
+    save_model(model, output, overwrite=force, inputs=protected)
+    if not quiet:
+        typer.echo(f"{family}/{task} trained on {model.dataset['n_train']} rows "
+                   f"({model.dataset['trained_on']}), params {model.params} -> {output}")
+
+
+@app.command("evaluate")
+@handle_errors
+@with_inputs()
+def evaluate_cmd(
+    inputs: InputSpec,
+    family: FamilyOpt = "xgb",
+    task: TaskOpt = "regression",
+    scheme: Annotated[str, typer.Option("--scheme", help="official, group-chemsys, group-doi, "
+                                        "leave-family-out, repeated-kfold, random-kfold or loo.")] = "official",
+    preset: PresetOpt = None,
+    threshold: ThresholdOpt = THRESHOLD_DEFAULT,
+    train_only: Annotated[bool, typer.Option("--train-only", help="CV schemes: use only the official "
+                                              "train rows (keeps the test split unseen).")] = False,
+    n_boot: Annotated[int, typer.Option("--n-boot", help="Bootstrap resamples for 95% CIs.")] = 500,
+    n_scramble: Annotated[int, typer.Option("--n-scramble", help="y-scrambling refits (0 = off).")] = 19,
+    json_out: Annotated[Optional[Path], typer.Option("--json", help="Write all results as JSON.")] = None,
+    predictions_out: Annotated[Optional[Path], typer.Option(
+        "--predictions", help="Write out-of-fold / test predictions (.csv or .parquet).")] = None,
+    censoring: CensoringOpt = "floor",
+    n_jobs: NJobsOpt = WORKERS_DEFAULT,
+    seed: SeedOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Validate one family on one task under one scheme: metrics with CIs, baseline, y-scrambling."""
+    from ..io import write_table
+    from ..models import SCHEMES, evaluate
+    from ..models.benchmark import summary_table
+    from ..models.splits import check_scheme
+
+    check_scheme(scheme)
+    ds = inputs.load()
+    d = features(ds, preset, quiet)
+    frame, X = ds.train_rows(d.X) if train_only and scheme != "official" else (ds.frame, d.X)
+    ev = evaluate(frame, X, family, task, scheme, threshold=threshold, n_boot=n_boot, n_scramble=n_scramble,
+                  random_state=seed_or_default(seed), n_jobs=n_jobs, censoring=censoring,
+                  progress=progress_printer(quiet))
+    table = summary_table(ev.results)
+    typer.echo(f"{family} / {task} / {scheme}: {SCHEMES[scheme].description}")
+    print_table(table.astype(str).values.tolist(), list(table.columns))
+    if task == "classification":
+        typer.echo(f"confusion matrix (threshold {threshold:g} S/cm): {ev.confusion}")
+    typer.echo(f"selected hyperparameters: {ev.params}")
+    if json_out:
+        write_json(json_out, {"dataset": ds.name, "preset": d.preset, **ev.to_dict()})
+    if predictions_out:
+        write_table(ev.predictions, predictions_out)
+
+
+@app.command("benchmark")
+@handle_errors
+def benchmark(
+    name: DatasetNameArg = "obelix",
+    json_out: Annotated[Optional[Path], typer.Option("--json", help="Write all results as JSON.")] = None,
+    preset: PresetOpt = None,
+    threshold: ThresholdOpt = THRESHOLD_DEFAULT,
+    families: FamiliesOpt = FAMILIES_DEFAULT,
+    cv_scheme: Annotated[str, typer.Option("--cv-scheme", help="CV scheme on the training rows.")] = "group-chemsys",
+    n_boot: Annotated[int, typer.Option("--n-boot", help="Bootstrap resamples for 95% CIs.")] = 300,
+    n_scramble: Annotated[int, typer.Option("--n-scramble", help="y-scrambling refits on the official split.")] = 19,
+    data_dir: DataDirOpt = None,
+    n_jobs: NJobsOpt = WORKERS_DEFAULT,
+    seed: SeedOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """All families, both tasks: official test split (scored once) and grouped CV on train, with anchors."""
+    from ..datasets import load_dataset
+    from ..models.benchmark import PUBLISHED_ANCHORS, benchmark_payload, run_benchmark, summary_table
+    from ..models.families import check_families
+
+    chosen = check_families(split_list(families))
+    ds = load_dataset(name, data_dir=data_dir)
+    ds.require_split("a benchmark")
+    d = features(ds, preset, quiet)
+    seed = seed_or_default(seed)
+    out = run_benchmark(ds.frame, d.X, families=chosen, threshold=threshold, cv_scheme=cv_scheme, n_boot=n_boot,
+                        n_scramble=n_scramble, random_state=seed, n_jobs=n_jobs, progress=progress_printer(quiet))
+    typer.echo(f"{name} benchmark, preset {d.preset}, threshold {threshold:g} S/cm, "
+               f"{out['seconds']:.0f} s; 95% bootstrap CIs in brackets")
+    for task in ("regression", "classification"):
+        table = summary_table(out["results"], task)
+        if len(table):
+            typer.echo("")
+            print_table(table.astype(str).values.tolist(), list(table.columns))
+    typer.echo("")
+    typer.echo("published anchors (official test split): " + "; ".join(
+        f"{a['model']} {a['metric'].upper()} {a['value']}" for a in PUBLISHED_ANCHORS))
+    if json_out:
+        write_json(json_out, benchmark_payload(out, dataset=name, preset=d.preset, threshold=threshold, seed=seed))
+
+
+@app.command("bundle-model")
+@handle_errors
+def bundle_model(
+    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the bundled model.")] = Path(
+        "explainsse/data/models/default"),
+    data_dir: DataDirOpt = None,
+    seed: SeedOpt = None,
+    n_jobs: NJobsOpt = WORKERS_DEFAULT,
+    force: ForceOpt = False,
+) -> None:
+    """Rebuild the bundled default model from OBELiX (train split; test split scored once)."""
+    from ..models.bundled import build_bundled_model
+
+    guard_output(output, force, data_dir)
+    metrics = build_bundled_model(output, data_dir=data_dir, seed=seed_or_default(seed), n_jobs=n_jobs, force=force)
+    typer.echo(f"bundled model -> {output}; official test MAE {metrics['mae']:.2f}")
