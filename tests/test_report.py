@@ -44,7 +44,7 @@ def test_report_end_to_end_small(tmp_path):
     r = CliRunner().invoke(app, args)
     assert r.exit_code == 0, r.output
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["figures", "index.html", "manifest.json", "report.json", "report.md"]
+    assert names == ["figures", "index.html", "manifest.json", "report.json", "report.md", "study"]
     html = (out / "index.html").read_text()
     # user strings stay inert: escaped in HTML
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -63,11 +63,15 @@ def test_report_end_to_end_small(tmp_path):
     # no overwrite without --force
     r = CliRunner().invoke(app, args)
     assert r.exit_code == 2 and "not empty" in r.stderr
-    # the Markdown twin has the same numbered sections as the HTML, in the same order
-    html_sections = [re.sub(r"&\w+;", "", h) for h in re.findall(r"<h2[^>]*>(\d+\. [^<]*)</h2>", html)]
-    md_sections = [re.sub(r"[<>=]", "", h) for h in re.findall(r"^## (\d+\. .*)$", md, flags=re.M)]
-    assert len(html_sections) == 8 and [h.replace(" ", "") for h in md_sections] == \
-        [h.replace(" ", "") for h in html_sections]
+    # HTML and Markdown show the same numbered sections, in the same order: the view model's headings
+    from html import unescape
+
+    from explainsse.report.view import headings
+
+    html_sections = [unescape(h) for h in re.findall(r"<h2[^>]*>(\d+\. [^<]*)</h2>", html)]
+    md_sections = [unescape(h) for h in re.findall(r"^## (\d+\. .*)$", md, flags=re.M)]
+    assert html_sections == md_sections == list(headings(j["threshold_S_cm"]).values())
+    assert len(html_sections) == 8
     assert f"| {mae} |" in md  # the model table is a real Markdown table
 
 
@@ -136,10 +140,13 @@ def test_nasicon_report_opens_in_headless_chromium(tmp_path):
 
 
 def minimal_context():
+    from explainsse.report.view import headings
+
     summary = {"rows_input": 3, "rows_used": 3, "rows_excluded": 0, "train": 2, "test": 1, "censored": 0,
                "with_cif": 0}
     return {"title": "t <b>x</b>", "dataset": "d", "preset": "composition-v1", "families": ["pls"],
             "threshold_S_cm": 1e-4, "seed": 0, "started": "now", "summary_sentences": ["<i>s</i>"],
+            "headings": headings(1e-4),
             "data": {"summary": summary, "source": "s", "license": "l", "citation": "", "files": {"f": "0"},
                      "issues": [], "censored": {"n": 0, "floor_S_cm": 1e-15, "bounds": {}, "in_test": 0}},
             "models": {"scheme": "official", "scheme_description": "x", "tables": {"regression": []},
@@ -180,7 +187,7 @@ def test_prediction_report_for_candidates_with_the_bundled_model(tmp_path, monke
 
 
 def test_censored_rows_show_their_bound_not_the_floor():
-    from explainsse.report.context import _measured_text
+    from explainsse.report.view import _measured_text
 
     censored = pd.Series({"censored": True, "sigma_bound_S_cm": 1e-10, "log10_sigma": -15.0})
     measured = pd.Series({"censored": False, "sigma_bound_S_cm": float("nan"), "log10_sigma": -3.456})

@@ -109,7 +109,7 @@ def run_study(ds, *, preset: str | None = None, families=("logreg", "pls", "xgb"
     n_jobs : int
         Worker processes.
     progress : callable, optional
-        Called with a short text after each stage.
+        Called with a short text after each stage (texts starting with ``note: `` are notes, not stages).
 
     Returns
     -------
@@ -136,6 +136,7 @@ def run_study(ds, *, preset: str | None = None, families=("logreg", "pls", "xgb"
 
         raise InputDataError(f"scheme must be one of {', '.join(SCHEMES)}, got {scheme!r}")
     train = split_mask(frame, "train") if has_split else pd.Series(True, index=frame.index)
+    say(f"note: descriptor preset {preset}: {preset_reason} (--preset to choose); validation scheme {scheme}")
     say("descriptors")
 
     part = frame if scheme == "official" else frame[train]

@@ -3,6 +3,7 @@
 import contextlib
 import functools
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -117,6 +118,10 @@ def stage_bar(quiet: bool, desc: str = "report"):
 
     with tqdm(desc=desc, unit="stage", disable=quiet) as bar:
         def say(text: str) -> None:
+            if text.startswith("note: "):  # a line of its own, not a stage
+                if not quiet:
+                    bar.write(text, file=sys.stderr)
+                return
             bar.set_postfix_str(text)
             bar.update(1)
 
