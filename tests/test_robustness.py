@@ -77,7 +77,7 @@ def test_composition_only_csv_gets_composition_preset(tmp_path):
 
 @pytest.mark.integration
 def test_report_on_a_composition_only_csv_works(tmp_path):
-    from .test_report import make_csv
+    from .report.test_report import make_csv
 
     full = pd.read_csv(make_csv(tmp_path / "full.csv"))
     plain = tmp_path / "plain.csv"

@@ -31,7 +31,6 @@ from .steps import FamilyExplanation, RegressionExplanation
 
 FORMAT = "explainsse-study"
 FORMAT_VERSION = 1
-_ROW = "_row"
 
 
 class StudyFileError(ExplainsseError):
@@ -114,13 +113,11 @@ class Study:
 
 
 def _write_frame(frame: pd.DataFrame, path: Path) -> None:
-    write_parquet(frame.reset_index(names=_ROW), path)
+    write_parquet(frame, path, index=True)
 
 
 def _read_frame(path: Path) -> pd.DataFrame:
-    frame = read_parquet(path).set_index(_ROW)
-    frame.index.name = None
-    return frame
+    return read_parquet(path)
 
 
 def _storable(frame: pd.DataFrame) -> pd.DataFrame:

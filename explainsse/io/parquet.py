@@ -19,12 +19,12 @@ def read_parquet(path: str | os.PathLike) -> pd.DataFrame:
     return pq.read_table(str(path), use_threads=False).to_pandas()
 
 
-def write_parquet(table: pd.DataFrame, path: str | os.PathLike) -> None:
-    """Write a DataFrame (index dropped) to Parquet through pyarrow's native file system."""
+def write_parquet(table: pd.DataFrame, path: str | os.PathLike, *, index: bool = False) -> None:
+    """Write a DataFrame to Parquet through pyarrow's native file system (its index too with ``index``)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    pq.write_table(pa.Table.from_pandas(table, preserve_index=False), str(path))
+    pq.write_table(pa.Table.from_pandas(table, preserve_index=index), str(path))
 
 
 __all__ = ["read_parquet", "write_parquet"]

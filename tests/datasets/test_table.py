@@ -8,7 +8,7 @@ import pytest
 from explainsse.datasets import ISSUE_COLUMNS, NORMALIZED_COLUMNS, load_table
 from explainsse.errors import InputDataError
 
-from .conftest import DATA
+from ..conftest import DATA
 
 BAD = DATA / "bad_rows.csv"
 

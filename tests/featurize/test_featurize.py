@@ -18,7 +18,7 @@ from explainsse.featurize import (
 )
 from explainsse.featurize.crystal import cell_volume
 
-from .conftest import DATA
+from ..conftest import DATA
 
 GOLDEN = ["Li7La3Zr2O12", "Li10GeP2S12", "Li1.3Al0.3Ti1.7(PO4)3"]
 

@@ -21,7 +21,7 @@ from explainsse.io import (
     write_manifest,
 )
 
-from .conftest import DATA
+from ..conftest import DATA
 
 runner = CliRunner()
 

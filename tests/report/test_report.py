@@ -73,6 +73,18 @@ def test_report_end_to_end_small(tmp_path):
     assert html_sections == md_sections == list(headings(j["threshold_S_cm"]).values())
     assert len(html_sections) == 8
     assert f"| {mae} |" in md  # the model table is a real Markdown table
+    # the study saved beside the report re-renders the same numbers, without refitting
+    again = tmp_path / "again"
+    r = CliRunner().invoke(app, ["report", "--from-study", str(out / "study"), "-o", str(again), "-q"])
+    assert r.exit_code == 0, r.output
+    j2 = json.loads((again / "report.json").read_text())
+    assert {k: v for k, v in j2.items() if k != "started"} == {k: v for k, v in j.items() if k != "started"}
+    assert (again / "study" / "study.json").is_file()
+    r = CliRunner().invoke(app, ["report", "--from-study", str(out / "study"), "--dataset", "obelix",
+                                 "-o", str(tmp_path / "x")])
+    assert r.exit_code == 2 and "give no --dataset" in r.stderr
+    r = CliRunner().invoke(app, ["report", "--from-study", str(tmp_path), "-o", str(tmp_path / "y")])
+    assert r.exit_code == 2 and "not a study folder" in r.stderr
 
 
 def test_markdown_cells_are_neutralised():
@@ -130,7 +142,7 @@ def test_report_opens_in_headless_chromium(tmp_path):
 @pytest.mark.integration
 def test_nasicon_report_opens_in_headless_chromium(tmp_path):
     """The NASICON validation report (user predictions: nothing refitted) renders offline."""
-    data = Path(__file__).resolve().parent / "data"
+    data = Path(__file__).resolve().parents[1] / "data"
     res = CliRunner().invoke(app, ["validate", "nasicon", "--input", str(data / "li_nasicon_heldout.csv"),
                                    "--target-col", "sigma_S_cm", "--id-col", "id", "--predictions",
                                    str(data / "li_nasicon_predictions.csv"), "-o", str(tmp_path / "nas"), "-q"])

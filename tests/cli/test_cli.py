@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from explainsse.cli import app
 
-from .conftest import DATA
+from ..conftest import DATA
 
 runner = CliRunner()
 

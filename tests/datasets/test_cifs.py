@@ -9,7 +9,7 @@ from explainsse.datasets import load_table
 from explainsse.datasets.cifs import extract_cifs, parse_cifs
 from explainsse.errors import UnsafeArchiveError
 
-from .conftest import DATA
+from ..conftest import DATA
 
 LI2O_CIF = """data_Li2O
 _symmetry_space_group_name_H-M   'P 1'

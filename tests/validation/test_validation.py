@@ -18,7 +18,7 @@ from explainsse.models.scoring import verdict
 from explainsse.validation import detect_formula, detector_agreement, validate_nasicon, validation_descriptors
 from explainsse.validation.nasicon import alkali_domain, label_permutation_test
 
-from .conftest import DATA
+from ..conftest import DATA
 
 XU_FEATURES = ["a", "c", "h", "d", "D1ionicr", "D2ionicr", "PO4", "D1eneg", "D2eneg", "D3eneg"]
 
@@ -101,7 +101,7 @@ def xu(shared_data_module):
 
 @pytest.fixture(scope="module")
 def shared_data_module():
-    from .conftest import _shared
+    from ..conftest import _shared
 
     path = _shared()
     if path is None:
