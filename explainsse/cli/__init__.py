@@ -29,7 +29,7 @@ def _main(
                                           is_eager=True, help="Print the version and exit.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
 ) -> None:
-    """explainsse: which descriptors drive ionic conductivity?"""
+    """Explainsse tells which descriptors drive ionic conductivity (run a command below)."""
     STATE["debug"] = debug
 
 

@@ -34,9 +34,11 @@ def echo_err(message: str) -> None:
 
 
 def handle_errors(fn):
-    """User errors (:class:`~explainsse.errors.ExplainsseError`, files that cannot be read or written)
-    print one line and exit 2; anything else is a bug in explainsse, said as such (exit 3).
-    ``--debug`` shows the traceback of both."""
+    """Report errors on one line: user errors exit 2, anything else is a bug (exit 3).
+
+    User errors are :class:`~explainsse.errors.ExplainsseError` and files that cannot be read or
+    written; anything else is said to be a bug in explainsse. ``--debug`` shows the traceback of both.
+    """
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):

@@ -1,4 +1,4 @@
-"""Applicability domain: is a material like the ones the model was trained on?"""
+"""Applicability domain: is a material like the ones the model was trained on."""
 
 from __future__ import annotations
 

@@ -86,6 +86,7 @@ class XGBAFTRegressor(RegressorMixin, BaseEstimator):
         self.n_jobs = n_jobs
 
     def fit(self, X, y):
+        """Fit on descriptors ``X`` and targets ``y``; returns self."""
         import xgboost as xgb
 
         X, y = validate_data(self, X, y, ensure_all_finite="allow-nan", y_numeric=True)
@@ -108,6 +109,7 @@ class XGBAFTRegressor(RegressorMixin, BaseEstimator):
         return self
 
     def predict(self, X):
+        """Predictions for the rows of ``X``."""
         import xgboost as xgb
 
         check_is_fitted(self, "booster_")

@@ -47,10 +47,12 @@ class Clipper(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self.limit = limit
 
     def fit(self, X, y=None):
+        """Fit on descriptors ``X`` and targets ``y``; returns self."""
         validate_data(self, X, ensure_all_finite="allow-nan")
         return self
 
     def transform(self, X):
+        """Clip ``X`` to ``[-limit, limit]``."""
         check_is_fitted(self, "n_features_in_")
         X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan")
         return np.clip(X, -self.limit, self.limit)
@@ -84,6 +86,7 @@ class PLSRegressor(RegressorMixin, BaseEstimator):
         self.max_iter = max_iter
 
     def fit(self, X, y):
+        """Fit on descriptors ``X`` and targets ``y``; returns self."""
         X, y = validate_data(self, X, y, y_numeric=True)
         n = int(min(self.n_components, X.shape[1], max(X.shape[0] - 1, 1)))
         self.pls_ = PLSRegression(n_components=n, scale=self.scale, max_iter=self.max_iter)
@@ -96,6 +99,7 @@ class PLSRegressor(RegressorMixin, BaseEstimator):
         return self
 
     def predict(self, X):
+        """Predictions for the rows of ``X``."""
         check_is_fitted(self, "coef_")
         X = validate_data(self, X, reset=False)
         return X @ self.coef_ + self.intercept_
@@ -130,6 +134,7 @@ class PLSDAClassifier(ClassifierMixin, BaseEstimator):
         self.max_iter = max_iter
 
     def fit(self, X, y):
+        """Fit on descriptors ``X`` and targets ``y``; returns self."""
         X, y = validate_data(self, X, y)
         check_classification_targets(y)
         self.classes_, encoded = np.unique(y, return_inverse=True)
@@ -157,11 +162,13 @@ class PLSDAClassifier(ClassifierMixin, BaseEstimator):
         return self.calibrator_.decision_function(self._pls_output(X))
 
     def predict_proba(self, X):
+        """Class probabilities for the rows of ``X`` (columns in ``classes_`` order)."""
         check_is_fitted(self, "calibrator_")
         X = validate_data(self, X, reset=False)
         return self.calibrator_.predict_proba(self._pls_output(X))
 
     def predict(self, X):
+        """Predictions for the rows of ``X``."""
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
 

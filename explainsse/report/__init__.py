@@ -1,5 +1,7 @@
-"""Reports: views of a :class:`~explainsse.analysis.Study` (or of predictions, or of a NASICON
-validation), rendered as self-contained HTML, a Markdown twin and JSON from one view model."""
+"""Reports: views of a study, of predictions or of a NASICON validation.
+
+Each is rendered as self-contained HTML, a Markdown twin and JSON from one view model.
+"""
 
 from .render import render_prediction_report, render_study_report, write_report
 from .view import ReportView, build_view

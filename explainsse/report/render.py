@@ -18,8 +18,11 @@ from ..io import neutralize_text, output_directory, to_jsonable, write_manifest
 
 
 def _svg(figure) -> bytes:
-    """SVG bytes of ``figure``; text stays text (selectable, searchable, and 3x faster to write than
-    glyph outlines); the browser draws it with its sans-serif font."""
+    """SVG bytes of ``figure``, with text kept as text.
+
+    Text stays selectable and searchable, and is 3x faster to write than glyph outlines; the
+    browser draws it with its sans-serif font.
+    """
     import matplotlib
 
     from .figures import PLAIN_TEXT
@@ -39,7 +42,7 @@ _MD_LINK = re.compile(r"\](?=[(\[:])")
 
 
 def _md_cell(value) -> str:
-    """``value`` as inert Markdown text: no raw HTML, links, images, code spans or table breaks.
+    r"""``value`` as inert Markdown text: no raw HTML, links, images, code spans or table breaks.
 
     Spreadsheet formula prefixes are neutralised too (a Markdown table is often pasted into one).
     Brackets that cannot form a link (``1.65 [1.32, 1.99]``) stay as they are.

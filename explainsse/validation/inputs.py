@@ -36,8 +36,10 @@ def validation_descriptors(ds, *, preset: str | None = None, descriptor_cols=Non
 
 
 def columns_for_test_file(path, like=None):
-    """Column map for a ``--test`` CSV: the input's own (when its formula and conductivity columns
-    exist there), else the usual column names found in that file.
+    """Column map for a ``--test`` CSV.
+
+    The input's own, when its formula and conductivity columns exist there; else the usual column
+    names found in that file.
 
     Parameters
     ----------

@@ -251,6 +251,7 @@ class NasiconValidation:
     selected: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
+        """The JSON form (numbers, strings, lists and dicts only)."""
         from ..io import to_jsonable
 
         return to_jsonable({

@@ -220,3 +220,32 @@ def test_benchmark_json_schema(shared_data, tmp_path):
     assert {"mae", "mcc"} <= set(official.metric)
     assert set(rows.scheme) == {"official", "group-chemsys"}
     assert {a["value"] for a in j["anchors"]} == {1.59, 2.16, 0.56}
+
+
+def test_internal_errors_are_reported_as_bugs_not_as_bad_input():
+    import typer
+
+    from explainsse.cli import handle_errors
+    from explainsse.errors import InputDataError
+
+    @handle_errors
+    def bug():
+        return {}["missing"]
+
+    @handle_errors
+    def bad_input():
+        raise InputDataError("row 3: no formula")
+
+    for fn, status in ((bug, 3), (bad_input, 2)):
+        with pytest.raises(typer.Exit) as exc:
+            fn()
+        assert exc.value.exit_code == status
+
+
+def test_bug_message_through_the_cli(monkeypatch):
+    import explainsse.featurize as featurize
+
+    monkeypatch.setattr(featurize, "glossary", lambda *a, **k: 1 / 0)
+    r = CliRunner().invoke(app, ["descriptors"])
+    assert r.exit_code == 3
+    assert "internal error (this is a bug in explainsse" in r.stderr and "--debug" in r.stderr
