@@ -172,8 +172,9 @@ def write_study(study: Study, folder: Path) -> None:
     models = {}
     for key, model in study.models.items():
         target = folder / "models" / _name(key)
-        save_model(model, target)
-        models[key] = target.relative_to(folder).as_posix()
+        save_model(model, target, training_data=False)  # its training rows are in descriptors.parquet
+        rows = [] if model.train_X is None else _plain(list(model.train_X.index))
+        models[key] = {"path": target.relative_to(folder).as_posix(), "train_rows": rows}
     payload = {"format": FORMAT, "format_version": FORMAT_VERSION, "config": study.config,
                "data_card": study.data_card, "provenance": study.provenance, "evaluations": evaluations,
                "explanations": explanations, "regression": regression, "agreement": study.agreement,
@@ -250,8 +251,16 @@ def load_study(directory: str | os.PathLike, *, models: bool = True) -> Study:
         regression = RegressionExplanation(payload["regression"]["family"],
                                            ExplanationTable.read_parquet(folder / "regression" / "shap.parquet"),
                                            rows.pop("predicted"), rows)
-    loaded = {key: load_model(folder / path) for key, path in payload["models"].items()} if models else {}
-    return Study(payload["config"], _read_frame(folder / "frame.parquet"), _read_frame(folder / "descriptors.parquet"),
+    frame, descriptors = _read_frame(folder / "frame.parquet"), _read_frame(folder / "descriptors.parquet")
+    loaded = {}
+    for key, entry in (payload["models"].items() if models else ()):
+        model = load_model(folder / entry["path"])
+        if entry["train_rows"]:
+            rows = pd.Index(entry["train_rows"])
+            model.train_X = descriptors.loc[rows, model.feature_names]
+            model.train_meta = frame.loc[rows, ["id", "formula", "family"]].astype(object).reset_index(drop=True)
+        loaded[key] = model
+    return Study(payload["config"], frame, descriptors,
                  payload["data_card"], evaluations, loaded, explanations, regression, payload["agreement"],
                  payload["nasicon"], payload["provenance"])
 

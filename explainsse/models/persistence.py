@@ -65,7 +65,7 @@ def _versions() -> dict[str, str]:
 
 
 def save_model(model: TrainedModel, directory: str | os.PathLike, *, overwrite: bool = False,
-               inputs=(), extra_files: dict[str, str] | None = None) -> Path:
+               inputs=(), extra_files: dict[str, str] | None = None, training_data: bool = True) -> Path:
     """Write ``model`` to ``directory`` (created; written in a temporary folder, then renamed).
 
     Parameters
@@ -77,6 +77,9 @@ def save_model(model: TrainedModel, directory: str | os.PathLike, *, overwrite: 
         replaced (see :func:`explainsse.io.check_output_target`).
     inputs : iterable of path-like
         Input files of the run (a folder holding one is never replaced).
+    training_data : bool, default True
+        Also write the training descriptors and rows (background for explanations, applicability
+        domain); a study leaves them out, as it holds the descriptors already.
     extra_files : dict, optional
         Text files written beside the model (e.g. ``MODEL_CARD.md``).
 
@@ -108,7 +111,7 @@ def save_model(model: TrainedModel, directory: str | os.PathLike, *, overwrite: 
             sio.dump(estimator, tmp / "model.skops")
             model_file = "model.skops"
         data_files = []
-        if model.train_X is not None:
+        if model.train_X is not None and training_data:
             from ..io import write_parquet
 
             write_parquet(model.train_X.reset_index(drop=True), tmp / "train_descriptors.parquet")
