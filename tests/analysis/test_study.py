@@ -84,7 +84,8 @@ def test_a_fourth_family_runs_through_study_save_load_and_report(toy_family, sma
     assert np.allclose(loaded.models["toy/regression"].predict(X), study.models["toy/regression"].predict(X))
     pd.testing.assert_frame_equal(loaded.descriptors, study.descriptors)
     # models are saved without their training rows (the study holds them) and get them back on loading
-    assert not (out / "study" / "models" / "toy-regression" / "train_descriptors.parquet").exists()
+    saved = out / "study" / "models" / "toy_regression"
+    assert (saved / "manifest.json").is_file() and not (saved / "train_descriptors.parquet").exists()
     pd.testing.assert_frame_equal(loaded.models["toy/regression"].train_X, study.models["toy/regression"].train_X)
     pd.testing.assert_frame_equal(loaded.results, study.results)
 
