@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import ExplainsseError
-from ..io import output_directory, read_manifest, read_parquet, write_manifest, write_parquet
+from ..io import output_directory, read_manifest, read_parquet, to_jsonable, write_manifest, write_parquet
 from ..models.evaluate import Evaluation
 from .steps import FamilyExplanation, RegressionExplanation
 
@@ -173,28 +173,15 @@ def write_study(study: Study, folder: Path) -> None:
     for key, model in study.models.items():
         target = folder / "models" / _name(key)
         save_model(model, target, training_data=False)  # its training rows are in descriptors.parquet
-        rows = [] if model.train_X is None else _plain(list(model.train_X.index))
+        rows = [] if model.train_X is None else to_jsonable(list(model.train_X.index))
         models[key] = {"path": target.relative_to(folder).as_posix(), "train_rows": rows}
     payload = {"format": FORMAT, "format_version": FORMAT_VERSION, "config": study.config,
                "data_card": study.data_card, "provenance": study.provenance, "evaluations": evaluations,
                "explanations": explanations, "regression": regression, "agreement": study.agreement,
                "nasicon": study.nasicon, "models": models}
-    (folder / "study.json").write_text(json.dumps(_plain(payload), indent=1, default=str), encoding="utf-8")
+    (folder / "study.json").write_text(json.dumps(to_jsonable(payload, keep_nan=True), indent=1, default=str), encoding="utf-8")
     write_manifest(folder, {"format": FORMAT, "format_version": FORMAT_VERSION,
                             "dataset": study.config.get("dataset")}, kind="study")
-
-
-def _plain(obj):
-    """``obj`` with numpy scalars as Python numbers; NaN stays NaN (the study round-trips exactly)."""
-    import numpy as np
-
-    if isinstance(obj, dict):
-        return {str(k): _plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_plain(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return [_plain(v) for v in obj.tolist()]
-    return obj.item() if isinstance(obj, np.generic) else obj
 
 
 def _fold_keys(params: dict) -> dict:
@@ -256,7 +243,7 @@ def load_study(directory: str | os.PathLike, *, models: bool = True) -> Study:
     for key, entry in (payload["models"].items() if models else ()):
         model = load_model(folder / entry["path"])
         if entry["train_rows"]:
-            rows = pd.Index(entry["train_rows"])
+            rows = pd.Index(entry["train_rows"], name=descriptors.index.name)
             model.train_X = descriptors.loc[rows, model.feature_names]
             model.train_meta = frame.loc[rows, ["id", "formula", "family"]].astype(object).reset_index(drop=True)
         loaded[key] = model

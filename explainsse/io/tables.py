@@ -75,18 +75,22 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
     return path
 
 
-def to_jsonable(obj):
-    """Recursively turn NaN/inf into None and numpy scalars into Python numbers, for strict JSON."""
+def to_jsonable(obj, *, keep_nan: bool = False):
+    """Recursively turn numpy scalars and arrays into Python numbers and lists, for JSON.
+
+    NaN and infinities become None (strict JSON), unless ``keep_nan`` (Python's ``json`` then
+    writes ``NaN``, and a file read back gives the same numbers).
+    """
     import math
 
     import numpy as np
 
     if isinstance(obj, dict):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [to_jsonable(v) for v in obj]
+        return {str(k): to_jsonable(v, keep_nan=keep_nan) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, np.ndarray)):
+        return [to_jsonable(v, keep_nan=keep_nan) for v in obj]
     if isinstance(obj, np.generic):
         obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
+    if isinstance(obj, float) and not keep_nan and not math.isfinite(obj):
         return None
     return obj
