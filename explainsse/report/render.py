@@ -52,7 +52,7 @@ def _md_cell(value) -> str:
     >>> _md_cell("<script>alert(1)</script>")
     '&lt;script>alert(1)&lt;/script>'
     >>> print(_md_cell("![x](http://e.org/a.png) 1.65 [1.32, 1.99]"))
-    !\\[x\\](http://e.org/a.png) 1.65 [1.32, 1.99]
+    !\[x\](http://e.org/a.png) 1.65 [1.32, 1.99]
     """
     text = "".join(_MD_ESCAPES.get(ch, ch) for ch in str(value))
     text = _MD_LINK.sub("\\\\]", text).replace("![", "!\\[")
