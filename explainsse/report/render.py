@@ -21,14 +21,15 @@ def _svg(figure) -> bytes:
     """SVG bytes of ``figure``, with text kept as text.
 
     Text stays selectable and searchable, and is 3x faster to write than glyph outlines; the
-    browser draws it with its sans-serif font.
+    browser draws it with its sans-serif font. A fixed hash salt makes the element ids, and so
+    the file, the same on every run.
     """
     import matplotlib
 
     from .figures import PLAIN_TEXT
 
     buf = io.BytesIO()
-    with matplotlib.rc_context({"svg.fonttype": "none", **PLAIN_TEXT}):  # tick labels are made at draw time
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "explainsse", **PLAIN_TEXT}):  # tick labels are made at draw time
         figure.savefig(buf, format="svg", metadata={"Date": None}, dpi=110)  # dpi: rasterized scatter layers
     return buf.getvalue()
 

@@ -80,6 +80,9 @@ def test_report_end_to_end_small(tmp_path):
     j2 = json.loads((again / "report.json").read_text())
     assert {k: v for k, v in j2.items() if k != "started"} == {k: v for k, v in j.items() if k != "started"}
     assert (again / "study" / "study.json").is_file()
+    figures = sorted(p.name for p in (out / "figures").iterdir())
+    assert figures == sorted(p.name for p in (again / "figures").iterdir())
+    assert all((out / "figures" / f).read_bytes() == (again / "figures" / f).read_bytes() for f in figures)
     r = CliRunner().invoke(app, ["report", "--from-study", str(out / "study"), "--dataset", "obelix",
                                  "-o", str(tmp_path / "x")])
     assert r.exit_code == 2 and "give no --dataset" in r.stderr
