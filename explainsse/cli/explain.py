@@ -6,34 +6,22 @@ from typing import Annotated, Optional
 
 import typer
 
+from . import options as opt
 from ._app import app, echo_err, echo_issues, handle_errors, print_table, progress_printer, write_json
 from .models import features, seed_or_default
-from .options import (
-    THRESHOLD_DEFAULT,
-    WORKERS_DEFAULT,
-    InputSpec,
-    JsonOpt,
-    NJobsOpt,
-    PresetOpt,
-    QuietOpt,
-    SeedOpt,
-    TaskOpt,
-    ThresholdOpt,
-    with_inputs,
-)
 
 
 @app.command("explain")
 @handle_errors
-@with_inputs(target=False)
+@opt.with_inputs(target=False)
 def explain_cmd(
-    inputs: InputSpec,
+    inputs: opt.InputSpec,
     formulas: Annotated[Optional[list[str]], typer.Argument(help="Formulas to explain.")] = None,
     model_dir: Annotated[str, typer.Option("--model", help="Model directory from `explainsse train`, "
                                            "or 'default' for the bundled OBELiX model.")] = "default",
     top: Annotated[int, typer.Option("--top", help="Descriptors shown per material.")] = 5,
-    as_json: JsonOpt = False,
-    quiet: QuietOpt = False,
+    as_json: opt.JsonOpt = False,
+    quiet: opt.QuietOpt = False,
 ) -> None:
     """Predict and explain materials with a saved model: top descriptors, SHAP, domain warnings."""
     from ..analysis import explain_candidates
@@ -73,22 +61,22 @@ def explain_cmd(
 
 @app.command("importance")
 @handle_errors
-@with_inputs()
+@opt.with_inputs()
 def importance_cmd(
-    inputs: InputSpec,
+    inputs: opt.InputSpec,
     family: Annotated[str, typer.Option("--family", help="A registered family (logreg, pls, xgb) or all.")] = "all",
-    task: TaskOpt = "classification",
-    preset: PresetOpt = None,
-    threshold: ThresholdOpt = THRESHOLD_DEFAULT,
+    task: opt.TaskOpt = "classification",
+    preset: opt.PresetOpt = None,
+    threshold: opt.ThresholdOpt = opt.THRESHOLD_DEFAULT,
     top: Annotated[int, typer.Option("--top", help="Descriptors listed.")] = 10,
     n_bootstrap: Annotated[int, typer.Option("--n-bootstrap", help="Bootstrap refits for stability.")] = 5,
     correlation: Annotated[float, typer.Option("--correlation", help="|Spearman| grouping threshold.")] = 0.9,
     interactions: Annotated[bool, typer.Option("--interactions", help="XGBoost SHAP interaction values "
                                                "for the top descriptor pairs (slow; on a row sample).")] = False,
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Write everything as JSON.")] = None,
-    n_jobs: NJobsOpt = WORKERS_DEFAULT,
-    seed: SeedOpt = None,
-    quiet: QuietOpt = False,
+    n_jobs: opt.NJobsOpt = opt.WORKERS_DEFAULT,
+    seed: opt.SeedOpt = None,
+    quiet: opt.QuietOpt = False,
 ) -> None:
     """Global descriptor importance (mean |SHAP|) with stability CIs, correlated groups, agreement."""
     from .._config import DEFAULT_FAMILIES

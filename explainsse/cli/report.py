@@ -6,36 +6,23 @@ from typing import Annotated, Optional
 import typer
 
 from .._config import DEFAULT_N_SCRAMBLE
+from . import options as opt
 from ._app import app, guard_output, handle_errors, split_list, stage_bar
 from .models import seed_or_default
-from .options import (
-    FAMILIES_DEFAULT,
-    THRESHOLD_DEFAULT,
-    WORKERS_DEFAULT,
-    FamiliesOpt,
-    ForceOpt,
-    InputSpec,
-    NJobsOpt,
-    PresetOpt,
-    QuietOpt,
-    SeedOpt,
-    ThresholdOpt,
-    with_inputs,
-)
 
 
 @app.command("report")
 @handle_errors
-@with_inputs(cifs=True)
+@opt.with_inputs(cifs=True)
 def report_cmd(
-    inputs: InputSpec,
+    inputs: opt.InputSpec,
     output: Annotated[Path, typer.Option("-o", "--output", help="Report folder to write.")],
     from_study: Annotated[Optional[Path], typer.Option(
         "--from-study", help="Re-render the study saved in an earlier report (its study/ folder) without "
         "refitting anything.")] = None,
-    preset: PresetOpt = None,
-    families: FamiliesOpt = FAMILIES_DEFAULT,
-    threshold: ThresholdOpt = THRESHOLD_DEFAULT,
+    preset: opt.PresetOpt = None,
+    families: opt.FamiliesOpt = opt.FAMILIES_DEFAULT,
+    threshold: opt.ThresholdOpt = opt.THRESHOLD_DEFAULT,
     scheme: Annotated[Optional[str], typer.Option("--scheme", help="Validation scheme (default: official "
                                                   "split when the data has one, else group-chemsys).")] = None,
     n_scramble: Annotated[int, typer.Option(
@@ -43,10 +30,10 @@ def report_cmd(
     model_dir: Annotated[Optional[str], typer.Option(
         "--model", help="Predict and explain candidates with a saved model ('default' = bundled) "
         "instead of validating models on measured data.")] = None,
-    n_jobs: NJobsOpt = WORKERS_DEFAULT,
-    seed: SeedOpt = None,
-    force: ForceOpt = False,
-    quiet: QuietOpt = False,
+    n_jobs: opt.NJobsOpt = opt.WORKERS_DEFAULT,
+    seed: opt.SeedOpt = None,
+    force: opt.ForceOpt = False,
+    quiet: opt.QuietOpt = False,
 ) -> None:
     """The main job: descriptors -> validation of the families -> explanations -> HTML/Markdown/JSON report.
 
