@@ -19,6 +19,11 @@ _LAZY = {
     "PRESETS": "explainsse.featurize",
     "glossary": "explainsse.featurize",
     "get_settings": "explainsse._config",
+    "run_study": "explainsse.analysis",
+    "load_study": "explainsse.analysis",
+    "Study": "explainsse.analysis",
+    "render_study_report": "explainsse.report",
+    "register_family": "explainsse.models.families",
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -182,7 +182,17 @@ def explain_model(model: TrainedModel, frame: pd.DataFrame, X: pd.DataFrame, *, 
 
 
 def native_view(model: TrainedModel, frame: pd.DataFrame, X: pd.DataFrame, *, top: int = 10, seed: int = 0) -> dict:
-    """The family's own interpretable view (odds ratios with bootstrap CIs, PLS VIP, XGBoost gain), or {}."""
+    """The family's own interpretable view (odds ratios with bootstrap CIs, PLS VIP, XGBoost gain), or {}.
+
+    Parameters
+    ----------
+    model : TrainedModel
+    frame, X : pandas.DataFrame
+        The model's training rows and descriptors.
+    top : int
+        Descriptors listed.
+    seed : int
+    """
     from ..models.families import get_family
 
     fam = get_family(model.family)
@@ -214,7 +224,17 @@ class RegressionExplanation:
 
 def explain_regression(model: TrainedModel, X_train: pd.DataFrame, frame_rows: pd.DataFrame,
                        X_rows: pd.DataFrame) -> RegressionExplanation:
-    """Predict and explain ``X_rows`` with a regression model fitted on ``X_train``."""
+    """Predict and explain ``X_rows`` with a regression model fitted on ``X_train``.
+
+    Parameters
+    ----------
+    model : TrainedModel
+        A regression model fitted on ``X_train``.
+    X_train : pandas.DataFrame
+        Its training descriptors (background, applicability domain).
+    frame_rows, X_rows : pandas.DataFrame
+        The rows to predict and explain.
+    """
     from ..explain import explain
     from ..explain.domain import ApplicabilityDomain
 
@@ -229,6 +249,11 @@ def candidate_descriptors(ds, model: TrainedModel) -> tuple[pd.DataFrame, list[s
     A model trained with lattice descriptors can still screen formulas without lattice data:
     the composition part is computed and the lattice descriptors are left missing (the model's
     imputer fills in training medians); the note says so.
+
+    Parameters
+    ----------
+    ds : Dataset
+    model : TrainedModel
     """
     from ..featurize import featurize_dataset, get_preset
 

@@ -139,7 +139,14 @@ def _name(*parts: str) -> str:
 
 
 def write_study(study: Study, folder: Path) -> None:
-    """Write ``study`` into the existing, empty ``folder`` (used by :meth:`Study.save` and reports)."""
+    """Write ``study`` into the existing, empty ``folder`` (used by :meth:`Study.save` and reports).
+
+    Parameters
+    ----------
+    study : Study
+    folder : pathlib.Path
+        An existing, empty folder.
+    """
     from ..models.persistence import save_model
 
     folder = Path(folder)

@@ -36,7 +36,14 @@ def _linear_weights(estimator):
 
 
 def model_output(pipeline, family: str, task: str, X: pd.DataFrame) -> np.ndarray:
-    """The quantity SHAP values add up to: log-odds (classification) or predicted log10 sigma."""
+    """The quantity SHAP values add up to: log-odds (classification) or predicted log10 sigma.
+
+    Parameters
+    ----------
+    pipeline : sklearn.pipeline.Pipeline
+    family, task : str
+    X : pandas.DataFrame
+    """
     if task == "regression":
         return np.asarray(pipeline.predict(X), float)
     if hasattr(pipeline[-1], "decision_function"):
@@ -47,7 +54,18 @@ def model_output(pipeline, family: str, task: str, X: pd.DataFrame) -> np.ndarra
 
 def explain_linear(pipeline, family: str, task: str, X: pd.DataFrame, background: pd.DataFrame,
                    **meta) -> ExplanationTable:
-    """Exact linear SHAP for pipelines ending in a linear model (logreg, pls, or a registered linear family)."""
+    """Exact linear SHAP for pipelines ending in a linear model (logreg, pls, or a registered linear family).
+
+    Parameters
+    ----------
+    pipeline : sklearn.pipeline.Pipeline
+        Ending in a linear model (``coef_`` / ``intercept_``, or PLS-DA).
+    family, task : str
+    X, background : pandas.DataFrame
+        Rows to explain; reference rows (their mean is the baseline).
+    **meta
+        ``ids``, ``formulas``, ``fold`` stored in the table.
+    """
     w, b = _linear_weights(pipeline[-1])
     Z = _transform(pipeline, X).to_numpy(float)
     mean_z = _transform(pipeline, background).to_numpy(float).mean(axis=0)
@@ -70,6 +88,16 @@ def explain_tree(pipeline, family: str, task: str, X: pd.DataFrame, **meta) -> E
     Inputs are cast to float32 (XGBoost splits on float32 thresholds). For more than
     :data:`NATIVE_PATH_ROWS` rows the native values are used and shap checks a sample. If shap
     fails, or disagrees by more than 1e-3, the native values are used and the table says so.
+
+    Parameters
+    ----------
+    pipeline : sklearn.pipeline.Pipeline
+        Ending in an XGBoost model.
+    family, task : str
+    X : pandas.DataFrame
+        Rows to explain.
+    **meta
+        ``ids``, ``formulas``, ``fold`` stored in the table.
     """
     import xgboost as xgb
 

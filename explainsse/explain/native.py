@@ -21,6 +21,16 @@ def logreg_odds_ratios(model: TrainedModel, X: pd.DataFrame, y: pd.Series, *, n_
     The coefficients act on standardized (and +-5 SD clipped) descriptors, so ``exp(coef)`` is the
     multiplicative change in the odds of being superionic per one-SD increase of the descriptor.
     CIs come from refits (same hyperparameters) on bootstrap resamples of the training rows.
+
+    Parameters
+    ----------
+    model : TrainedModel
+        A fitted logistic regression.
+    X, y : pandas.DataFrame, pandas.Series
+        Its training descriptors and labels.
+    n_bootstrap : int
+        Refits on bootstrap resamples.
+    random_state : int
     """
     coef = pd.Series(model.pipeline[-1].coef_.ravel(), index=model.feature_names)
     rng = np.random.default_rng(random_state)
@@ -49,6 +59,13 @@ def pls_views(model: TrainedModel, X_train: pd.DataFrame) -> dict:
 
     VIP_j = sqrt(p * sum_a SS_a (w_ja / ||w_a||)^2 / sum_a SS_a), with SS_a the y-variance explained
     by component a; descriptors with VIP > 1 are conventionally influential.
+
+    Parameters
+    ----------
+    model : TrainedModel
+        A fitted PLS regression or PLS-DA model.
+    X_train : pandas.DataFrame
+        Its training descriptors.
     """
     est = model.pipeline[-1]
     pls = est.pls_.pls_ if hasattr(est.pls_, "pls_") else est.pls_

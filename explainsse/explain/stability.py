@@ -22,6 +22,20 @@ def explanation_stability(model: TrainedModel, frame: pd.DataFrame, X: pd.DataFr
     Each refit is explained on the rows it did not see (the held-out fold; out-of-bag rows for
     bootstraps), giving one global-importance vector per run.
 
+    Parameters
+    ----------
+    model : TrainedModel
+        Fitted model whose pipeline (and hyperparameters) is refitted.
+    frame, X : pandas.DataFrame
+        The model's training rows and descriptors.
+    scheme : str
+        Validation scheme whose folds give the refits.
+    n_bootstrap : int
+        Bootstrap refits added to the fold refits.
+    top_k : int
+        Size of the top-descriptor sets compared between runs.
+    random_state, n_jobs : int
+
     Returns
     -------
     dict

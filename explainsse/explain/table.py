@@ -23,7 +23,12 @@ COLUMNS = ("sample", "id", "formula", "family", "task", "fold", "descriptor", "v
 
 
 def output_units(family: str, task: str) -> str:
-    """What the model output (and so every SHAP value) of ``family``/``task`` is measured in."""
+    """What the model output (and so every SHAP value) of ``family``/``task`` is measured in.
+
+    Parameters
+    ----------
+    family, task : str
+    """
     from ..errors import InputDataError
     from ..models.families import get_family
 

@@ -290,6 +290,19 @@ def featurize_dataset(dataset, preset=DEFAULT_PRESET, *, cache: bool = True,
     ``dataset.frame`` to ``dataset.issues`` with the reason, and left out of the result; a
     dataset loaded with ``strict=True`` raises :class:`FeaturizationError` instead.
 
+    Parameters
+    ----------
+    dataset : Dataset
+    preset : str or Preset
+        Descriptor preset.
+    cache : bool
+        Reuse the verified feature cache.
+    progress : bool
+        Progress bar over distinct compositions.
+    n_jobs : int, optional
+        Worker processes (default: settings).
+    cache_dir : path-like, optional
+
     Returns
     -------
     pandas.DataFrame

@@ -52,6 +52,14 @@ def write_manifest(folder: str | os.PathLike, payload: dict, *, kind: str) -> di
 
     Call it last, when every other file of the output is written.
 
+    Parameters
+    ----------
+    folder : path-like
+    payload : dict
+        What the output is (command, versions, seed, ...).
+    kind : str
+        ``report``, ``model``, ``study``, ...
+
     Returns
     -------
     dict
@@ -212,6 +220,15 @@ def atomic_directory(target: str | os.PathLike) -> Iterator[Path]:
 @contextmanager
 def output_directory(target: str | os.PathLike, *, force: bool = False, inputs: Iterable = ()) -> Iterator[Path]:
     """:func:`check_output_target`, then :func:`atomic_directory`; the block must call :func:`write_manifest`.
+
+    Parameters
+    ----------
+    target : path-like
+        The output folder.
+    force : bool
+        Replace an earlier, intact explainsse output holding nothing else.
+    inputs : iterable of path-like
+        Input files (a folder holding one is never replaced).
 
     Raises
     ------

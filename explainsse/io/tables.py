@@ -55,6 +55,12 @@ def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
 def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
     """Write ``frame`` (index dropped) as ``.parquet`` or ``.csv``, atomically.
 
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+    path : path-like
+        ``.csv`` (cells neutralised) or ``.parquet``.
+
     Raises
     ------
     InputDataError
@@ -80,6 +86,11 @@ def to_jsonable(obj, *, keep_nan: bool = False):
 
     NaN and infinities become None (strict JSON), unless ``keep_nan`` (Python's ``json`` then
     writes ``NaN``, and a file read back gives the same numbers).
+
+    Parameters
+    ----------
+    obj : object
+    keep_nan : bool
     """
     import math
 

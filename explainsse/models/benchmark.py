@@ -42,6 +42,23 @@ def run_benchmark(frame: pd.DataFrame, X: pd.DataFrame, *, families=None,
     ``censoring_aware`` (and xgb among the families) the censoring-aware XGBoost AFT regressor
     (family ``xgb-aft``) is evaluated the same way, next to the default floor encoding.
 
+    Parameters
+    ----------
+    frame, X : pandas.DataFrame
+        Dataset rows with an official split, and their descriptors.
+    families : sequence of str, optional
+        Registered families (default: all).
+    threshold : float
+        Superionic threshold (S/cm).
+    cv_scheme : str
+        Grouped CV scheme run on the training rows.
+    n_boot, n_scramble : int
+        Bootstrap resamples for the CIs; y-scrambling refits on the official split.
+    random_state, n_jobs : int
+    censoring_aware : bool
+        Also evaluate the censoring-aware estimator of families that have one.
+    progress : callable, optional
+
     Returns
     -------
     dict

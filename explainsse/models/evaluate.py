@@ -52,6 +52,18 @@ def tune(family: str, task: str, X: pd.DataFrame, y: pd.Series, frame: pd.DataFr
 
     Only the rows passed in are seen: call it with training rows only.
 
+    Parameters
+    ----------
+    family, task : str
+    X, y : pandas.DataFrame, pandas.Series
+        Training descriptors and targets.
+    frame : pandas.DataFrame
+        Their dataset rows (chemical systems for the grouped inner CV).
+    random_state, n_jobs : int
+    inner_splits : int
+        Folds of the inner CV.
+    censoring : {"floor", "aft"}
+
     Returns
     -------
     model : sklearn.pipeline.Pipeline

@@ -236,6 +236,10 @@ def param_grid(family: str, task: str) -> dict | list[dict]:
 
     Fixed a priori in the family's module (never chosen by looking at a test split) and sized
     for a 2-core machine.
+
+    Parameters
+    ----------
+    family, task : str
     """
     return get_family(family).search_space(task)
 
@@ -244,6 +248,15 @@ def make_search(family: str, task: str, model, *, scoring, cv, n_jobs: int, rand
     """The family's hyperparameter search around ``model``: a grid, or sampled candidates (fixed seed).
 
     A family whose estimator uses ``n_jobs`` threads itself searches candidates one at a time.
+
+    Parameters
+    ----------
+    family, task : str
+    model : sklearn.pipeline.Pipeline
+        From :func:`make_model`.
+    scoring : str or callable
+    cv : cross-validation splitter or iterable
+    n_jobs, random_state : int
     """
     from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
 

@@ -85,6 +85,17 @@ def iter_folds(scheme: str, frame: pd.DataFrame, y: pd.Series, *, task: str,
                n_splits: int = 5, random_state: int = 0):
     """Yield ``(fold, train_positions, test_positions)`` for a scheme.
 
+    Parameters
+    ----------
+    scheme : str
+        A key of :data:`SCHEMES`.
+    frame : pandas.DataFrame
+        Dataset rows (split, chemical systems, DOIs, families).
+    y : array-like
+        Targets (stratification).
+    task : str
+    n_splits, random_state : int
+
     Raises
     ------
     InputDataError

@@ -139,6 +139,23 @@ def write_report(context, figures: dict, output: str | os.PathLike, *, force: bo
     ``inputs`` are the run's input files (a folder holding one is never replaced).
     ``template`` / ``markdown`` select the HTML template and the Markdown writer (default: the
     validation-and-explanation report; the prediction report passes its own).
+
+    Parameters
+    ----------
+    context : ReportView or dict
+    figures : dict
+        Figure name -> matplotlib Figure (written as SVG, embedded in the HTML).
+    output : path-like
+    force : bool
+    manifest_extra : dict, optional
+        Added to ``manifest.json``.
+    template : str
+        HTML template.
+    markdown : callable, optional
+        ``markdown(context, figure_files) -> str`` (default: the study report's).
+    inputs : iterable of path-like
+    study : Study, optional
+    copy_study : path-like, optional
     """
     output = Path(output)
     context = context.to_dict() if hasattr(context, "to_dict") else context
@@ -210,7 +227,19 @@ def render_study_report(study, output: str | os.PathLike, *, force: bool = False
 
 def render_prediction_report(ds, model, model_name: str, output: str | os.PathLike, *, force: bool = False,
                              inputs=()) -> int:
-    """Write the prediction report of ``ds``'s candidates with ``model``; returns how many were explained."""
+    """Write the prediction report of ``ds``'s candidates with ``model``; returns how many were explained.
+
+    Parameters
+    ----------
+    ds : Dataset
+        Candidates.
+    model : TrainedModel
+    model_name : str
+        Shown in the report.
+    output : path-like
+    force : bool
+    inputs : iterable of path-like
+    """
     from .predictions import build_prediction_report, prediction_markdown
 
     context, figures = build_prediction_report(ds, model, model_name)

@@ -15,6 +15,15 @@ def validation_descriptors(ds, *, preset: str | None = None, descriptor_cols=Non
     brings its preset and columns; otherwise the preset's columns only (the dataset's own
     descriptor columns are not mixed in unless named); the preset defaults to
     :data:`~explainsse.featurize.presets.DEFAULT_PRESET` (composition only: any formula works).
+
+    Parameters
+    ----------
+    ds : Dataset
+    preset : str, optional
+    descriptor_cols : sequence of str, optional
+        The user's own descriptor columns to use instead.
+    model : TrainedModel, optional
+        A saved classifier (its preset and columns).
     """
     if descriptor_cols:
         cols = list(descriptor_cols)
