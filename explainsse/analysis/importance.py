@@ -78,7 +78,8 @@ def explain_families(ds, X: pd.DataFrame, families, task: str, *, preset: str, t
     correlation : float
         |Spearman| grouping threshold.
     interactions : bool
-        XGBoost SHAP interaction values of the top descriptors (slow; on a row sample).
+        SHAP interaction values of the top descriptors, for families that offer them (XGBoost;
+        slow, on a row sample).
     seed, n_jobs : int
     progress : callable, optional
 
@@ -87,7 +88,7 @@ def explain_families(ds, X: pd.DataFrame, families, task: str, *, preset: str, t
     ImportanceResult
     """
     from ..explain.agreement import cross_family_agreement
-    from ..explain.native import xgb_interactions
+    from ..models.families import get_family
     from ..models.train import train_model
 
     explanations, models = {}, {}
@@ -97,8 +98,9 @@ def explain_families(ds, X: pd.DataFrame, families, task: str, *, preset: str, t
         frame_tr = ds.frame.loc[model.train_X.index]
         ex: FamilyExplanation = explain_model(model, frame_tr, model.train_X, top=top, n_bootstrap=n_bootstrap,
                                               correlation=correlation, seed=seed, n_jobs=n_jobs, native=True)
-        if interactions and fam == "xgb":
-            ex.native["interactions"] = xgb_interactions(model, model.train_X, random_state=seed)
+        view = get_family(fam).extra.get("interactions")
+        if interactions and view is not None:
+            ex.native["interactions"] = view(model, model.train_X, seed)
         explanations[fam], models[fam] = ex, model
         if progress:
             progress(f"{fam}: explained {len(frame_tr)} training rows, {ex.stability['runs']} stability runs")

@@ -11,7 +11,7 @@ import time
 
 import pandas as pd
 
-from .._config import get_settings
+from .._config import DEFAULT_FAMILIES, DEFAULT_N_SCRAMBLE, get_settings
 from ..datasets.table import split_mask
 from ..parallel import TaskPool
 from .steps import explain_model, explain_regression, fit_model, native_view
@@ -72,9 +72,9 @@ def _data_card(ds, preset: str, preset_reason: str) -> dict:
     }
 
 
-def run_study(ds, *, preset: str | None = None, families=("logreg", "pls", "xgb"), tasks=TASKS,
+def run_study(ds, *, preset: str | None = None, families=DEFAULT_FAMILIES, tasks=TASKS,
               scheme: str | None = None, threshold: float = 1e-4, seed: int | None = None,
-              n_scramble: int = 19, n_boot: int = 200, top: int = 10, nasicon: bool = True,
+              n_scramble: int = DEFAULT_N_SCRAMBLE, n_boot: int = 200, top: int = 10, nasicon: bool = True,
               n_jobs: int = 2, progress=None) -> Study:
     """Validate and explain every family on a dataset: the analysis a report shows.
 

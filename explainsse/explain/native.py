@@ -40,7 +40,7 @@ def logreg_odds_ratios(model: TrainedModel, X: pd.DataFrame, y: pd.Series, *, n_
         rows = rng.integers(0, len(X), len(X))
         if y.iloc[rows].nunique() < 2:
             continue
-        pipe = make_model("logreg", "classification", random_state=random_state).set_params(**model.params)
+        pipe = make_model(model.family, "classification", random_state=random_state).set_params(**model.params)
         draws.append(pipe.fit(X.iloc[rows], y.iloc[rows])[-1].coef_.ravel())
     B = np.asarray(draws) if draws else np.full((1, len(coef)), np.nan)
     out = pd.DataFrame({

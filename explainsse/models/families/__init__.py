@@ -72,6 +72,9 @@ class Family:
     censored_estimator : callable, optional
         ``censored_estimator(random_state, n_jobs, params)``: a censoring-aware regressor
         (``--censoring aft``) when the family has one.
+    extra : mapping
+        Optional views by name, e.g. ``interactions(model, X, seed) -> dict`` (XGBoost's SHAP
+        interaction values, ``explainsse importance --interactions``).
     """
 
     name: str

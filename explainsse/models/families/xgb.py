@@ -50,6 +50,13 @@ def native(model, X, y, top: int, seed: int) -> dict:
     return {"gain_secondary_view": xgb_gain(model).head(top).to_dict()}
 
 
+def interactions(model, X, seed: int) -> dict:
+    """SHAP interaction values between the top descriptors (XGBoost ``pred_interactions``, on a row sample)."""
+    from ...explain.native import xgb_interactions
+
+    return xgb_interactions(model, X, random_state=seed)
+
+
 def _explainer(pipeline, family, task, X, background=None, **meta):
     from ...explain.explainers import explain_tree
 
@@ -74,4 +81,5 @@ FAMILY = Family(
     regression_rank=0,
     native=native,
     censored_estimator=censored_estimator,
+    extra={"interactions": interactions},
 )
