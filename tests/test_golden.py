@@ -81,12 +81,11 @@ def test_a_saved_study_renders_the_same_numbers(study_and_views):
 
 @pytest.mark.integration
 @pytest.mark.parametrize("family,task", [("xgb", "regression"), ("logreg", "classification")])
-def test_benchmark_numbers_match_the_golden_file(obelix, family, task):
-    from explainsse.featurize import featurize_dataset
+def test_benchmark_numbers_match_the_golden_file(study_and_views, family, task):
     from explainsse.models import evaluate
 
-    X = featurize_dataset(obelix, GOLDEN["preset"])
-    ev = evaluate(obelix.frame, X, family, task, "official", n_boot=300, n_scramble=0, random_state=GOLDEN["seed"],
+    study = study_and_views[0]  # its descriptors: OBELiX with the golden preset, featurized once
+    ev = evaluate(study.frame, study.descriptors, family, task, "official", n_boot=300, n_scramble=0, random_state=GOLDEN["seed"],
                   n_jobs=1)
     expected = [r for r in GOLDEN["benchmark"] if r["task"] == task
                 and r["family"] in (family, "baseline-median", "baseline-majority")]

@@ -117,8 +117,9 @@ def run_study(ds, *, preset: str | None = None, families=DEFAULT_FAMILIES, tasks
     """
     from ..featurize import featurize_dataset
     from ..featurize.presets import choose_preset
-    from ..models import SCHEMES, evaluate
+    from ..models import evaluate
     from ..models.families import check_families, get_family
+    from ..models.splits import check_scheme
 
     say = progress or (lambda text: None)
     seed = get_settings().random_state if seed is None else seed
@@ -131,10 +132,7 @@ def run_study(ds, *, preset: str | None = None, families=DEFAULT_FAMILIES, tasks
     frame = ds.frame
     has_split = bool(split_mask(frame, "train").any() and split_mask(frame, "test").any())
     scheme = scheme or ("official" if has_split else "group-chemsys")
-    if scheme not in SCHEMES:
-        from ..errors import InputDataError
-
-        raise InputDataError(f"scheme must be one of {', '.join(SCHEMES)}, got {scheme!r}")
+    check_scheme(scheme)
     train = split_mask(frame, "train") if has_split else pd.Series(True, index=frame.index)
     say(f"note: descriptor preset {preset}: {preset_reason} (--preset to choose); validation scheme {scheme}")
     say("descriptors")

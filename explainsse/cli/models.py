@@ -5,6 +5,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from .._config import DEFAULT_N_SCRAMBLE
 from ._app import (
     app,
     echo_err,
@@ -107,7 +108,7 @@ def evaluate_cmd(
     train_only: Annotated[bool, typer.Option("--train-only", help="CV schemes: use only the official "
                                               "train rows (keeps the test split unseen).")] = False,
     n_boot: Annotated[int, typer.Option("--n-boot", help="Bootstrap resamples for 95% CIs.")] = 500,
-    n_scramble: Annotated[int, typer.Option("--n-scramble", help="y-scrambling refits (0 = off).")] = 19,
+    n_scramble: Annotated[int, typer.Option("--n-scramble", help="y-scrambling refits (0 = off).")] = DEFAULT_N_SCRAMBLE,
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Write all results as JSON.")] = None,
     predictions_out: Annotated[Optional[Path], typer.Option(
         "--predictions", help="Write out-of-fold / test predictions (.csv or .parquet).")] = None,
@@ -151,7 +152,8 @@ def benchmark(
     families: FamiliesOpt = FAMILIES_DEFAULT,
     cv_scheme: Annotated[str, typer.Option("--cv-scheme", help="CV scheme on the training rows.")] = "group-chemsys",
     n_boot: Annotated[int, typer.Option("--n-boot", help="Bootstrap resamples for 95% CIs.")] = 300,
-    n_scramble: Annotated[int, typer.Option("--n-scramble", help="y-scrambling refits on the official split.")] = 19,
+    n_scramble: Annotated[int, typer.Option(
+        "--n-scramble", help="y-scrambling refits on the official split.")] = DEFAULT_N_SCRAMBLE,
     data_dir: DataDirOpt = None,
     n_jobs: NJobsOpt = WORKERS_DEFAULT,
     seed: SeedOpt = None,

@@ -7,7 +7,7 @@ once, here, and parsed into a :class:`~explainsse.datasets.table.ColumnMap`.
 
 import functools
 import inspect
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -65,7 +65,6 @@ class InputSpec:
     cifs: Path | None = None
     strict: bool = False
     quiet: bool = False
-    paths: tuple = field(default_factory=tuple)
 
     def protected(self) -> list:
         """Input files and folders an output folder must never replace."""
@@ -151,8 +150,6 @@ def with_inputs(*, target: bool = True, cifs: bool = False):
         Offer ``--cifs``.
     """
     def decorate(fn):
-        from ..datasets.table import ColumnMap
-
         added = _input_parameters(target, cifs)
         names = [p.name for p in added]
         own = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in inspect.signature(fn).parameters.values()
@@ -160,6 +157,8 @@ def with_inputs(*, target: bool = True, cifs: bool = False):
 
         @functools.wraps(fn)
         def wrapper(**kwargs):
+            from ..datasets.table import ColumnMap  # at call time: importing the CLI stays light
+
             v = {n: kwargs.pop(n) for n in names}
             lattice = split_list(v["lattice_cols"])
             columns = ColumnMap(formula_col=v["formula_col"], target_col=v.get("target_col"),

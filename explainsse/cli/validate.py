@@ -5,6 +5,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from .._config import DEFAULT_N_SCRAMBLE
 from ._app import echo_err, guard_output, handle_errors, validate_app, write_json
 from .models import seed_or_default
 from .options import THRESHOLD_DEFAULT, ForceOpt, InputSpec, QuietOpt, SeedOpt, ThresholdOpt, with_inputs
@@ -37,7 +38,7 @@ def validate_nasicon_cmd(
         "--test-all-nasicon", help="Declare every row of the --test file NASICON.")] = False,
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write the JSON result here.")] = None,
     n_repeats: Annotated[int, typer.Option("--n-repeats", help="Repeats of stratified k-fold.")] = 5,
-    n_permutations: Annotated[int, typer.Option("--n-permutations", help="Permutation-test refits.")] = 19,
+    n_permutations: Annotated[int, typer.Option("--n-permutations", help="Permutation-test refits.")] = DEFAULT_N_SCRAMBLE,
     loo: Annotated[bool, typer.Option("--loo/--no-loo", help="Also leave-one-out (within).")] = True,
     tune: Annotated[bool, typer.Option(
         "--tune", help="Tune the family by inner CV inside every training part (nested; slow with LOO).")] = False,

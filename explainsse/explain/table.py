@@ -130,11 +130,6 @@ class ExplanationTable:
             "output_units": self.output_units,
         })
 
-    @property
-    def frame(self) -> pd.DataFrame:
-        """The long form (:meth:`to_long`), built on each access."""
-        return self.to_long()
-
     def output(self) -> pd.Series:
         """Model output reconstructed from the table (base value + sum of SHAP) per sample."""
         return pd.Series(self.base_values + self.values.sum(axis=1), index=self.samples)

@@ -162,14 +162,6 @@ GROUPS: dict[str, FeaturizerGroup] = {
 }
 
 
-def featurize_compositions(groups, comp) -> list[float]:
-    """Values of every composition group for one pymatgen Composition, in column order."""
-    values: list[float] = []
-    for group in groups:
-        values.extend(float(v) for v in group.featurizer().featurize(comp))
-    return values
-
-
 def featurize_tables(groups, table: pd.DataFrame) -> pd.DataFrame:
     """Values of every table group (lattice, structure) for all rows of ``table``."""
     parts = [pd.DataFrame(np.asarray(g.featurizer().featurize_table(table), float), index=table.index,
@@ -177,4 +169,4 @@ def featurize_tables(groups, table: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts, axis=1) if parts else pd.DataFrame(index=table.index)
 
 
-__all__ = ["GROUPS", "INPUT_KINDS", "FeaturizerGroup", "featurize_compositions", "featurize_tables"]
+__all__ = ["GROUPS", "INPUT_KINDS", "FeaturizerGroup", "featurize_tables"]

@@ -6,6 +6,7 @@ import time
 
 import pandas as pd
 
+from .._config import DEFAULT_N_SCRAMBLE
 from ..datasets.table import split_mask
 from ..parallel import TaskPool
 from .evaluate import evaluate
@@ -33,7 +34,7 @@ def combinations(families=None) -> list[tuple[str, str]]:
 
 def run_benchmark(frame: pd.DataFrame, X: pd.DataFrame, *, families=None,
                   threshold: float = DEFAULT_THRESHOLD, cv_scheme: str = "group-chemsys",
-                  n_boot: int = 300, n_scramble: int = 19, random_state: int = 0, n_jobs: int = 2,
+                  n_boot: int = 300, n_scramble: int = DEFAULT_N_SCRAMBLE, random_state: int = 0, n_jobs: int = 2,
                   censoring_aware: bool = True, progress=None) -> dict:
     """Evaluate all families on both tasks: official split, then grouped CV on the training rows.
 

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import make_scorer, matthews_corrcoef
 
+from .._config import DEFAULT_N_SCRAMBLE
 from ..errors import InputDataError
 from .factory import make_model, make_search
 from .metrics import bootstrap_ci, confusion, task_metrics
@@ -143,7 +144,7 @@ def _rows(family, task, scheme, split, subset, fold, metrics, cis=None):
 
 
 def evaluate(frame: pd.DataFrame, X: pd.DataFrame, family: str, task: str, scheme: str = "official", *,
-             threshold: float = DEFAULT_THRESHOLD, n_boot: int = 500, n_scramble: int = 5,
+             threshold: float = DEFAULT_THRESHOLD, n_boot: int = 500, n_scramble: int = DEFAULT_N_SCRAMBLE,
              random_state: int = 0, n_jobs: int = 1, n_splits: int = 5, censoring: str = "floor",
              progress=None) -> Evaluation:
     """Tune, fit and score one family on one task under one validation scheme.

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .._config import DEFAULT_N_SCRAMBLE
 from ..errors import InputDataError
 from ..models.scoring import CLASS_NAMES, verdict
 from ..models.targets import make_target
@@ -95,7 +96,7 @@ def validate_nasicon(frame: pd.DataFrame, X: pd.DataFrame, classifier="logreg", 
                      threshold: float = 1e-4, all_nasicon: bool = False,
                      test_frame: pd.DataFrame | None = None, test_X: pd.DataFrame | None = None,
                      predictions: pd.DataFrame | None = None, n_splits: int = 5, n_repeats: int = 5,
-                     loo: bool = True, n_permutations: int = 19, n_boot: int = 500, explain_top: int = 10,
+                     loo: bool = True, n_permutations: int = DEFAULT_N_SCRAMBLE, n_boot: int = 500, explain_top: int = 10,
                      random_state: int = 0, n_jobs: int = 1, params: dict | None = None,
                      tune: bool = False, test_all_nasicon: bool = False) -> NasiconValidation:
     """Validate a NASICON classifier under one protocol.

@@ -91,7 +91,7 @@ def test_table_helpers():
     up, down = np.array([1.0, 2, 3, 4]), np.array([4.0, 3, 2, 1])
     assert_allclose(t.output().to_numpy(), -5 + (up - 2.5) - 0.5 * (down - 2.5))
     g = t.grouped({"pair": ["up", "down"]})
-    assert set(g.frame["descriptor"]) == {"pair", "flat"}
+    assert set(g.feature_names) == {"pair", "flat"}
     assert_allclose(g.output().to_numpy(), t.output().to_numpy())
 
 

@@ -181,3 +181,25 @@ def test_glossary_names_match_the_featurizers_own_labels():
 
     labels = [prefix + label for f, prefix in make_featurizers("composition-v1") for label in f.feature_labels()]
     assert labels == composition_feature_names("composition-v1")
+
+
+def test_presets_are_ordered_featurizer_groups_with_their_own_labels():
+    from explainsse.featurize import get_preset
+    from explainsse.featurize.cache import key_inputs
+    from explainsse.featurize.groups import GROUPS
+
+    crystal = get_preset("crystal-v1")
+    assert [g.name for g in crystal.groups] == ["magpie", "stoichiometry", "valence_orbital", "electrolyte", "lattice"]
+    assert crystal.input_kinds == ("composition", "lattice") and crystal.crystal
+    # labels come from each featurizer's own feature_labels(), in preset order
+    assert crystal.labels() == [GROUPS["stoichiometry"].prefix + lab if g.name == "stoichiometry" else lab
+                                for g in crystal.groups for lab in g.featurizer().feature_labels()]
+    assert all(e.name == lab and e.meaning for g in crystal.groups for e, lab in zip(g.entries(), g.labels()))
+    # the composition part of a preset, by name (what a lattice model screens formulas with)
+    comp = get_preset("crystal-v1[composition]")
+    assert comp.labels() == get_preset("composition-v1").labels() and not comp.crystal
+    assert crystal.subset_available(pd.DataFrame({"formula": ["Li2O"]})).name == "crystal-v1[composition]"
+    # the cache key depends on the groups and their labels, not only on the preset's name
+    inputs = pd.DataFrame({"formula": ["Li2O"]})
+    assert key_inputs(comp, inputs)["labels"] != key_inputs(crystal, inputs)["labels"]
+    assert key_inputs(comp, inputs)["groups"] == [[g.name, g.input_kind] for g in comp.groups]
