@@ -57,6 +57,11 @@ DEFAULT_THRESHOLD_S_CM = 1e-4
 DEFAULT_WORKERS = 2
 #: y-scrambling refits per validated model: 19 is the fewest for which p can reach 0.05.
 DEFAULT_N_SCRAMBLE = 19
+#: Grid spacing (angstrom) of the Li+ bond-valence site-energy landscape: within 0.05 eV of
+#: bvlain's barriers at 0.2 A on OBELiX's ordered CIFs, about 3x faster (benchmarks/structure.py).
+BVSE_RESOLUTION_A = 0.3
+#: Seconds allowed per structure for the BVSE landscape and its percolation search.
+STRUCTURE_TIME_LIMIT_S = 60.0
 
 
 @dataclass(frozen=True)

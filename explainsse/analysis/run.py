@@ -13,6 +13,7 @@ import pandas as pd
 
 from .._config import DEFAULT_FAMILIES, DEFAULT_N_SCRAMBLE, get_settings
 from ..datasets.table import split_mask
+from ..featurize.structure import HAS_STRUCTURE
 from ..parallel import TaskPool
 from .steps import explain_model, explain_regression, fit_model, native_view
 from .study import Study
@@ -146,13 +147,15 @@ def run_study(ds, *, preset: str | None = None, families=DEFAULT_FAMILIES, tasks
                         key=lambda f: get_family(f).regression_rank)
     reg_family = regressors[0] if regressors and "regression" in tasks else None
     rows = frame.index[split_mask(frame, "test")] if scheme == "official" else frame.index
-    models, explanations, natives, regression, nasicon_result = {}, {}, {}, None, None
+    models, explanations, natives, regression, nasicon_result, structure_result = {}, {}, {}, None, None, None
     with TaskPool(n_jobs) as pool:  # workers stop when the block ends, also on errors
         order = sorted(range(len(jobs)), key=lambda i: -get_family(jobs[i]["family"]).cost)
         pending = {pool.submit(evaluate, **jobs[i], n_jobs=pool.inner_jobs): i for i in order}
         followups = {}
         if nasicon:
             followups[pool.submit(_nasicon_section, frame, X, threshold, seed, pool.inner_jobs)] = ("nasicon",)
+        if HAS_STRUCTURE in X and X[HAS_STRUCTURE].any():
+            followups[pool.submit(structure_section, frame, X, threshold, seed)] = ("structure",)
         done = {}
         for future in pool.as_completed(list(pending)):
             e = done[pending[future]] = future.result()
@@ -172,6 +175,8 @@ def run_study(ds, *, preset: str | None = None, families=DEFAULT_FAMILIES, tasks
             kind, *family = followups[future]
             if kind == "nasicon":
                 nasicon_result = future.result()
+            elif kind == "structure":
+                structure_result = future.result()
             elif kind == "native":
                 natives[family[0]] = future.result()
             elif kind == "regression":
@@ -200,7 +205,40 @@ def run_study(ds, *, preset: str | None = None, families=DEFAULT_FAMILIES, tasks
     say("study complete")
     return Study(config, frame, X, _data_card(ds, preset, preset_reason), evaluations,
                  {k: models[k] for k in sorted(models)}, explanations, regression, agreement, nasicon_result,
-                 provenance)
+                 provenance, structure_result)
+
+
+def structure_section(frame, X, threshold: float, seed: int) -> dict:
+    """Share of rows with a structure, Sendek et al.'s published model and the sparse L1 refit.
+
+    Parameters
+    ----------
+    frame, X : pandas.DataFrame
+        Modelled rows and their descriptors (with the structure descriptors).
+    threshold : float
+        Superionic threshold (S/cm).
+    seed : int
+
+    Returns
+    -------
+    dict
+        ``n_rows``, ``n_with_structure``, ``share_with_structure``, ``published_model``,
+        ``sparse_logistic`` (None when the rows do not allow it, with ``sparse_note``).
+    """
+    from .sendek import published_model, sparse_logistic
+
+    n_with = int(X[HAS_STRUCTURE].sum())
+    out = {"n_rows": int(len(X)), "n_with_structure": n_with, "share_with_structure": n_with / max(len(X), 1),
+           "published_model": published_model(frame, X, threshold=threshold, seed=seed),
+           "sparse_logistic": None, "sparse_note": ""}
+    if "split" in frame and frame["split"].eq("train").any():
+        try:
+            out["sparse_logistic"] = sparse_logistic(frame, X, threshold=threshold, seed=seed)
+        except ValueError as exc:
+            out["sparse_note"] = f"sparse model not fitted: {exc}"
+    else:
+        out["sparse_note"] = "sparse model not fitted: the data has no official train/test split"
+    return out
 
 
 def _with_native(ex, native: dict):

@@ -66,6 +66,9 @@ class Study:
         The within-NASICON validation (JSON form), when there are enough NASICON rows.
     provenance : dict
         Library versions, start and end times, seconds.
+    structure : dict or None
+        With structure descriptors: the share of rows with a structure, Sendek et al.'s published
+        model scored on them and the sparse L1 refit (:mod:`explainsse.analysis.sendek`).
     """
 
     config: dict
@@ -79,6 +82,7 @@ class Study:
     agreement: dict | None = None
     nasicon: dict | None = None
     provenance: dict = field(default_factory=dict)
+    structure: dict | None = None
 
     @property
     def results(self) -> pd.DataFrame:
@@ -185,7 +189,7 @@ def write_study(study: Study, folder: Path) -> None:
     payload = {"format": FORMAT, "format_version": FORMAT_VERSION, "config": study.config,
                "data_card": study.data_card, "provenance": study.provenance, "evaluations": evaluations,
                "explanations": explanations, "regression": regression, "agreement": study.agreement,
-               "nasicon": study.nasicon, "models": models}
+               "nasicon": study.nasicon, "structure": study.structure, "models": models}
     (folder / "study.json").write_text(json.dumps(to_jsonable(payload, keep_nan=True), indent=1, default=str), encoding="utf-8")
     write_manifest(folder, {"format": FORMAT, "format_version": FORMAT_VERSION,
                             "dataset": study.config.get("dataset")}, kind="study")
@@ -256,7 +260,7 @@ def load_study(directory: str | os.PathLike, *, models: bool = True) -> Study:
         loaded[key] = model
     return Study(payload["config"], frame, descriptors,
                  payload["data_card"], evaluations, loaded, explanations, regression, payload["agreement"],
-                 payload["nasicon"], payload["provenance"])
+                 payload["nasicon"], payload["provenance"], payload.get("structure"))
 
 
 __all__ = ["Study", "StudyFileError", "load_study", "write_study"]

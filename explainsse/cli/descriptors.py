@@ -36,7 +36,7 @@ def descriptors(
 
 @app.command("featurize")
 @handle_errors
-@with_inputs()
+@with_inputs(cifs=True)
 def featurize(
     inputs: InputSpec,
     output: Annotated[Path, typer.Option("-o", "--output", help="Output .parquet or .csv.")],
@@ -49,7 +49,9 @@ def featurize(
 ) -> None:
     """Compute descriptors for a dataset or a CSV and write them with ids and targets.
 
-    Rows that cannot be used are listed (stderr and OUTPUT.issues.csv), never dropped silently.
+    Rows that cannot be used are listed (stderr and OUTPUT.issues.csv), never dropped silently;
+    with a structure preset, rows whose structure descriptors are missing keep NaN there and
+    the reason goes to OUTPUT.structure-notes.csv.
     """
     from ..analysis import descriptors_for
     from ..featurize.export import check_feature_output, write_features
@@ -62,6 +64,14 @@ def featurize(
     out, issues = write_features(ds, d.X, output)
     if not quiet:
         typer.echo(f"{len(out)} rows x {d.X.shape[1]} descriptors ({d.preset}) -> {output}")
+    notes = ds.descriptor_notes
+    if notes is not None and len(notes):
+        from ..featurize.export import notes_path
+
+        counts = notes["reason"].value_counts()
+        echo_err(f"{len(notes)} rows with missing structure descriptors (kept) -> {notes_path(output)}")
+        for reason, n in counts.head(8).items():
+            echo_err(f"  {n} x {reason}")
     if issues is not None:
         echo_err(f"{len(ds.excluded_rows)} of {ds.n_input_rows} rows excluded ({len(ds.issues)} issues) -> {issues}")
         for rec in ds.issues.head(20).itertuples(index=False):

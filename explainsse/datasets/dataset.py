@@ -51,6 +51,9 @@ class Dataset:
     strict : bool
         Whether it was loaded with ``strict=True`` (a row that later cannot be featurized then
         stops the run instead of becoming an issue).
+    descriptor_notes : pandas.DataFrame, optional
+        ``row, id, reason`` for the kept rows whose structure descriptors are (partly) missing
+        (no CIF, no Li site, time limit ...); set by featurization with a structure preset.
     """
 
     name: str
@@ -65,6 +68,7 @@ class Dataset:
     settings: Settings = field(default_factory=get_settings)
     notes: list = field(default_factory=list)
     strict: bool = False
+    descriptor_notes: pd.DataFrame | None = None
     _structures: tuple | None = field(default=None, repr=False)
 
     def __len__(self) -> int:

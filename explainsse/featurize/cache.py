@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
@@ -23,17 +24,29 @@ def _version(package: str) -> str:
         return "not-installed"
 
 
+@lru_cache(maxsize=1)
+def code_digest() -> str:
+    """sha256 of the featurization source files: a change to a descriptor's code invalidates old values."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def key_inputs(preset, inputs: pd.DataFrame) -> dict:
     """Everything a cache key depends on besides the input values.
 
     The preset's name, its groups (name, input kind) and the digest of every column label they
-    produce, the package versions, and the input columns.
+    produce, the featurization code (:func:`code_digest`), the package versions, and the input
+    columns.
     """
     from .presets import get_preset
 
     spec = get_preset(preset)
     labels = hashlib.sha256(json.dumps(spec.labels()).encode()).hexdigest()[:16]
     return {"preset": spec.name, "groups": [[g.name, g.input_kind] for g in spec.groups], "labels": labels,
+            "code": code_digest(),
             "versions": {p: _version(p) for p in KEY_PACKAGES}, "columns": list(map(str, inputs.columns))}
 
 

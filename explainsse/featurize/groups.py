@@ -64,7 +64,14 @@ class FeaturizerGroup:
         return [self.describe(label) for label in self.labels()]
 
     def available(self, frame: pd.DataFrame) -> bool:
-        """Whether at least one row of ``frame`` has every input this group needs."""
+        """Whether at least one row of ``frame`` has every input this group needs.
+
+        A structure group needs a CIF (the dataset's ``has_cif`` column) or a ``structure`` column.
+        """
+        if self.input_kind == "structure":
+            if "structure" in frame:
+                return bool(frame["structure"].notna().any())
+            return bool("has_cif" in frame and frame["has_cif"].astype(bool).any())
         required = [c for c in self.inputs if c != "formula_units_per_cell"]
         if any(c not in frame for c in required):
             return False
@@ -147,6 +154,18 @@ def _describe_lattice(label: str) -> DescriptorInfo:
     return {e.name: e for e in crystal_entries()}[label]
 
 
+def _structure():
+    from .structure_table import StructureFeaturizer
+
+    return StructureFeaturizer()
+
+
+def _describe_structure(label: str) -> DescriptorInfo:
+    from .structure import structure_entries
+
+    return {e.name: e for e in structure_entries()}[label]
+
+
 #: Every featurizer group, by name.
 GROUPS: dict[str, FeaturizerGroup] = {
     "magpie": FeaturizerGroup("magpie", "composition", ("formula",), _magpie, _describe_magpie),
@@ -159,13 +178,26 @@ GROUPS: dict[str, FeaturizerGroup] = {
     "lattice": FeaturizerGroup("lattice", "lattice", ("formula", "space_group_number", "a", "b", "c", "alpha",
                                                       "beta", "gamma", "formula_units_per_cell"),
                                _lattice, _describe_lattice),
+    "structure": FeaturizerGroup("structure", "structure", ("structure",), _structure, _describe_structure),
 }
 
 
-def featurize_tables(groups, table: pd.DataFrame) -> pd.DataFrame:
-    """Values of every table group (lattice, structure) for all rows of ``table``."""
-    parts = [pd.DataFrame(np.asarray(g.featurizer().featurize_table(table), float), index=table.index,
-                          columns=g.labels()) for g in groups]
+def featurize_tables(groups, table: pd.DataFrame, *, n_jobs: int | None = None,
+                     progress: bool = False) -> pd.DataFrame:
+    """Values of every table group (lattice, structure) for all rows of ``table``.
+
+    A structure group also returns its notes column (reasons for missing values), which is
+    kept; ``n_jobs`` and ``progress`` apply to it (one structure per work unit).
+    """
+    parts = []
+    for g in groups:
+        featurizer = g.featurizer()
+        if g.input_kind == "structure":
+            featurizer.n_jobs, featurizer.progress = n_jobs, progress
+            parts.append(featurizer.featurize_table(table))
+        else:
+            parts.append(pd.DataFrame(np.asarray(featurizer.featurize_table(table), float), index=table.index,
+                                      columns=g.labels()))
     return pd.concat(parts, axis=1) if parts else pd.DataFrame(index=table.index)
 
 

@@ -118,8 +118,33 @@ PRESETS: dict[str, Preset] = {
             "group and crystal system, lattice lengths and angles, cell volume, volume per "
             "atom and per anion, Li number density."
         ),
-        notes=_LEFT_OUT + " Structure (CIF) descriptors come in a later preset.",
+        notes=_LEFT_OUT + " Structure (CIF) descriptors are in structure-v1 and full-v1.",
         released="2026-11-25",
+    ),
+    "structure-v1": Preset(
+        name="structure-v1",
+        version=1,
+        groups=_groups("electrolyte", "structure"),
+        description=(
+            "Descriptors of the crystal structure (CIF), computed on partially occupied sites as they "
+            "are: Sendek et al. 2017 (LLB, SBI, AFC, LASD, LLSD and the others a CIF defines), the Li "
+            "sublattice (site occupancy, sites per Li, 1D/2D/3D percolation hop distances), the anion "
+            "framework (volume per anion, bcc/fcc/hcp similarity) and Li+ bond-valence site-energy "
+            "(BVSE) percolation barriers; plus the explainsse electrolyte composition basics."
+        ),
+        notes=("Rows without a CIF keep NaN structure descriptors and 'Structure available' = 0 (XGBoost "
+               "uses missing values natively; logistic regression and PLS impute the training median "
+               "and see the indicator). Descriptors a structure leaves undefined (no Li site, no softBV "
+               "parameters for an anion, time limit) are NaN with a per-row reason."),
+        released="2026-11-27",
+    ),
+    "full-v1": Preset(
+        name="full-v1",
+        version=1,
+        groups=_groups(*COMPOSITION_V1, "lattice", "structure"),
+        description="crystal-v1 plus the structure descriptors of structure-v1 (needs CIFs for some rows).",
+        notes=_LEFT_OUT + " Missing structures as in structure-v1.",
+        released="2026-11-27",
     ),
 }
 
@@ -144,8 +169,9 @@ def get_preset(name: str | Preset) -> Preset:
 def choose_preset(frame) -> tuple[str, str]:
     """The richest preset the data supports, with the reason (for when the user names none).
 
-    ``crystal-v1`` when at least one row has all six lattice parameters, else
-    ``composition-v1`` (any formula allows it). Structure presets join this choice once they exist.
+    ``full-v1`` when some rows have a CIF and some have all six lattice parameters,
+    ``structure-v1`` when rows have CIFs but none has lattice parameters, ``crystal-v1`` when
+    lattice parameters but no CIF, else ``composition-v1`` (any formula allows it).
 
     Parameters
     ----------
@@ -165,6 +191,11 @@ def choose_preset(frame) -> tuple[str, str]:
     """
     lattice = frame[["a", "b", "c", "alpha", "beta", "gamma"]] if "a" in frame else None
     n_lattice = 0 if lattice is None else int(lattice.notna().all(axis=1).sum())
+    n_cif = int(frame["has_cif"].astype(bool).sum()) if "has_cif" in frame else 0
+    if n_cif and n_lattice:
+        return "full-v1", f"{n_cif} of {len(frame)} rows have a CIF and {n_lattice} have lattice parameters"
+    if n_cif:
+        return "structure-v1", f"{n_cif} of {len(frame)} rows have a CIF (no lattice parameters)"
     if n_lattice:
         return "crystal-v1", f"{n_lattice} of {len(frame)} rows have lattice parameters"
-    return DEFAULT_PRESET, "no row has lattice parameters (composition descriptors only)"
+    return DEFAULT_PRESET, "no row has lattice parameters or a CIF (composition descriptors only)"

@@ -1,8 +1,19 @@
 """Structural Li-conduction descriptors computed directly on (partially occupied) CIF structures.
 
-Groundwork for the ``structure-v1`` preset (not yet in a preset): Sendek et al.'s five descriptors
-of their final logistic model (Energy Environ. Sci. 10, 306 (2017)) and the Li-sublattice /
-anion-framework basics, as occupancy-weighted site statistics.
+Four families, each value an occupancy-weighted statistic over sites (distances in angstrom,
+periodic images included):
+
+* **Sendek et al. 2017** (Energy Environ. Sci. 10, 306): the five descriptors of their final
+  logistic model (LLB, SBI, AFC, LASD, LLSD) and the others of their twenty that a CIF defines
+  (volume per atom, Li neighbour count and bond ionicity with their spreads, sublattice
+  neighbour count, anion-anion separation, Li and sublattice packing fractions, straight-line
+  path width);
+* **Li sublattice**: mean Li site occupancy, Li sites per Li atom, and the shortest Li-Li hop at
+  which the Li sites connect through the crystal in 1, 2 and 3 dimensions (:mod:`.percolation`);
+* **anion framework**: volume per anion, shortest anion-anion distance and the similarity of
+  each anion's surrounding anions to bcc, fcc and hcp packing (Wang et al., Nat. Mater. 14,
+  1026 (2015)), measured with Steinhardt bond-orientational order parameters q4 and q6;
+* **bond-valence site energy** (:mod:`.bvse`): the 1D/2D/3D percolation barriers of a Li+ ion.
 
 Disorder is handled, not dropped or randomly ordered:
 
@@ -10,25 +21,19 @@ Disorder is handled, not dropped or randomly ordered:
 * sites of one element closer than :data:`MERGE_TOL` (split positions of one atom, as written
   by refinements of disordered Li) are merged into one site, occupancies summed (at most 1);
 * averages over sites are weighted by occupancy; neighbour counts sum neighbour occupancies.
-
-Definitions (distances in angstrom, periodic images included):
-
-``LLB``  mean number of Li neighbours of a Li within :data:`BOND_CUTOFF` (4 A);
-``SBI``  sublattice bond ionicity: mean |electronegativity difference| between each non-Li atom and
-         its non-Li neighbours within 4 A (occupancy-weighted over the species of both sites);
-``AFC``  anion framework coordination: mean number of anion neighbours of an anion within the
-         structure's shortest anion-anion distance times (1 + :data:`SHELL_TOL`);
-``LASD`` mean over Li of the shortest Li-anion distance;
-``LLSD`` mean over Li of the shortest Li-Li distance (another Li site).
 """
 
 from __future__ import annotations
 
 import math
+import warnings
+from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
-from .electrolyte import ANION_CHARGES
+from .glossary import DescriptorInfo
+from .percolation import percolation_distances
 
 #: Sites of one element closer than this (angstrom) are one split position.
 MERGE_TOL = 0.5
@@ -36,14 +41,116 @@ MERGE_TOL = 0.5
 BOND_CUTOFF = 4.0
 #: Relative tolerance of the first anion-anion shell (AFC).
 SHELL_TOL = 0.10
+#: A neighbour within this factor of an atom's shortest distance counts as bonded (LNC, LBI, SNC).
+NEIGHBOUR_SHELL = 1.25
+#: Longest Li-Li hop searched for the Li-sublattice percolation distances (angstrom).
+HOP_CUTOFF = 12.0
+#: Radius of Li+ in the packing fraction (Shannon 1976, CN 6).
+LI_RADIUS = 0.76
+#: Neighbours up to this factor beyond the n-th nearest belong to its shell (q4/q6 of the anion framework).
+SHELL_TIES = 1.05
+#: Scale of the bcc/fcc/hcp similarity: exp(-distance in the (q4, q6) plane / scale).
+SIMILARITY_SCALE = 0.1
 #: Sendek et al. 2017, final logistic model: weights of (LLB, SBI, AFC, LASD, LLSD) and bias.
 SENDEK_WEIGHTS = (0.18, -4.01, -0.47, 8.70, -2.17)
 SENDEK_BIAS = -6.56
 
-LABELS = ("Sendek LLB Li neighbours of Li within 4 A", "Sendek SBI sublattice bond ionicity",
-          "Sendek AFC anion framework coordination", "Sendek LASD mean shortest Li-anion distance",
-          "Sendek LLSD mean shortest Li-Li distance", "Li mean site occupancy", "Li sites per Li",
-          "volume per anion", "shortest anion-anion distance")
+SENDEK_2017 = ("A. D. Sendek, Q. Yang, E. D. Cubuk, K.-A. N. Duerloo, Y. Cui, E. J. Reed, \"Holistic "
+               "computational structure screening of more than 12 000 candidates for solid lithium-ion "
+               "conductor materials\", Energy Environ. Sci. 10, 306-320 (2017), doi:10.1039/C6EE02697D")
+WANG_2015 = ("Y. Wang, W. D. Richards, S. P. Ong, L. J. Miara, J. C. Kim, Y. Mo, G. Ceder, \"Design principles "
+             "for solid-state lithium superionic conductors\", Nat. Mater. 14, 1026-1031 (2015), "
+             "doi:10.1038/nmat4369; order parameters: P. J. Steinhardt, D. R. Nelson, M. Ronchetti, "
+             "Phys. Rev. B 28, 784 (1983)")
+CHEN_2019 = ("H. Chen, L. L. Wong, S. Adams, \"SoftBV - a software tool for screening the materials genome of "
+             "inorganic fast ion conductors\", Acta Cryst. B 75, 18-33 (2019), doi:10.1107/S2052520618015718 "
+             "(energy form as in bvlain 0.25.1)")
+SUBLATTICE = "explainsse Li-sublattice descriptors (this package; periodic union-find percolation)"
+
+_W = "occupancy-weighted"
+#: (label, meaning, unit, citation) of every structure descriptor, in column order.
+_SPEC = (
+    ("Sendek V/atom volume per atom", "cell volume / atoms in the cell (occupancies summed)",
+     "angstrom^3/atom", SENDEK_2017),
+    ("Sendek LLB Li neighbours of Li within 4 A", f"{_W} mean number of Li within 4 A of a Li", "atoms",
+     SENDEK_2017),
+    ("Sendek SBI sublattice bond ionicity", "mean |electronegativity difference| between each non-Li atom "
+     "and its non-Li neighbours within 4 A", "Pauling units", SENDEK_2017),
+    ("Sendek AFC anion framework coordination", "mean number of anion neighbours of an anion at the "
+     "shortest anion-anion distance (+10%)", "atoms", SENDEK_2017),
+    ("Sendek LASD mean shortest Li-anion distance", f"{_W} mean over Li of the distance to the nearest anion",
+     "angstrom", SENDEK_2017),
+    ("Sendek LLSD mean shortest Li-Li distance", f"{_W} mean over Li of the distance to the nearest other Li "
+     "site", "angstrom", SENDEK_2017),
+    ("Sendek LNC Li neighbour count", "mean number of anions bonded to a Li (within 1.25 x its shortest "
+     "Li-anion distance)", "atoms", SENDEK_2017),
+    ("Sendek SLNC spread of Li neighbour count", "standard deviation over Li sites of the Li neighbour count",
+     "atoms", SENDEK_2017),
+    ("Sendek LBI Li bond ionicity", "mean |electronegativity difference| between Li and its bonded anions",
+     "Pauling units", SENDEK_2017),
+    ("Sendek SLBI spread of Li bond ionicity", "standard deviation over Li sites of the Li bond ionicity",
+     "Pauling units", SENDEK_2017),
+    ("Sendek SNC sublattice neighbour count", "mean number of non-Li atoms bonded to a non-Li atom (within "
+     "1.25 x its shortest distance to one)", "atoms", SENDEK_2017),
+    ("Sendek AASD mean anion-anion separation", f"{_W} mean over anions of the distance to the nearest other "
+     "anion", "angstrom", SENDEK_2017),
+    ("Sendek LPF Li packing fraction", "volume of the Li+ ions (r = 0.76 A, times occupancy) / cell volume",
+     "-", SENDEK_2017),
+    ("Sendek SPF sublattice packing fraction", "volume of the non-Li ions (Shannon radii of their oxidation "
+     "states, times occupancy) / cell volume", "-", SENDEK_2017),
+    ("Sendek PW straight-line path width", f"{_W} mean over Li of the closest approach of an anion centre to "
+     "the straight line from the Li to its nearest Li", "angstrom", SENDEK_2017),
+    ("Li mean site occupancy", "mean occupancy of the Li sites (1: ordered; below 1: Li/vacancy disorder)",
+     "-", SUBLATTICE),
+    ("Li sites per Li", "Li sites in the cell / Li atoms in the cell (above 1: more sites than ions to fill "
+     "them)", "-", SUBLATTICE),
+    ("Li percolation 1D hop distance", "shortest Li-Li hop at which Li sites connect through the crystal "
+     "along one direction", "angstrom", SUBLATTICE),
+    ("Li percolation 2D hop distance", "shortest Li-Li hop at which Li sites connect into layers",
+     "angstrom", SUBLATTICE),
+    ("Li percolation 3D hop distance", "shortest Li-Li hop at which Li sites connect into a 3D network; "
+     "12 = not within 12 A", "angstrom", SUBLATTICE),
+    ("Anion framework volume per anion", "cell volume / anions in the cell (occupancies summed)",
+     "angstrom^3/anion", WANG_2015),
+    ("Anion framework shortest anion-anion distance", "shortest distance between two anion sites",
+     "angstrom", WANG_2015),
+    ("Anion framework bcc similarity", "exp(-d / 0.1), d: mean distance of each anion's (q4, q6) over its 14 "
+     "nearest anions from ideal bcc (1: bcc packing)", "-", WANG_2015),
+    ("Anion framework fcc similarity", "exp(-d / 0.1), d: mean distance of each anion's (q4, q6) over its 12 "
+     "nearest anions from ideal fcc", "-", WANG_2015),
+    ("Anion framework hcp similarity", "exp(-d / 0.1), d: mean distance of each anion's (q4, q6) over its 12 "
+     "nearest anions from ideal hcp", "-", WANG_2015),
+    ("BVSE Li 1D percolation barrier", "lowest Li+ bond-valence site energy (above the minimum) at which "
+     "accessible regions connect along one direction; 10 = not below 10 eV", "eV", CHEN_2019),
+    ("BVSE Li 2D percolation barrier", "as the 1D barrier, for connection in layers", "eV", CHEN_2019),
+    ("BVSE Li 3D percolation barrier", "as the 1D barrier, for a 3D network (long-range conduction in a "
+     "polycrystal)", "eV", CHEN_2019),
+    ("Structure available", "1 when the row has a crystal structure (CIF), else 0; the structure "
+     "descriptors are missing when 0", "-", "explainsse"),
+)
+LABELS = tuple(label for label, *_ in _SPEC)
+#: The five descriptors of Sendek et al.'s final model, in the order of :data:`SENDEK_WEIGHTS`.
+SENDEK_MODEL = LABELS[1:6]
+#: Flag column: 1 where the row has a structure.
+HAS_STRUCTURE = "Structure available"
+
+
+def structure_entries() -> list[DescriptorInfo]:
+    """Glossary entries of the structure descriptors, in column order."""
+    return [DescriptorInfo(label, meaning, unit, "explainsse structure descriptors", citation)
+            for label, meaning, unit, citation in _SPEC]
+
+
+@dataclass(frozen=True)
+class Sites:
+    """Merged sites holding some kept elements: Cartesian coordinates, occupancy, element fractions."""
+
+    xyz: np.ndarray
+    occ: np.ndarray
+    species: list
+
+    def __len__(self) -> int:
+        return len(self.xyz)
 
 
 def _element_sites(structure, keep) -> tuple[np.ndarray, np.ndarray, list[dict]]:
@@ -59,11 +166,16 @@ def _element_sites(structure, keep) -> tuple[np.ndarray, np.ndarray, list[dict]]
     return np.asarray(coords, float).reshape(-1, 3), np.asarray(occ, float), species
 
 
-def _merge(structure, coords: np.ndarray, occ: np.ndarray, species: list[dict]):
-    """Merge sites closer than :data:`MERGE_TOL` (periodic) into one, summing occupancies (capped at 1)."""
+def sites_of(structure, keep) -> Sites:
+    """The sites holding elements for which ``keep(symbol)`` is true, split positions merged.
+
+    Sites closer than :data:`MERGE_TOL` (periodic) become one, at the first one's position, with
+    the occupancies summed (capped at 1) and the element fractions pooled.
+    """
+    coords, occ, species = _element_sites(structure, keep)
     n = len(coords)
     if n < 2:
-        return coords, occ, species
+        return Sites(coords, occ, [{el: a / sum(s.values()) for el, a in s.items()} for s in species])
     frac = structure.lattice.get_fractional_coords(coords)
     dist = structure.lattice.get_all_distances(frac, frac)
     parent = list(range(n))
@@ -81,8 +193,7 @@ def _merge(structure, coords: np.ndarray, occ: np.ndarray, species: list[dict]):
         groups.setdefault(find(i), []).append(i)
     m_coords, m_occ, m_species = [], [], []
     for members in groups.values():
-        first = members[0]
-        m_coords.append(coords[first])  # positions within 0.5 A: the first stands for the split site
+        m_coords.append(coords[members[0]])
         m_occ.append(min(float(occ[members].sum()), 1.0))
         merged: dict[str, float] = {}
         for i in members:
@@ -90,39 +201,39 @@ def _merge(structure, coords: np.ndarray, occ: np.ndarray, species: list[dict]):
                 merged[el] = merged.get(el, 0.0) + amt
         total = sum(merged.values())
         m_species.append({el: amt / total for el, amt in merged.items()})
-    return np.asarray(m_coords), np.asarray(m_occ), m_species
+    return Sites(np.asarray(m_coords), np.asarray(m_occ), m_species)
 
 
-def _pairs(structure, a: np.ndarray, b: np.ndarray, cutoff: float):
-    """(i, j, distance) for every point of ``b`` (periodic images) within ``cutoff`` of a point of ``a``."""
-    lattice = structure.lattice
-    fb = lattice.get_fractional_coords(b)
-    out_i, out_j, out_d = [], [], []
-    for i, centre in enumerate(a):
-        hits = lattice.get_points_in_sphere(fb, centre, cutoff)
-        for _, dist, j, _ in hits:
-            out_i.append(i)
-            out_j.append(int(j))
-            out_d.append(float(dist))
-    return np.asarray(out_i, int), np.asarray(out_j, int), np.asarray(out_d, float)
+def _pairs(lattice, a: np.ndarray, b: np.ndarray, cutoff: float, images: bool = False):
+    """(i, j, distance[, image]) for every point of ``b`` (periodic images) within ``cutoff`` of a point of ``a``.
 
-
-def _shortest(structure, a: np.ndarray, b: np.ndarray, same: bool) -> np.ndarray:
-    """Shortest distance from each point of ``a`` to a point of ``b`` (periodic images included).
-
-    With ``same`` (``a`` is ``b``) a point's own periodic images count as other atoms, itself not.
+    Pairs of a point with itself (distance 0) are left out; its periodic images are kept. The
+    image is the lattice translation of ``b[j]`` (as given) that the pair reaches. Uses
+    pymatgen's compiled neighbour search.
     """
+    from pymatgen.optimization.neighbors import find_points_in_spheres
+
+    if not len(a) or not len(b):
+        empty = (np.zeros(0, int), np.zeros(0, int), np.zeros(0))
+        return (*empty, np.zeros((0, 3), int)) if images else empty
+    i, j, img, d = find_points_in_spheres(
+        np.ascontiguousarray(b, dtype=float), np.ascontiguousarray(a, dtype=float), r=float(cutoff),
+        pbc=np.ones(3, dtype=np.int64), lattice=np.ascontiguousarray(lattice.matrix, dtype=float), tol=1e-8)
+    keep = d > 1e-8
+    result = (i[keep].astype(int), j[keep].astype(int), d[keep])
+    return (*result, np.rint(img[keep]).astype(int)) if images else result
+
+
+def _shortest(lattice, a: np.ndarray, b: np.ndarray, same: bool) -> np.ndarray:
+    """Shortest distance from each point of ``a`` to another point of ``b`` (periodic images included)."""
     if not len(a) or not len(b):
         return np.full(len(a), np.nan)
     if not same:
-        fa = structure.lattice.get_fractional_coords(a)
-        fb = structure.lattice.get_fractional_coords(b)
-        return structure.lattice.get_all_distances(fa, fb).min(axis=1)
+        return lattice.get_all_distances(lattice.get_fractional_coords(a), lattice.get_fractional_coords(b)).min(axis=1)
     # the shortest lattice vector is at most min(a, b, c): every point has a neighbour that close
-    i, _, d = _pairs(structure, a, b, min(structure.lattice.abc) + 1e-6)
-    keep = d > 1e-8
+    i, _, d = _pairs(lattice, a, b, min(lattice.abc) + 1e-6)
     out = np.full(len(a), np.inf)
-    np.minimum.at(out, i[keep], d[keep])
+    np.minimum.at(out, i, d)
     return out
 
 
@@ -134,66 +245,291 @@ def _electronegativity(species: dict) -> float:
     return sum(x * a for x, a in values) / total if total else math.nan
 
 
-def sendek_descriptors(structure) -> dict[str, float]:
-    """The descriptors of :data:`LABELS` for one pymatgen ``Structure`` (ordered or not).
+def _weighted_std(values: np.ndarray, weights: np.ndarray) -> float:
+    mean = np.average(values, weights=weights)
+    return float(np.sqrt(np.average((values - mean) ** 2, weights=weights)))
+
+
+def _bonded(lattice, centres: Sites, others: Sites, same: bool):
+    """Pairs (i, j, d) where ``others[j]`` lies within :data:`NEIGHBOUR_SHELL` x the shortest distance of ``centres[i]``."""
+    shortest = _shortest(lattice, centres.xyz, others.xyz, same)
+    reach = float(np.nanmax(shortest)) * NEIGHBOUR_SHELL + 1e-6
+    i, j, d = _pairs(lattice, centres.xyz, others.xyz, reach)
+    keep = d <= shortest[i] * NEIGHBOUR_SHELL + 1e-6
+    return i[keep], j[keep], d[keep]
+
+
+def _q46(lattice, sites: Sites, n_neighbours: int) -> np.ndarray:
+    """Steinhardt q4 and q6 of every site over its ``n_neighbours`` nearest sites (occupancy-weighted).
+
+    Sites tied with the n-th nearest (within :data:`SHELL_TIES`) are included, so that the value
+    does not depend on how ties are broken (a supercell gives the same value).
+
+    Uses the addition theorem, q_l^2 = sum_jk w_j w_k P_l(u_j . u_k) / (sum w)^2, so no spherical
+    harmonics are needed.
+    """
+    from scipy.special import eval_legendre
+
+    volume_per_site = lattice.volume / max(len(sites), 1)
+    radius = (3 * volume_per_site * (n_neighbours + 4) / (4 * math.pi)) ** (1 / 3) * 1.5
+    i, j, d, img = _pairs(lattice, sites.xyz, sites.xyz, radius, images=True)
+    frac = lattice.get_fractional_coords(sites.xyz)
+    vectors = lattice.get_cartesian_coords(frac[j] + img) - sites.xyz[i]
+    out = np.full((len(sites), 2), np.nan)
+    order = np.lexsort((d, i))
+    i, j, vectors, d_sorted = i[order], j[order], vectors[order], d[order]
+    starts = np.searchsorted(i, np.arange(len(sites)))
+    counts = np.bincount(i, minlength=len(sites))
+    for k in range(len(sites)):
+        if counts[k] < n_neighbours:
+            continue
+        ranked = d_sorted[starts[k]:starts[k] + counts[k]]
+        # the whole shell of the n-th neighbour (ties would otherwise be broken arbitrarily)
+        near = slice(starts[k], starts[k] + int(np.searchsorted(ranked, ranked[n_neighbours - 1] * SHELL_TIES,
+                                                                side="right")))
+        units = vectors[near] / np.linalg.norm(vectors[near], axis=1, keepdims=True)
+        w = sites.occ[j[near]]
+        cos = np.clip(units @ units.T, -1, 1)
+        ww = np.outer(w, w) / w.sum() ** 2
+        out[k] = [math.sqrt(max(float((ww * eval_legendre(order_l, cos)).sum()), 0.0)) for order_l in (4, 6)]
+    return out
+
+
+@lru_cache(maxsize=None)
+def _ideal_q46(packing: str) -> tuple[float, float]:
+    """(q4, q6) of an ideal bcc, fcc or hcp lattice, from the same code as the measured values."""
+    from pymatgen.core import Lattice, Structure
+
+    if packing == "hcp":
+        s = Structure(Lattice.hexagonal(1.0, math.sqrt(8 / 3)), ["O", "O"], [[1 / 3, 2 / 3, 0.25], [2 / 3, 1 / 3, 0.75]])
+    else:
+        s = Structure.from_spacegroup("Im-3m" if packing == "bcc" else "Fm-3m", Lattice.cubic(1.0), ["O"], [[0, 0, 0]])
+    sites = sites_of(s, lambda el: True)
+    return tuple(_q46(s.lattice, sites, 14 if packing == "bcc" else 12)[0])
+
+
+def _packing_similarity(lattice, anions: Sites) -> dict[str, float]:
+    out = {}
+    by_count = {n: _q46(lattice, anions, n) for n in (12, 14)}
+    for packing in ("bcc", "fcc", "hcp"):
+        q = by_count[14 if packing == "bcc" else 12]
+        ok = np.isfinite(q).all(axis=1)
+        if not ok.any():
+            out[f"Anion framework {packing} similarity"] = math.nan
+            continue
+        dist = np.linalg.norm(q[ok] - np.asarray(_ideal_q46(packing)), axis=1)
+        out[f"Anion framework {packing} similarity"] = float(
+            np.exp(-np.average(dist, weights=anions.occ[ok]) / SIMILARITY_SCALE))
+    return out
+
+
+def _ionic_volume(species: dict, charges: dict) -> float:
+    from pymatgen.core import Element, Species
+
+    volume = 0.0
+    for el, amt in species.items():
+        try:
+            with warnings.catch_warnings():  # pymatgen warns for states without a Shannon radius
+                warnings.simplefilter("ignore")
+                radius = Species(el, charges[el]).ionic_radius
+        except Exception:  # an unusual state has no tabulated radius
+            radius = None
+        if radius is None:
+            radius = Element(el).atomic_radius
+        volume += amt * 4 / 3 * math.pi * float(radius) ** 3
+    return volume
+
+
+@dataclass(frozen=True)
+class StructureValues:
+    """Descriptors of one structure.
+
+    Attributes
+    ----------
+    values : dict
+        Label (:data:`LABELS`) -> value; NaN where undefined.
+    reasons : list of str
+        Why values are missing (e.g. ``"no Li site: Li descriptors undefined"``); empty when all
+        are defined.
+    seconds : dict
+        Time spent per descriptor family.
+    """
+
+    values: dict
+    reasons: list
+    seconds: dict
+
+
+def _sendek(lattice, volume: float, n_atoms: float, li: Sites, anion: Sites, frame: Sites, charges: dict | None,
+            reasons: list) -> dict:
+    out: dict[str, float] = {"Sendek V/atom volume per atom": volume / n_atoms if n_atoms else math.nan}
+    from pymatgen.core import Element
+
+    if len(anion):
+        shortest_aa = _shortest(lattice, anion.xyz, anion.xyz, same=True)
+        d_aa = float(shortest_aa.min())
+        i, j, d = _pairs(lattice, anion.xyz, anion.xyz, d_aa * (1 + SHELL_TOL))
+        counts = np.bincount(i, weights=anion.occ[j], minlength=len(anion))
+        out["Sendek AFC anion framework coordination"] = float(np.average(counts, weights=anion.occ))
+        out["Sendek AASD mean anion-anion separation"] = float(np.average(shortest_aa, weights=anion.occ))
+    if len(li):
+        i, j, d = _pairs(lattice, li.xyz, li.xyz, BOND_CUTOFF)
+        counts = np.bincount(i, weights=li.occ[j], minlength=len(li))
+        out["Sendek LLB Li neighbours of Li within 4 A"] = float(np.average(counts, weights=li.occ))
+        out["Sendek LLSD mean shortest Li-Li distance"] = float(
+            np.average(_shortest(lattice, li.xyz, li.xyz, same=True), weights=li.occ))
+        out["Sendek LPF Li packing fraction"] = float(li.occ.sum() * 4 / 3 * math.pi * LI_RADIUS ** 3 / volume)
+    if len(li) and len(anion):
+        out["Sendek LASD mean shortest Li-anion distance"] = float(
+            np.average(_shortest(lattice, li.xyz, anion.xyz, same=False), weights=li.occ))
+        i, j, _ = _bonded(lattice, li, anion, same=False)
+        lnc = np.bincount(i, weights=anion.occ[j], minlength=len(li))
+        out["Sendek LNC Li neighbour count"] = float(np.average(lnc, weights=li.occ))
+        out["Sendek SLNC spread of Li neighbour count"] = _weighted_std(lnc, li.occ)
+        chi_li = Element("Li").X
+        gap = np.abs(chi_li - np.array([_electronegativity(s) for s in anion.species]))[j]
+        per_li = np.bincount(i, weights=gap * anion.occ[j], minlength=len(li)) / np.maximum(lnc, 1e-12)
+        out["Sendek LBI Li bond ionicity"] = float(np.average(per_li, weights=li.occ))
+        out["Sendek SLBI spread of Li bond ionicity"] = _weighted_std(per_li, li.occ)
+        out["Sendek PW straight-line path width"] = _path_width(lattice, li, anion)
+    if len(frame):
+        chi = np.array([_electronegativity(s) for s in frame.species])
+        i, j, d = _pairs(lattice, frame.xyz, frame.xyz, BOND_CUTOFF)
+        w = frame.occ[i] * frame.occ[j]
+        diff = np.abs(chi[i] - chi[j])
+        ok = np.isfinite(diff)
+        if ok.any() and w[ok].sum() > 0:
+            out["Sendek SBI sublattice bond ionicity"] = float(np.average(diff[ok], weights=w[ok]))
+        if len(frame) > 1 or min(lattice.abc) < BOND_CUTOFF:
+            i, j, _ = _bonded(lattice, frame, frame, same=True)
+            snc = np.bincount(i, weights=frame.occ[j], minlength=len(frame))
+            out["Sendek SNC sublattice neighbour count"] = float(np.average(snc, weights=frame.occ))
+        if charges is not None:
+            ionic = sum(o * _ionic_volume(s, charges) for o, s in zip(frame.occ, frame.species))
+            out["Sendek SPF sublattice packing fraction"] = float(ionic / volume)
+        else:
+            reasons.append("no oxidation states: SPF undefined")
+    return out
+
+
+def _path_width(lattice, li: Sites, anion: Sites, samples: int = 11) -> float:
+    """Mean over Li of the closest approach of an anion centre to the segment from the Li to its nearest Li."""
+    shortest = _shortest(lattice, li.xyz, li.xyz, same=True)
+    if not np.isfinite(shortest).any():
+        return math.nan
+    i, j, d, img = _pairs(lattice, li.xyz, li.xyz, float(np.nanmax(shortest)) + 1e-6, images=True)
+    width = np.full(len(li), np.nan)
+    frac_li = lattice.get_fractional_coords(li.xyz)
+    frac_an = lattice.get_fractional_coords(anion.xyz)
+    t = np.linspace(0, 1, samples)[1:-1, None]
+    for k in np.flatnonzero(np.isclose(d, shortest[i], atol=1e-6)):
+        a, b = frac_li[i[k]], frac_li[j[k]] + img[k]
+        points = a + t * (b - a)
+        closest = float(lattice.get_all_distances(points, frac_an).min())
+        width[i[k]] = closest if np.isnan(width[i[k]]) else max(width[i[k]], closest)
+    ok = np.isfinite(width)
+    return float(np.average(width[ok], weights=li.occ[ok])) if ok.any() else math.nan
+
+
+def _li_sublattice(lattice, li: Sites, n_li_atoms: float) -> dict:
+    out = {"Li mean site occupancy": float(li.occ.mean()),
+           "Li sites per Li": len(li) / n_li_atoms if n_li_atoms else math.nan}
+    i, j, d, img = _pairs(lattice, li.xyz, li.xyz, HOP_CUTOFF, images=True)
+    edges = [(int(a), int(b), tuple(im), float(dist)) for a, b, dist, im in zip(i, j, d, img) if a <= b]
+    for dim, value in zip((1, 2, 3), percolation_distances(edges, len(li))):
+        out[f"Li percolation {dim}D hop distance"] = value
+    return out
+
+
+def structure_descriptors(structure, *, bvse: bool = True, resolution: float | None = None,
+                          time_limit: float | None = 60.0) -> StructureValues:
+    """Every structure descriptor (:data:`LABELS`) of one pymatgen ``Structure``, ordered or not.
 
     Parameters
     ----------
     structure : pymatgen.core.Structure
         As parsed from a CIF; partial occupancies are used as they are.
+    bvse : bool
+        Compute the bond-valence site-energy barriers (the slowest part).
+    resolution : float, optional
+        BVSE grid spacing (angstrom; default :data:`explainsse.featurize.bvse.RESOLUTION`).
+    time_limit : float, optional
+        Seconds for the BVSE part; beyond it the barriers are NaN with the reason.
 
     Returns
     -------
-    dict
-        Label -> value; NaN where undefined (e.g. no Li site, no anion), with the reason under
-        the key ``"reason"`` (empty when every value is defined).
+    StructureValues
+
+    Examples
+    --------
+    >>> from pymatgen.core import Lattice, Structure
+    >>> li2o = Structure.from_spacegroup("Fm-3m", Lattice.cubic(4.61), ["Li", "O"], [[.25, .25, .25], [0, 0, 0]])
+    >>> v = structure_descriptors(li2o, bvse=False).values
+    >>> round(v["Sendek LLSD mean shortest Li-Li distance"], 3), v["Sendek AFC anion framework coordination"]
+    (2.305, 12.0)
     """
-    li = _merge(structure, *_element_sites(structure, lambda el: el == "Li"))
-    anion = _merge(structure, *_element_sites(structure, lambda el: el in ANION_CHARGES))
-    frame = _merge(structure, *_element_sites(structure, lambda el: el != "Li"))
-    out = dict.fromkeys(LABELS, math.nan)
-    reasons = []
-    n_li_atoms = float(structure.composition.element_composition.get("Li", 0.0))
-    n_anions = sum(float(a) for el, a in structure.composition.element_composition.items() if el.symbol in ANION_CHARGES)
-    if n_anions > 0:
-        out["volume per anion"] = structure.volume / n_anions
-    (li_xyz, li_occ, _), (an_xyz, an_occ, _) = li, anion
-    if len(an_xyz):
-        shortest_aa = _shortest(structure, an_xyz, an_xyz, same=True)
-        d_aa = float(shortest_aa.min())
-        out["shortest anion-anion distance"] = d_aa
-        i, j, d = _pairs(structure, an_xyz, an_xyz, d_aa * (1 + SHELL_TOL))
-        keep = d > 1e-8
-        counts = np.bincount(i[keep], weights=an_occ[j[keep]], minlength=len(an_xyz))
-        out["Sendek AFC anion framework coordination"] = float(np.average(counts, weights=an_occ))
+    import time
+
+    from .bvse import MAX_BARRIER, RESOLUTION, BVSEError, bvse_barriers
+    from .oxidation import OxidationError, anion_roles, framework_charges
+
+    clock = {}
+    start = time.perf_counter()
+    lattice = structure.lattice
+    li = sites_of(structure, lambda el: el == "Li")
+    anions = {el for el, is_anion in anion_roles(structure).items() if is_anion}
+    anion = sites_of(structure, lambda el: el in anions)
+    frame = sites_of(structure, lambda el: el != "Li")
+    amounts = structure.composition.element_composition
+    n_li_atoms = float(amounts.get("Li", 0.0))
+    n_anions = sum(float(a) for el, a in amounts.items() if el.symbol in anions)
+    reasons: list[str] = []
+    try:
+        charges = framework_charges(structure)
+    except OxidationError:
+        charges = None
+    values = dict.fromkeys(LABELS, math.nan)
+    values[HAS_STRUCTURE] = 1.0
+    values.update(_sendek(lattice, structure.volume, float(amounts.num_atoms), li, anion, frame, charges, reasons))
+    clock["Sendek"] = time.perf_counter() - start
+    start = time.perf_counter()
+    if len(li):
+        values.update(_li_sublattice(lattice, li, n_li_atoms))
+        capped = [dim for dim in (1, 2, 3) if math.isnan(values[f"Li percolation {dim}D hop distance"])]
+        for dim in capped:  # not connected within the search: the cap is the value (a lower bound)
+            values[f"Li percolation {dim}D hop distance"] = HOP_CUTOFF
+        if capped:
+            reasons.append(f"Li sites do not connect in {'/'.join(f'{d}D' for d in capped)} with hops up to "
+                           f"{HOP_CUTOFF:g} A (value set to {HOP_CUTOFF:g})")
     else:
-        reasons.append("no anion site")
-    if len(li_xyz):
-        out["Li mean site occupancy"] = float(np.average(li_occ, weights=np.ones(len(li_occ))))
-        out["Li sites per Li"] = len(li_xyz) / n_li_atoms if n_li_atoms else math.nan
-        i, j, d = _pairs(structure, li_xyz, li_xyz, BOND_CUTOFF)
-        keep = d > 1e-8
-        counts = np.bincount(i[keep], weights=li_occ[j[keep]], minlength=len(li_xyz))
-        out["Sendek LLB Li neighbours of Li within 4 A"] = float(np.average(counts, weights=li_occ))
-        out["Sendek LLSD mean shortest Li-Li distance"] = float(
-            np.average(_shortest(structure, li_xyz, li_xyz, same=True), weights=li_occ))
-        if len(an_xyz):
-            out["Sendek LASD mean shortest Li-anion distance"] = float(
-                np.average(_shortest(structure, li_xyz, an_xyz, same=False), weights=li_occ))
+        reasons.append("no Li site: Li descriptors undefined")
+    clock["Li sublattice"] = time.perf_counter() - start
+    start = time.perf_counter()
+    if len(anion):
+        values["Anion framework volume per anion"] = structure.volume / n_anions
+        values["Anion framework shortest anion-anion distance"] = float(
+            _shortest(lattice, anion.xyz, anion.xyz, same=True).min())
+        values.update(_packing_similarity(lattice, anion))
     else:
-        reasons.append("no Li site")
-    f_xyz, f_occ, f_species = frame
-    if len(f_xyz):
-        chi = np.array([_electronegativity(s) for s in f_species])
-        i, j, d = _pairs(structure, f_xyz, f_xyz, BOND_CUTOFF)
-        keep = d > 1e-8
-        w = f_occ[i[keep]] * f_occ[j[keep]]
-        diff = np.abs(chi[i[keep]] - chi[j[keep]])
-        ok = np.isfinite(diff)
-        if ok.any() and w[ok].sum() > 0:
-            out["Sendek SBI sublattice bond ionicity"] = float(np.average(diff[ok], weights=w[ok]))
-    out["reason"] = "; ".join(reasons)
-    return out
+        reasons.append("no anion site (N, O, S, Se, Te, F, Cl, Br, I, P, As, hydride H): anion descriptors "
+                       "undefined")
+    clock["anion framework"] = time.perf_counter() - start
+    start = time.perf_counter()
+    if bvse and len(li):
+        try:
+            barriers = bvse_barriers(structure, resolution or RESOLUTION, time_limit=time_limit)
+            capped = [dim for dim in (1, 2, 3) if math.isnan(barriers[f"E_{dim}D"])]
+            for dim in (1, 2, 3):  # not percolating below the search's ceiling: the ceiling is the value
+                values[f"BVSE Li {dim}D percolation barrier"] = MAX_BARRIER if dim in capped else barriers[f"E_{dim}D"]
+            if capped:
+                reasons.append(f"BVSE: no {'/'.join(f'{d}D' for d in capped)} percolation below {MAX_BARRIER:g} eV "
+                               f"(value set to {MAX_BARRIER:g})")
+        except (BVSEError, TimeoutError) as exc:
+            reasons.append(f"BVSE: {exc}")
+    elif not bvse:
+        reasons.append("BVSE not computed (switched off)")
+    clock["BVSE"] = time.perf_counter() - start
+    return StructureValues(values, reasons, clock)
 
 
 def sendek_probability(values: dict[str, float]) -> float:
@@ -202,7 +538,7 @@ def sendek_probability(values: dict[str, float]) -> float:
     Parameters
     ----------
     values : dict
-        From :func:`sendek_descriptors`.
+        Descriptor values (:data:`SENDEK_MODEL` labels), e.g. ``structure_descriptors(s).values``.
 
     Returns
     -------
@@ -210,12 +546,13 @@ def sendek_probability(values: dict[str, float]) -> float:
         sigmoid(0.18 LLB - 4.01 SBI - 0.47 AFC + 8.70 LASD - 2.17 LLSD - 6.56); NaN when a
         descriptor is missing.
     """
-    x = [values[label] for label in LABELS[:5]]
+    x = [values[label] for label in SENDEK_MODEL]
     if any(math.isnan(v) for v in x):
         return math.nan
     z = SENDEK_BIAS + sum(w * v for w, v in zip(SENDEK_WEIGHTS, x))
     return 1.0 / (1.0 + math.exp(-z))
 
 
-__all__ = ["BOND_CUTOFF", "LABELS", "MERGE_TOL", "SENDEK_BIAS", "SENDEK_WEIGHTS", "sendek_descriptors",
-           "sendek_probability"]
+__all__ = ["BOND_CUTOFF", "HAS_STRUCTURE", "HOP_CUTOFF", "LABELS", "MERGE_TOL", "SENDEK_BIAS", "SENDEK_MODEL",
+           "SENDEK_WEIGHTS", "Sites", "StructureValues", "sendek_probability", "sites_of", "structure_descriptors",
+           "structure_entries"]

@@ -18,6 +18,7 @@ from .cache import FeatureCache, cache_key, key_inputs
 from .descriptors import composition_feature_names, feature_names, make_featurizers
 from .groups import featurize_tables
 from .presets import DEFAULT_PRESET, get_preset
+from .structure_table import NOTES, structure_key
 
 ERROR_MODES = ("raise", "nan")
 _CHUNK = 64  # formulas per work unit (progress granularity, joblib batch)
@@ -128,6 +129,7 @@ class DescriptorFeaturizer(TransformerMixin, BaseEstimator):
         self.n_features_in_ = table.shape[1]
         self.last_cache_hit_ = False
         self.failures_ = {}
+        self.notes_ = pd.Series(dtype=object)
         return self
 
     def get_feature_names_out(self, input_features=None):
@@ -140,19 +142,20 @@ class DescriptorFeaturizer(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "feature_names_out_")
         table = self._as_table(X)
         self._check_columns(table)
-        inputs = table[self._input_columns()]
+        inputs = _keyed(table[self._input_columns()])
         store, key = None, None
+        expected = self.feature_names_out_ + ([NOTES] if self._has_structure() else [])
         if self.cache:
             store = FeatureCache(self.cache_dir or get_settings().cache_dir)
             key = cache_key(self.preset_, inputs)
             hit = store.get(self.preset_.name, key)
             for problem in store.problems:
                 _warn_once(problem)
-            if hit is not None and list(hit.columns) == self.feature_names_out_ and len(hit) == len(table):
+            if hit is not None and list(hit.columns) == expected and len(hit) == len(table):
                 self.last_cache_hit_ = True
                 self.failures_ = {}
                 hit.index = table.index
-                return hit
+                return self._split_notes(hit)
         self.last_cache_hit_ = False
         out = self._compute(table)
         if store is not None and not self.failures_:
@@ -160,7 +163,7 @@ class DescriptorFeaturizer(TransformerMixin, BaseEstimator):
                 store.put(self.preset_.name, key, out, inputs=key_inputs(self.preset_, inputs))
             except OSError as exc:  # a read-only cache must not stop the work
                 _warn_once(f"feature cache not written ({exc})")
-        return out
+        return self._split_notes(out)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -170,6 +173,18 @@ class DescriptorFeaturizer(TransformerMixin, BaseEstimator):
         return tags
 
     # -- helpers -----------------------------------------------------------------------
+    def _has_structure(self) -> bool:
+        return bool(self.preset_.groups_of("structure"))
+
+    def _split_notes(self, out: pd.DataFrame) -> pd.DataFrame:
+        """Keep the structure notes (reasons for missing structure descriptors) in :attr:`notes_`."""
+        if NOTES not in out:
+            self.notes_ = pd.Series(dtype=object)
+            return out
+        notes = out[NOTES].fillna("").astype(str)
+        self.notes_ = notes[notes != ""]
+        return out.drop(columns=[NOTES])
+
     def _input_columns(self) -> list[str]:
         return ["formula", *[c for c in self.preset_.requires if c != "formula"], *(self.passthrough or [])]
 
@@ -178,6 +193,9 @@ class DescriptorFeaturizer(TransformerMixin, BaseEstimator):
         if isinstance(X, pd.DataFrame):
             if "formula" in X.columns:
                 return X
+            if "structure" in X.columns:
+                return X.assign(formula=[s.composition.formula if hasattr(s, "composition") else None
+                                         for s in X["structure"]])
             if "composition" in X.columns:
                 return X.assign(formula=[c.formula for c in X["composition"]])
             raise InputDataError(
@@ -245,7 +263,8 @@ class DescriptorFeaturizer(TransformerMixin, BaseEstimator):
         out = pd.DataFrame(matrix, index=table.index, columns=comp_names)
         tables = [g for g in self.preset_.groups if g.input_kind != "composition"]
         if tables:
-            out = pd.concat([out, featurize_tables(tables, table.assign(formula=formulas))], axis=1)
+            out = pd.concat([out, featurize_tables(tables, table.assign(formula=formulas), n_jobs=self.n_jobs,
+                                                   progress=self.progress)], axis=1)
         for col in self.passthrough or []:
             values = pd.to_numeric(table[col], errors="coerce")
             bad = table[col].notna() & values.isna()
@@ -256,6 +275,13 @@ class DescriptorFeaturizer(TransformerMixin, BaseEstimator):
                 )
             out[col] = values.astype(float)
         return out
+
+
+def _keyed(inputs: pd.DataFrame) -> pd.DataFrame:
+    """The inputs as they enter the cache key: a structure column becomes each structure's sha256."""
+    if "structure" not in inputs:
+        return inputs
+    return inputs.assign(structure=[structure_key(s) for s in inputs["structure"]])
 
 
 def _check_crystal_inputs(table: pd.DataFrame, preset: str, name: str) -> None:
@@ -312,8 +338,10 @@ def featurize_dataset(dataset, preset=DEFAULT_PRESET, *, cache: bool = True,
     preset = spec.name
     if spec.crystal:
         _check_crystal_inputs(dataset.frame, preset, dataset.name)
-    needed = list(spec.requires)
+    needed = [c for c in spec.requires if c != "structure"]
     table = dataset.frame[needed]
+    if spec.groups_of("structure"):
+        table = table.assign(structure=_structures_of(dataset))
     passthrough = list(dataset.descriptors.columns)
     clash = sorted(set(passthrough) & set(needed))
     if clash:
@@ -327,6 +355,8 @@ def featurize_dataset(dataset, preset=DEFAULT_PRESET, *, cache: bool = True,
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r".*rows could not be featurized", category=RuntimeWarning)
         X = featurizer.fit_transform(table)
+    if spec.groups_of("structure"):
+        dataset.descriptor_notes = _notes_table(dataset, featurizer.notes_)
     if featurizer.failures_:
         rows = [(int(idx), str(dataset.frame.at[idx, "id"]), "formula", str(dataset.frame.at[idx, "formula"]),
                  f"could not be featurized: {reason}") for idx, reason in featurizer.failures_.items()]
@@ -336,3 +366,29 @@ def featurize_dataset(dataset, preset=DEFAULT_PRESET, *, cache: bool = True,
         dataset.exclude(pd.DataFrame(rows, columns=list(ISSUE_COLUMNS)))
         X = X.loc[dataset.frame.index]
     return X
+
+
+def _structures_of(dataset) -> list:
+    """Each row's parsed structure (None without a CIF), by id; a dataset without CIFs gives all None."""
+    if dataset.cif_archive is None:
+        return [None] * len(dataset.frame)
+    structures = dataset.structures()
+    return [structures.get(str(i)) for i in dataset.frame["id"]]
+
+
+def _notes_table(dataset, notes: pd.Series) -> pd.DataFrame:
+    """``row, id, reason`` for every row whose structure descriptors are (partly) missing.
+
+    A CIF that failed to parse is named with pymatgen's reason instead of "no CIF".
+    """
+    failed = {}
+    if dataset.cif_archive is not None:
+        failed = {str(r.id): f"CIF not usable: {r.reason}" for r in dataset.structure_issues.itertuples(index=False)}
+    rows = []
+    for idx, reason in notes.items():
+        if idx not in dataset.frame.index:
+            continue
+        row_id = str(dataset.frame.at[idx, "id"])
+        rows.append((int(idx), row_id, failed.get(row_id, reason)))
+    return pd.DataFrame(rows, columns=["row", "id", "reason"])
+

@@ -9,7 +9,7 @@ import pandas as pd
 from .._config import DEFAULT_N_SCRAMBLE
 from ..datasets.table import split_mask
 from ..parallel import TaskPool
-from .evaluate import evaluate
+from .evaluate import CIF_SUBSET, evaluate
 from .families import family_names, get_family
 from .targets import DEFAULT_THRESHOLD
 
@@ -140,7 +140,8 @@ def summary_table(results: pd.DataFrame, task: str | None = None) -> pd.DataFram
             r = _get.loc[(subset, name)]
             ci = f" [{r['ci_low']:.2f}, {r['ci_high']:.2f}]" if pd.notna(r["ci_low"]) else ""
             return f"{r['value']:.2f}{ci}"
-        row = {"family": family, "task": task, "scheme": scheme, metric: cell("all", metric)}
+        row = {"family": family, "task": task, "scheme": scheme, metric: cell("all", metric),
+               f"{metric} CIF rows": cell(CIF_SUBSET, metric)}
         if task == "regression":
             row["mae uncensored"] = cell("uncensored", "mae")
             row["spearman"] = cell("all", "spearman")

@@ -16,6 +16,9 @@ from .scoring import baseline_scores, permutation_test
 from .splits import SCHEMES, inner_cv, iter_folds
 from .targets import DEFAULT_THRESHOLD, make_target
 
+#: Result subset of the rows that have a crystal structure (CIF), next to "all" and "uncensored".
+CIF_SUBSET = "cif"
+
 RESULT_COLUMNS = ("family", "task", "scheme", "split", "subset", "fold", "metric", "value",
                   "ci_low", "ci_high")
 
@@ -207,6 +210,8 @@ def evaluate(frame: pd.DataFrame, X: pd.DataFrame, family: str, task: str, schem
             "y_true": y.iloc[te].to_numpy(), "y_pred": score, "baseline": base_score,
             "censored": frame["censored"].iloc[te].to_numpy(),
             "bound_log10": np.log10(frame["sigma_bound_S_cm"].iloc[te].to_numpy()),
+            "has_cif": (frame["has_cif"].iloc[te].astype(bool).to_numpy() if "has_cif" in frame
+                        else np.zeros(len(te), bool)),
         }))
         if scheme != "official" and len(te) >= 5 and scheme != "loo":
             fold_rows += _rows(label, task, scheme, scheme_split, "all", fold,
@@ -235,6 +240,8 @@ def _pooled_rows(family, task, scheme, split, pred, n_boot, random_state):
     subsets = {"all": pred}
     if task == "regression" and pred["censored"].any():
         subsets["uncensored"] = pred[~pred["censored"]]
+    if "has_cif" in pred and pred["has_cif"].any() and not pred["has_cif"].all():
+        subsets[CIF_SUBSET] = pred[pred["has_cif"].astype(bool)]  # rows whose structure is known
     baseline_name = "baseline-median" if task == "regression" else "baseline-majority"
     for subset, part in subsets.items():
         for name, col in ((family, "y_pred"), (baseline_name, "baseline")):

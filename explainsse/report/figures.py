@@ -156,6 +156,24 @@ def dependence(table, descriptor: str, families: pd.Series, ax=None, unit: str =
 
 
 @plain_text
+def versus_measured(values: pd.Series, frame: pd.DataFrame, descriptor: str, ax=None, unit: str = ""):
+    """Measured log10 sigma against one descriptor (rows where it is defined; censored rows as open triangles)."""
+    ax = _axes(ax, (4.4, 3.4))
+    ok = values.notna() & frame["log10_sigma"].notna()
+    cens = frame["censored"].astype(bool) & ok
+    plain = ok & ~cens
+    ax.scatter(values[plain], frame.loc[plain, "log10_sigma"], s=10, alpha=0.7, label="measured", rasterized=True)
+    if cens.any():
+        ax.scatter(values[cens], frame.loc[cens, "log10_sigma"], s=16, marker="v", facecolors="none",
+                   edgecolors="grey", label="upper bound (censored)", rasterized=True)
+    ax.set_xlabel(f"{descriptor} ({unit})" if unit and unit != "-" else descriptor, fontsize=8)
+    ax.set_ylabel("measured log10 sigma (S/cm)", fontsize=8)
+    ax.set_title(f"{int(ok.sum())} rows with a value", fontsize=8)
+    ax.legend(fontsize=6, loc="best")
+    return ax
+
+
+@plain_text
 def waterfall(sample: pd.DataFrame, ax=None, top: int = 8, title: str = ""):
     """Contributions of one material: base value, top descriptors, the rest, and the output."""
     ax = _axes(ax, (6.0, 0.3 * top + 1.4))

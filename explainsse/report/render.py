@@ -69,6 +69,38 @@ def md_table(rows: list[dict]) -> list[str]:
             + ["| " + " | ".join(_md_cell(r[k]) for k in keys) + " |" for r in rows])
 
 
+def _structure_markdown(heading: str, st: dict, preset: str, figure_files: dict) -> list[str]:
+    """The structure section in Markdown (same numbers as the HTML)."""
+    lines = [heading, ""]
+    if not st:
+        return lines + [f"No structure descriptors in this study (preset {_md_cell(preset)}).", ""]
+    lines += [f"{st['n_with_structure']} of {st['n_rows']} rows ({100 * st['share_with_structure']:.0f}%) have a "
+              "crystal structure (CIF).", ""]
+    if st.get("drivers"):
+        lines += ["| rank | descriptor | mean abs SHAP | direction | unit |", "|---|---|---|---|---|"]
+        lines += [f"| {d['rank']} | {_md_cell(d['descriptor'])} | {d['mean_abs_shap']:.3f} | {_md_cell(d['direction'])} | "
+                  f"{_md_cell(d['unit'])} |" for d in st["drivers"]]
+        lines.append("")
+    for p in st.get("plots", []):
+        if p["figure"] in figure_files:
+            lines += [f"![{_md_cell(p['descriptor'])} vs measured]({figure_files[p['figure']]})", ""]
+    pm = st["published_model"]
+    lines += [f"Sendek et al. 2017 published model on {pm['n']} rows: accuracy {pm['accuracy']:.2f} vs majority "
+              f"{pm['majority_accuracy']:.2f} ({'beats' if pm['beats_majority'] else 'does not beat'} it), "
+              f"MCC {pm['mcc']:.2f}, ROC AUC {pm['roc_auc']:.2f}.", ""]
+    sp = st.get("sparse_logistic")
+    if sp:
+        lines += ["Sparse L1 logistic regression (at most 5 structure descriptors) keeps: " + "; ".join(
+            f"{_md_cell(r['descriptor'])} (odds ratio per SD {r['odds_ratio_per_sd']:.2f}, "
+            f"{r['odds_ratio_ci'][0]:.2f}-{r['odds_ratio_ci'][1]:.2f})" for r in sp["selected"]) + ".", ""]
+        if sp.get("test"):
+            lines += [f"Official test rows with a CIF: accuracy {sp['test']['accuracy']:.2f} vs majority "
+                      f"{sp['test']['majority_accuracy']:.2f}, MCC {sp['test']['mcc']:.2f}.", ""]
+    else:
+        lines += [_md_cell(st.get("sparse_note", "")), ""]
+    return lines
+
+
 def _markdown(c: dict, figure_files: dict[str, str]) -> str:
     h = {k: f"## {_md_cell(v)}" for k, v in c["headings"].items()}
     lines = [f"# {_md_cell(c['title'])}", "",
@@ -107,6 +139,7 @@ def _markdown(c: dict, figure_files: dict[str, str]) -> str:
         lines += [f"**{_md_cell(d['descriptor'])}** ({_md_cell(d['unit'])}): {_md_cell(d['meaning'])}", ""]
         if d.get("figure") in figure_files:
             lines += [f"![dependence of {_md_cell(d['descriptor'])}]({figure_files[d['figure']]})", ""]
+    lines += _structure_markdown(h["structure"], c.get("structure") or {}, c["preset"], figure_files)
     lines += [h["materials"], "", "| why | id | formula | predicted | measured | domain |", "|---|---|---|---|---|---|"]
     lines += [f"| {_md_cell(m['why'])} | {_md_cell(m['id'])} | {_md_cell(m['formula'])} | {m['predicted']:.2f} | {_md_cell(m.get('measured_text') or format(m['measured'], '.2f'))} | "
               f"{'inside' if m['inside_domain'] else 'outside'} |" for m in c["materials"]]

@@ -30,14 +30,16 @@ CITATIONS = [
 ]
 
 #: The report's sections, in order (HTML ids; the headings come from :func:`headings`).
-SECTION_KEYS = ("summary", "data", "models", "explanations", "dependence", "materials", "nasicon", "glossary")
+SECTION_KEYS = ("summary", "data", "models", "explanations", "dependence", "structure", "materials", "nasicon",
+                "glossary")
 
 
 def headings(threshold: float) -> dict[str, str]:
     """Numbered section headings shared by the HTML and Markdown renderings."""
     titles = ["Summary", "Data card", "Model comparison",
               f"Global explanations (classification: sigma >= {threshold:g} S/cm)",
-              "Dependence of the top descriptors (regression model)", "Per-material explanations", "NASICON",
+              "Dependence of the top descriptors (regression model)", "Structure: what the crystal structure says",
+              "Per-material explanations", "NASICON",
               "Glossary and citations"]
     return {key: f"{i}. {title}" for i, (key, title) in enumerate(zip(SECTION_KEYS, titles), start=1)}
 
@@ -71,6 +73,8 @@ class ReportView:
     results : list of dict
         Every tidy result row.
     nasicon : dict
+    structure : dict
+        The structure section (empty without structure descriptors).
     """
 
     title: str
@@ -93,6 +97,7 @@ class ReportView:
     citations: list = field(default_factory=lambda: list(CITATIONS))
     results: list = field(default_factory=list)
     nasicon: dict = field(default_factory=dict)
+    structure: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """Plain dict for the templates and ``report.json``."""
@@ -215,6 +220,43 @@ def _per_material(study, figures: dict) -> tuple[list, list]:
     return materials, dependence
 
 
+#: Structure descriptors always plotted against the measured conductivity (when present).
+STRUCTURE_PLOTS = ("Sendek LLSD mean shortest Li-Li distance", "BVSE Li 3D percolation barrier")
+
+
+def _structure(study, figures: dict, top: int) -> dict:
+    """Which structural descriptors drive the regression model, how conductivity varies with them, Sendek's model."""
+    from ..featurize.structure import HAS_STRUCTURE, LABELS
+
+    info = study.structure
+    if not info:
+        return {}
+    frame, X = study.frame, study.descriptors
+    structural = [c for c in LABELS if c in X and c != HAS_STRUCTURE]
+    drivers = []
+    if study.regression is not None:
+        table = study.regression.table
+        ranking = list(table.top(len(table.feature_names)))
+        for d in [c for c in ranking if c in structural][:top]:
+            part = table.column(d)
+            ok = part["value"].notna()
+            corr = part.loc[ok, ["value", "shap"]].corr(method="spearman").iloc[0, 1] if ok.sum() > 2 else np.nan
+            direction = ("no monotonic trend" if not np.isfinite(corr) or abs(corr) < 0.2 else
+                         f"higher {d} -> {'higher' if corr > 0 else 'lower'} predicted conductivity")
+            drivers.append({"descriptor": d, "rank": ranking.index(d) + 1, "mean_abs_shap":
+                            float(part["shap"].abs().mean()), "unit": describe(d).unit,
+                            "meaning": describe(d).meaning, "direction": direction})
+    plots = []
+    for d in dict.fromkeys([*STRUCTURE_PLOTS, *[x["descriptor"] for x in drivers[:2]]]):
+        if d not in X:
+            continue
+        name = f"structure_{len(plots)}"
+        figures[name] = fig.versus_measured(X[d], frame, d, unit=describe(d).unit).figure
+        plots.append({"descriptor": d, "unit": describe(d).unit, "meaning": describe(d).meaning, "figure": name})
+    return {**info, "drivers": drivers, "plots": plots,
+            "regression_family": study.regression.family if study.regression is not None else ""}
+
+
 def _sentences(explained: dict, agreement: dict | None, nasicon: dict | None, models: dict) -> list[str]:
     sentences = []
     for family, info in explained.items():
@@ -264,8 +306,10 @@ def build_view(study, *, top: int | None = None) -> tuple[ReportView, dict]:
     models = _models(study, figures)
     explained = _explanations(study, figures, top)
     materials, dependence = _per_material(study, figures)
+    structure = _structure(study, figures, top)
     glossary = sorted({t["descriptor"] for f in explained.values() for t in f["top"]}
-                      | {d["descriptor"] for d in dependence})
+                      | {d["descriptor"] for d in dependence}
+                      | {d["descriptor"] for d in structure.get("drivers", [])})
     view = ReportView(
         title=f"explainsse report: {cfg['dataset']}", dataset=cfg["dataset"], preset=cfg["preset"],
         preset_reason=cfg["preset_reason"], families=list(cfg["families"]), threshold_S_cm=cfg["threshold_S_cm"],
@@ -275,7 +319,8 @@ def build_view(study, *, top: int | None = None) -> tuple[ReportView, dict]:
         materials=materials,
         glossary=[{"descriptor": d, "meaning": describe(d).meaning, "unit": describe(d).unit,
                    "source": describe(d).source} for d in glossary],
-        results=study.results.to_dict("records"), nasicon=_nasicon_context(study.nasicon, frame))
+        results=study.results.to_dict("records"), nasicon=_nasicon_context(study.nasicon, frame),
+        structure=structure)
     return view, figures
 
 

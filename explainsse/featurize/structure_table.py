@@ -1,0 +1,104 @@
+"""The structure featurizer group: descriptors of every row's crystal structure, with reasons for gaps.
+
+Rows carry their structure in a ``structure`` column (a pymatgen ``Structure`` or None). A row
+without one gets NaN descriptors and ``Structure available`` = 0; a row whose structure leaves
+some descriptors undefined (no Li site, no softBV parameters, time limit) gets NaN there and
+a reason. The reasons travel with the values in the column :data:`NOTES` (a text column the
+transformer strips off and keeps in ``failures``-style notes, so the feature cache keeps them too).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+import pandas as pd
+
+from .._config import STRUCTURE_TIME_LIMIT_S
+from .structure import HAS_STRUCTURE, LABELS
+
+#: Column with each row's reasons for missing structure descriptors ("" when none).
+NOTES = "structure notes"
+
+
+def structure_key(structure) -> str:
+    """sha256 of a structure's content (lattice, sites, occupancies): the feature-cache key of one row."""
+    if structure is None or (isinstance(structure, float) and np.isnan(structure)):
+        return ""
+    text = json.dumps(structure.as_dict(), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _one(structure, resolution, time_limit):
+    from .structure import structure_descriptors
+
+    try:
+        result = structure_descriptors(structure, resolution=resolution, time_limit=time_limit)
+    except Exception as exc:  # a structure no descriptor can handle must not stop the table
+        values = dict.fromkeys(LABELS, np.nan)
+        values[HAS_STRUCTURE] = 1.0
+        return [values[k] for k in LABELS], f"structure descriptors failed: {type(exc).__name__}: {exc}", {}
+    return [result.values[k] for k in LABELS], "; ".join(result.reasons), result.seconds
+
+
+class StructureFeaturizer:
+    """Descriptors of the ``structure`` column, one row per structure, in parallel.
+
+    Parameters
+    ----------
+    resolution : float, optional
+        BVSE grid spacing (angstrom).
+    time_limit : float
+        Seconds per structure for the BVSE part.
+    n_jobs : int, optional
+        Worker processes (default: ``DEFAULT_WORKERS``; a structure takes ~0.3 s, so two
+        processes pay off even for a few dozen).
+    progress : bool
+        Progress bar over structures.
+    """
+
+    def __init__(self, resolution: float | None = None, time_limit: float = STRUCTURE_TIME_LIMIT_S,
+                 n_jobs: int | None = None, progress: bool = False):
+        self.resolution = resolution
+        self.time_limit = time_limit
+        self.n_jobs = n_jobs
+        self.progress = progress
+        self.seconds_: dict[str, float] = {}
+
+    def feature_labels(self) -> list[str]:
+        """Column names (matminer's convention); the notes column is not one of them."""
+        return list(LABELS)
+
+    def featurize_table(self, table: pd.DataFrame) -> pd.DataFrame:
+        """Descriptor values of every row (columns :meth:`feature_labels` + :data:`NOTES`)."""
+        from joblib import Parallel, delayed
+        from tqdm.auto import tqdm
+
+        from .._config import DEFAULT_WORKERS
+
+        column = table["structure"] if "structure" in table else pd.Series(None, index=table.index)
+        present = [(idx, s) for idx, s in column.items() if s is not None and not isinstance(s, float)]
+        n_jobs = self.n_jobs if self.n_jobs is not None else DEFAULT_WORKERS
+        jobs = (delayed(_one)(s, self.resolution, self.time_limit) for _, s in present)
+        runner = Parallel(n_jobs=n_jobs, return_as="generator") if n_jobs != 1 and len(present) > 4 else None
+        results = runner(jobs) if runner is not None else (_one(s, self.resolution, self.time_limit)
+                                                          for _, s in present)
+        values = np.full((len(table), len(LABELS)), np.nan)
+        values[:, LABELS.index(HAS_STRUCTURE)] = 0.0
+        notes = pd.Series("no crystal structure (CIF) for this row", index=table.index, dtype=object)
+        position = {idx: k for k, idx in enumerate(table.index)}
+        self.seconds_ = {}
+        with tqdm(total=len(present), desc="structure descriptors", unit="cif", disable=not self.progress) as bar:
+            for (idx, _), (row, note, seconds) in zip(present, results):
+                values[position[idx]] = row
+                notes[idx] = note
+                for part, t in seconds.items():
+                    self.seconds_[part] = self.seconds_.get(part, 0.0) + t
+                bar.update()
+        out = pd.DataFrame(values, index=table.index, columns=list(LABELS))
+        out[NOTES] = notes
+        return out
+
+
+__all__ = ["NOTES", "StructureFeaturizer", "structure_key"]
