@@ -72,25 +72,26 @@ class StructureFeaturizer:
 
     def featurize_table(self, table: pd.DataFrame) -> pd.DataFrame:
         """Descriptor values of every row (columns :meth:`feature_labels` + :data:`NOTES`)."""
-        from joblib import Parallel, delayed
         from tqdm.auto import tqdm
 
         from .._config import DEFAULT_WORKERS
+        from ..parallel import TaskPool
 
         column = table["structure"] if "structure" in table else pd.Series(None, index=table.index)
         present = [(idx, s) for idx, s in column.items() if s is not None and not isinstance(s, float)]
         n_jobs = self.n_jobs if self.n_jobs is not None else DEFAULT_WORKERS
-        jobs = (delayed(_one)(s, self.resolution, self.time_limit) for _, s in present)
-        runner = Parallel(n_jobs=n_jobs, return_as="generator") if n_jobs != 1 and len(present) > 4 else None
-        results = runner(jobs) if runner is not None else (_one(s, self.resolution, self.time_limit)
-                                                          for _, s in present)
+        # TaskPool workers end with their parent (a killed run leaves none behind), unlike joblib's
+        pool = TaskPool(n_jobs if len(present) > 4 else 1)
         values = np.full((len(table), len(LABELS)), np.nan)
         values[:, LABELS.index(HAS_STRUCTURE)] = 0.0
         notes = pd.Series("no crystal structure (CIF) for this row", index=table.index, dtype=object)
         position = {idx: k for k, idx in enumerate(table.index)}
         self.seconds_ = {}
-        with tqdm(total=len(present), desc="structure descriptors", unit="cif", disable=not self.progress) as bar:
-            for (idx, _), (row, note, seconds) in zip(present, results):
+        with pool, tqdm(total=len(present), desc="structure descriptors", unit="cif",
+                        disable=not self.progress) as bar:
+            futures = [pool.submit(_one, s, self.resolution, self.time_limit) for _, s in present]
+            for (idx, _), future in zip(present, futures):
+                row, note, seconds = future.result()
                 values[position[idx]] = row
                 notes[idx] = note
                 for part, t in seconds.items():

@@ -72,13 +72,17 @@ def test_time_limit_stops_the_grid():
 
 @pytest.mark.integration
 def test_barriers_agree_with_bvlain_within_0_1_ev(obelix):
-    """bvlain 0.25.1 values recorded by benchmarks/bvse_vs_bvlain.py on OBELiX's ordered CIFs."""
+    """bvlain 0.25.1 values recorded by benchmarks/bvse_vs_bvlain.py on OBELiX's ordered CIFs, same grid spacing.
+
+    At the default 0.3 A spacing (3x faster) the mean difference is 0.05 eV and 62 of 66 lie within
+    0.1 eV (README); at bvlain's 0.2 A every structure does.
+    """
     reference = json.loads(REFERENCE.read_text())
     structures = obelix.structures()
     assert len(reference["structures"]) >= 20
     worst = 0.0
     for key, ref in reference["structures"].items():
-        ours = bvse_barriers(structures[key])
+        ours = bvse_barriers(structures[key], resolution=reference["resolution"])
         for dim in ("E_1D", "E_2D", "E_3D"):
             theirs = ref[dim]
             if theirs is None:  # bvlain found no percolation below its ceiling

@@ -71,7 +71,7 @@ def test_report_end_to_end_small(tmp_path):
     html_sections = [unescape(h) for h in re.findall(r"<h2[^>]*>(\d+\. [^<]*)</h2>", html)]
     md_sections = [unescape(h) for h in re.findall(r"^## (\d+\. .*)$", md, flags=re.M)]
     assert html_sections == md_sections == list(headings(j["threshold_S_cm"]).values())
-    assert len(html_sections) == 8
+    assert len(html_sections) == 9
     assert f"| {mae} |" in md  # the model table is a real Markdown table
     # the study saved beside the report re-renders the same numbers, without refitting
     again = tmp_path / "again"
@@ -168,7 +168,7 @@ def minimal_context():
                        "anchors": [], "n_scramble": 5, "params": {}, "confusion": {}, "y_scramble": {},
                        "threshold_S_cm": 1e-4},
             "explanations": {}, "agreement": None, "dependence": [], "materials": [], "glossary": [],
-            "citations": [], "results": [], "nasicon": {"n": 0, "note": "", "rows": []}}
+            "citations": [], "results": [], "nasicon": {"n": 0, "note": "", "rows": []}, "structure": {}}
 
 
 def test_template_escapes_everything(tmp_path):
