@@ -22,6 +22,7 @@ import pandas as pd
 def main() -> None:
     """Run the three measurements and print them."""
     from joblib import Parallel, delayed
+    from pymatgen.core import Structure
 
     from explainsse.datasets import load_dataset
     from explainsse.featurize import featurize_dataset
@@ -50,9 +51,9 @@ def main() -> None:
     ids = sorted(structures)
     noisy = []
     for key in ids:
-        s = structures[key].copy()
-        s.translate_sites(list(range(len(s))), rng.normal(0, 0.01, (len(s), 3)), frac_coords=True, to_unit_cell=True)
-        noisy.append(s)
+        s = structures[key]
+        noise = rng.normal(0, 0.01, (len(s), 3))
+        noisy.append(Structure(s.lattice, [site.species for site in s], (s.frac_coords + noise) % 1.0))
     clean = X.set_index(ds.frame["id"].astype(str)).loc[ids, labels]
     rows = Parallel(n_jobs=2)(delayed(_one)(s, None, 60.0) for s in noisy)
     moved = pd.DataFrame([r[0] for r in rows], index=ids, columns=list(LABELS))[labels]
