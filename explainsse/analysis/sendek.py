@@ -83,8 +83,12 @@ def _l1(C: float, seed: int):
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
+    from ..models.families.logreg import _sklearn_version
+
+    # scikit-learn >= 1.8 names the L1 penalty by l1_ratio; older versions by penalty
+    l1 = {"l1_ratio": 1.0} if _sklearn_version() >= (1, 8) else {"penalty": "l1"}
     return make_pipeline(SimpleImputer(strategy="median"), StandardScaler(),
-                         LogisticRegression(penalty="l1", C=C, solver="liblinear", class_weight="balanced",
+                         LogisticRegression(**l1, C=C, solver="liblinear", class_weight="balanced",
                                             max_iter=2000, random_state=seed))
 
 
@@ -126,7 +130,10 @@ def sparse_logistic(frame: pd.DataFrame, X: pd.DataFrame, *, threshold: float = 
     test = frame.index[(frame["split"] == "test") & with_cif]
     Xtr, ytr = X.loc[train, columns], make_target(frame.loc[train], "classification", threshold).to_numpy()
     groups = groups_for(frame.loc[train], "chemsys")
-    folds = list(StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=seed).split(Xtr, ytr, groups))
+    n_splits = min(5, len(set(groups)))
+    if n_splits < 2:
+        raise ValueError("the training rows with a CIF span fewer than two chemical systems")
+    folds = list(StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed).split(Xtr, ytr, groups))
     scored = []
     for C in C_GRID:
         kept = int(np.count_nonzero(_l1(C, seed).fit(Xtr, ytr)[-1].coef_))
@@ -158,7 +165,7 @@ def sparse_logistic(frame: pd.DataFrame, X: pd.DataFrame, *, threshold: float = 
     selected.sort(key=lambda r: -abs(r["coefficient_per_sd"]))
     yte = make_target(frame.loc[test], "classification", threshold).to_numpy()
     test_scores = _summary(yte, model.predict_proba(X.loc[test, columns])[:, 1], 500, seed) if len(test) else {}
-    return {"C": float(C), "cv_scheme": "group-chemsys (5 folds, training rows with a CIF)",
+    return {"C": float(C), "cv_scheme": f"group-chemsys ({n_splits} folds, training rows with a CIF)",
             "cv_balanced_accuracy": float(cv_score), "n_train": int(len(train)), "selected": selected,
             "test": test_scores, "sendek_published_five": list(SENDEK_MODEL), "threshold_S_cm": threshold}
 

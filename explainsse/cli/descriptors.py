@@ -31,7 +31,12 @@ def descriptors(
     for key, p in presets.items():
         typer.echo(f"{key} (released {p.released}; inputs: {', '.join(p.input_kinds)}): {p.description}")
     typer.echo(f"{len(table)} descriptors\n")
-    print_table(table[["name", "unit", "source", "meaning"]].values.tolist(), ["name", "unit", "source", "meaning"])
+    refs = {c: i for i, c in enumerate(dict.fromkeys(table["citation"]), start=1)}
+    rows = [[r.name, r.unit, r.source, f"[{refs[r.citation]}]", r.meaning] for r in table.itertuples(index=False)]
+    print_table(rows, ["name", "unit", "source", "ref", "meaning"])
+    typer.echo("\nreferences:")
+    for citation, i in refs.items():
+        typer.echo(f"[{i}] {citation}")
 
 
 @app.command("featurize")
