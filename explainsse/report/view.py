@@ -257,7 +257,24 @@ def _structure(study, figures: dict, top: int) -> dict:
             "regression_family": study.regression.family if study.regression is not None else ""}
 
 
-def _sentences(explained: dict, agreement: dict | None, nasicon: dict | None, models: dict) -> list[str]:
+def _structure_sentences(st: dict) -> list[str]:
+    if not st:
+        return []
+    out = []
+    lead = st.get("drivers", [])[:3]
+    if lead:
+        out.append(f"Structure ({st['n_with_structure']} of {st['n_rows']} rows have a CIF): the strongest structural "
+                   f"drivers of the {st['regression_family']} regression model are " + "; ".join(
+                       f"{d['descriptor']} (rank {d['rank']}, {d['direction']})" for d in lead) + ".")
+    pm = st["published_model"]
+    out.append(f"Sendek et al.'s published model on {pm['n']} rows: accuracy {pm['accuracy']:.2f} against "
+               f"{pm['majority_accuracy']:.2f} for the majority class ("
+               f"{'beats' if pm['beats_majority'] else 'does not beat'} it), ROC AUC {pm['roc_auc']:.2f}.")
+    return out
+
+
+def _sentences(explained: dict, agreement: dict | None, nasicon: dict | None, models: dict,
+               structure: dict | None = None) -> list[str]:
     sentences = []
     for family, info in explained.items():
         lead = info["top"][:3]
@@ -277,6 +294,7 @@ def _sentences(explained: dict, agreement: dict | None, nasicon: dict | None, mo
     if models["y_scramble_sentences"]:
         sentences.append("y-scrambling (the same model refitted on permuted targets): "
                          + "; ".join(models["y_scramble_sentences"]) + ".")
+    sentences += _structure_sentences(structure or {})
     if nasicon:
         for e in nasicon["evaluations"]:
             sentences.append(f"NASICON subset ({nasicon['subset']['n']} materials), logistic regression, {e['name']}: "
@@ -314,7 +332,8 @@ def build_view(study, *, top: int | None = None) -> tuple[ReportView, dict]:
         title=f"explainsse report: {cfg['dataset']}", dataset=cfg["dataset"], preset=cfg["preset"],
         preset_reason=cfg["preset_reason"], families=list(cfg["families"]), threshold_S_cm=cfg["threshold_S_cm"],
         seed=cfg["seed"], started=study.provenance.get("started", ""), headings=headings(cfg["threshold_S_cm"]),
-        summary_sentences=_sentences(explained, study.agreement, study.nasicon, models), data=study.data_card,
+        summary_sentences=_sentences(explained, study.agreement, study.nasicon, models, structure),
+        data=study.data_card,
         models=models, explanations=explained, agreement=study.agreement, dependence=dependence,
         materials=materials,
         glossary=[{"descriptor": d, "meaning": describe(d).meaning, "unit": describe(d).unit,
