@@ -79,9 +79,10 @@ def test_barriers_agree_with_bvlain_within_0_1_ev(obelix):
     """
     reference = json.loads(REFERENCE.read_text())
     structures = obelix.structures()
-    assert len(reference["structures"]) >= 20
+    assert len(reference["structures"]) >= 60
     worst = 0.0
-    for key, ref in reference["structures"].items():
+    # every second structure keeps the test short; benchmarks/bvse_vs_bvlain.py compares all of them
+    for key, ref in sorted(reference["structures"].items())[::2]:
         ours = bvse_barriers(structures[key], resolution=reference["resolution"])
         for dim in ("E_1D", "E_2D", "E_3D"):
             theirs = ref[dim]
