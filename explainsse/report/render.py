@@ -75,7 +75,8 @@ def _structure_markdown(heading: str, st: dict, preset: str, figure_files: dict)
     if not st:
         return lines + [f"No structure descriptors in this study (preset {_md_cell(preset)}).", ""]
     lines += [f"{st['n_with_structure']} of {st['n_rows']} rows ({100 * st['share_with_structure']:.0f}%) have a "
-              "crystal structure (CIF).", ""]
+              "crystal structure (CIF); the others have none (XGBoost uses the missing values as they are, logistic "
+              "regression and PLS impute the training median and see 'Structure available').", ""]
     if st.get("drivers"):
         lines += ["| rank | descriptor | mean abs SHAP | direction | unit |", "|---|---|---|---|---|"]
         lines += [f"| {d['rank']} | {_md_cell(d['descriptor'])} | {d['mean_abs_shap']:.3f} | {_md_cell(d['direction'])} | "
