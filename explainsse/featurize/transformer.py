@@ -274,6 +274,8 @@ class DescriptorFeaturizer(TransformerMixin, BaseEstimator):
                     f"descriptor column {col!r} is not numeric (row {first!r}: {table.at[first, col]!r})"
                 )
             out[col] = values.astype(float)
+        if NOTES in out:  # last, after the user's columns: the cached table's column order is checked
+            out = out[[c for c in out.columns if c != NOTES] + [NOTES]]
         return out
 
 

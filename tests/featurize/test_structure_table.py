@@ -83,3 +83,13 @@ def test_descriptors_lists_every_structure_descriptor_with_unit_and_citation():
     rows = {d["name"]: d for d in json.loads(r.stdout)["descriptors"]}
     for label in LABELS:
         assert rows[label]["unit"] and rows[label]["meaning"] and rows[label]["citation"], label
+
+
+def test_user_columns_beside_structures_are_cached_too(tmp_path):
+    table = pd.DataFrame({"formula": ["Li2O", "Li3N"], "structure": [LI2O, LI3N], "my_radius": [0.7, 0.8]})
+    first = DescriptorFeaturizer("structure-v1", passthrough=["my_radius"], cache_dir=tmp_path, n_jobs=1).fit(table)
+    X = first.transform(table)
+    assert list(X.columns)[-1] == "my_radius"
+    again = DescriptorFeaturizer("structure-v1", passthrough=["my_radius"], cache_dir=tmp_path, n_jobs=1).fit(table)
+    pd.testing.assert_frame_equal(again.transform(table), X)
+    assert again.last_cache_hit_
