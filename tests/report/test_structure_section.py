@@ -1,4 +1,4 @@
-"""The report's structure section on real OBELiX rows (a quarter of them, to stay fast)."""
+"""The report's structure section on real OBELiX rows (a sixth of them, to stay fast)."""
 
 import dataclasses
 
@@ -14,13 +14,13 @@ def test_structure_section_from_a_full_v1_study(obelix, tmp_path):
     from explainsse.report.render import render_study_report
     from explainsse.report.view import build_view
 
-    part = obelix.frame.iloc[::4]
+    part = obelix.frame.iloc[::6]
     ds = dataclasses.replace(obelix, frame=part, descriptors=obelix.descriptors.loc[part.index], _structures=None)
     study = run_study(ds, preset="full-v1", families=("xgb",), tasks=("regression",), n_scramble=0, n_boot=0,
                       nasicon=False, n_jobs=1)
     st = study.structure
     assert st["n_with_structure"] == int(part["has_cif"].sum()) and st["n_rows"] == len(part)
-    assert st["published_model"]["n"] > 50 and 0 <= st["published_model"]["accuracy"] <= 1
+    assert st["published_model"]["n"] > 40 and 0 <= st["published_model"]["accuracy"] <= 1
     view, figures = build_view(study)
     section = view.structure
     assert section["drivers"] and all(d["descriptor"] in st_labels() for d in section["drivers"])
