@@ -190,15 +190,18 @@ def benchmark(
 
 def _sendek_checks(frame, X, threshold: float, seed: int) -> dict:
     """Sendek et al.'s published model and the sparse L1 refit, printed and returned for the JSON."""
-    from ..analysis.sendek import published_model, sparse_logistic
+    from ..analysis.run import structure_section
 
-    published = published_model(frame, X, threshold=threshold, seed=seed)
-    sparse = sparse_logistic(frame, X, threshold=threshold, seed=seed)
+    section = structure_section(frame, X, threshold, seed)
+    published, sparse = section["published_model"], section["sparse_logistic"]
     typer.echo(f"\nSendek et al. 2017 published model on the {published['n']} rows with a CIF: accuracy "
                f"{published['accuracy']:.2f} [{published['accuracy_ci'][0]:.2f}, {published['accuracy_ci'][1]:.2f}]"
                f" vs majority {published['majority_accuracy']:.2f} "
                f"({'beats' if published['beats_majority'] else 'does not beat'} it), MCC {published['mcc']:.2f}, "
                f"ROC AUC {published['roc_auc']:.2f}, predicts {published['predicted_superionic_share']:.0%} superionic")
+    if sparse is None:
+        typer.echo(section["sparse_note"])
+        return section
     picks = ", ".join(f"{r['descriptor']} (OR/SD {r['odds_ratio_per_sd']:.2f} [{r['odds_ratio_ci'][0]:.2f}, "
                       f"{r['odds_ratio_ci'][1]:.2f}])" for r in sparse["selected"])
     test = sparse["test"]
@@ -206,7 +209,7 @@ def _sendek_checks(frame, X, threshold: float, seed: int) -> dict:
                f"keeps {len(sparse['selected'])}: {picks}; official test rows with a CIF: accuracy "
                f"{test.get('accuracy', float('nan')):.2f} vs majority {test.get('majority_accuracy', float('nan')):.2f},"
                f" MCC {test.get('mcc', float('nan')):.2f}")
-    return {"published_model": published, "sparse_logistic": sparse}
+    return section
 
 
 @app.command("bundle-model")

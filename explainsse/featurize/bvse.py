@@ -208,7 +208,7 @@ def _species_energy(matrix: np.ndarray, shape: np.ndarray, offsets_xyz: np.ndarr
 
 
 def li_landscape(structure, resolution: float = RESOLUTION, r_cut: float = R_CUT,
-                 time_limit: float | None = None) -> Landscape:
+                 time_limit: float | None = None, charges: dict | None = None) -> Landscape:
     """The BVSE of a Li+ test ion on a grid over the unit cell.
 
     Parameters
@@ -222,13 +222,16 @@ def li_landscape(structure, resolution: float = RESOLUTION, r_cut: float = R_CUT
         Interaction cutoff (angstrom).
     time_limit : float, optional
         Seconds; :class:`TimeoutError` when exceeded.
+    charges : dict, optional
+        Oxidation state per element, when already known (default:
+        :func:`~explainsse.featurize.oxidation.framework_charges`).
 
     Returns
     -------
     Landscape
     """
     start = time.perf_counter()
-    charges = _charges(structure)
+    charges = charges if charges is not None else _charges(structure)
     coords, occ, elements = _framework(structure, charges)
     if not len(coords):
         raise BVSEError("no framework atoms besides Li")
@@ -256,7 +259,7 @@ def li_landscape(structure, resolution: float = RESOLUTION, r_cut: float = R_CUT
 
 
 def bvse_barriers(structure, resolution: float = RESOLUTION, r_cut: float = R_CUT,
-                  time_limit: float | None = None) -> dict[str, float]:
+                  time_limit: float | None = None, charges: dict | None = None) -> dict[str, float]:
     """1D, 2D and 3D Li+ percolation barriers (eV) of ``structure``.
 
     Parameters
@@ -266,6 +269,8 @@ def bvse_barriers(structure, resolution: float = RESOLUTION, r_cut: float = R_CU
         See :func:`li_landscape`.
     time_limit : float, optional
         Seconds for the grid and the percolation search together.
+    charges : dict, optional
+        See :func:`li_landscape`.
 
     Returns
     -------
@@ -274,7 +279,7 @@ def bvse_barriers(structure, resolution: float = RESOLUTION, r_cut: float = R_CU
         :data:`MAX_BARRIER`.
     """
     start = time.perf_counter()
-    landscape = li_landscape(structure, resolution, r_cut, time_limit)
+    landscape = li_landscape(structure, resolution, r_cut, time_limit, charges)
 
     def deadline():
         if time_limit is not None and time.perf_counter() - start > time_limit:

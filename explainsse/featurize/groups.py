@@ -193,8 +193,7 @@ def featurize_tables(groups, table: pd.DataFrame, *, n_jobs: int | None = None,
     for g in groups:
         featurizer = g.featurizer()
         if g.input_kind == "structure":
-            featurizer.n_jobs, featurizer.progress = n_jobs, progress
-            parts.append(featurizer.featurize_table(table))
+            parts.append(featurizer.featurize_table(table, n_jobs=n_jobs, progress=progress))
         else:
             parts.append(pd.DataFrame(np.asarray(featurizer.featurize_table(table), float), index=table.index,
                                       columns=g.labels()))

@@ -89,12 +89,14 @@ def _states(element: str, common_only: bool) -> list[int]:
     return common + [q for q in el.oxidation_states if q > 0 and q not in common] or [0]
 
 
-def framework_charges(structure) -> dict[str, int]:
+def framework_charges(structure, roles: dict[str, bool] | None = None) -> dict[str, int]:
     """Oxidation state of every element of ``structure`` (Li: +1).
 
     Parameters
     ----------
     structure : pymatgen.core.Structure
+    roles : dict, optional
+        :func:`anion_roles` of the structure, when already computed.
 
     Returns
     -------
@@ -110,7 +112,7 @@ def framework_charges(structure) -> dict[str, int]:
         When the structure holds no anion.
     """
     amounts = {el.symbol: float(a) for el, a in structure.composition.element_composition.items()}
-    roles = anion_roles(structure)
+    roles = roles if roles is not None else anion_roles(structure)
     charges = {el: ANION_CANDIDATES[el] for el, is_anion in roles.items() if is_anion}
     if not charges:
         raise OxidationError("no anion (N, O, S, Se, Te, F, Cl, Br, I, P, As, hydride H) in the structure")

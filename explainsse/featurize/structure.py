@@ -374,12 +374,13 @@ def _sendek(lattice, volume: float, n_atoms: float, li: Sites, anion: Sites, fra
         counts = np.bincount(i, weights=anion.occ[j], minlength=len(anion))
         out["Sendek AFC anion framework coordination"] = float(np.average(counts, weights=anion.occ))
         out["Sendek AASD mean anion-anion separation"] = float(np.average(shortest_aa, weights=anion.occ))
+        out["Anion framework shortest anion-anion distance"] = float(shortest_aa.min())
+    shortest_ll = _shortest(lattice, li.xyz, li.xyz, same=True)
     if len(li):
         i, j, d = _pairs(lattice, li.xyz, li.xyz, BOND_CUTOFF)
         counts = np.bincount(i, weights=li.occ[j], minlength=len(li))
         out["Sendek LLB Li neighbours of Li within 4 A"] = float(np.average(counts, weights=li.occ))
-        out["Sendek LLSD mean shortest Li-Li distance"] = float(
-            np.average(_shortest(lattice, li.xyz, li.xyz, same=True), weights=li.occ))
+        out["Sendek LLSD mean shortest Li-Li distance"] = float(np.average(shortest_ll, weights=li.occ))
         out["Sendek LPF Li packing fraction"] = float(li.occ.sum() * 4 / 3 * math.pi * LI_RADIUS ** 3 / volume)
     if len(li) and len(anion):
         out["Sendek LASD mean shortest Li-anion distance"] = float(
@@ -393,7 +394,7 @@ def _sendek(lattice, volume: float, n_atoms: float, li: Sites, anion: Sites, fra
         per_li = np.bincount(i, weights=gap * anion.occ[j], minlength=len(li)) / np.maximum(lnc, 1e-12)
         out["Sendek LBI Li bond ionicity"] = float(np.average(per_li, weights=li.occ))
         out["Sendek SLBI spread of Li bond ionicity"] = _weighted_std(per_li, li.occ)
-        out["Sendek PW straight-line path width"] = _path_width(lattice, li, anion)
+        out["Sendek PW straight-line path width"] = _path_width(lattice, li, anion, shortest_ll)
     if len(frame):
         chi = np.array([_electronegativity(s) for s in frame.species])
         i, j, d = _pairs(lattice, frame.xyz, frame.xyz, BOND_CUTOFF)
@@ -414,9 +415,11 @@ def _sendek(lattice, volume: float, n_atoms: float, li: Sites, anion: Sites, fra
     return out
 
 
-def _path_width(lattice, li: Sites, anion: Sites, samples: int = 11) -> float:
-    """Mean over Li of the closest approach of an anion centre to the segment from the Li to its nearest Li."""
-    shortest = _shortest(lattice, li.xyz, li.xyz, same=True)
+def _path_width(lattice, li: Sites, anion: Sites, shortest: np.ndarray, samples: int = 11) -> float:
+    """Mean over Li of the closest approach of an anion centre to the segment from the Li to its nearest Li.
+
+    ``shortest`` holds each Li site's shortest Li-Li distance.
+    """
     if not np.isfinite(shortest).any():
         return math.nan
     i, j, d, img = _pairs(lattice, li.xyz, li.xyz, float(np.nanmax(shortest)) + 1e-6, images=True)
@@ -479,7 +482,8 @@ def structure_descriptors(structure, *, bvse: bool = True, resolution: float | N
     start = time.perf_counter()
     lattice = structure.lattice
     li = sites_of(structure, lambda el: el == "Li")
-    anions = {el for el, is_anion in anion_roles(structure).items() if is_anion}
+    roles = anion_roles(structure)
+    anions = {el for el, is_anion in roles.items() if is_anion}
     anion = sites_of(structure, lambda el: el in anions)
     frame = sites_of(structure, lambda el: el != "Li")
     amounts = structure.composition.element_composition
@@ -487,7 +491,7 @@ def structure_descriptors(structure, *, bvse: bool = True, resolution: float | N
     n_anions = sum(float(a) for el, a in amounts.items() if el.symbol in anions)
     reasons: list[str] = []
     try:
-        charges = framework_charges(structure)
+        charges = framework_charges(structure, roles)
     except OxidationError:
         charges = None
     values = dict.fromkeys(LABELS, math.nan)
@@ -509,8 +513,6 @@ def structure_descriptors(structure, *, bvse: bool = True, resolution: float | N
     start = time.perf_counter()
     if len(anion):
         values["Anion framework volume per anion"] = structure.volume / n_anions
-        values["Anion framework shortest anion-anion distance"] = float(
-            _shortest(lattice, anion.xyz, anion.xyz, same=True).min())
         values.update(_packing_similarity(lattice, anion))
     else:
         reasons.append("no anion site (N, O, S, Se, Te, F, Cl, Br, I, P, As, hydride H): anion descriptors "
@@ -519,7 +521,7 @@ def structure_descriptors(structure, *, bvse: bool = True, resolution: float | N
     start = time.perf_counter()
     if bvse and len(li):
         try:
-            barriers = bvse_barriers(structure, resolution or RESOLUTION, time_limit=time_limit)
+            barriers = bvse_barriers(structure, resolution or RESOLUTION, time_limit=time_limit, charges=charges)
             capped = [dim for dim in (1, 2, 3) if math.isnan(barriers[f"E_{dim}D"])]
             for dim in (1, 2, 3):  # not percolating below the search's ceiling: the ceiling is the value
                 values[f"BVSE Li {dim}D percolation barrier"] = MAX_BARRIER if dim in capped else barriers[f"E_{dim}D"]

@@ -70,8 +70,12 @@ class StructureFeaturizer:
         """Column names (matminer's convention); the notes column is not one of them."""
         return list(LABELS)
 
-    def featurize_table(self, table: pd.DataFrame) -> pd.DataFrame:
-        """Descriptor values of every row (columns :meth:`feature_labels` + :data:`NOTES`)."""
+    def featurize_table(self, table: pd.DataFrame, *, n_jobs: int | None = None,
+                        progress: bool | None = None) -> pd.DataFrame:
+        """Descriptor values of every row (columns :meth:`feature_labels` + :data:`NOTES`).
+
+        ``n_jobs`` and ``progress`` override the instance's settings for this call.
+        """
         from tqdm.auto import tqdm
 
         from .._config import DEFAULT_WORKERS
@@ -79,7 +83,8 @@ class StructureFeaturizer:
 
         column = table["structure"] if "structure" in table else pd.Series(None, index=table.index)
         present = [(idx, s) for idx, s in column.items() if s is not None and not isinstance(s, float)]
-        n_jobs = self.n_jobs if self.n_jobs is not None else DEFAULT_WORKERS
+        n_jobs = next((n for n in (n_jobs, self.n_jobs) if n is not None), DEFAULT_WORKERS)
+        progress = self.progress if progress is None else progress
         # TaskPool workers end with their parent (a killed run leaves none behind), unlike joblib's
         pool = TaskPool(n_jobs if len(present) > 4 else 1)
         values = np.full((len(table), len(LABELS)), np.nan)
@@ -88,7 +93,7 @@ class StructureFeaturizer:
         position = {idx: k for k, idx in enumerate(table.index)}
         self.seconds_ = {}
         with pool, tqdm(total=len(present), desc="structure descriptors", unit="cif",
-                        disable=not self.progress) as bar:
+                        disable=not progress) as bar:
             futures = [pool.submit(_one, s, self.resolution, self.time_limit) for _, s in present]
             for (idx, _), future in zip(present, futures):
                 row, note, seconds = future.result()
