@@ -317,8 +317,15 @@ def explain_candidates(ds, model: TrainedModel, *, top: int = 5) -> CandidateExp
     from ..explain.material import explain_materials
 
     ds.require_rows("predictions")
+    from ..featurize.nasicon_lattice import fill_lattice
+
     X, notes = candidate_descriptors(ds, model)
     ds.require_rows("predictions")  # featurization may have moved rows to ds.issues
+    X, estimated = fill_lattice(model, X)  # shown and explained with the model's own lattice estimate
+    if estimated.any():
+        notes.append(f"{int(estimated.sum())} NASICON row(s) have no lattice in the hexagonal setting: a, c and the "
+                     "volume per unit are the model's estimate from the M- and X-site radii (its linear fit on "
+                     "its training rows)")
     background = model.train_X if model.train_X is not None else X
     table = explain(model, X, background, ids=ds.frame["id"].astype(str), formulas=ds.frame["formula"].astype(str))
     with warnings.catch_warnings():

@@ -215,16 +215,29 @@ def _sendek_checks(frame, X, threshold: float, seed: int) -> dict:
 @app.command("bundle-model")
 @handle_errors
 def bundle_model(
-    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the bundled model.")] = Path(
-        "explainsse/data/models/default"),
+    output: Annotated[Optional[Path], typer.Option(
+        "-o", "--output", help="Where to write the bundled model (default: explainsse/data/models/NAME).")] = None,
     data_dir: DataDirOpt = None,
     seed: SeedOpt = None,
     n_jobs: NJobsOpt = WORKERS_DEFAULT,
     force: ForceOpt = False,
+    name: Annotated[str, typer.Option("--name", help="Which bundled model: default (regression, OBELiX train "
+                                      "split) or nasicon-default (NASICON classifier).")] = "default",
 ) -> None:
-    """Rebuild the bundled default model from OBELiX (train split; test split scored once)."""
-    from ..models.bundled import build_bundled_model
+    """Rebuild a bundled model from OBELiX: default (train split; test split scored once) or nasicon-default."""
+    from ..errors import InputDataError
+    from ..models.bundled import BUNDLED_NAMES, NASICON_NAME, build_bundled_model, build_nasicon_model
 
+    if name not in BUNDLED_NAMES:
+        raise InputDataError(f"--name must be one of {', '.join(BUNDLED_NAMES)}, got {name!r}")
+    output = output or Path("explainsse/data/models") / name
     guard_output(output, force, data_dir)
+    if name == NASICON_NAME:
+        r = build_nasicon_model(output, data_dir=data_dir, seed=seed_or_default(seed), n_jobs=n_jobs, force=force)
+        cv = r["leave_papers_out_cv"]
+        typer.echo(f"bundled model -> {output}; leave-papers-out balanced accuracy {cv['obelix']['balanced_accuracy']:.2f} "
+                   f"(OBELiX only) vs {cv['obelix+xu2020']['balanced_accuracy']:.2f} (+ Xu's Na rows); Xu rows "
+                   f"{'added' if r['xu2020_added'] else 'not added'}")
+        return
     metrics = build_bundled_model(output, data_dir=data_dir, seed=seed_or_default(seed), n_jobs=n_jobs, force=force)
     typer.echo(f"bundled model -> {output}; official test MAE {metrics['mae']:.2f}")

@@ -43,8 +43,14 @@ def explain_materials(model: TrainedModel, frame: pd.DataFrame, X: pd.DataFrame,
         contrib = table.sample(idx).head(top)
         notes = []
         unseen = sorted({el.symbol for el in row["composition"].elements} - known) if known else []
-        if "Li" not in {el.symbol for el in row["composition"].elements}:
+        symbols = {el.symbol for el in row["composition"].elements}
+        if "Li" not in symbols:
             notes.append("contains no Li: the model was trained on Li conductors")
+        if "NASICON framework" in X.columns and X.at[idx, "NASICON framework"] == 0:
+            from ..validation.detector import detect_formula
+
+            notes.append(f"not an A(1+x)M2(XO4)3 NASICON framework ({detect_formula(row['composition']).reason}): "
+                         "its NASICON site descriptors are missing, so this prediction means nothing")
         if unseen:
             notes.append(f"element(s) {', '.join(unseen)} never occur in the training data: "
                          "the model extrapolates")

@@ -18,8 +18,8 @@ import pandas as pd
 
 from .glossary import WARD_2016, DescriptorInfo
 
-#: What a group reads.
-INPUT_KINDS = ("composition", "lattice", "structure")
+#: What a group reads (``sites``: the formula, plus lattice columns or a structure where present).
+INPUT_KINDS = ("composition", "lattice", "structure", "sites")
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,10 @@ class FeaturizerGroup:
         ``describe(label) -> DescriptorInfo`` for each of the featurizer's own labels.
     prefix : str
         Added in front of the featurizer's labels (keeps names unique across groups).
+    optional : tuple of str
+        Columns the group reads where the input has them (they enter the cache key then).
+    notes : bool
+        Whether ``featurize_table`` also returns the notes column (reasons for missing values).
     """
 
     name: str
@@ -50,6 +54,8 @@ class FeaturizerGroup:
     make: Callable
     describe: Callable
     prefix: str = ""
+    optional: tuple[str, ...] = ()
+    notes: bool = False
 
     def featurizer(self):
         """The featurizer, built once per process (matminer's tables cost ~0.2 s to build)."""
@@ -166,6 +172,18 @@ def _describe_structure(label: str) -> DescriptorInfo:
     return {e.name: e for e in structure_entries()}[label]
 
 
+def _nasicon():
+    from .nasicon import NasiconSiteFeaturizer
+
+    return NasiconSiteFeaturizer()
+
+
+def _describe_nasicon(label: str) -> DescriptorInfo:
+    from .nasicon import nasicon_entries
+
+    return {e.name: e for e in nasicon_entries()}[label]
+
+
 #: Every featurizer group, by name.
 GROUPS: dict[str, FeaturizerGroup] = {
     "magpie": FeaturizerGroup("magpie", "composition", ("formula",), _magpie, _describe_magpie),
@@ -178,26 +196,44 @@ GROUPS: dict[str, FeaturizerGroup] = {
     "lattice": FeaturizerGroup("lattice", "lattice", ("formula", "space_group_number", "a", "b", "c", "alpha",
                                                       "beta", "gamma", "formula_units_per_cell"),
                                _lattice, _describe_lattice),
-    "structure": FeaturizerGroup("structure", "structure", ("structure",), _structure, _describe_structure),
+    "structure": FeaturizerGroup("structure", "structure", ("structure",), _structure, _describe_structure,
+                                 notes=True),
+    "nasicon": FeaturizerGroup("nasicon", "sites", ("formula",), _nasicon, _describe_nasicon,
+                               optional=("space_group_number", "a", "b", "c", "alpha", "beta", "gamma",
+                                         "formula_units_per_cell", "structure"), notes=True),
 }
 
 
 def featurize_tables(groups, table: pd.DataFrame, *, n_jobs: int | None = None,
                      progress: bool = False) -> pd.DataFrame:
-    """Values of every table group (lattice, structure) for all rows of ``table``.
+    """Values of every table group (lattice, structure, sites) for all rows of ``table``.
 
-    A structure group also returns its notes column (reasons for missing values), which is
-    kept; ``n_jobs`` and ``progress`` apply to it (one structure per work unit).
+    Groups with notes (structure, NASICON sites) also return the notes column (reasons for
+    missing values); the notes of several groups are joined with "; ". ``n_jobs`` and
+    ``progress`` apply to the structure group (one structure per work unit).
     """
-    parts = []
+    from .structure_table import NOTES
+
+    parts, notes = [], []
     for g in groups:
         featurizer = g.featurizer()
         if g.input_kind == "structure":
-            parts.append(featurizer.featurize_table(table, n_jobs=n_jobs, progress=progress))
+            part = featurizer.featurize_table(table, n_jobs=n_jobs, progress=progress)
+        elif g.notes:
+            part = featurizer.featurize_table(table)
         else:
-            parts.append(pd.DataFrame(np.asarray(featurizer.featurize_table(table), float), index=table.index,
-                                      columns=g.labels()))
-    return pd.concat(parts, axis=1) if parts else pd.DataFrame(index=table.index)
+            part = pd.DataFrame(np.asarray(featurizer.featurize_table(table), float), index=table.index,
+                                columns=g.labels())
+        if NOTES in part:
+            notes.append(part.pop(NOTES).fillna("").astype(str))
+        parts.append(part)
+    out = pd.concat(parts, axis=1) if parts else pd.DataFrame(index=table.index)
+    if notes:
+        joined = notes[0]
+        for more in notes[1:]:
+            joined = joined.str.cat(more, sep="; ").str.strip("; ")
+        out[NOTES] = joined
+    return out
 
 
 __all__ = ["GROUPS", "INPUT_KINDS", "FeaturizerGroup", "featurize_tables"]

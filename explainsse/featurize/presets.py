@@ -58,6 +58,11 @@ class Preset:
         return tuple(dict.fromkeys(c for g in self.groups for c in g.inputs))
 
     @property
+    def optional(self) -> tuple[str, ...]:
+        """Dataset columns the preset reads where they exist (the union of its groups' optional inputs)."""
+        return tuple(dict.fromkeys(c for g in self.groups for c in g.optional))
+
+    @property
     def input_kinds(self) -> tuple[str, ...]:
         """Kinds of input the preset needs (``composition``, ``lattice``, ``structure``)."""
         return tuple(dict.fromkeys(g.input_kind for g in self.groups))
@@ -146,6 +151,22 @@ PRESETS: dict[str, Preset] = {
         notes=_LEFT_OUT + " Missing structures as in structure-v1.",
         released="2026-11-27",
     ),
+    "nasicon-v1": Preset(
+        name="nasicon-v1",
+        version=1,
+        groups=_groups("nasicon"),
+        description=(
+            "NASICON site descriptors of A(1+x)M2(XO4)3 frameworks (Xu, Zong & Hippalgaonkar 2020; Shannon "
+            "1976): A-site filling and alkali radius on one scale for Na and Li, M-site radius, charge and "
+            "electronegativity (mean, spread, mismatch), X-site shares and tetrahedral radius, and the "
+            "hexagonal lattice a, c, c/a, volume per unit and Xu's h and d (from the lattice columns or "
+            "CIF; else estimated inside each training fold from the site radii). Add it to another "
+            "preset with '+': composition-v1+nasicon-v1."
+        ),
+        notes=("Rows that are not NASICON (the formula detector's rule) get NaN, 'NASICON framework' = 0 and the "
+               "detector's reason in the descriptor notes."),
+        released="2026-11-27",
+    ),
 }
 
 DEFAULT_PRESET = "composition-v1"
@@ -154,10 +175,16 @@ DEFAULT_PRESET = "composition-v1"
 def get_preset(name: str | Preset) -> Preset:
     """Return the preset called ``name`` (a :class:`Preset` is returned as it is) or raise with the known presets.
 
-    ``NAME[kind+kind]`` gives the preset restricted to those input kinds (:meth:`Preset.subset`).
+    ``NAME[kind+kind]`` gives the preset restricted to those input kinds (:meth:`Preset.subset`);
+    ``NAME+NAME`` the presets' groups combined, in order (e.g. ``composition-v1+nasicon-v1``).
     """
     if isinstance(name, Preset):
         return name
+    if "+" in name and "[" not in name:
+        parts = [get_preset(part) for part in name.split("+")]
+        groups = tuple(dict.fromkeys(g for p in parts for g in p.groups))
+        return Preset(name=name, version=1, groups=groups, description=" + ".join(p.description for p in parts),
+                      notes=" ".join(p.notes for p in parts if p.notes), released=max(p.released for p in parts))
     if name.endswith("]") and "[" in name:
         base, kinds = name[:-1].split("[", 1)
         return get_preset(base).subset(kinds.split("+"))

@@ -142,9 +142,9 @@ class DescriptorFeaturizer(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "feature_names_out_")
         table = self._as_table(X)
         self._check_columns(table)
-        inputs = _keyed(table[self._input_columns()])
+        inputs = _keyed(table[self._input_columns(table)])
         store, key = None, None
-        expected = self.feature_names_out_ + ([NOTES] if self._has_structure() else [])
+        expected = self.feature_names_out_ + ([NOTES] if self._has_notes() else [])
         if self.cache:
             store = FeatureCache(self.cache_dir or get_settings().cache_dir)
             key = cache_key(self.preset_, inputs)
@@ -173,8 +173,8 @@ class DescriptorFeaturizer(TransformerMixin, BaseEstimator):
         return tags
 
     # -- helpers -----------------------------------------------------------------------
-    def _has_structure(self) -> bool:
-        return bool(self.preset_.groups_of("structure"))
+    def _has_notes(self) -> bool:
+        return any(g.notes for g in self.preset_.groups)
 
     def _split_notes(self, out: pd.DataFrame) -> pd.DataFrame:
         """Keep the structure notes (reasons for missing structure descriptors) in :attr:`notes_`."""
@@ -185,8 +185,12 @@ class DescriptorFeaturizer(TransformerMixin, BaseEstimator):
         self.notes_ = notes[notes != ""]
         return out.drop(columns=[NOTES])
 
-    def _input_columns(self) -> list[str]:
-        return ["formula", *[c for c in self.preset_.requires if c != "formula"], *(self.passthrough or [])]
+    def _input_columns(self, table: pd.DataFrame | None = None) -> list[str]:
+        """Required inputs and passthrough columns; with ``table``, also the optional inputs it has."""
+        optional = [] if table is None else [c for c in self.preset_.optional if c in table.columns
+                                             and c not in self.preset_.requires]
+        return ["formula", *[c for c in self.preset_.requires if c != "formula"], *optional,
+                *(self.passthrough or [])]
 
     @staticmethod
     def _as_table(X) -> pd.DataFrame:
@@ -259,7 +263,7 @@ class DescriptorFeaturizer(TransformerMixin, BaseEstimator):
         lookup = {f: values for f, (values, error) in zip(unique, results) if error is None}
         self._report_failures(formulas, {f: error for f, (_, error) in zip(unique, results) if error})
         missing = [np.nan] * len(comp_names)
-        matrix = np.array([lookup.get(f, missing) for f in formulas], dtype=float).reshape(-1, len(comp_names))
+        matrix = np.array([lookup.get(f, missing) for f in formulas], dtype=float).reshape(len(formulas), len(comp_names))
         out = pd.DataFrame(matrix, index=table.index, columns=comp_names)
         tables = [g for g in self.preset_.groups if g.input_kind != "composition"]
         if tables:
@@ -341,23 +345,27 @@ def featurize_dataset(dataset, preset=DEFAULT_PRESET, *, cache: bool = True,
     if spec.crystal:
         _check_crystal_inputs(dataset.frame, preset, dataset.name)
     needed = [c for c in spec.requires if c != "structure"]
-    table = dataset.frame[needed]
+    optional = [c for c in spec.optional if c in dataset.frame and c not in needed and c != "structure"]
+    table = dataset.frame[needed + optional].copy()
     if spec.groups_of("structure"):
         table = table.assign(structure=_structures_of(dataset))
     passthrough = list(dataset.descriptors.columns)
+    for col in sorted(set(passthrough) & set(optional)):  # e.g. Xu's a, c: read as the optional input
+        table[col] = table[col].combine_first(pd.to_numeric(dataset.descriptors[col], errors="coerce"))
+        passthrough.remove(col)
     clash = sorted(set(passthrough) & set(needed))
     if clash:
         raise InputDataError(f"{dataset.name}: your descriptor columns {clash} have the names of the inputs of "
                              f"preset {preset!r}; rename them, or use composition-v1")
     if passthrough:
-        table = table.join(dataset.descriptors)
+        table = table.join(dataset.descriptors[passthrough])
     featurizer = DescriptorFeaturizer(spec, passthrough=passthrough or None, cache=cache,
                                       progress=progress, n_jobs=n_jobs, errors="nan",
                                       cache_dir=cache_dir or dataset.settings.cache_dir)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r".*rows could not be featurized", category=RuntimeWarning)
         X = featurizer.fit_transform(table)
-    if spec.groups_of("structure"):
+    if any(g.notes for g in spec.groups):
         dataset.descriptor_notes = _notes_table(dataset, featurizer.notes_)
     if featurizer.failures_:
         rows = [(int(idx), str(dataset.frame.at[idx, "id"]), "formula", str(dataset.frame.at[idx, "formula"]),

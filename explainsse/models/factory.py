@@ -1,6 +1,6 @@
 """One factory for the registered model families (estimators live in :mod:`.families`).
 
-Each model is a scikit-learn Pipeline ``impute -> [scale] -> model`` that keeps descriptor
+Each model is a scikit-learn Pipeline ``lattice -> impute -> [scale] -> model`` that keeps descriptor
 names end to end (pandas output), so explanations can be attributed to named descriptors.
 """
 
@@ -202,7 +202,8 @@ def make_model(family: str, task: str, *, random_state: int = 0, n_jobs: int = 1
     Returns
     -------
     sklearn.pipeline.Pipeline
-        Steps ``impute`` (median), ``scale`` and ``clip`` (linear families only: standardize,
+        Steps ``lattice`` (fills missing NASICON lattice parameters from the site radii, fitted
+        on the training rows; a no-op without the NASICON columns), ``impute`` (median), ``scale`` and ``clip`` (linear families only: standardize,
         then clip at +-5 SD) and ``model``; descriptor names are kept up to the linear models,
         XGBoost gets the matrix in the same column order (any descriptor name is allowed).
     """
@@ -214,7 +215,9 @@ def make_model(family: str, task: str, *, random_state: int = 0, n_jobs: int = 1
     if not fam.supports(task):
         raise InputDataError(f"{family} ({fam.description}) does not model {task}; families for {task}: "
                              f"{', '.join(family_names(task))}")
-    steps = [("impute", SimpleImputer(strategy="median"))]
+    from ..featurize.nasicon_lattice import NasiconLatticeEstimator
+
+    steps = [("lattice", NasiconLatticeEstimator()), ("impute", SimpleImputer(strategy="median"))]
     if fam.scaled:
         steps += [("scale", StandardScaler()), ("clip", Clipper())]
     if censoring == "aft":

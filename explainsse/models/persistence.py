@@ -36,6 +36,7 @@ PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib", ".pck", ".dill")
 
 #: The only types skops may rebuild when loading (everything else is refused).
 TRUSTED_TYPES = [
+    "explainsse.featurize.nasicon_lattice.NasiconLatticeEstimator",
     "explainsse.models.factory.Clipper",
     "explainsse.models.factory.PLSDAClassifier",
     "explainsse.models.factory.PLSRegressor",

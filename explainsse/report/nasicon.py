@@ -73,18 +73,50 @@ def build_nasicon_report(result, *, dataset: str, files: dict, description: str,
     if ex.get("top"):
         imp = pd.DataFrame(ex["top"]).set_index("descriptor")
         figures["importance"] = fig.importance_bar(imp, top=len(imp), title="mean |SHAP| on NASICON materials").figure
+    dependence = []
+    if result.table is not None and ex.get("top"):
+        from ..featurize import describe
+
+        sites = [t["descriptor"] for t in (ex.get("sites") or {}).get("top", [])]
+        for i, name in enumerate(sites or [t["descriptor"] for t in ex["top"][:3]]):
+            labels = result.alkali if result.alkali is not None else pd.Series(dtype=str)
+            figures[f"dependence_{i}"] = fig.dependence(result.table, name, labels.map(
+                {"Li": "Li compound", "Na": "Na compound"}).fillna("mixed / other"), unit=describe(name).unit).figure
+            dependence.append(f"dependence_{i}")
     summary = [f"{e.name}: {e.verdict['text']}." for e in result.evaluations]
+    if (ex.get("sites") or {}).get("sentence"):
+        summary.append(ex["sites"]["sentence"])
     if ex.get("top"):
         summary.append("Drivers of the NASICON predictions: " + "; ".join(t["direction"] for t in ex["top"][:3]) + ".")
+    summary += _transfer_sentences(result)
     summary += [f"Warning: {w}" for w in result.warnings]
     data = result.to_dict()
     context = {
         "title": f"NASICON classifier validation: {dataset}", "dataset": dataset, "seed": seed, "started": started,
         "description": description, "summary_sentences": summary, "rows": evaluation_rows(data["evaluations"]),
         "result": data, "fig_confusions": [f"confusion_{i}" for i in range(len(result.evaluations))],
+        "fig_dependence": dependence,
         "data": {"files": files}, "citations": CITATIONS,
     }
     return context, figures
+
+
+def _transfer_sentences(result) -> list[str]:
+    """Say plainly whether the Na -> Li transfer beats the majority baseline, and which descriptors shift."""
+    out = []
+    for e in result.evaluations:
+        if e.name != "Na -> Li":
+            continue
+        beats = e.verdict["status"] == "passes"
+        out.append(f"Na -> Li transfer {'beats' if beats else 'does not beat'} the majority baseline (accuracy "
+                   f"{e.metrics['accuracy']:.2f} against {e.baseline['best_constant_accuracy']:.2f}, MCC "
+                   f"{e.metrics['mcc']:.2f}).")
+        if result.domain_shift and not beats:
+            parts = [f"{d['descriptor']} ({d['note']}; {d['outside_range']:.0%} of the Li rows outside the Na range)"
+                     for d in result.domain_shift[:3]]
+            out.append("Why: the Li compounds lie outside what the Na training rows cover, so the model "
+                       "extrapolates: " + "; ".join(parts) + ".")
+    return out
 
 
 def nasicon_markdown(c: dict, figure_files: dict[str, str]) -> str:
@@ -114,12 +146,22 @@ def nasicon_markdown(c: dict, figure_files: dict[str, str]) -> str:
                   "| descriptor | mean abs SHAP | direction | meaning |", "|---|---|---|---|"]
         lines += [f"| {_md_cell(t['descriptor'])} | {t['mean_abs_shap']:.3f} | {_md_cell(t['direction'])} | "
                   f"{_md_cell(t['meaning'])} |" for t in ex["top"]]
+        for name in c.get("fig_dependence", []):
+            if name in figure_files:
+                lines += ["", f"![{name}]({figure_files[name]})"]
         lines += ["", "### Misclassified materials", "", _md_cell(ex.get("misclassified_note", "")) + ".", "", "| id | formula | sigma (S/cm) | measured | predicted | "
                   "p(superionic) | top contributions |", "|---|---|---|---|---|---|---|"]
         lines += [f"| {_md_cell(m['id'])} | {_md_cell(m['formula'])} | {m['sigma_S_cm']:.2g} | {_md_cell(m['measured'])} | {_md_cell(m['predicted'])} | "
                   f"{m['score']:.2f} | {_md_cell(m['top_contributions'])} |" for m in ex["misclassified"]]
     else:
         lines.append(_md_cell(ex.get("note", "")))
+    if r.get("domain_shift"):
+        lines += ["", "## Descriptors that shift between the Na and Li compounds", "",
+                  "| descriptor | Na mean | Na SD | Li mean | shift (Na SD) | Li rows outside the Na range | note |",
+                  "|---|---|---|---|---|---|---|"]
+        lines += [f"| {_md_cell(d['descriptor'])} | {d['train_mean']:.3g} | {d['train_sd']:.3g} | {d['test_mean']:.3g} | "
+                  f"{'constant' if d['shift_sd'] is None else format(d['shift_sd'], '.1f')} | {d['outside_range']:.0%} | "
+                  f"{_md_cell(d['note'])} |" for d in r["domain_shift"]]
     if r["excluded"]:
         lines += ["", "## Rows not used", "", "| id | formula | reason |", "|---|---|---|"]
         lines += [f"| {_md_cell(x['id'])} | {_md_cell(x['formula'])} | {_md_cell(x['reason'])} |" for x in r["excluded"]]

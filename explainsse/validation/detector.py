@@ -17,21 +17,22 @@ import pandas as pd
 from pymatgen.core import Composition
 
 from ..chemistry import FormulaError, parse_formula
+from ..featurize.nasicon_sites import (
+    A_SITE,
+    M_PER_UNIT,
+    O_PER_UNIT,
+    OTHER_ANIONS,
+    X_ALWAYS,
+    X_EITHER,
+    X_PER_UNIT,
+    assign_sites,
+)
 from ..models.metrics import confusion
 
-#: A-site alkali ions.
-A_SITE = ("Li", "Na", "K")
-#: Always tetrahedral polyanion formers in NASICONs.
-X_ALWAYS = ("P", "Si", "S")
-#: Tetrahedral or octahedral depending on the compound; filled into X only up to 3 per unit.
-X_EITHER = ("As", "Ge", "V", "Mo", "W")
-#: Anions other than oxygen: none is allowed beyond a trace (per framework unit).
-OTHER_ANIONS = ("F", "Cl", "Br", "I", "N", "Se", "Te", "H", "C", "B")
 #: Space groups of NASICON frameworks: rhombohedral R-3c (167) and R-3 (148), monoclinic C2/c (15).
 NASICON_SPACE_GROUPS = {167: "R-3c", 148: "R-3", 15: "C2/c"}
 
-#: Per framework unit (M + X = 5): 12 O, 3 X, 2 M, 1-4 A; tolerances for doping and rounding.
-O_PER_UNIT, X_PER_UNIT, M_PER_UNIT = 12.0, 3.0, 2.0
+#: Tolerances per framework unit (12 O, 3 X, 2 M, 1-4 A) for doping and rounding.
 TOL_O, TOL_X = 0.6, 0.35
 A_RANGE = (0.5, 4.6)
 TRACE = 0.1
@@ -80,20 +81,13 @@ def detect_formula(formula: str | Composition, space_group_number: float | None 
     alkali = sum(amounts.get(a, 0.0) for a in A_SITE)
     if alkali == 0:
         return Detection(False, "no A-site alkali (Li, Na, K)")
-    x_fixed = sum(amounts.get(x, 0.0) for x in X_ALWAYS)
-    x_either = sum(amounts.get(x, 0.0) for x in X_EITHER)
-    if x_fixed + x_either == 0:
+    if not any(amounts.get(x, 0.0) for x in (*X_ALWAYS, *X_EITHER)):
         return Detection(False, "no XO4 polyanion former (P, Si, S, As, Ge, V, Mo, W)")
-    others = {el: n for el, n in amounts.items() if el not in A_SITE and el != "O"}
-    framework = sum(n for el, n in others.items() if el not in OTHER_ANIONS)
-    if framework == 0:
+    sites = assign_sites(amounts)
+    if sites is None:
         return Detection(False, "no framework cations")
-    scale = (X_PER_UNIT + M_PER_UNIT) / framework  # per framework unit: M + X = 5
-    o = amounts["O"] * scale
-    # X: the fixed formers, topped up to 3 from the elements that can sit on either site
-    x = x_fixed * scale + min(x_either * scale, max(X_PER_UNIT - x_fixed * scale, 0.0))
-    a = alkali * scale
-    foreign = {el: n * scale for el, n in others.items() if el in OTHER_ANIONS and n * scale > TRACE}
+    o, x, a = sites.o, sites.x_total, sites.a_total
+    foreign = {el: n for el, n in sites.foreign.items() if n > TRACE}
     if foreign:
         return Detection(False, f"contains {', '.join(sorted(foreign))} beyond a trace", a, x, o)
     if abs(o - O_PER_UNIT) > TOL_O:
@@ -162,5 +156,6 @@ def detector_agreement(frame: pd.DataFrame, *, use_space_group: bool = True,
             "disagreements": disagreements.reset_index(drop=True)}
 
 
-__all__ = ["Detection", "NASICON_SPACE_GROUPS", "detect_formula", "detect_nasicon", "detector_agreement",
+__all__ = ["A_SITE", "Detection", "M_PER_UNIT", "NASICON_SPACE_GROUPS", "OTHER_ANIONS", "O_PER_UNIT", "X_ALWAYS",
+           "X_EITHER", "X_PER_UNIT", "detect_formula", "detect_nasicon", "detector_agreement",
            "nasicon_labels"]

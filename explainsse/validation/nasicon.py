@@ -38,6 +38,7 @@ from ..models.scoring import CLASS_NAMES, verdict
 from ..models.targets import make_target
 from .classifier import Classifier, make_classifier
 from .detector import detect_nasicon, detector_agreement, nasicon_labels
+from .drivers import domain_shift, site_drivers
 from .membership import alkali_domain, nasicon_membership
 from .protocols import (
     _own_label_warnings,
@@ -54,7 +55,13 @@ PROTOCOLS = ("within", "cross-family", "cross-domain", "external")
 
 @dataclass
 class NasiconValidation:
-    """Everything :func:`validate_nasicon` found; ``to_dict()`` gives the JSON."""
+    """Everything :func:`validate_nasicon` found; ``to_dict()`` gives the JSON.
+
+    ``table`` (the SHAP :class:`~explainsse.explain.ExplanationTable` of the explained rows) and
+    ``alkali`` (Li / Na / mixed of those rows) feed the report's dependence plots; they are not
+    in the JSON. ``domain_shift`` lists the descriptors that differ most between the Na and Li
+    rows (cross-domain protocol).
+    """
 
     protocol: str
     classifier: str
@@ -67,6 +74,9 @@ class NasiconValidation:
     excluded: pd.DataFrame
     detector: dict | None = None
     selected: dict = field(default_factory=dict)
+    domain_shift: list = field(default_factory=list)
+    table: object = field(default=None, repr=False)
+    alkali: pd.Series | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict:
         """The JSON form (numbers, strings, lists and dicts only)."""
@@ -77,6 +87,7 @@ class NasiconValidation:
             "membership_source": self.membership_source, "subset": self.subset,
             "evaluations": [{k: v for k, v in e.__dict__.items() if k != "predictions"} for e in self.evaluations],
             "warnings": self.warnings, "explanation": self.explanation, "selected_hyperparameters": self.selected,
+            "domain_shift": self.domain_shift,
             "excluded": self.excluded.astype(str).to_dict("records"),
             "detector": None if self.detector is None else {
                 k: (v.astype(str).to_dict("records") if isinstance(v, pd.DataFrame) else v)
@@ -153,23 +164,34 @@ def validate_nasicon(frame: pd.DataFrame, X: pd.DataFrame, classifier="logreg", 
         out = _protocol_external(clf, data, test, predictions, **common)
     evaluations, subset, to_explain, excluded = out
     msgs = clf.messages(X) + _own_label_warnings(frame, data.y, threshold)
+    table, alkali, shift = None, None, []
     if to_explain is None:
         explanation = {"note": "nothing was fitted here: the predictions are the user's"}
     elif clf.family is None:
         explanation = {"note": f"no SHAP explainer for {type(clf.estimator).__name__}; "
                                "linear models and XGBoost are explained"}
     else:
-        explanation = _explain(clf, *to_explain, evaluations[0], explain_top)
+        explanation, table = _explain(clf, *to_explain, evaluations[0], explain_top)
+    if to_explain is not None:
+        rows = to_explain[3]
+        alkali = (rows["composition"] if "composition" in rows else rows["formula"]).map(alkali_domain)
+        if protocol == "cross-domain":
+            shift = domain_shift(to_explain[2].loc[alkali == "Na"], to_explain[2].loc[alkali == "Li"])
     detector = None
     if "family" in frame and nasicon_labels(frame).notna().any() and not all_nasicon:
         detector = detector_agreement(frame, detection=detection)
     return NasiconValidation(protocol, clf.name, threshold, source, subset, evaluations, msgs, explanation,
                              pd.DataFrame(excluded, columns=["id", "formula", "reason"]), detector,
-                             dict(clf.selected))
+                             dict(clf.selected), shift, table, alkali)
 
 
-def _explain(clf: Classifier, X_fit, y_fit, X_rows, frame_rows, evaluation: NasiconEvaluation, top: int) -> dict:
-    """SHAP of a model fitted on ``X_fit`` for the NASICON rows; misclassified rows explained one by one."""
+def _explain(clf: Classifier, X_fit, y_fit, X_rows, frame_rows, evaluation: NasiconEvaluation,
+             top: int) -> tuple[dict, object]:
+    """SHAP of a model fitted on ``X_fit`` for the NASICON rows; misclassified rows explained one by one.
+
+    Returns the explanation (JSON form, with the site drivers when the model has NASICON site
+    descriptors) and the ExplanationTable (None when SHAP failed).
+    """
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import FunctionTransformer
 
@@ -186,14 +208,14 @@ def _explain(clf: Classifier, X_fit, y_fit, X_rows, frame_rows, evaluation: Nasi
     try:
         table = explain(trained, X_rows, X_fit, ids=frame_rows["id"], formulas=frame_rows["formula"])
     except Exception as exc:  # noqa: BLE001 - an explanation failure must not hide the validation
-        return {"note": f"SHAP failed for this classifier ({type(exc).__name__}: {exc})"}
+        return {"note": f"SHAP failed for this classifier ({type(exc).__name__}: {exc})"}, None
     imp = table.global_importance().head(top)
     directions = table.directions(list(imp.index)).set_index("descriptor")
     out = {"method": table.method, "fitted_on": f"{len(X_fit)} training rows", "explained_rows": len(X_rows),
            "units": table.output_units,
            "top": [{"descriptor": d, "mean_abs_shap": float(r.mean_abs_shap), "meaning": describe(d).meaning,
                     "unit": describe(d).unit, "direction": directions.at[d, "sentence"]} for d, r in imp.iterrows()],
-           "misclassified": [],
+           "sites": site_drivers(table), "misclassified": [],
            "misclassified_note": f"misclassified in '{evaluation.name}' (its held-out predictions); each is explained "
                                  "by the model fitted on all training rows"}
     preds = evaluation.predictions
@@ -207,7 +229,7 @@ def _explain(clf: Classifier, X_fit, y_fit, X_rows, frame_rows, evaluation: Nasi
             "predicted": CLASS_NAMES[int(preds.at[idx, "predicted"])], "score": float(preds.at[idx, "score"]),
             "sigma_S_cm": float(frame_rows.at[idx, "sigma_S_cm"]) if "sigma_S_cm" in frame_rows else None,
             "top_contributions": "; ".join(parts)})
-    return out
+    return out, table
 
 
 __all__ = ["CLASS_NAMES", "METRICS", "NasiconValidation", "PROTOCOLS", "alkali_domain", "label_permutation_test",

@@ -215,7 +215,8 @@ def _protocol_cross_domain(clf, d: _Side, test: _Side | None, **common):
         evaluations.append(_train_test(clf, X.loc[li], y.loc[li], X.loc[na], y.loc[na], "Li -> Na",
                                        "trained on Li NASICONs, tested on Na NASICONs", meta, **common))
     subset = {"Na": _subset_info(y.loc[na]), "Li": _subset_info(y.loc[li])}
-    return evaluations, subset, (X.loc[na], y.loc[na], X.loc[li], frame.loc[li]), excluded
+    both = na.union(li)  # explained on both domains, so each point can carry its Li-or-Na label
+    return evaluations, subset, (X.loc[na], y.loc[na], X.loc[both], frame.loc[both]), excluded
 
 
 def _protocol_external(clf, d: _Side, test: _Side | None, predictions, **common):
