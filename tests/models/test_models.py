@@ -63,7 +63,7 @@ def test_factory_pipelines_keep_names():
         model = make_model(family, task).fit(X, target)
         assert list(model[:-1].get_feature_names_out()) == ["d1", "d2", "d3", "d4"]
         if family != "xgb":
-            assert [n for n, _ in model.steps] == ["impute", "scale", "clip", "model"]
+            assert [n for n, _ in model.steps] == ["lattice", "impute", "scale", "clip", "model"]
     with pytest.raises(InputDataError, match="logreg .*does not model regression"):
         make_model("logreg", "regression")
     with pytest.raises(InputDataError, match="family must be"):
