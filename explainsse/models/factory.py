@@ -217,7 +217,10 @@ def make_model(family: str, task: str, *, random_state: int = 0, n_jobs: int = 1
                              f"{', '.join(family_names(task))}")
     from ..featurize.nasicon_lattice import NasiconLatticeEstimator
 
-    steps = [("lattice", NasiconLatticeEstimator()), ("impute", SimpleImputer(strategy="median"))]
+    # keep_empty_features: a descriptor missing in every training row (no space group in Xu's table) stays a
+    # column (of zeros), so the descriptor names still match the model's input for SHAP
+    steps = [("lattice", NasiconLatticeEstimator()),
+             ("impute", SimpleImputer(strategy="median", keep_empty_features=True))]
     if fam.scaled:
         steps += [("scale", StandardScaler()), ("clip", Clipper())]
     if censoring == "aft":
