@@ -224,6 +224,8 @@ class DescriptorFeaturizer(TransformerMixin, BaseEstimator):
         from tqdm.auto import tqdm
 
         n_jobs = self.n_jobs if self.n_jobs is not None else get_settings().n_jobs
+        if not self.preset_.groups_of("composition"):  # only the formulas are parsed: no workers needed
+            n_jobs = 1
         chunks = [unique[i:i + _CHUNK] for i in range(0, len(unique), _CHUNK)]
         if n_jobs == 1 or len(chunks) == 1:
             jobs = (_featurize_chunk(chunk, self.preset_) for chunk in chunks)
@@ -366,7 +368,7 @@ def featurize_dataset(dataset, preset=DEFAULT_PRESET, *, cache: bool = True,
         warnings.filterwarnings("ignore", message=r".*rows could not be featurized", category=RuntimeWarning)
         X = featurizer.fit_transform(table)
     if any(g.notes for g in spec.groups):
-        dataset.descriptor_notes = _notes_table(dataset, featurizer.notes_)
+        dataset.descriptor_notes = _notes_table(dataset, featurizer.notes_, cifs=bool(spec.groups_of("structure")))
     if featurizer.failures_:
         rows = [(int(idx), str(dataset.frame.at[idx, "id"]), "formula", str(dataset.frame.at[idx, "formula"]),
                  f"could not be featurized: {reason}") for idx, reason in featurizer.failures_.items()]
@@ -386,13 +388,14 @@ def _structures_of(dataset) -> list:
     return [structures.get(str(i)) for i in dataset.frame["id"]]
 
 
-def _notes_table(dataset, notes: pd.Series) -> pd.DataFrame:
-    """``row, id, reason`` for every row whose structure descriptors are (partly) missing.
+def _notes_table(dataset, notes: pd.Series, *, cifs: bool = True) -> pd.DataFrame:
+    """``row, id, reason`` for every row whose structure (or NASICON site) descriptors are (partly) missing.
 
-    A CIF that failed to parse is named with pymatgen's reason instead of "no CIF".
+    With ``cifs`` (a structure group ran), a CIF that failed to parse is named with pymatgen's
+    reason instead of "no CIF".
     """
     failed = {}
-    if dataset.cif_archive is not None:
+    if cifs and dataset.cif_archive is not None:
         failed = {str(r.id): f"CIF not usable: {r.reason}" for r in dataset.structure_issues.itertuples(index=False)}
     rows = []
     for idx, reason in notes.items():

@@ -149,6 +149,8 @@ def _markdown(c: dict, figure_files: dict[str, str]) -> str:
     if nz.get("rows"):
         lines += ["", *md_table(nz["rows"]), ""]
         lines += [f"- {_md_cell(v)}" for v in nz.get("verdicts", [])]
+        if nz.get("sites"):
+            lines += ["", f"By site: {_md_cell(nz['sites'])}"]
     if nz.get("detector"):
         d = nz["detector"]
         lines += ["", f"NASICON detector vs family labels: precision {d['precision']:.3f}, recall {d['recall']:.3f}."]

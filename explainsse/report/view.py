@@ -139,7 +139,9 @@ def _nasicon_context(result: dict | None, frame) -> dict:
             "verdicts": [f"{e['name']}: {e['verdict']['text']}" for e in result["evaluations"]],
             "detector": result["detector"],
             "top": (result["explanation"].get("top") or [])[:5], "warnings": result["warnings"],
-            "note": "Logistic regression (explainsse defaults) on this report's descriptors, NASICON rows only: "
+            "sites": (result["explanation"].get("sites") or {}).get("sentence", ""),
+            "note": "Logistic regression (explainsse defaults) on the NASICON site descriptors (nasicon-v1), NASICON "
+                    "rows only: "
                     "3 x stratified 5-fold and leave-papers-out, 19 permutation refits. "
                     "`explainsse validate nasicon` runs all four protocols with leave-one-out."}
 
@@ -299,6 +301,9 @@ def _sentences(explained: dict, agreement: dict | None, nasicon: dict | None, mo
         for e in nasicon["evaluations"]:
             sentences.append(f"NASICON subset ({nasicon['subset']['n']} materials), logistic regression, {e['name']}: "
                              f"{e['verdict']['text']}.")
+        site = (nasicon["explanation"].get("sites") or {}).get("sentence")
+        if site:
+            sentences.append(f"NASICON site descriptors: {site[0].lower()}{site[1:]}")
     return sentences
 
 
