@@ -55,7 +55,7 @@ def explain_cmd(
         for w in r["warnings"]:
             typer.echo(f"  WARNING      {w}")
         typer.echo(f"  base value   {r['base_value']:.3g} {r['output_units']}")
-        print_table([[t["descriptor"], "nan" if t["value"] is None else f"{t['value']:.4g}", f"{t['shap']:+.3f}",
+        print_table([[t["descriptor"], "missing (imputed)" if t["value"] is None else f"{t['value']:.4g}", f"{t['shap']:+.3f}",
                       t["unit"]] for t in r["top_descriptors"]], ["descriptor", "value", "SHAP", "unit"])
 
 
