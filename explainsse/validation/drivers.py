@@ -1,5 +1,8 @@
-"""NASICON explanations in the framework's own terms: which site drives a classifier, and which
-descriptors shift between two domains (Na and Li compounds)."""
+"""NASICON explanations in the framework's own terms.
+
+Which site drives a classifier, and which descriptors shift between two domains (Na and Li
+compounds).
+"""
 
 from __future__ import annotations
 
