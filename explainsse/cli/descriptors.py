@@ -55,7 +55,7 @@ def featurize(
     """Compute descriptors for a dataset or a CSV and write them with ids and targets.
 
     Rows that cannot be used are listed (stderr and OUTPUT.issues.csv), never dropped silently;
-    with a structure preset, rows whose structure descriptors are missing keep NaN there and
+    with a structure or NASICON preset, rows whose structure or site descriptors are missing keep NaN and
     the reason goes to OUTPUT.structure-notes.csv.
     """
     from ..analysis import descriptors_for

@@ -19,7 +19,7 @@ def issues_path(output: Path) -> Path:
 
 
 def notes_path(output: Path) -> Path:
-    """Where the reasons for missing structure descriptors of ``output`` go (``NAME.structure-notes.csv``)."""
+    """Where the reasons for missing structure (or NASICON site) descriptors of ``output`` go (``NAME.structure-notes.csv``)."""
     output = Path(output)
     return output.with_name(output.stem + ".structure-notes.csv")
 
@@ -37,7 +37,7 @@ def check_feature_output(output: Path, *, force: bool = False, input_path: Path 
 def write_features(ds, X: pd.DataFrame, output: Path) -> tuple[pd.DataFrame, Path | None]:
     """Write ids, targets and descriptors to ``output`` (.parquet or .csv); excluded rows beside it.
 
-    With a structure preset the rows whose structure descriptors are (partly) missing, and why,
+    With a structure or NASICON preset the rows whose structure or site descriptors are (partly) missing, and why,
     go to ``NAME.structure-notes.csv`` (:func:`notes_path`).
 
     Returns
