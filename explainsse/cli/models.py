@@ -79,9 +79,11 @@ def train(
 
     With an official split (OBELiX) only the train rows are used.
     """
+    from ..models.factory import check_family_task
     from ..models.persistence import save_model
     from ..models.train import train_model
 
+    check_family_task(family, task)  # before loading and featurizing the data
     protected = guard_output(output, force, *inputs.protected())
     ds = inputs.load()
     d = features(ds, preset, quiet)

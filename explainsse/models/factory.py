@@ -176,6 +176,20 @@ class PLSDAClassifier(ClassifierMixin, BaseEstimator):
 CENSORING = ("floor", "aft")
 
 
+def check_family_task(family: str, task: str):
+    """The registered family, or an error when it does not model ``task`` (checked before any work).
+
+    Parameters
+    ----------
+    family, task : str
+    """
+    fam = get_family(family)
+    if not fam.supports(task):
+        raise InputDataError(f"{family} ({fam.description}) does not model {task}; families for {task}: "
+                             f"{', '.join(family_names(task))}")
+    return fam
+
+
 def make_model(family: str, task: str, *, random_state: int = 0, n_jobs: int = 1,
                censoring: str = "floor", **params) -> Pipeline:
     """Build the pipeline of one family for one task.
@@ -211,10 +225,7 @@ def make_model(family: str, task: str, *, random_state: int = 0, n_jobs: int = 1
         raise InputDataError(f"task must be one of {', '.join(TASKS)}, got {task!r}")
     if censoring not in CENSORING:
         raise InputDataError(f"censoring must be one of {', '.join(CENSORING)}, got {censoring!r}")
-    fam = get_family(family)
-    if not fam.supports(task):
-        raise InputDataError(f"{family} ({fam.description}) does not model {task}; families for {task}: "
-                             f"{', '.join(family_names(task))}")
+    fam = check_family_task(family, task)
     from ..featurize.nasicon_lattice import NasiconLatticeEstimator
 
     # keep_empty_features: a descriptor missing in every training row (no space group in Xu's table) stays a
