@@ -233,7 +233,8 @@ def site_values(sites: NasiconSites) -> dict[str, float]:
 def lattice_values(row: dict, sites: NasiconSites, framework_per_formula: float) -> dict[str, float]:
     """Lattice part (a, c, c/a, volume per unit, Xu's h and d) from one row's lattice data or structure.
 
-    ``framework_per_formula`` is the number of M + X cations in one formula of the row (to turn
+    A row's ``structure`` (a pymatgen Structure, when the table has that column) supplies the cell
+    when present; otherwise the lattice columns do. ``framework_per_formula`` is the number of M + X cations in one formula of the row (to turn
     a cell volume into a volume per framework unit).
     """
     nan = float("nan")
