@@ -49,16 +49,15 @@ def _nasicon_section(frame, X, threshold, seed, n_jobs) -> dict | None:
     The classifier reads ``nasicon-v1`` (A-, M- and X-site and lattice descriptors), so that its
     explanation is in the framework's own terms; ``X`` (the report's descriptors) is not used.
     """
-    from ..featurize import DescriptorFeaturizer, get_preset
+    from ..featurize import DescriptorFeaturizer
+    from ..featurize.transformer import table_inputs
     from ..validation import validate_nasicon
     from ..validation.membership import nasicon_membership
 
     member, _ = nasicon_membership(frame)
     if member.sum() < 10:
         return None
-    spec = get_preset("nasicon-v1")
-    inputs = ["formula", *[c for c in spec.optional if c in frame and c != "structure"]]
-    sites = DescriptorFeaturizer(spec, errors="nan").fit_transform(frame[inputs])
+    sites = DescriptorFeaturizer("nasicon-v1", errors="nan").fit_transform(frame[table_inputs("nasicon-v1", frame)])
     r = validate_nasicon(frame, sites, "logreg", threshold=threshold, n_repeats=3, loo=False, n_permutations=19,
                          n_boot=200, random_state=seed, n_jobs=n_jobs, explain_top=5)
     return r.to_dict()

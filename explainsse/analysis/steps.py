@@ -315,10 +315,9 @@ def explain_candidates(ds, model: TrainedModel, *, top: int = 5) -> CandidateExp
 
     from ..explain import explain
     from ..explain.material import explain_materials
-
-    ds.require_rows("predictions")
     from ..featurize.nasicon_lattice import fill_lattice
 
+    ds.require_rows("predictions")
     X, notes = candidate_descriptors(ds, model)
     ds.require_rows("predictions")  # featurization may have moved rows to ds.issues
     X, estimated = fill_lattice(model, X)  # shown and explained with the model's own lattice estimate

@@ -42,8 +42,8 @@ def explain_materials(model: TrainedModel, frame: pd.DataFrame, X: pd.DataFrame,
     for i, (idx, row) in enumerate(frame.iterrows()):
         contrib = table.sample(idx).head(top)
         notes = []
-        unseen = sorted({el.symbol for el in row["composition"].elements} - known) if known else []
         symbols = {el.symbol for el in row["composition"].elements}
+        unseen = sorted(symbols - known) if known else []
         if "Li" not in symbols:
             notes.append("contains no Li: the model was trained on Li conductors")
         if "NASICON framework" in X.columns and X.at[idx, "NASICON framework"] == 0:

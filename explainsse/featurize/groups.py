@@ -229,10 +229,7 @@ def featurize_tables(groups, table: pd.DataFrame, *, n_jobs: int | None = None,
         parts.append(part)
     out = pd.concat(parts, axis=1) if parts else pd.DataFrame(index=table.index)
     if notes:
-        joined = notes[0]
-        for more in notes[1:]:
-            joined = joined.str.cat(more, sep="; ").str.strip("; ")
-        out[NOTES] = joined
+        out[NOTES] = ["; ".join(filter(None, parts)) for parts in zip(*notes)]
     return out
 
 

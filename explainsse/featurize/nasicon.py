@@ -302,7 +302,7 @@ class NasiconSiteFeaturizer:
     def featurize_table(self, table: pd.DataFrame) -> pd.DataFrame:
         """Descriptor values of every row, with :data:`~explainsse.featurize.structure_table.NOTES`."""
         from ..chemistry import FormulaError, parse_formula
-        from ..validation.detector import detect_formula
+        from ..validation.detector import NASICON_SPACE_GROUPS, detect_formula
 
         rows, notes = [], []
         records = table.to_dict("records")
@@ -329,7 +329,7 @@ class NasiconSiteFeaturizer:
             sg = _num(record.get("space_group_number"))
             if np.isfinite(sg):
                 values[COL_TRIGONAL] = float(int(sg) in TRIGONAL_GROUPS)
-            if np.isfinite(sg) and not detect_formula(comp, sg).nasicon:
+            if np.isfinite(sg) and int(sg) not in NASICON_SPACE_GROUPS:  # the detector's space-group rule
                 note = (f"A(1+x)M2(XO4)3 stoichiometry in space group {int(sg)}, not a NASICON space group: site "
                         "descriptors computed from the formula")
             if not np.isfinite(values[COL_A]):

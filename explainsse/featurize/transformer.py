@@ -347,7 +347,7 @@ def featurize_dataset(dataset, preset=DEFAULT_PRESET, *, cache: bool = True,
     if spec.crystal:
         _check_crystal_inputs(dataset.frame, preset, dataset.name)
     needed = [c for c in spec.requires if c != "structure"]
-    optional = [c for c in spec.optional if c in dataset.frame and c not in needed and c != "structure"]
+    optional = [c for c in table_inputs(spec, dataset.frame) if c not in needed]
     table = dataset.frame[needed + optional].copy()
     if spec.groups_of("structure"):
         table = table.assign(structure=_structures_of(dataset))
@@ -378,6 +378,17 @@ def featurize_dataset(dataset, preset=DEFAULT_PRESET, *, cache: bool = True,
         dataset.exclude(pd.DataFrame(rows, columns=list(ISSUE_COLUMNS)))
         X = X.loc[dataset.frame.index]
     return X
+
+
+def table_inputs(preset, frame: pd.DataFrame) -> list[str]:
+    """Columns of ``frame`` a preset reads: its required inputs and the optional ones ``frame`` has.
+
+    A ``structure`` column is left out (structures come from the dataset's CIFs, see
+    :func:`featurize_dataset`).
+    """
+    spec = get_preset(preset)
+    return [c for c in dict.fromkeys((*spec.requires, *spec.optional))
+            if c != "structure" and (c in spec.requires or c in frame)]
 
 
 def _structures_of(dataset) -> list:

@@ -86,8 +86,17 @@ def test_bundled_nasicon_classifier_explains_a_formula_offline(tmp_path, monkeyp
     m = json.loads(r.stdout)["materials"][0]
     assert 0 <= m["prediction"] <= 1 and "probability" in m["prediction_units"]
     assert all(t["descriptor"].startswith(P) for t in m["top_descriptors"])
-    # log-odds additivity: base + sum of every SHAP = the model's output
+    # the model's output is the log-odds of the printed probability ...
     assert m["model_output"] == pytest.approx(math.log(m["prediction"] / (1 - m["prediction"])), abs=1e-6)
+    # ... and the base value plus every descriptor's SHAP adds up to it (exact linear SHAP)
+    from explainsse.analysis import explain_candidates
+    from explainsse.datasets import from_formulas
+    from explainsse.models.bundled import resolve_model_dir
+    from explainsse.models.persistence import load_model
+
+    ex = explain_candidates(from_formulas(["Li1.3Al0.3Ti1.7(PO4)3", "LiZr2(PO4)3"]),
+                            load_model(resolve_model_dir("nasicon-default")))
+    np.testing.assert_allclose(ex.table.values.sum(axis=1) + ex.table.base_values, ex.table.output(), atol=1e-6)
     csv = tmp_path / "c.csv"
     csv.write_text("id,formula\nlagp,Li1.5Al0.5Ge1.5(PO4)3\nllzo,Li7La3Zr2O12\n")
     r = CliRunner().invoke(app, ["explain", "--model", "nasicon-default", "--input", str(csv), "--id-col", "id",
