@@ -34,26 +34,26 @@ def code_digest() -> str:
     return digest.hexdigest()[:16]
 
 
-def key_inputs(preset, inputs: pd.DataFrame) -> dict:
+def key_inputs(preset, inputs: pd.DataFrame, backend: str = "vectorized") -> dict:
     """Everything a cache key depends on besides the input values.
 
     The preset's name, its groups (name, input kind) and the digest of every column label they
-    produce, the featurization code (:func:`code_digest`), the package versions, and the input
-    columns.
+    produce, the composition backend (``vectorized`` or ``matminer``), the featurization code
+    (:func:`code_digest`), the package versions, and the input columns.
     """
     from .presets import get_preset
 
     spec = get_preset(preset)
     labels = hashlib.sha256(json.dumps(spec.labels()).encode()).hexdigest()[:16]
     return {"preset": spec.name, "groups": [[g.name, g.input_kind] for g in spec.groups], "labels": labels,
-            "code": code_digest(),
+            "backend": backend, "code": code_digest(),
             "versions": {p: _version(p) for p in KEY_PACKAGES}, "columns": list(map(str, inputs.columns))}
 
 
-def cache_key(preset, inputs: pd.DataFrame) -> str:
+def cache_key(preset, inputs: pd.DataFrame, backend: str = "vectorized") -> str:
     """Hash of :func:`key_inputs` and the input columns' content."""
     digest = hashlib.sha256()
-    digest.update(json.dumps(key_inputs(preset, inputs), sort_keys=True).encode())
+    digest.update(json.dumps(key_inputs(preset, inputs, backend), sort_keys=True).encode())
     digest.update(pd.util.hash_pandas_object(inputs.astype(str), index=False).to_numpy().tobytes())
     return digest.hexdigest()[:32]
 

@@ -21,7 +21,11 @@ from .presets import DEFAULT_PRESET, get_preset
 from .structure_table import NOTES, structure_key
 
 ERROR_MODES = ("raise", "nan")
+#: Composition backends: NumPy over many compositions at once (default), or matminer's own
+#: featurizers one composition at a time (the reference).
+BACKENDS = ("vectorized", "matminer")
 _CHUNK = 64  # formulas per work unit (progress granularity, joblib batch)
+_VECTOR_CHUNK = 20_000  # formulas per vectorized block (bounds memory; progress granularity)
 
 
 def _featurize_chunk(formulas: list[str], preset) -> list[tuple[list[float], str | None]]:
@@ -74,6 +78,11 @@ class DescriptorFeaturizer(TransformerMixin, BaseEstimator):
         naming the row, or give a row of NaN (and a warning listing the rows).
     progress : bool, default False
         Show a progress bar over distinct compositions.
+    backend : {"vectorized", "matminer"}, default "vectorized"
+        How composition descriptors are computed: NumPy over all distinct compositions at once
+        (:mod:`explainsse.featurize.vectorized`, same values as matminer to 1e-9), or matminer's
+        featurizers one composition at a time (the reference; ``n_jobs`` workers). The cache
+        key names the backend.
 
     Attributes
     ----------
@@ -103,8 +112,9 @@ class DescriptorFeaturizer(TransformerMixin, BaseEstimator):
     """
 
     def __init__(self, preset=DEFAULT_PRESET, *, passthrough=None, n_jobs=None, cache=True,
-                 cache_dir=None, errors="raise", progress=False):
+                 cache_dir=None, errors="raise", progress=False, backend="vectorized"):
         self.preset = preset
+        self.backend = backend
         self.passthrough = passthrough
         self.n_jobs = n_jobs
         self.cache = cache
@@ -117,6 +127,8 @@ class DescriptorFeaturizer(TransformerMixin, BaseEstimator):
         """Validate parameters and the input columns; learn the output column names."""
         if self.errors not in ERROR_MODES:
             raise ValueError(f"errors must be one of {ERROR_MODES}, got {self.errors!r}")
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {self.backend!r}")
         self.preset_ = get_preset(self.preset)
         table = self._as_table(X)
         self._check_columns(table)
@@ -147,7 +159,7 @@ class DescriptorFeaturizer(TransformerMixin, BaseEstimator):
         expected = self.feature_names_out_ + ([NOTES] if self._has_notes() else [])
         if self.cache:
             store = FeatureCache(self.cache_dir or get_settings().cache_dir)
-            key = cache_key(self.preset_, inputs)
+            key = cache_key(self.preset_, inputs, self.backend)
             hit = store.get(self.preset_.name, key)
             for problem in store.problems:
                 _warn_once(problem)
@@ -160,7 +172,7 @@ class DescriptorFeaturizer(TransformerMixin, BaseEstimator):
         out = self._compute(table)
         if store is not None and not self.failures_:
             try:
-                store.put(self.preset_.name, key, out, inputs=key_inputs(self.preset_, inputs))
+                store.put(self.preset_.name, key, out, inputs=key_inputs(self.preset_, inputs, self.backend))
             except OSError as exc:  # a read-only cache must not stop the work
                 _warn_once(f"feature cache not written ({exc})")
         return self._split_notes(out)
@@ -219,8 +231,46 @@ class DescriptorFeaturizer(TransformerMixin, BaseEstimator):
                 + ", ".join(map(str, table.columns))
             )
 
+    def _composition_values(self, unique: list[str]) -> tuple[np.ndarray, dict[str, str]]:
+        """Composition-group values of each distinct formula, and the reasons of those that failed."""
+        names = composition_feature_names(self.preset_)
+        if self.backend == "vectorized":
+            return self._vectorized(unique, len(names))
+        results = self._featurize_unique(unique)
+        failed = {f: error for f, (_, error) in zip(unique, results) if error}
+        missing = [np.nan] * len(names)
+        values = np.array([missing if error else v for v, error in results], dtype=float)
+        return values.reshape(len(unique), len(names)), failed
+
+    def _vectorized(self, unique: list[str], n_columns: int) -> tuple[np.ndarray, dict[str, str]]:
+        """:mod:`.vectorized` over blocks of distinct formulas (fast parser, NumPy reductions)."""
+        from tqdm.auto import tqdm
+
+        from .formula import parse_many
+        from .vectorized import element_table, group_values
+
+        groups = [g.name for g in self.preset_.groups_of("composition")]
+        out = np.full((len(unique), n_columns), np.nan)
+        failed: dict[str, str] = {}
+        if not groups:  # only the formulas are checked
+            for pos, reason in parse_many(unique, element_table()[0])[2].items():
+                failed[unique[pos]] = reason
+            return out, failed
+        with tqdm(total=len(unique), desc=f"featurizing ({self.preset_.name})", unit="comp",
+                  disable=not self.progress) as bar:
+            for start in range(0, len(unique), _VECTOR_CHUNK):
+                block = unique[start:start + _VECTOR_CHUNK]
+                elements, amounts, errors = parse_many(block, element_table()[0])
+                with np.errstate(all="ignore"):
+                    values = group_values(groups, elements, amounts)
+                values[list(errors)] = np.nan
+                out[start:start + len(block)] = values
+                failed.update({block[pos]: reason for pos, reason in errors.items()})
+                bar.update(len(block))
+        return out, failed
+
     def _featurize_unique(self, unique: list[str]) -> list[tuple[list[float], str | None]]:
-        """Run the composition featurizers once per distinct formula, with a progress bar."""
+        """Run matminer's composition featurizers once per distinct formula, with a progress bar."""
         from tqdm.auto import tqdm
 
         n_jobs = self.n_jobs if self.n_jobs is not None else get_settings().n_jobs
@@ -243,6 +293,9 @@ class DescriptorFeaturizer(TransformerMixin, BaseEstimator):
         return results
 
     def _report_failures(self, formulas: pd.Series, failed: dict[str, str]) -> None:
+        if not failed:
+            self.failures_ = {}
+            return
         bad_rows = [(idx, f, failed[f]) for idx, f in formulas.items() if f in failed]
         self.failures_ = {idx: reason for idx, _, reason in bad_rows}
         if not bad_rows:
@@ -259,14 +312,13 @@ class DescriptorFeaturizer(TransformerMixin, BaseEstimator):
 
     def _compute(self, table: pd.DataFrame) -> pd.DataFrame:
         formulas = table["formula"].astype("string").fillna("").str.strip()
-        unique = list(dict.fromkeys(formulas.tolist()))
-        results = self._featurize_unique(unique)
+        codes, uniques = pd.factorize(formulas, use_na_sentinel=False)
+        unique = [str(f) for f in uniques]
+        values, failed = self._composition_values(unique)
+        self._report_failures(formulas, failed)
         comp_names = composition_feature_names(self.preset_)
-        lookup = {f: values for f, (values, error) in zip(unique, results) if error is None}
-        self._report_failures(formulas, {f: error for f, (_, error) in zip(unique, results) if error})
-        missing = [np.nan] * len(comp_names)
-        matrix = np.array([lookup.get(f, missing) for f in formulas], dtype=float).reshape(len(formulas), len(comp_names))
-        out = pd.DataFrame(matrix, index=table.index, columns=comp_names)
+        out = pd.DataFrame(values[codes] if len(values) else np.empty((len(formulas), len(comp_names))),
+                           index=table.index, columns=comp_names)
         tables = [g for g in self.preset_.groups if g.input_kind != "composition"]
         if tables:
             out = pd.concat([out, featurize_tables(tables, table.assign(formula=formulas), n_jobs=self.n_jobs,

@@ -9,8 +9,11 @@ by the amounts; mode = the smallest value among the elements with the largest am
 element value makes a statistic NaN when matminer's would be (the mode only when the element is
 among the most abundant).
 
-This is the first part of the screening backend (issue 14): the golden test checks it against
-matminer's own featurizers. It is not yet the default featurization path.
+Compositions enter as padded arrays: an (n x k) matrix of element indices into the table
+(``-1`` for padding) and the matching amounts (:func:`.formula.parse_many` builds them straight
+from formula strings). :class:`~explainsse.featurize.DescriptorFeaturizer` uses this backend by
+default (``backend="vectorized"``); ``backend="matminer"`` runs matminer's featurizers one
+composition at a time and stays the reference. The golden tests compare the two.
 """
 
 from __future__ import annotations
@@ -43,8 +46,8 @@ def element_table() -> tuple[tuple[str, ...], tuple[str, ...], np.ndarray]:
     return symbols, props, table
 
 
-def amount_matrix(compositions) -> np.ndarray:
-    """(compositions x elements) matrix of element amounts (pymatgen Compositions in, table order out).
+def amount_matrix(compositions) -> tuple[np.ndarray, np.ndarray]:
+    """Padded (element index, amount) arrays of pymatgen Compositions (see :func:`.formula.parse_many`).
 
     Raises
     ------
@@ -53,70 +56,147 @@ def amount_matrix(compositions) -> np.ndarray:
     """
     symbols, _, _ = element_table()
     where = {s: j for j, s in enumerate(symbols)}
-    out = np.zeros((len(compositions), len(symbols)))
-    for i, comp in enumerate(compositions):
-        for el, n in comp.get_el_amt_dict().items():
-            out[i, where[el]] = n
-    return out
+    dicts = [comp.get_el_amt_dict() for comp in compositions]
+    k = max((len(d) for d in dicts), default=0) or 1
+    elements = np.full((len(dicts), k), -1, dtype=np.int64)
+    amounts = np.zeros((len(dicts), k))
+    for i, d in enumerate(dicts):
+        for j, (el, n) in enumerate(d.items()):
+            elements[i, j], amounts[i, j] = where[el], n
+    return elements, amounts
 
 
-def magpie(amounts: np.ndarray) -> np.ndarray:
+def _gather(elements: np.ndarray, columns) -> tuple[np.ndarray, np.ndarray]:
+    """Element-table values (n x k x properties) and the mask of real (not padding) entries."""
+    _, _, table = element_table()
+    present = elements >= 0
+    values = table[np.where(present, elements, 0)][:, :, columns]
+    return values, present
+
+
+def _weights(amounts: np.ndarray) -> np.ndarray:
+    total = amounts.sum(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return amounts / total
+
+
+def magpie(elements: np.ndarray, amounts: np.ndarray) -> np.ndarray:
     """Values of matminer's magpie ElementProperty, (compositions x 22 properties x 6 stats) flattened."""
-    _, props, table = element_table()
+    _, props, _ = element_table()
     n_feat = len(props) - len(ORBITALS) - 1
-    present = amounts > 0
-    weights = amounts / amounts.sum(axis=1, keepdims=True)
-    wmax = amounts.max(axis=1, keepdims=True)
-    top = present & np.isclose(amounts, wmax)
-    out = np.empty((len(amounts), n_feat, len(MAGPIE_STATS)))
-    for k in range(n_feat):
-        v = table[:, k]
-        bad = (present & np.isnan(v)).any(axis=1)
-        vv = np.where(np.isnan(v), 0.0, v)
-        lo = np.where(present, vv, np.inf).min(axis=1)
-        hi = np.where(present, vv, -np.inf).max(axis=1)
-        mean = weights @ vv
-        dev = (weights * np.abs(vv[None, :] - mean[:, None])).sum(axis=1)
-        mode = np.where(top, vv, np.inf).min(axis=1)
-        mode[(top & np.isnan(v)).any(axis=1)] = np.nan  # the mode only sees the most abundant elements
-        stats = np.stack([lo, hi, hi - lo, mean, dev, mode], axis=1)
-        stats[bad, :5] = np.nan
-        out[:, k, :] = stats
-    return out.reshape(len(amounts), -1)
+    values, present = _gather(elements, slice(0, n_feat))
+    weights = _weights(amounts)
+    isnan = np.isnan(values) & present[:, :, None]
+    vz = np.where(present[:, :, None] & ~isnan, values, 0.0)
+    mask = present[:, :, None]
+    lo = np.where(mask, vz, np.inf).min(axis=1)
+    hi = np.where(mask, vz, -np.inf).max(axis=1)
+    mean = np.einsum("nk,nkp->np", weights, vz)
+    dev = np.einsum("nk,nkp->np", weights, np.abs(vz - mean[:, None, :]))
+    top = present & np.isclose(amounts, amounts.max(axis=1, keepdims=True))
+    mode = np.where(top[:, :, None], vz, np.inf).min(axis=1)
+    mode[(top[:, :, None] & isnan).any(axis=1)] = np.nan  # the mode only sees the most abundant elements
+    stats = np.stack([lo, hi, hi - lo, mean, dev, mode], axis=2)  # n x properties x stats
+    bad = isnan.any(axis=1)
+    stats[:, :, :5][bad] = np.nan
+    return stats.reshape(len(elements), -1)
 
 
-def stoichiometry(amounts: np.ndarray) -> np.ndarray:
+def stoichiometry(elements: np.ndarray, amounts: np.ndarray) -> np.ndarray:
     """The p-norms of matminer's Stoichiometry (0, 2, 3, 5, 7, 10) of the atomic fractions."""
-    x = amounts / amounts.sum(axis=1, keepdims=True)
-    cols = [(amounts > 0).sum(axis=1).astype(float)]
+    x = _weights(amounts)
+    cols = [((elements >= 0) & (amounts > 0)).sum(axis=1).astype(float)]
     cols += [(x ** p).sum(axis=1) ** (1.0 / p) for p in P_NORMS[1:]]
     return np.stack(cols, axis=1)
 
 
-def valence_orbital(amounts: np.ndarray) -> np.ndarray:
+def valence_orbital(elements: np.ndarray, amounts: np.ndarray) -> np.ndarray:
     """As matminer's ValenceOrbital: mean s, p, d, f valence electrons, then their fractions of the total."""
-    _, props, table = element_table()
-    weights = amounts / amounts.sum(axis=1, keepdims=True)
-    present = amounts > 0
-    cols = [props.index(f"N{o}Valence") for o in ORBITALS] + [props.index("NValence")]
-    values = []
-    for c in cols:
-        v = table[:, c]
-        bad = (present & np.isnan(v)).any(axis=1)
-        mean = weights @ np.where(np.isnan(v), 0.0, v)
-        mean[bad] = np.nan
-        values.append(mean)
-    avg, total = np.stack(values[:4], axis=1), values[4]
+    _, props, _ = element_table()
+    columns = [props.index(f"N{o}Valence") for o in ORBITALS] + [props.index("NValence")]
+    values, present = _gather(elements, columns)
+    isnan = np.isnan(values) & present[:, :, None]
+    mean = np.einsum("nk,nkp->np", _weights(amounts), np.where(present[:, :, None] & ~isnan, values, 0.0))
+    mean[isnan.any(axis=1)] = np.nan
+    avg, total = mean[:, :4], mean[:, 4]
     with np.errstate(divide="ignore", invalid="ignore"):
         frac = avg / total[:, None]
     return np.hstack([avg, frac])
 
 
+def electrolyte(elements: np.ndarray, amounts: np.ndarray) -> np.ndarray:
+    """As :class:`~explainsse.featurize.electrolyte.ElectrolyteComposition`, for many compositions."""
+    from .electrolyte import ANION_CHARGES
+
+    symbols, _, _ = element_table()
+    per = _electrolyte_table()
+    present = elements >= 0
+    idx = np.where(present, elements, 0)
+    a = np.where(present, amounts, 0.0)
+
+    def col(name):
+        return per[name][idx]
+
+    is_anion, is_li, is_h = col("anion") & present, col("li") & present, col("h") & present
+    is_other = present & ~is_anion & ~is_li & ~is_h
+    total, li, h = a.sum(axis=1), (a * is_li).sum(axis=1), (a * is_h).sum(axis=1)
+    n_an, n_other = (a * is_anion).sum(axis=1), (a * is_other).sum(axis=1)
+    en, radius, charge = col("X"), col("radius"), col("charge")
+
+    def ratio(num, den):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+
+    def wmean(values, mask):
+        return ratio(np.where(mask, a * values, 0.0).sum(axis=1), (a * mask).sum(axis=1))
+
+    cations = is_other | (is_li & (li > 0)[:, None])
+    mean_an_en = wmean(en, is_anion)
+    shares = [ratio((a * (elements == symbols.index(el))).sum(axis=1), n_an) if el in symbols
+              else ratio(np.zeros(len(a)), n_an) for el in ANION_CHARGES]
+    cols = [li / total, n_other / total, n_an / total, h / total, ratio(li, li + n_other), ratio(li, n_other),
+            ratio(li, n_an), *shares, is_other.sum(axis=1).astype(float), is_anion.sum(axis=1).astype(float),
+            mean_an_en, wmean(en, is_other), mean_an_en - wmean(en, cations), wmean(radius, is_anion),
+            ratio(li, (a * np.where(is_anion, charge, 0.0)).sum(axis=1))]
+    return np.stack(cols, axis=1)
+
+
+@lru_cache(maxsize=1)
+def _electrolyte_table() -> dict[str, np.ndarray]:
+    """Per element of :func:`element_table`: anion / Li / H flags, Pauling X, anion charge and Shannon radius."""
+    import warnings
+
+    from pymatgen.core import Element, Species
+
+    from .electrolyte import ANION_CHARGES
+
+    symbols, _, _ = element_table()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pymatgen warns for elements without an electronegativity
+        en = np.array([float(Element(s).X) for s in symbols])
+        radius = np.array([float(Species(s, ANION_CHARGES[s]).ionic_radius) if s in ANION_CHARGES else np.nan
+                           for s in symbols])
+    return {"anion": np.array([s in ANION_CHARGES for s in symbols]), "li": np.array([s == "Li" for s in symbols]),
+            "h": np.array([s == "H" for s in symbols]), "X": en, "radius": radius,
+            "charge": np.array([-float(ANION_CHARGES.get(s, 0)) for s in symbols])}
+
+
+#: The composition groups this backend computes, by group name (see :mod:`.groups`).
+VECTORIZED_GROUPS = {"magpie": magpie, "stoichiometry": stoichiometry, "valence_orbital": valence_orbital,
+                     "electrolyte": electrolyte}
+
+
+def group_values(groups, elements: np.ndarray, amounts: np.ndarray) -> np.ndarray:
+    """Values of the named composition groups, side by side in the given order."""
+    if not len(elements):
+        return np.empty((0, 0))
+    return np.hstack([VECTORIZED_GROUPS[g](elements, amounts) for g in groups])
+
+
 def composition_descriptors(compositions) -> np.ndarray:
     """The magpie, stoichiometry and valence-orbital values of many compositions, matminer's column order."""
-    amounts = amount_matrix(compositions)
-    return np.hstack([magpie(amounts), stoichiometry(amounts), valence_orbital(amounts)])
+    return group_values(("magpie", "stoichiometry", "valence_orbital"), *amount_matrix(compositions))
 
 
-__all__ = ["MAGPIE_STATS", "P_NORMS", "amount_matrix", "composition_descriptors", "element_table", "magpie",
-           "stoichiometry", "valence_orbital"]
+__all__ = ["MAGPIE_STATS", "P_NORMS", "VECTORIZED_GROUPS", "amount_matrix", "composition_descriptors",
+           "electrolyte", "element_table", "group_values", "magpie", "stoichiometry", "valence_orbital"]

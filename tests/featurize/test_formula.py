@@ -1,0 +1,87 @@
+"""The fast formula reader against the strict pymatgen reader (same amounts, same errors)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from explainsse.chemistry import parse_formula
+from explainsse.errors import FormulaError
+from explainsse.featurize.formula import parse_amounts, parse_many
+
+SYMBOLS = ["Li", "La", "Zr", "O", "P", "S", "Ge", "Ti", "Al", "Na", "Cl", "Br", "I", "N", "H", "B", "Si", "Ta",
+           "Nb", "Y", "C", "F", "Ga", "In", "Sc", "W", "Mo", "Se", "Te", "Zn"]
+
+
+def _reference(formula):
+    """pymatgen via chemistry.parse_formula, as {symbol: amount} or the error text."""
+    try:
+        return {el: float(n) for el, n in parse_formula(formula).get_el_amt_dict().items()}
+    except FormulaError as exc:
+        return ("error", str(exc))
+
+
+def _ours(formula):
+    try:
+        return parse_amounts(formula)
+    except FormulaError as exc:
+        return ("error", str(exc))
+
+
+amount = st.one_of(st.just(""), st.integers(1, 40).map(str),
+                   st.decimals(min_value="0.001", max_value="30", places=3, allow_nan=False).map(
+                       lambda d: f"{d.normalize():f}"))
+term = st.tuples(st.sampled_from(SYMBOLS), amount).map("".join)
+
+
+def _group(children):
+    return st.tuples(st.sampled_from(["()", "[]"]), st.lists(children, min_size=1, max_size=3), amount).map(
+        lambda t: t[0][0] + "".join(t[1]) + t[0][1] + t[2])
+
+
+formula = st.recursive(term, _group, max_leaves=8)
+formulas = st.lists(formula, min_size=1, max_size=4).map("".join)
+hydrates = st.tuples(formulas, st.sampled_from([".", "·", "*", ".2", "·0.5", "*3"]), st.just("H2O")).map("".join)
+noise = st.text(alphabet="LiOPSZrla()[]0123456789.·* eHX-", min_size=0, max_size=14)
+
+
+@settings(max_examples=400, deadline=None)
+@given(formulas)
+def test_plain_formulas_give_pymatgens_amounts_bit_for_bit(text):
+    assert _ours(text) == _reference(text)
+
+
+@settings(max_examples=150, deadline=None)
+@given(hydrates)
+def test_hydrates_and_adducts_are_read_as_the_strict_reader_does(text):
+    assert _ours(text) == _reference(text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(noise)
+def test_any_text_gives_the_same_amounts_or_the_same_error(text):
+    assert _ours(text) == _reference(text)
+
+
+@pytest.mark.parametrize("bad", ["", "Xx2O", "Li(O", "2Li", "Li1e-3O", "()Li", "Li2O)", "Li2O-", None, float("nan")])
+def test_bad_input_raises_the_strict_readers_error(bad):
+    with pytest.raises(FormulaError) as ours:
+        parse_amounts(bad)
+    with pytest.raises(FormulaError) as ref:
+        parse_formula(bad)
+    assert str(ours.value) == str(ref.value)
+
+
+def test_parse_many_lists_each_bad_row_and_keeps_the_rest():
+    elements, amounts, errors = parse_many(["Li2O", "Li2Xx", "Li3N", "LiH"], ["Li", "O", "N"])
+    assert sorted(errors) == [1, 3]
+    assert "Xx" in errors[1] and "no elemental data for H" in errors[3]
+    assert elements[0].tolist()[:2] == [0, 1] and amounts[2].tolist()[:2] == [3.0, 1.0]
+    assert (elements[1] == -1).all() and (amounts[1] == 0).all()
+
+
+@pytest.mark.integration
+def test_every_obelix_formula_reads_as_pymatgen_reads_it(obelix):
+    for text in obelix.frame["formula"]:
+        assert parse_amounts(text) == _reference(text), text
