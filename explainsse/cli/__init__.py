@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from .. import __version__
-from . import datasets, descriptors, explain, models, report, validate  # noqa: F401  (registers the commands)
+from . import datasets, descriptors, explain, models, report, screen, validate  # noqa: F401  (registers the commands)
 from ._app import STATE, app, handle_errors
 
 

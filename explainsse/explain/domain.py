@@ -7,15 +7,20 @@ import pandas as pd
 
 #: Percentile of training nearest-neighbour distances above which a material is flagged.
 DEFAULT_DOMAIN_PERCENTILE = 95.0
+#: Share of the standardized training descriptors' variance the principal components keep.
+DOMAIN_VARIANCE = 0.95
 
 
 class ApplicabilityDomain:
-    """Nearest-neighbour distance in standardized descriptor space.
+    """Nearest-neighbour distance to the training materials, on a k-d tree.
 
-    Training descriptors are imputed with their medians and standardized; the reference is the
-    distribution of each training material's distance to its nearest *other* training material.
-    A query's distance to its nearest training material is reported as a percentile of that
-    distribution, and flagged when above ``percentile``.
+    Training descriptors are imputed with their medians and standardized, then projected on the
+    principal components that keep :data:`DOMAIN_VARIANCE` of their variance (descriptor
+    families are strongly correlated; this also makes the tree index effective). The reference
+    is the distribution of each training material's distance to its nearest *other* training
+    material. A query's distance to its nearest training material (a k-d tree query, never a
+    dense query x training matrix, so memory stays bounded for any number of queries) is
+    reported as a percentile of that distribution, and flagged when above ``percentile``.
 
     Parameters
     ----------
@@ -26,19 +31,28 @@ class ApplicabilityDomain:
     """
 
     def __init__(self, X_train: pd.DataFrame, percentile: float = DEFAULT_DOMAIN_PERCENTILE):
+        from sklearn.decomposition import PCA
+        from sklearn.neighbors import KDTree
+
         self.columns = list(X_train.columns)
         self.percentile = percentile
         values = X_train.to_numpy(float)
-        self.median_ = np.nanmedian(np.where(np.isfinite(values), values, np.nan), axis=0)
-        self.median_ = np.where(np.isfinite(self.median_), self.median_, 0.0)
+        with np.errstate(all="ignore"):
+            median = np.nanmedian(np.where(np.isfinite(values), values, np.nan), axis=0)
+        self.median_ = np.where(np.isfinite(median), median, 0.0)
         filled = self._fill(values)
         self.mean_ = filled.mean(axis=0)
         sd = filled.std(axis=0)
         self.scale_ = np.where(sd > 0, sd, 1.0)
-        self.Z_ = (filled - self.mean_) / self.scale_
-        d = self._distances(self.Z_)
-        np.fill_diagonal(d, np.inf)
-        self.reference_ = np.sort(d.min(axis=1))
+        Z = (filled - self.mean_) / self.scale_
+        n_comp = DOMAIN_VARIANCE if min(Z.shape) > 1 and np.any(Z) else None
+        self.pca_ = PCA(n_components=n_comp, svd_solver="full").fit(Z)
+        self.norm_ = np.sqrt(Z.shape[1])
+        P = self.pca_.transform(Z)
+        self.tree_ = KDTree(P)
+        k = min(2, len(P))
+        dist, _ = self.tree_.query(P, k=k)
+        self.reference_ = np.sort(dist[:, k - 1] / self.norm_) if k == 2 else np.zeros(len(P))
         self.threshold_ = float(np.percentile(self.reference_, percentile))
 
     def _fill(self, values: np.ndarray) -> np.ndarray:
@@ -47,16 +61,14 @@ class ApplicabilityDomain:
         values[bad] = np.broadcast_to(self.median_, values.shape)[bad]
         return values
 
-    def _distances(self, Z: np.ndarray) -> np.ndarray:
-        sq = (Z**2).sum(1)[:, None] + (self.Z_**2).sum(1)[None, :] - 2 * Z @ self.Z_.T
-        return np.sqrt(np.maximum(sq, 0.0) / self.Z_.shape[1])
-
     def assess(self, X: pd.DataFrame) -> pd.DataFrame:
         """``nn_distance``, ``percentile`` (of training distances), ``inside`` and ``nearest`` (row)."""
         Z = (self._fill(X[self.columns].to_numpy(float)) - self.mean_) / self.scale_
-        d = self._distances(Z)
-        nearest = d.argmin(axis=1)
-        dist = d[np.arange(len(Z)), nearest]
+        if not len(Z):
+            return pd.DataFrame({"nn_distance": [], "percentile": [], "inside": np.array([], bool),
+                                 "nearest": np.array([], int)}, index=X.index)
+        dist, nearest = self.tree_.query(self.pca_.transform(Z), k=1)
+        dist, nearest = dist[:, 0] / self.norm_, nearest[:, 0]
         pct = 100.0 * np.searchsorted(self.reference_, dist, side="right") / len(self.reference_)
         return pd.DataFrame({"nn_distance": dist, "percentile": pct, "inside": dist <= self.threshold_,
                              "nearest": nearest}, index=X.index)

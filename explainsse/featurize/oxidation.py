@@ -113,9 +113,27 @@ def framework_charges(structure, roles: dict[str, bool] | None = None) -> dict[s
     """
     amounts = {el.symbol: float(a) for el, a in structure.composition.element_composition.items()}
     roles = roles if roles is not None else anion_roles(structure)
-    charges = {el: ANION_CANDIDATES[el] for el, is_anion in roles.items() if is_anion}
-    if not charges:
+    anions = {el: ANION_CANDIDATES[el] for el, is_anion in roles.items() if is_anion}
+    if not anions:
         raise OxidationError("no anion (N, O, S, Se, Te, F, Cl, Br, I, P, As, hydride H) in the structure")
+    return balance_charges(amounts, anions)[0]
+
+
+def balance_charges(amounts: dict[str, float], anions: dict[str, int]) -> tuple[dict[str, int], float]:
+    """Cation charges that balance fixed anion charges best (Li: +1), and the remaining imbalance.
+
+    The combination of each cation's common (pymatgen) positive states with the smallest
+    imbalance, ties broken by the order pymatgen lists them (most common first); when no such
+    combination balances the charge, every known positive state is tried.
+
+    Parameters
+    ----------
+    amounts : dict
+        Element -> amount (per formula unit or per cell).
+    anions : dict
+        Anion element -> its (negative) charge.
+    """
+    charges = dict(anions)
     charges["Li"] = 1
     cations = [el for el in amounts if el not in charges]
     fixed = sum(charges[el] * amounts[el] for el in charges if el in amounts)
@@ -130,7 +148,8 @@ def framework_charges(structure, roles: dict[str, bool] | None = None) -> dict[s
         if best_key is not None and best_key[0] < BALANCED:
             break
     charges.update(dict(zip(cations, best or ())))
-    return charges
+    return charges, float(best_key[0]) if best_key else abs(fixed)
 
 
-__all__ = ["ANION_CANDIDATES", "BONDED", "OxidationError", "anion_roles", "covalent_radius", "framework_charges"]
+__all__ = ["ANION_CANDIDATES", "BONDED", "OxidationError", "anion_roles", "balance_charges", "covalent_radius",
+           "framework_charges"]

@@ -92,6 +92,10 @@ class DescriptorFeaturizer(TransformerMixin, BaseEstimator):
         Output column names.
     last_cache_hit_ : bool
         Whether the last :meth:`transform` was served from the cache.
+    composition_elements_ : numpy.ndarray or None
+        With the vectorized backend, the element indices (into
+        :func:`~explainsse.featurize.vectorized.element_table`'s symbols, ``-1`` for none) of each
+        row of the last :meth:`transform` that computed its values (None otherwise).
     failures_ : dict
         Row label -> reason, for the rows of the last :meth:`transform` that could not be
         featurized (``errors="nan"``). Tables with failures are never cached.
@@ -141,6 +145,7 @@ class DescriptorFeaturizer(TransformerMixin, BaseEstimator):
         self.n_features_in_ = table.shape[1]
         self.last_cache_hit_ = False
         self.failures_ = {}
+        self.composition_elements_ = None
         self.notes_ = pd.Series(dtype=object)
         return self
 
@@ -166,6 +171,7 @@ class DescriptorFeaturizer(TransformerMixin, BaseEstimator):
             if hit is not None and list(hit.columns) == expected and len(hit) == len(table):
                 self.last_cache_hit_ = True
                 self.failures_ = {}
+                self.composition_elements_ = None
                 hit.index = table.index
                 return self._split_notes(hit)
         self.last_cache_hit_ = False
@@ -252,9 +258,11 @@ class DescriptorFeaturizer(TransformerMixin, BaseEstimator):
         groups = [g.name for g in self.preset_.groups_of("composition")]
         out = np.full((len(unique), n_columns), np.nan)
         failed: dict[str, str] = {}
+        blocks = []
         if not groups:  # only the formulas are checked
-            for pos, reason in parse_many(unique, element_table()[0])[2].items():
-                failed[unique[pos]] = reason
+            elements, _, errors = parse_many(unique, element_table()[0])
+            failed.update({unique[pos]: reason for pos, reason in errors.items()})
+            self._unique_elements = elements
             return out, failed
         with tqdm(total=len(unique), desc=f"featurizing ({self.preset_.name})", unit="comp",
                   disable=not self.progress) as bar:
@@ -266,7 +274,11 @@ class DescriptorFeaturizer(TransformerMixin, BaseEstimator):
                 values[list(errors)] = np.nan
                 out[start:start + len(block)] = values
                 failed.update({block[pos]: reason for pos, reason in errors.items()})
+                blocks.append(elements)
                 bar.update(len(block))
+        width = max((b.shape[1] for b in blocks), default=1)
+        self._unique_elements = np.vstack([np.pad(b, ((0, 0), (0, width - b.shape[1])), constant_values=-1)
+                                           for b in blocks]) if blocks else np.full((0, 1), -1)
         return out, failed
 
     def _featurize_unique(self, unique: list[str]) -> list[tuple[list[float], str | None]]:
@@ -314,7 +326,9 @@ class DescriptorFeaturizer(TransformerMixin, BaseEstimator):
         formulas = table["formula"].astype("string").fillna("").str.strip()
         codes, uniques = pd.factorize(formulas, use_na_sentinel=False)
         unique = [str(f) for f in uniques]
+        self._unique_elements = None
         values, failed = self._composition_values(unique)
+        self.composition_elements_ = None if self._unique_elements is None else self._unique_elements[codes]
         self._report_failures(formulas, failed)
         comp_names = composition_feature_names(self.preset_)
         out = pd.DataFrame(values[codes] if len(values) else np.empty((len(formulas), len(comp_names))),

@@ -1,0 +1,76 @@
+"""``explainsse screen``: predict and explain many candidates (a file, or a doping grid), resumably."""
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from . import options as opt
+from ._app import app, echo_err, handle_errors, print_table
+
+
+@app.command("screen")
+@handle_errors
+def screen_cmd(
+    output: opt.OutputDirOpt,
+    input_path: Annotated[Optional[Path], typer.Option("--input", help="CSV or Parquet of candidates (a "
+                                                       "formula column; an id column if present), read in chunks.")] = None,
+    parent: Annotated[Optional[str], typer.Option("--parent", help="Parent formula of a doping grid, e.g. "
+                                                  "Li7La3Zr2O12.")] = None,
+    substitute: Annotated[Optional[list[str]], typer.Option("--substitute", help="HOST:DOPANT[,DOPANT...] "
+                                                            "(repeatable), e.g. Zr:Ta,Nb; a dopant may carry its "
+                                                            "charge (Ta5+).")] = None,
+    grid: Annotated[str, typer.Option("--range", help="Dopant amounts per formula unit, start:stop:step "
+                                      "(both ends included).")] = "0:0.5:0.05",
+    model_dir: Annotated[str, typer.Option("--model", help="A saved model folder, or 'default' (the bundled "
+                                           "OBELiX model).")] = "default",
+    top: Annotated[Optional[int], typer.Option("--top", help="Shortlist the N best candidates (default 20 "
+                                               "unless --min-sigma).")] = None,
+    min_sigma: Annotated[Optional[float], typer.Option("--min-sigma", help="Shortlist candidates predicted at "
+                                                       "or above this conductivity (S/cm).")] = None,
+    explain_top: Annotated[int, typer.Option("--explain-top", help="Descriptors explained per shortlisted "
+                                             "candidate.")] = 5,
+    engine: Annotated[str, typer.Option("--engine", help="local (worker processes) or dask "
+                                        "(dask.distributed).")] = "local",
+    scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Address of a running Dask scheduler, "
+                                                     "e.g. tcp://HOST:8786 (default: a LocalCluster).")] = None,
+    workers: Annotated[Optional[int], typer.Option("--workers", help="Worker processes (default: the CPU "
+                                                   "count).")] = None,
+    chunk_rows: Annotated[int, typer.Option("--chunk-rows", help="Rows per chunk (the unit of work and of "
+                                            "resumption).")] = 50_000,
+    force: opt.ForceOpt = False,
+    quiet: opt.QuietOpt = False,
+) -> None:
+    """Screen candidates: predictions, applicability domain, and a shortlist explained by its descriptors.
+
+    Rerun the same command after an interruption: finished chunks are kept and the run continues.
+    """
+    from ..errors import InputDataError
+    from ..screen import enumeration_source, file_source, run_screen
+
+    if (input_path is None) == (parent is None):
+        raise InputDataError("give --input FILE or --parent FORMULA --substitute HOST:DOPANTS (one of the two)")
+    if parent is not None and not substitute:
+        raise InputDataError("--parent needs at least one --substitute HOST:DOPANT[,DOPANT...]")
+    if chunk_rows < 1:
+        raise InputDataError("--chunk-rows must be at least 1")
+    source = (file_source(input_path, chunk_rows) if input_path is not None
+              else enumeration_source(parent, substitute, grid, chunk_rows))
+    m = run_screen(source, model_dir, output, top=top, min_sigma=min_sigma, explain_top=explain_top,
+                   engine=engine, workers=workers, scheduler=scheduler, chunk_size=chunk_rows, force=force,
+                   progress=not quiet)
+    c, t = m["counts"], m["timing_s"]
+    if not quiet:
+        resumed = f", {c['chunks_resumed']} of {c['chunks']} chunks resumed from an earlier run" \
+            if c["chunks_resumed"] else ""
+        echo_err(f"{c['rows']:,} candidates: {c['screened']:,} screened ({c['outside']:,} outside the training "
+                 f"domain), {c['invalid']:,} invalid (invalid.csv); {t['rows_per_s']:,} rows/s{resumed}")
+    import pandas as pd
+
+    short = pd.read_csv(Path(output) / "shortlist.csv", nrows=10, keep_default_na=False)
+    typer.echo(f"shortlist: {c['shortlisted']} candidates ({m['model']['task']}, "
+               f"{'log10 sigma' if m['model']['task'] == 'regression' else 'probability'}); the best:")
+    print_table([[r.rank, r.formula, f"{r.prediction:.3g}", "inside" if r.in_domain else "OUTSIDE",
+                  r.reasons.split("; ")[0]] for r in short.itertuples()],
+                ["rank", "formula", "prediction", "domain", "top descriptor (value, SHAP)"])
+    typer.echo(f"written: {output}/report.html, shortlist.csv, shortlist_explained.csv, invalid.csv, parts/")

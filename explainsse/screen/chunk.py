@@ -1,0 +1,156 @@
+"""One chunk of a screen: descriptors, prediction, applicability domain and warnings, written atomically.
+
+:func:`screen_chunk` runs in a worker (a local process or a Dask worker); it loads the model
+once per process (:func:`worker_state`) and writes ``parts/part-NNNNNN.parquet`` then
+``done/NNNNNN.json`` (the chunk's summary, with the part's sha256), each through a temporary
+file and a rename. A chunk is finished when its ``done`` record exists and matches its part.
+Rows that cannot be screened keep their place in the part with the reason in ``error``.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..io import atomic_file, sha256_file, write_parquet
+
+#: Columns of every part file, in order.
+PART_COLUMNS = ("row", "id", "formula", "prediction", "domain_percentile", "in_domain", "warnings", "error")
+#: Fixed histogram bins of the predictions (log10 S/cm, or probability), shared by every chunk.
+HIST_BINS = {"regression": np.linspace(-14.0, 0.0, 57), "classification": np.linspace(0.0, 1.0, 41)}
+
+
+def part_path(out: Path, number: int) -> Path:
+    """Where chunk ``number``'s rows are written."""
+    return Path(out) / "parts" / f"part-{number:06d}.parquet"
+
+
+def done_path(out: Path, number: int) -> Path:
+    """Where chunk ``number``'s summary is recorded once its part is written."""
+    return Path(out) / "done" / f"{number:06d}.json"
+
+
+@lru_cache(maxsize=2)
+def worker_state(model_dir: str):
+    """The model, its applicability domain and the mask of training elements (once per process)."""
+    from ..explain.domain import ApplicabilityDomain
+    from ..featurize.vectorized import element_table
+    from ..models.persistence import load_model
+
+    model = load_model(model_dir)
+    domain = ApplicabilityDomain(model.align(model.train_X)) if model.train_X is not None else None
+    symbols = element_table()[0]
+    known = model.elements
+    mask = np.array([s in known for s in symbols] + [True]) if known else None  # last entry: padding (-1)
+    return model, domain, mask
+
+
+def _row_warnings(elements: np.ndarray | None, mask: np.ndarray | None, outside: np.ndarray,
+                  percentile: np.ndarray) -> list[str]:
+    """Each row's warnings, "; "-joined: no Li, elements never seen in training, outside the domain."""
+    from ..featurize.vectorized import element_table
+
+    symbols = element_table()[0]
+    notes: list[list[str]] = [[] for _ in range(len(outside))]
+    if elements is not None:
+        li = symbols.index("Li")
+        for i in np.flatnonzero(~(elements == li).any(axis=1)):
+            notes[i].append("contains no Li: the model was trained on Li conductors")
+        if mask is not None:
+            unseen = ~mask[elements]
+            for i in np.flatnonzero(unseen.any(axis=1)):
+                names = ", ".join(symbols[j] for j in elements[i][unseen[i]])
+                notes[i].append(f"element(s) {names} never occur in the training data: the model extrapolates")
+    for i in np.flatnonzero(outside):
+        notes[i].append(f"outside the training domain (nearest-neighbour distance at the {percentile[i]:.0f}th "
+                        "percentile of the training materials')")
+    return ["; ".join(n) for n in notes]
+
+
+def screen_frame(model_dir: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Screen rows ``id, formula, error`` (+ ``row``): the part table, without writing it."""
+    from ..featurize import DescriptorFeaturizer
+
+    model, domain, mask = worker_state(model_dir)
+    frame = frame.reset_index(drop=True)
+    error = frame["error"].astype(str).to_numpy(dtype=object).copy()
+    todo = np.flatnonzero(error == "")
+    featurizer = DescriptorFeaturizer(model.preset, cache=False, errors="nan")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        X = featurizer.fit_transform(frame.loc[todo, ["formula"]])
+    for idx, reason in featurizer.failures_.items():
+        error[idx] = f"could not be featurized: {reason}"
+    ok = todo[error[todo] == ""]
+    n = len(frame)
+    prediction, percentile, inside = np.full(n, np.nan), np.full(n, np.nan), np.zeros(n, bool)
+    if len(ok):
+        Xok = X.loc[ok]
+        prediction[ok] = model.predict(Xok)
+        if domain is not None:
+            d = domain.assess(model.align(Xok))
+            percentile[ok], inside[ok] = d["percentile"].to_numpy(), d["inside"].to_numpy()
+        else:
+            inside[ok] = True
+    elements = None
+    if featurizer.composition_elements_ is not None:
+        elements = np.full((n, featurizer.composition_elements_.shape[1]), -1)
+        elements[todo] = featurizer.composition_elements_
+        elements[np.flatnonzero(error != "")] = -1
+    outside = np.zeros(n, bool)
+    outside[ok] = ~inside[ok]
+    notes = _row_warnings(elements[ok] if elements is not None else None, mask, outside[ok], percentile[ok])
+    row_warnings = np.full(n, "", dtype=object)
+    row_warnings[ok] = notes
+    return pd.DataFrame({"row": frame["row"].to_numpy(np.int64), "id": frame["id"].astype(str).to_numpy(object),
+                         "formula": frame["formula"].astype(str).to_numpy(object), "prediction": prediction,
+                         "domain_percentile": percentile, "in_domain": inside, "warnings": row_warnings,
+                         "error": error}, columns=list(PART_COLUMNS))
+
+
+def screen_chunk(model_dir: str, number: int, frame: pd.DataFrame, out: str) -> dict:
+    """Screen one chunk and record it: the part file, then its ``done`` summary (both atomic).
+
+    Returns
+    -------
+    dict
+        ``number, rows, screened, invalid, outside, histogram, part_sha256`` (also in ``done``).
+    """
+    model = worker_state(model_dir)[0]
+    part = screen_frame(model_dir, frame)
+    path = part_path(Path(out), number)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_file(path) as tmp:
+        write_parquet(part, tmp)
+    ok = part["error"] == ""
+    hist, _ = np.histogram(np.clip(part.loc[ok, "prediction"], *HIST_BINS[model.task][[0, -1]]),
+                           bins=HIST_BINS[model.task])
+    summary = {"number": int(number), "rows": int(len(part)), "screened": int(ok.sum()),
+               "invalid": int((~ok).sum()), "outside": int((ok & ~part["in_domain"]).sum()),
+               "histogram": hist.astype(int).tolist(), "part_sha256": sha256_file(path)}
+    done = done_path(Path(out), number)
+    done.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_file(done) as tmp:
+        Path(tmp).write_text(json.dumps(summary), encoding="utf-8")
+    return summary
+
+
+def finished(out: Path, number: int) -> dict | None:
+    """Chunk ``number``'s summary when it is finished (its part exists and matches the recorded sha256)."""
+    done, part = done_path(out, number), part_path(out, number)
+    if not (done.is_file() and part.is_file()):
+        return None
+    try:
+        summary = json.loads(done.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return summary if summary.get("part_sha256") == sha256_file(part) else None
+
+
+__all__ = ["HIST_BINS", "PART_COLUMNS", "done_path", "finished", "part_path", "screen_chunk", "screen_frame",
+           "worker_state"]

@@ -1,0 +1,268 @@
+"""`run_screen`: stream candidates through a saved model, chunk by chunk, resumably; then the shortlist.
+
+Layout of the output folder::
+
+    screen-run.json          what is being screened (source, model sha256, chunk size): a rerun of the
+                             same command resumes; another command refuses the folder
+    parts/part-NNNNNN.parquet  every candidate: row, id, formula, prediction, domain_percentile,
+                             in_domain, warnings, error (the reason a row could not be screened)
+    done/NNNNNN.json         each finished chunk's summary and the sha256 of its part
+    invalid.csv              every row that could not be screened, with its reason
+    shortlist.csv/.parquet   the best candidates with their top descriptors (``reasons``)
+    shortlist_explained.csv  the same, one row per (candidate, descriptor): value, SHAP, unit, meaning
+    report.html, report.md   the screening report
+    manifest.json            counts, timing, engine, versions, the model's sha256 (written last)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+from ..errors import InputDataError
+from ..io import OutputFolderError, atomic_file, check_output_target, sha256_file, write_manifest, write_table
+from .chunk import HIST_BINS, finished, part_path, screen_chunk
+
+RUN_FILE = "screen-run.json"
+#: Rows per chunk (a work unit, a part file, the unit of resumption).
+DEFAULT_CHUNK_ROWS = 50_000
+#: Descriptors explained per shortlisted candidate.
+DEFAULT_EXPLAIN_TOP = 5
+_OWN = ("parts", "done", RUN_FILE)
+
+
+@dataclass
+class Source:
+    """Candidates to screen: ``chunks`` yields ``(number, frame)``; ``spec`` identifies them for resumption."""
+
+    spec: dict
+    chunks: object
+    total: int | None
+    listed_invalid: list = field(default_factory=list)
+
+
+def file_source(path, chunk_size: int) -> Source:
+    """Candidates from a CSV or Parquet file, read ``chunk_size`` rows at a time."""
+    from .sources import count_rows, read_chunks
+
+    path = Path(path).expanduser()
+    chunks = read_chunks(path, chunk_size)
+    spec = {"kind": "file", "path": str(path.resolve()), "sha256": sha256_file(path)}
+    return Source(spec, chunks, count_rows(path))
+
+
+def enumeration_source(parent: str, substitutions: list[str], grid: str, chunk_size: int) -> Source:
+    """Candidates from an aliovalent doping grid of ``parent`` (:func:`.sources.enumerate_substitutions`)."""
+    from .sources import enumerate_substitutions, enumeration_chunks, parse_range
+
+    table = enumerate_substitutions(parent, list(substitutions), parse_range(grid))
+    spec = {"kind": "enumeration", "parent": parent, "substitute": list(substitutions), "range": grid}
+    return Source(spec, enumeration_chunks(table, chunk_size), len(table))
+
+
+def _prepare_output(out: Path, run: dict, *, force: bool, inputs) -> bool:
+    """Create the output folder, or find the same unfinished run in it. Returns True when resuming."""
+    run_file = out / RUN_FILE
+    if out.is_dir() and run_file.is_file() and not (out / "manifest.json").is_file():
+        previous = json.loads(run_file.read_text(encoding="utf-8"))
+        if previous == run:
+            return True
+        if not force:
+            differ = sorted(k for k in set(run) | set(previous) if run.get(k) != previous.get(k))
+            raise OutputFolderError(f"{out} holds an unfinished screen of something else (differs in "
+                                    f"{', '.join(differ)}); rerun that command to finish it, or --force to "
+                                    "start this one over")
+        extra = sorted(p.name for p in out.iterdir() if p.name not in _OWN)
+        if extra:
+            raise OutputFolderError(f"--force refused: {out} holds files a screen did not write ({extra[:3]})")
+    else:
+        check_output_target(out, force=force, inputs=inputs)
+    if out.exists():
+        for entry in out.iterdir():  # a finished explainsse output (checked above) or an unfinished screen
+            shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+    with atomic_file(run_file) as tmp:
+        Path(tmp).write_text(json.dumps(run, indent=1), encoding="utf-8")
+    return False
+
+
+def run_screen(source: Source, model_dir, out, *, top: int | None = None, min_sigma: float | None = None,
+               explain_top: int = DEFAULT_EXPLAIN_TOP, engine: str = "local", workers: int | None = None,
+               scheduler: str | None = None, chunk_size: int = DEFAULT_CHUNK_ROWS, force: bool = False,
+               progress: bool = True) -> dict:
+    """Screen every candidate of ``source`` with the model in ``model_dir``; write ``out``.
+
+    Parameters
+    ----------
+    source : Source
+        :func:`file_source` or :func:`enumeration_source`.
+    model_dir : path-like or str
+        A saved model folder, or a bundled model's name (``default``).
+    out : path-like
+        Output folder (see the module docstring). Rerunning the same command on an unfinished
+        folder resumes it; the finished output equals an uninterrupted run's.
+    top : int, optional
+        Shortlist the ``top`` best candidates (default 20 when neither ``top`` nor ``min_sigma``).
+    min_sigma : float, optional
+        Shortlist candidates predicted at or above this conductivity (S/cm; regression models).
+    explain_top : int
+        Descriptors explained per shortlisted candidate.
+    engine : {"local", "dask"}
+    workers : int, optional
+        Worker processes (default: CPU count).
+    scheduler : str, optional
+        A running Dask scheduler's address (``--engine dask``).
+    chunk_size : int
+        Rows per chunk (must stay the same to resume).
+    force : bool
+        Replace an earlier explainsse output, or an unfinished screen of something else.
+    progress : bool
+        Show a progress bar (rows/s).
+
+    Returns
+    -------
+    dict
+        The manifest.
+    """
+    from tqdm.auto import tqdm
+
+    from ..models.bundled import resolve_model_dir
+    from ..models.persistence import load_model
+    from .engines import make_engine
+
+    started = time.perf_counter()
+    model_path = resolve_model_dir(model_dir)
+    model = load_model(model_path)
+    _check_model(model, min_sigma)
+    if top is None and min_sigma is None:
+        top = 20
+    floor = math.log10(min_sigma) if min_sigma is not None else None
+    model_sha = json.loads((Path(model_path) / "manifest.json").read_text(encoding="utf-8"))["manifest_sha256"]
+    out = Path(out)
+    run = {"source": source.spec, "model_sha256": model_sha, "preset": model.preset, "chunk_rows": chunk_size,
+           "explainsse": _version("explainsse")}
+    inputs = [source.spec["path"]] if source.spec["kind"] == "file" else []
+    resumed = _prepare_output(out, run, force=force, inputs=inputs)
+    runner = make_engine(engine, workers, scheduler)
+    summaries: dict[int, dict] = {}
+    skipped = 0
+    limit = 2 * runner.workers  # chunks in flight: bounds the memory whatever the input size
+    bar = tqdm(total=source.total, unit="rows", unit_scale=True, desc="screening", disable=not progress,
+               smoothing=0.1)
+    try:
+        pending = set()
+        for number, frame in source.chunks:
+            summary = finished(out, number) if resumed else None
+            if summary is not None:
+                summaries[number] = summary
+                skipped += 1
+                bar.update(summary["rows"])
+                continue
+            pending.add(runner.submit(screen_chunk, str(model_path), number, frame, str(out)))
+            while len(pending) >= limit:
+                pending = _collect(runner, pending, summaries, bar)
+        while pending:
+            pending = _collect(runner, pending, summaries, bar)
+        described = runner.describe()
+    except BaseException:
+        runner.close(abandon=True)
+        bar.close()
+        raise
+    runner.close()
+    bar.close()
+    screened_s = time.perf_counter() - started
+    return _finish(out, model, model_path, run, summaries, top=top, floor=floor, min_sigma=min_sigma,
+                   explain_top=explain_top, engine=described, resumed_chunks=skipped, screened_s=screened_s,
+                   started=started)
+
+
+def _collect(runner, pending, summaries, bar):
+    done, pending = runner.wait(pending)
+    for future in done:
+        summary = future.result()
+        summaries[summary["number"]] = summary
+        bar.update(summary["rows"])
+    return set(pending)
+
+
+def _check_model(model, min_sigma) -> None:
+    from ..featurize import get_preset
+
+    spec = get_preset(model.preset)
+    needs = [c for c in spec.requires if c != "formula"]
+    if needs:
+        raise InputDataError(f"model preset {model.preset!r} needs {needs} besides the formula; a screen reads "
+                             "formulas only (use a model trained on composition-v1 or nasicon-v1)")
+    if min_sigma is not None and model.task != "regression":
+        raise InputDataError("--min-sigma needs a regression model (log10 sigma); this model is a classifier: "
+                             "use --top")
+    if min_sigma is not None and not (min_sigma > 0):
+        raise InputDataError(f"--min-sigma must be a conductivity > 0 in S/cm, got {min_sigma}")
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not-installed"
+
+
+def _finish(out: Path, model, model_path, run, summaries, *, top, floor, min_sigma, explain_top, engine,
+            resumed_chunks, screened_s, started) -> dict:
+    """Invalid rows, the explained shortlist, the report and the manifest (from the part files)."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    from ..io import write_parquet
+
+    from .report import write_report
+    from .shortlist import explain_shortlist, push_up, select
+
+    numbers = sorted(summaries)
+    parts = [part_path(out, n) for n in numbers]
+    invalid = [pd.DataFrame(columns=["row", "id", "formula", "error"])]
+    for path in parts:  # one part at a time: only the invalid rows are kept
+        t = pq.read_table(str(path), columns=["row", "id", "formula", "error"], use_threads=False).to_pandas()
+        invalid.append(t[t["error"] != ""])
+    invalid = pd.concat([t for t in invalid if len(t)] or invalid[:1], ignore_index=True)
+    t0 = time.perf_counter()
+    short = select(parts, top=top, floor=floor)
+    short, long, info = explain_shortlist(model, short, explain_top)
+    explain_s = time.perf_counter() - t0
+    ups = push_up(long)
+    totals = {k: int(sum(s[k] for s in summaries.values())) for k in ("rows", "screened", "invalid", "outside")}
+    histogram = np.sum([s["histogram"] for s in summaries.values()], axis=0).tolist() if summaries else []
+    write_table(invalid, out / "invalid.csv")
+    write_table(short, out / "shortlist.csv")
+    with atomic_file(out / "shortlist.parquet") as tmp:
+        write_parquet(short, tmp)
+    write_table(long, out / "shortlist_explained.csv")
+    total_s = time.perf_counter() - started
+    payload = {
+        "command": "screen", "source": run["source"], "model": {"path": str(model_path), "family": model.family,
+                                                               "task": model.task, "preset": model.preset,
+                                                               "sha256": run["model_sha256"]},
+        "counts": {**totals, "invalid_listed_in": "invalid.csv", "shortlisted": int(len(short)), "chunks": len(numbers),
+                   "chunks_resumed": int(resumed_chunks)},
+        "shortlist": {"top": top, "min_sigma_S_cm": min_sigma, "explained_descriptors": explain_top,
+                      "shap_method": info["method"], "shap_units": info["units"],
+                      "additivity_max_error": info["additivity_max_error"]},
+        "histogram": {"edges": HIST_BINS[model.task].tolist(), "counts": histogram},
+        "timing_s": {"screen": round(screened_s, 3), "shortlist_explained": round(explain_s, 3),
+                     "total": round(total_s, 3),
+                     "rows_per_s": round(totals["rows"] / screened_s, 1) if screened_s > 0 else None},
+        "engine": engine, "chunk_rows": run["chunk_rows"],
+        "versions": {p: _version(p) for p in ("explainsse", "numpy", "pandas", "scikit-learn", "xgboost",
+                                              "matminer", "pymatgen", "dask", "distributed")},
+    }
+    write_report(out, payload, short, long, ups)
+    return write_manifest(out, payload, kind="screen")
+
+
+__all__ = ["DEFAULT_CHUNK_ROWS", "RUN_FILE", "Source", "enumeration_source", "file_source", "run_screen"]

@@ -1,0 +1,90 @@
+"""The shortlist of a screen: the best candidates, read back from the part files, each with its reasons."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+#: Most candidates a ``--min-sigma`` shortlist keeps without ``--top`` (the best ones).
+MAX_SHORTLIST = 10_000
+SHORT_COLUMNS = ["row", "id", "formula", "prediction", "domain_percentile", "in_domain", "warnings"]
+
+
+def select(parts: list[Path], *, top: int | None, floor: float | None) -> pd.DataFrame:
+    """The best screened rows over all parts: prediction >= ``floor`` and the ``top`` highest.
+
+    Parts are read one at a time (only the shortlist's columns), so memory stays bounded by the
+    shortlist. Ties are broken by input position, so the result does not depend on the engine.
+    """
+    import pyarrow.parquet as pq
+
+    limit = top if top is not None else MAX_SHORTLIST
+    best = pd.DataFrame(columns=SHORT_COLUMNS)
+    for path in parts:
+        part = pq.read_table(str(path), columns=SHORT_COLUMNS + ["error"], use_threads=False).to_pandas()
+        keep = (part["error"] == "") & part["prediction"].notna()
+        if floor is not None:
+            keep &= part["prediction"] >= floor
+        part = part.loc[keep, SHORT_COLUMNS]
+        if len(part):
+            both = part if best.empty else pd.concat([best, part], ignore_index=True)
+            best = both.sort_values(["prediction", "row"], ascending=[False, True], kind="mergesort").head(limit)
+    return best.reset_index(drop=True)
+
+
+def explain_shortlist(model, short: pd.DataFrame, k: int = 5) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """SHAP for every shortlisted row: its top-``k`` descriptors (value, SHAP, unit, meaning).
+
+    Returns
+    -------
+    short : pandas.DataFrame
+        The shortlist with ``rank``, ``base_value`` and ``reasons`` (the top descriptors as text).
+    long : pandas.DataFrame
+        ``rank, id, formula, order, descriptor, value, shap, unit, meaning`` (``k`` rows per candidate).
+    info : dict
+        ``method`` of the SHAP values, their ``units``, and the largest additivity error.
+    """
+    from ..explain import explain, model_output
+    from ..featurize import DescriptorFeaturizer, describe
+
+    short = short.copy()
+    short.insert(0, "rank", np.arange(1, len(short) + 1))
+    X = DescriptorFeaturizer(model.preset, cache=False).fit_transform(short[["formula"]])
+    table = explain(model, X, model.train_X, ids=short["id"].to_numpy(), formulas=short["formula"].to_numpy())
+    shap, values = table.values, table.data
+    output = model_output(model.pipeline, model.family, model.task, model.align(X))
+    gap = float(np.max(np.abs(table.output().to_numpy() - output))) if len(short) else 0.0
+    order = np.argsort(-np.abs(shap), axis=1, kind="stable")[:, :k]
+    names = np.asarray(table.feature_names, dtype=object)
+    rows, reasons = [], []
+    for i in range(len(short)):
+        text = []
+        for j, col in enumerate(order[i]):
+            info = describe(names[col])
+            value = float(values[i, col])
+            rows.append((int(short.at[i, "rank"]), short.at[i, "id"], short.at[i, "formula"], j + 1, names[col],
+                         value, float(shap[i, col]), info.unit, info.meaning))
+            shown = "missing" if not math.isfinite(value) else f"{value:.4g}"
+            text.append(f"{names[col]} = {shown} ({float(shap[i, col]):+.3f})")
+        reasons.append("; ".join(text))
+    short["base_value"] = table.base_values
+    short["reasons"] = reasons
+    long = pd.DataFrame(rows, columns=["rank", "id", "formula", "order", "descriptor", "value", "shap", "unit",
+                                       "meaning"])
+    return short, long, {"method": table.method, "units": table.output_units, "additivity_max_error": gap}
+
+
+def push_up(long: pd.DataFrame, n: int = 10) -> pd.DataFrame:
+    """Descriptors that most often push a shortlisted candidate up (positive SHAP among its top ones)."""
+    up = long[long["shap"] > 0]
+    if up.empty:
+        return pd.DataFrame(columns=["descriptor", "candidates", "mean_shap", "unit", "meaning"])
+    grouped = up.groupby("descriptor").agg(candidates=("id", "nunique"), mean_shap=("shap", "mean"),
+                                           unit=("unit", "first"), meaning=("meaning", "first"))
+    return grouped.sort_values(["candidates", "mean_shap"], ascending=False).head(n).reset_index()
+
+
+__all__ = ["MAX_SHORTLIST", "explain_shortlist", "push_up", "select"]
