@@ -71,6 +71,9 @@ def _prepare_output(out: Path, run: dict, *, force: bool, inputs) -> bool:
     if out.is_dir() and run_file.is_file() and not (out / "manifest.json").is_file():
         previous = json.loads(run_file.read_text(encoding="utf-8"))
         if previous == run:
+            for folder in ("parts", "done"):  # temporary files of writes a kill interrupted
+                for tmp in (out / folder).glob(".*.part") if (out / folder).is_dir() else ():
+                    tmp.unlink()
             return True
         if not force:
             differ = sorted(k for k in set(run) | set(previous) if run.get(k) != previous.get(k))
@@ -220,7 +223,6 @@ def _finish(out: Path, model, model_path, run, summaries, *, top, floor, min_sig
     import pyarrow.parquet as pq
 
     from ..io import write_parquet
-
     from .report import write_report
     from .shortlist import explain_shortlist, push_up, select
 
