@@ -7,8 +7,13 @@ import pandas as pd
 import pytest
 
 from explainsse.errors import InputDataError
-from explainsse.screen.sources import (enumerate_substitutions, enumeration_chunks, parse_range,
-                                       parse_substitution, read_chunks)
+from explainsse.screen.sources import (
+    enumerate_substitutions,
+    enumeration_chunks,
+    parse_range,
+    parse_substitution,
+    read_chunks,
+)
 
 
 def test_range_includes_both_ends():
