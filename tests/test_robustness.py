@@ -46,14 +46,14 @@ def test_an_exception_on_one_composition_becomes_that_rows_issue(monkeypatch, tm
     path = tmp_path / "t.csv"
     path.write_text("id,formula,sigma\na,Li7La3Zr2O12,1e-4\nb,Li3PS4,1e-6\nc,Li10GeP2S12,1e-2\n")
     ds = load_table(path, target_col="sigma", id_col="id")
-    X = featurize_dataset(ds, "composition-v1")
+    X = featurize_dataset(ds, "composition-v1", backend="matminer")  # matminer's featurizers, one row at a time
     assert list(ds.frame["id"]) == ["a", "c"] and list(X.index) == list(ds.frame.index)
     issue = ds.issues.iloc[0]
     assert (issue["row"], issue["id"], issue["column"]) == (1, "b", "formula")
     assert "OverflowError" in issue["reason"]
     strict = load_table(path, target_col="sigma", id_col="id", strict=True)
     with pytest.raises(FeaturizationError, match=r"row 1 \(id 'b'\)"):
-        featurize_dataset(strict, "composition-v1", cache=False)
+        featurize_dataset(strict, "composition-v1", cache=False, backend="matminer")
 
 
 def test_li1e400_is_a_row_issue_not_a_crash(tmp_path):

@@ -381,7 +381,7 @@ def _check_crystal_inputs(table: pd.DataFrame, preset: str, name: str) -> None:
 
 def featurize_dataset(dataset, preset=DEFAULT_PRESET, *, cache: bool = True,
                       progress: bool = False, n_jobs: int | None = None,
-                      cache_dir: str | Path | None = None) -> pd.DataFrame:
+                      cache_dir: str | Path | None = None, backend: str = "vectorized") -> pd.DataFrame:
     """Descriptors for every usable row of a :class:`~explainsse.datasets.Dataset`.
 
     The user's own descriptor columns (``dataset.descriptors``) are appended untouched.
@@ -402,6 +402,8 @@ def featurize_dataset(dataset, preset=DEFAULT_PRESET, *, cache: bool = True,
     n_jobs : int, optional
         Worker processes (default: settings).
     cache_dir : path-like, optional
+    backend : {"vectorized", "matminer"}
+        Composition backend (:class:`DescriptorFeaturizer`).
 
     Returns
     -------
@@ -428,7 +430,7 @@ def featurize_dataset(dataset, preset=DEFAULT_PRESET, *, cache: bool = True,
     if passthrough:
         table = table.join(dataset.descriptors[passthrough])
     featurizer = DescriptorFeaturizer(spec, passthrough=passthrough or None, cache=cache,
-                                      progress=progress, n_jobs=n_jobs, errors="nan",
+                                      progress=progress, n_jobs=n_jobs, errors="nan", backend=backend,
                                       cache_dir=cache_dir or dataset.settings.cache_dir)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r".*rows could not be featurized", category=RuntimeWarning)
