@@ -5,6 +5,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..screen.run import DEFAULT_CHUNK_ROWS
 from . import options as opt
 from ._app import app, echo_err, handle_errors, print_table
 
@@ -37,7 +38,7 @@ def screen_cmd(
     workers: Annotated[Optional[int], typer.Option("--workers", help="Worker processes (default: the CPU "
                                                    "count).")] = None,
     chunk_rows: Annotated[int, typer.Option("--chunk-rows", help="Rows per chunk (the unit of work and of "
-                                            "resumption).")] = 50_000,
+                                            "resumption).")] = DEFAULT_CHUNK_ROWS,
     force: opt.ForceOpt = False,
     quiet: opt.QuietOpt = False,
 ) -> None:

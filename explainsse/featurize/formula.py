@@ -13,7 +13,6 @@ its group's factor, then summed, innermost first), so the amounts are equal bit 
 
 from __future__ import annotations
 
-import math
 import re
 from functools import lru_cache
 
@@ -24,6 +23,11 @@ from ..errors import FormulaError
 
 #: One token of the plain grammar: an element symbol, an amount, or a bracket.
 _TOKEN = re.compile(r"([A-Z][a-z]?)|(\d+(?:\.\d+)?)|([(\[])|([)\]])")
+#: The whole formula in the plain grammar (possessive quantifiers: linear time, no backtracking).
+_PLAIN = re.compile(r"(?:[A-Z][a-z]?|\d++(?:\.\d++)?|[()\[\]])++")
+#: Without brackets: element symbol and optional amount pairs.
+_FLAT = re.compile(r"(?:[A-Z][a-z]?(?:\d++(?:\.\d++)?)?)++")
+_PAIR = re.compile(r"([A-Z][a-z]?)(\d+(?:\.\d+)?)?")
 #: A dot that chemistry.parse_formula may read as a hydrate separator (``Li3PS4.2H2O``).
 _HYDRATE_TAIL = re.compile(r"\.\d*[HD]2O$")
 #: pymatgen drops amounts below this (``Composition.amount_tolerance``).
@@ -66,7 +70,10 @@ def parse_amounts(formula: object) -> dict[str, float]:
     text = formula.strip() if isinstance(formula, str) else None
     if text and not _HYDRATE_TAIL.search(text):
         try:
-            return _read_plain(text)
+            if _FLAT.fullmatch(text):
+                return _read_flat(text)
+            if _PLAIN.fullmatch(text):
+                return _read_plain(text)
         except _Fallback:
             pass
     return {el: float(n) for el, n in parse_formula(formula).get_el_amt_dict().items()}
@@ -82,8 +89,6 @@ def _read_plain(text: str) -> dict[str, float]:
     symbols = _symbols()
     groups: list[list[tuple[str, float]]] = [[]]
     tokens = _TOKEN.findall(text)
-    if sum(len("".join(t)) for t in tokens) != len(text):
-        raise _Fallback  # characters outside the plain grammar (spaces, dots, other signs)
     i, n = 0, len(tokens)
     while i < n:
         el, num, opening, closing = tokens[i]
@@ -113,8 +118,26 @@ def _read_plain(text: str) -> dict[str, float]:
             raise _Fallback  # an amount with nothing before it
     if len(groups) != 1:
         raise _Fallback
-    out = {el: amount for el, amount in _sum_terms(groups[0], 1.0).items() if abs(amount) >= AMOUNT_TOLERANCE}
-    if not out or any(not (math.isfinite(v) and v <= MAX_AMOUNT) for v in out.values()):
+    return _checked(_sum_terms(groups[0], 1.0))
+
+
+def _read_flat(text: str) -> dict[str, float]:
+    """Amounts of a formula without brackets (symbol-amount pairs)."""
+    symbols = _symbols()
+    out: dict[str, float] = {}
+    for el, num in _PAIR.findall(text):
+        if el not in symbols:
+            raise _Fallback
+        out[el] = out.get(el, 0.0) + (float(num) if num else 1.0)
+    return _checked(out)
+
+
+def _checked(amounts: dict[str, float]) -> dict[str, float]:
+    """Drop amounts pymatgen drops; anything it would refuse (nothing left, huge amounts) goes to it."""
+    out = amounts
+    if not out or min(out.values()) < AMOUNT_TOLERANCE:  # rare: (near) zero amounts
+        out = {el: amount for el, amount in amounts.items() if abs(amount) >= AMOUNT_TOLERANCE}
+    if not out or not max(out.values()) <= MAX_AMOUNT:
         raise _Fallback
     return out
 
@@ -146,7 +169,10 @@ def parse_many(formulas, symbols) -> tuple[np.ndarray, np.ndarray, dict[int, str
         Position -> reason, for formulas that could not be read or hold an element without data.
     """
     where = {s: j for j, s in enumerate(symbols)}
-    parsed: list[dict[str, float]] = []
+    rows: list[int] = []
+    cols: list[int] = []
+    values: list[float] = []
+    slots: list[int] = []
     errors: dict[int, str] = {}
     for pos, formula in enumerate(formulas):
         try:
@@ -154,18 +180,19 @@ def parse_many(formulas, symbols) -> tuple[np.ndarray, np.ndarray, dict[int, str
             missing = [el for el in amounts if el not in where]
             if missing:
                 raise FormulaError(f"no elemental data for {', '.join(missing)} in matminer's Magpie table")
-            parsed.append(amounts)
         except FormulaError as exc:
             errors[pos] = str(exc)
-            parsed.append({})
-    k = max((len(p) for p in parsed), default=0) or 1
-    elements = np.full((len(parsed), k), -1, dtype=np.int64)
-    values = np.zeros((len(parsed), k))
-    for pos, amounts in enumerate(parsed):
-        for j, (el, amount) in enumerate(amounts.items()):
-            elements[pos, j] = where[el]
-            values[pos, j] = amount
-    return elements, values, errors
+            continue
+        rows.extend([pos] * len(amounts))
+        slots.extend(range(len(amounts)))
+        cols.extend(where[el] for el in amounts)
+        values.extend(amounts.values())
+    k = (max(slots) + 1) if slots else 1
+    elements = np.full((len(formulas), k), -1, dtype=np.int64)
+    amounts_out = np.zeros((len(formulas), k))
+    elements[rows, slots] = cols
+    amounts_out[rows, slots] = values
+    return elements, amounts_out, errors
 
 
 __all__ = ["AMOUNT_TOLERANCE", "parse_amounts", "parse_many"]

@@ -30,7 +30,7 @@ from .chunk import HIST_BINS, finished, part_path, screen_chunk
 
 RUN_FILE = "screen-run.json"
 #: Rows per chunk (a work unit, a part file, the unit of resumption).
-DEFAULT_CHUNK_ROWS = 50_000
+DEFAULT_CHUNK_ROWS = 20_000
 #: Descriptors explained per shortlisted candidate.
 DEFAULT_EXPLAIN_TOP = 5
 _OWN = ("parts", "done", RUN_FILE)
