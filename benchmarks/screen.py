@@ -4,6 +4,8 @@ Run from the repository root (about 8 minutes on the 2-core machine)::
 
     EXPLAINSSE_DATA_DIR=../shared/datasets python benchmarks/screen.py [--rows 1000000] [--out DIR]
 
+0. Golden check: both backends on 20,000 random formulas (1-6 elements, 0-3 decimals), every
+   value equal to 1e-9 with the same missing values (asserted).
 1. ``composition-v1`` on 20,000 distinct compositions (OBELiX formulas, every amount scaled by a
    random 0.9-1.1 factor), from formula strings (parsing included), with the vectorized backend and
    with matminer's featurizers (``backend="matminer"``), in one run: ms per composition, the
@@ -44,6 +46,17 @@ def distinct_formulas(n: int, seed: int = 0) -> list[str]:
     pick = rng.integers(0, len(base), n)
     return ["".join(f"{el}{a * s:.4g}" for (el, a), s in zip(base[p].items(), rng.uniform(0.9, 1.1, len(base[p]))))
             for p in pick]
+
+
+def golden_random(n: int = 20_000) -> dict:
+    """Both backends on ``n`` random formulas (tests/featurize/test_vectorized.py's generator): equal to 1e-9?"""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.featurize.test_vectorized import check_backends_agree, random_formulas
+
+    warnings.simplefilter("ignore")
+    t = time.perf_counter()
+    values = check_backends_agree(random_formulas(n, seed=7))  # asserts 1e-9 and the same missing values
+    return {"formulas": n, "values_equal_to_1e-9": values, "seconds": time.perf_counter() - t}
 
 
 def featurization(n: int = 20_000) -> dict:
@@ -117,7 +130,9 @@ def main() -> None:
     args = parser.parse_args()
     work = args.out or Path(tempfile.mkdtemp(prefix="explainsse-screen-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    result = {"featurization": featurization(args.featurize_rows)}
+    result = {"featurization": featurization(args.featurize_rows), "golden_random": golden_random()}
+    print(f"golden check on {result['golden_random']['formulas']:,} random formulas: "
+          f"{result['golden_random']['values_equal_to_1e-9']:,} values equal to 1e-9", flush=True)
     f = result["featurization"]
     print(f"featurization, {f['compositions']} distinct compositions from strings: vectorized {f['vectorized_ms']:.4f} "
           f"ms, matminer {f['matminer_ms']:.3f} ms -> {f['speedup']:.0f}x; largest relative difference "

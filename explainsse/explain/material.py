@@ -40,7 +40,7 @@ def explain_materials(model: TrainedModel, frame: pd.DataFrame, X: pd.DataFrame,
     domain_percentile = DEFAULT_DOMAIN_PERCENTILE
     results = []
     for i, (idx, row) in enumerate(frame.iterrows()):
-        contrib = table.sample(idx).head(top)
+        contrib = table.sample_at(i).head(top)  # the table is in the order of frame
         notes = []
         symbols = {el.symbol for el in row["composition"].elements}
         unseen = sorted(symbols - known) if known else []

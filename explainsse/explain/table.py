@@ -185,7 +185,10 @@ class ExplanationTable:
 
     def sample(self, key) -> pd.DataFrame:
         """Contributions for one sample (by index label or id), largest |SHAP| first (long form)."""
-        i = self._position(key)
+        return self.sample_at(self._position(key))
+
+    def sample_at(self, i: int) -> pd.DataFrame:
+        """As :meth:`sample`, for the sample at position ``i`` (no search: linear over many samples)."""
         k = len(self.feature_names)
         rows = pd.DataFrame({
             "sample": [self.samples[i]] * k, "id": self.ids[i], "formula": self.formulas[i],

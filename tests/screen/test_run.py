@@ -163,3 +163,15 @@ def test_cli_acceptance_doping_grid(tmp_path):
     assert "shortlist: 20 candidates" in result.output and "MagpieData" in result.output
     bad = CliRunner().invoke(app, ["screen", "--parent", "Li7La3Zr2O12", "-o", str(tmp_path / "t")])
     assert bad.exit_code == 2 and "--substitute" in bad.output
+
+
+def test_any_saved_model_family_screens_a_nasicon_series(tmp_path):
+    """The bundled NASICON classifier (logreg, nasicon-v1): probabilities, linear SHAP, no --min-sigma."""
+    source = enumeration_source("LiTi2(PO4)3", ["Ti:Al"], "0:0.5:0.1", 1000)
+    m = run_screen(source, "nasicon-default", tmp_path / "n", top=6, workers=1, progress=False)
+    short = pd.read_csv(tmp_path / "n" / "shortlist.csv")
+    assert m["model"]["family"] == "logreg" and m["model"]["task"] == "classification"
+    assert short["prediction"].between(0, 1).all() and len(short) == 6
+    assert "Li1.3Ti1.7Al0.3P3O12" in set(short["formula"]) and m["shortlist"]["additivity_max_error"] < 1e-6
+    with pytest.raises(Exception, match="--min-sigma needs a regression model"):
+        run_screen(source, "nasicon-default", tmp_path / "m", min_sigma=1e-4, workers=1, progress=False)
