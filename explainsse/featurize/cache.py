@@ -6,22 +6,14 @@ import hashlib
 import json
 import os
 from functools import lru_cache
-from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
 
-from ..io import HashIndex, atomic_file, read_parquet, sha256_file, write_parquet
+from ..io import HashIndex, atomic_file, package_versions, read_parquet, sha256_file, write_parquet
 
 #: Packages whose versions enter the cache key: a new release invalidates old features.
 KEY_PACKAGES = ("explainsse", "matminer", "pymatgen", "numpy", "pandas")
-
-
-def _version(package: str) -> str:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return "not-installed"
 
 
 @lru_cache(maxsize=1)
@@ -47,7 +39,7 @@ def key_inputs(preset, inputs: pd.DataFrame, backend: str = "vectorized") -> dic
     labels = hashlib.sha256(json.dumps(spec.labels()).encode()).hexdigest()[:16]
     return {"preset": spec.name, "groups": [[g.name, g.input_kind] for g in spec.groups], "labels": labels,
             "backend": backend, "code": code_digest(),
-            "versions": {p: _version(p) for p in KEY_PACKAGES}, "columns": list(map(str, inputs.columns))}
+            "versions": package_versions(KEY_PACKAGES), "columns": list(map(str, inputs.columns))}
 
 
 def cache_key(preset, inputs: pd.DataFrame, backend: str = "vectorized") -> str:

@@ -20,6 +20,7 @@ from .outputs import (
 )
 from .parquet import read_parquet, write_parquet
 from .tables import FORMULA_PREFIXES, neutralize_formulas, neutralize_text, to_jsonable, write_table
+from .versions import package_versions
 
 __all__ = [
     "FORMULA_PREFIXES",
@@ -28,6 +29,7 @@ __all__ = [
     "atomic_directory",
     "atomic_file",
     "check_output_target",
+    "package_versions",
     "default_mode",
     "neutralize_formulas",
     "neutralize_text",

@@ -19,13 +19,19 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import warnings
-from importlib import metadata
 from pathlib import Path
 
 from sklearn.pipeline import Pipeline
 
 from ..errors import ExplainsseError
-from ..io import OutputFolderError, output_directory, read_manifest, sha256_file, write_manifest
+from ..io import (
+    OutputFolderError,
+    output_directory,
+    package_versions,
+    read_manifest,
+    sha256_file,
+    write_manifest,
+)
 from .families import get_family
 from .train import TrainedModel
 
@@ -56,13 +62,7 @@ class ModelFileError(ExplainsseError):
 
 
 def _versions() -> dict[str, str]:
-    out = {}
-    for name in VERSIONED:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "not-installed"
-    return out
+    return package_versions(VERSIONED)
 
 
 def save_model(model: TrainedModel, directory: str | os.PathLike, *, overwrite: bool = False,

@@ -51,7 +51,8 @@ class DaskEngine:
     Parameters
     ----------
     workers : int
-        Worker processes of the LocalCluster (one thread each); ignored with ``scheduler``.
+        Worker processes of the LocalCluster (one thread each); with ``scheduler``, the cluster's
+        workers at connection time are counted instead (it sets how many chunks are in flight).
     scheduler : str, optional
         Address of a running scheduler (``tcp://HOST:8786``). Its workers need explainsse
         installed and must see the model folder and the output folder at the same paths.
@@ -67,6 +68,7 @@ class DaskEngine:
         self._cluster = None
         if scheduler:
             self.client = Client(scheduler)
+            self.workers = max(len(self.client.scheduler_info().get("workers", {})), 1)  # the cluster's own
         else:
             env = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
             self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,

@@ -20,12 +20,19 @@ import json
 import math
 import shutil
 import time
-from dataclasses import dataclass, field
-from importlib import metadata
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputDataError
-from ..io import OutputFolderError, atomic_file, check_output_target, sha256_file, write_manifest, write_table
+from ..io import (
+    OutputFolderError,
+    atomic_file,
+    check_output_target,
+    package_versions,
+    sha256_file,
+    write_manifest,
+    write_table,
+)
 from .chunk import HIST_BINS, finished, part_path, screen_chunk
 
 RUN_FILE = "screen-run.json"
@@ -43,7 +50,6 @@ class Source:
     spec: dict
     chunks: object
     total: int | None
-    listed_invalid: list = field(default_factory=list)
 
 
 def file_source(path, chunk_size: int) -> Source:
@@ -148,7 +154,7 @@ def run_screen(source: Source, model_dir, out, *, top: int | None = None, min_si
     model_sha = json.loads((Path(model_path) / "manifest.json").read_text(encoding="utf-8"))["manifest_sha256"]
     out = Path(out)
     run = {"source": source.spec, "model_sha256": model_sha, "preset": model.preset, "chunk_rows": chunk_size,
-           "explainsse": _version("explainsse")}
+           "explainsse": package_versions(["explainsse"])["explainsse"]}
     inputs = [source.spec["path"]] if source.spec["kind"] == "file" else []
     resumed = _prepare_output(out, run, force=force, inputs=inputs)
     runner = make_engine(engine, workers, scheduler)
@@ -208,13 +214,6 @@ def _check_model(model, min_sigma) -> None:
         raise InputDataError(f"--min-sigma must be a conductivity > 0 in S/cm, got {min_sigma}")
 
 
-def _version(package: str) -> str:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return "not-installed"
-
-
 def _finish(out: Path, model, model_path, run, summaries, *, top, floor, min_sigma, explain_top, engine,
             resumed_chunks, screened_s, started) -> dict:
     """Invalid rows, the explained shortlist, the report and the manifest (from the part files)."""
@@ -260,8 +259,8 @@ def _finish(out: Path, model, model_path, run, summaries, *, top, floor, min_sig
                      "total": round(total_s, 3),
                      "rows_per_s": round(totals["rows"] / screened_s, 1) if screened_s > 0 else None},
         "engine": engine, "chunk_rows": run["chunk_rows"],
-        "versions": {p: _version(p) for p in ("explainsse", "numpy", "pandas", "scikit-learn", "xgboost",
-                                              "matminer", "pymatgen", "dask", "distributed")},
+        "versions": package_versions(("explainsse", "numpy", "pandas", "scikit-learn", "xgboost", "matminer",
+                                      "pymatgen", "dask", "distributed")),
     }
     write_report(out, payload, short, long, ups)
     return write_manifest(out, payload, kind="screen")
