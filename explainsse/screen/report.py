@@ -48,11 +48,17 @@ def _context(payload: dict, short: pd.DataFrame, long: pd.DataFrame, ups: pd.Dat
         f"({payload['shortlist']['shap_method']}; base value + sum of SHAP reproduces the model output to "
         f"{payload['shortlist']['additivity_max_error']:.1g}).",
     ]
+    if "vs_reference" in short and len(short):
+        best = short.iloc[0]
+        sentences.append(f"Against the parent {source['parent']}, the best candidate {best['formula']} changes the "
+                         f"model output by {best['vs_reference']:+.3f} ({payload['shortlist']['shap_units']}); "
+                         f"the descriptors whose SHAP changed most: {best['changes_vs_reference']}.")
     if len(ups):
         top = ups.iloc[0]
         sentences.append(f"The descriptor that most often pushes shortlisted candidates up is {top['descriptor']} "
                          f"({int(top['candidates'])} of {counts['shortlisted']} candidates).")
     return {"title": "Screening report", "payload": payload, "units": units, "rows": rows,
+            "parent": source.get("parent") if "vs_reference" in short else None,
             "ups": ups.to_dict("records"), "sentences": sentences}
 
 
@@ -67,6 +73,8 @@ def _markdown(c: dict) -> str:
     for r in c["rows"]:
         dom = "inside" if r["in_domain"] else "OUTSIDE"
         tops = "; ".join(f"{t['descriptor']} = {t['value']:.4g} ({t['shap']:+.3f})" for t in r["top"])
+        if c["parent"]:
+            tops += f"; vs parent {r['vs_reference']:+.3f}: {r['changes_vs_reference']}"
         lines.append(f"| {r['rank']} | {_md(r['id'])} | {_md(r['formula'])} | {r['prediction']:.3g} | {dom} "
                      f"({r['domain_percentile']:.0f}th pct) | {_md(tops)} | {_md(r['warnings'])} |")
     lines += ["", "## Descriptors that most often push candidates up", "",

@@ -185,7 +185,7 @@ def run_screen(source: Source, model_dir, out, *, top: int | None = None, min_si
     runner.close()
     bar.close()
     screened_s = time.perf_counter() - started
-    return _finish(out, model, model_path, run, summaries, top=top, floor=floor, min_sigma=min_sigma,
+    return _finish(out, model, str(model_dir), run, summaries, top=top, floor=floor, min_sigma=min_sigma,
                    explain_top=explain_top, engine=described, resumed_chunks=skipped, screened_s=screened_s,
                    started=started)
 
@@ -214,7 +214,7 @@ def _check_model(model, min_sigma) -> None:
         raise InputDataError(f"--min-sigma must be a conductivity > 0 in S/cm, got {min_sigma}")
 
 
-def _finish(out: Path, model, model_path, run, summaries, *, top, floor, min_sigma, explain_top, engine,
+def _finish(out: Path, model, model_name: str, run, summaries, *, top, floor, min_sigma, explain_top, engine,
             resumed_chunks, screened_s, started) -> dict:
     """Invalid rows, the explained shortlist, the report and the manifest (from the part files)."""
     import numpy as np
@@ -234,7 +234,8 @@ def _finish(out: Path, model, model_path, run, summaries, *, top, floor, min_sig
     invalid = pd.concat([t for t in invalid if len(t)] or invalid[:1], ignore_index=True)
     t0 = time.perf_counter()
     short = select(parts, top=top, floor=floor)
-    short, long, info = explain_shortlist(model, short, explain_top)
+    reference = run["source"].get("parent")  # a doping grid: what changed from the parent
+    short, long, info = explain_shortlist(model, short, explain_top, reference=reference)
     explain_s = time.perf_counter() - t0
     ups = push_up(long)
     totals = {k: int(sum(s[k] for s in summaries.values())) for k in ("rows", "screened", "invalid", "outside")}
@@ -246,7 +247,7 @@ def _finish(out: Path, model, model_path, run, summaries, *, top, floor, min_sig
     write_table(long, out / "shortlist_explained.csv")
     total_s = time.perf_counter() - started
     payload = {
-        "command": "screen", "source": run["source"], "model": {"path": str(model_path), "family": model.family,
+        "command": "screen", "source": run["source"], "model": {"path": model_name, "family": model.family,
                                                                "task": model.task, "preset": model.preset,
                                                                "sha256": run["model_sha256"]},
         "counts": {**totals, "invalid_listed_in": "invalid.csv", "shortlisted": int(len(short)), "chunks": len(numbers),

@@ -35,8 +35,13 @@ def select(parts: list[Path], *, top: int | None, floor: float | None) -> pd.Dat
     return best.reset_index(drop=True)
 
 
-def explain_shortlist(model, short: pd.DataFrame, k: int = 5) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+def explain_shortlist(model, short: pd.DataFrame, k: int = 5, reference: str | None = None
+                      ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """SHAP for every shortlisted row: its top-``k`` descriptors (value, SHAP, unit, meaning).
+
+    With a ``reference`` formula (a doping grid's parent), each row also gets ``vs_reference``
+    (its model output minus the parent's) and ``changes_vs_reference``: the 3 descriptors whose
+    SHAP changed most from the parent's, i.e. what the substitution did in the model's eyes.
 
     Returns
     -------
@@ -52,11 +57,16 @@ def explain_shortlist(model, short: pd.DataFrame, k: int = 5) -> tuple[pd.DataFr
 
     short = short.copy()
     short.insert(0, "rank", np.arange(1, len(short) + 1))
-    X = DescriptorFeaturizer(model.preset, cache=False).fit_transform(short[["formula"]])
-    table = explain(model, X, model.train_X, ids=short["id"].to_numpy(), formulas=short["formula"].to_numpy())
-    shap, values = table.values, table.data
+    formulas = short["formula"].tolist() + ([reference] if reference else [])
+    X = DescriptorFeaturizer(model.preset, cache=False).fit_transform(formulas)
+    table = explain(model, X, model.train_X, ids=[*short["id"], *(["reference"] if reference else [])],
+                    formulas=formulas)
+    shap, values = table.values[:len(short)], table.data[:len(short)]
+    if reference:
+        _changes(short, table, model)
+        X = X.iloc[:len(short)]
     output = model_output(model.pipeline, model.family, model.task, model.align(X))
-    gap = float(np.max(np.abs(table.output().to_numpy() - output))) if len(short) else 0.0
+    gap = float(np.max(np.abs(table.output().to_numpy()[:len(short)] - output))) if len(short) else 0.0
     order = np.argsort(-np.abs(shap), axis=1, kind="stable")[:, :k]
     names = np.asarray(table.feature_names, dtype=object)
     rows, reasons = [], []
@@ -70,11 +80,22 @@ def explain_shortlist(model, short: pd.DataFrame, k: int = 5) -> tuple[pd.DataFr
             shown = "missing" if not math.isfinite(value) else f"{value:.4g}"
             text.append(f"{names[col]} = {shown} ({float(shap[i, col]):+.3f})")
         reasons.append("; ".join(text))
-    short["base_value"] = table.base_values
+    short["base_value"] = table.base_values[:len(short)]
     short["reasons"] = reasons
     long = pd.DataFrame(rows, columns=["rank", "id", "formula", "order", "descriptor", "value", "shap", "unit",
                                        "meaning"])
     return short, long, {"method": table.method, "units": table.output_units, "additivity_max_error": gap}
+
+
+def _changes(short: pd.DataFrame, table, model, n: int = 3) -> None:
+    """``vs_reference`` and ``changes_vs_reference`` columns from the last row of ``table`` (the reference)."""
+    delta = table.values[:-1] - table.values[-1]
+    output = table.output().to_numpy()
+    short["vs_reference"] = output[:-1] - output[-1]
+    names = table.feature_names
+    order = np.argsort(-np.abs(delta), axis=1, kind="stable")[:, :n]
+    short["changes_vs_reference"] = ["; ".join(f"{names[j]} {delta[i, j]:+.3f}" for j in order[i])
+                                     for i in range(len(short))]
 
 
 def push_up(long: pd.DataFrame, n: int = 10) -> pd.DataFrame:

@@ -71,6 +71,10 @@ def test_doping_grid_screen_explains_every_shortlisted_row(tmp_path):
     short = pd.read_csv(tmp_path / "s" / "shortlist.csv", keep_default_na=False)
     long = pd.read_csv(tmp_path / "s" / "shortlist_explained.csv")
     assert short["prediction"].is_monotonic_decreasing and (short["reasons"] != "").all()
+    # against the parent: output change = prediction - the parent's prediction (first row of the grid)
+    parent = pd.read_parquet(tmp_path / "s" / "parts" / "part-000000.parquet").iloc[0]
+    np.testing.assert_allclose(short["vs_reference"], short["prediction"] - parent["prediction"], atol=1e-4)
+    assert short["changes_vs_reference"].str.count(";").eq(2).all()
     assert long.groupby("rank").size().eq(5).all() and long["meaning"].notna().all()
     # the reasons add up: base value + all SHAP = prediction; the top 5 are the largest |SHAP|
     assert (long.groupby("rank")["shap"].apply(lambda s: s.abs().is_monotonic_decreasing)).all()
