@@ -237,8 +237,8 @@ class DescriptorFeaturizer(TransformerMixin, BaseEstimator):
                 + ", ".join(map(str, table.columns))
             )
 
-    def _composition_values(self, unique: list[str]) -> tuple[np.ndarray, dict[str, str]]:
-        """Composition-group values of each distinct formula, and the reasons of those that failed."""
+    def _composition_values(self, unique: list[str]) -> tuple[np.ndarray, dict[str, str], np.ndarray | None]:
+        """Composition values of each distinct formula, failure reasons, element indices (vectorized only)."""
         names = composition_feature_names(self.preset_)
         if self.backend == "vectorized":
             return self._vectorized(unique, len(names))
@@ -246,9 +246,9 @@ class DescriptorFeaturizer(TransformerMixin, BaseEstimator):
         failed = {f: error for f, (_, error) in zip(unique, results) if error}
         missing = [np.nan] * len(names)
         values = np.array([missing if error else v for v, error in results], dtype=float)
-        return values.reshape(len(unique), len(names)), failed
+        return values.reshape(len(unique), len(names)), failed, None
 
-    def _vectorized(self, unique: list[str], n_columns: int) -> tuple[np.ndarray, dict[str, str]]:
+    def _vectorized(self, unique: list[str], n_columns: int) -> tuple[np.ndarray, dict[str, str], np.ndarray]:
         """:mod:`.vectorized` over blocks of distinct formulas (fast parser, NumPy reductions)."""
         from tqdm.auto import tqdm
 
@@ -262,8 +262,7 @@ class DescriptorFeaturizer(TransformerMixin, BaseEstimator):
         if not groups:  # only the formulas are checked
             elements, _, errors = parse_many(unique, element_table()[0])
             failed.update({unique[pos]: reason for pos, reason in errors.items()})
-            self._unique_elements = elements
-            return out, failed
+            return out, failed, elements
         with tqdm(total=len(unique), desc=f"featurizing ({self.preset_.name})", unit="comp",
                   disable=not self.progress) as bar:
             for start in range(0, len(unique), _VECTOR_CHUNK):
@@ -277,9 +276,9 @@ class DescriptorFeaturizer(TransformerMixin, BaseEstimator):
                 blocks.append(elements)
                 bar.update(len(block))
         width = max((b.shape[1] for b in blocks), default=1)
-        self._unique_elements = np.vstack([np.pad(b, ((0, 0), (0, width - b.shape[1])), constant_values=-1)
-                                           for b in blocks]) if blocks else np.full((0, 1), -1)
-        return out, failed
+        elements = np.vstack([np.pad(b, ((0, 0), (0, width - b.shape[1])), constant_values=-1)
+                              for b in blocks]) if blocks else np.full((0, 1), -1)
+        return out, failed, elements
 
     def _featurize_unique(self, unique: list[str]) -> list[tuple[list[float], str | None]]:
         """Run matminer's composition featurizers once per distinct formula, with a progress bar."""
@@ -326,9 +325,8 @@ class DescriptorFeaturizer(TransformerMixin, BaseEstimator):
         formulas = table["formula"].astype("string").fillna("").str.strip()
         codes, uniques = pd.factorize(formulas, use_na_sentinel=False)
         unique = [str(f) for f in uniques]
-        self._unique_elements = None
-        values, failed = self._composition_values(unique)
-        self.composition_elements_ = None if self._unique_elements is None else self._unique_elements[codes]
+        values, failed, elements = self._composition_values(unique)
+        self.composition_elements_ = None if elements is None else elements[codes]
         self._report_failures(formulas, failed)
         comp_names = composition_feature_names(self.preset_)
         out = pd.DataFrame(values[codes] if len(values) else np.empty((len(formulas), len(comp_names))),
