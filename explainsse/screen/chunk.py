@@ -67,8 +67,8 @@ def _row_warnings(elements: np.ndarray | None, mask: np.ndarray | None, outside:
                 names = ", ".join(symbols[j] for j in elements[i][unseen[i]])
                 notes[i].append(f"element(s) {names} never occur in the training data: the model extrapolates")
     for i in np.flatnonzero(outside):
-        notes[i].append(f"outside the training domain (nearest-neighbour distance at the {percentile[i]:.0f}th "
-                        "percentile of the training materials')")
+        notes[i].append(f"outside the training domain (its nearest-neighbour distance is at the "
+                        f"{percentile[i]:.0f}th percentile of the training materials' own)")
     return ["; ".join(n) for n in notes]
 
 
@@ -97,14 +97,9 @@ def screen_frame(model_dir: str, frame: pd.DataFrame) -> pd.DataFrame:
             percentile[ok], inside[ok] = d["percentile"].to_numpy(), d["inside"].to_numpy()
         else:
             inside[ok] = True
-    elements = None
-    if featurizer.composition_elements_ is not None:
-        elements = np.full((n, featurizer.composition_elements_.shape[1]), -1)
-        elements[todo] = featurizer.composition_elements_
-        elements[np.flatnonzero(error != "")] = -1
-    outside = np.zeros(n, bool)
-    outside[ok] = ~inside[ok]
-    notes = _row_warnings(elements[ok] if elements is not None else None, mask, outside[ok], percentile[ok])
+    featurized = featurizer.composition_elements_  # one row per row of todo
+    elements = None if featurized is None else featurized[np.searchsorted(todo, ok)]
+    notes = _row_warnings(elements, mask, ~inside[ok], percentile[ok])
     row_warnings = np.full(n, "", dtype=object)
     row_warnings[ok] = notes
     return pd.DataFrame({"row": frame["row"].to_numpy(np.int64), "id": frame["id"].astype(str).to_numpy(object),
