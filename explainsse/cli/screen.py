@@ -29,6 +29,8 @@ def screen_cmd(
                                                "unless --min-sigma).")] = None,
     min_sigma: Annotated[Optional[float], typer.Option("--min-sigma", help="Shortlist candidates predicted at "
                                                        "or above this conductivity (S/cm).")] = None,
+    in_domain_only: Annotated[bool, typer.Option("--in-domain-only", help="Shortlist only candidates inside "
+                                                 "the model's applicability domain.")] = False,
     explain_top: Annotated[int, typer.Option("--explain-top", help="Descriptors explained per shortlisted "
                                              "candidate.")] = 5,
     engine: Annotated[str, typer.Option("--engine", help="local (worker processes) or dask "
@@ -59,7 +61,7 @@ def screen_cmd(
               else enumeration_source(parent, substitute, grid, chunk_rows))
     m = run_screen(source, model_dir, output, top=top, min_sigma=min_sigma, explain_top=explain_top,
                    engine=engine, workers=workers, scheduler=scheduler, chunk_size=chunk_rows, force=force,
-                   progress=not quiet)
+                   progress=not quiet, in_domain_only=in_domain_only)
     c, t = m["counts"], m["timing_s"]
     if not quiet:
         resumed = f", {c['chunks_resumed']} of {c['chunks']} chunks resumed from an earlier run" \

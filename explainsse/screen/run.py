@@ -103,7 +103,7 @@ def _prepare_output(out: Path, run: dict, *, force: bool, inputs) -> bool:
 def run_screen(source: Source, model_dir, out, *, top: int | None = None, min_sigma: float | None = None,
                explain_top: int = DEFAULT_EXPLAIN_TOP, engine: str = "local", workers: int | None = None,
                scheduler: str | None = None, chunk_size: int = DEFAULT_CHUNK_ROWS, force: bool = False,
-               progress: bool = True) -> dict:
+               progress: bool = True, in_domain_only: bool = False) -> dict:
     """Screen every candidate of ``source`` with the model in ``model_dir``; write ``out``.
 
     Parameters
@@ -132,6 +132,8 @@ def run_screen(source: Source, model_dir, out, *, top: int | None = None, min_si
         Replace an earlier explainsse output, or an unfinished screen of something else.
     progress : bool
         Show a progress bar (rows/s).
+    in_domain_only : bool
+        Shortlist only candidates inside the model's applicability domain.
 
     Returns
     -------
@@ -150,7 +152,6 @@ def run_screen(source: Source, model_dir, out, *, top: int | None = None, min_si
     _check_model(model, min_sigma)
     if top is None and min_sigma is None:
         top = 20
-    floor = math.log10(min_sigma) if min_sigma is not None else None
     model_sha = json.loads((Path(model_path) / "manifest.json").read_text(encoding="utf-8"))["manifest_sha256"]
     out = Path(out)
     run = {"source": source.spec, "model_sha256": model_sha, "preset": model.preset, "chunk_rows": chunk_size,
@@ -185,9 +186,10 @@ def run_screen(source: Source, model_dir, out, *, top: int | None = None, min_si
     runner.close()
     bar.close()
     screened_s = time.perf_counter() - started
-    return _finish(out, model, str(model_dir), run, summaries, top=top, floor=floor, min_sigma=min_sigma,
-                   explain_top=explain_top, engine=described, resumed_chunks=skipped, screened_s=screened_s,
-                   started=started)
+    rule = {"top": top, "min_sigma_S_cm": min_sigma, "in_domain_only": in_domain_only,
+            "explained_descriptors": explain_top}
+    return _finish(out, model, str(model_dir), run, summaries, rule, engine=described, resumed_chunks=skipped,
+                   screened_s=screened_s, started=started)
 
 
 def _collect(runner, pending, summaries, bar):
@@ -214,8 +216,8 @@ def _check_model(model, min_sigma) -> None:
         raise InputDataError(f"--min-sigma must be a conductivity > 0 in S/cm, got {min_sigma}")
 
 
-def _finish(out: Path, model, model_name: str, run, summaries, *, top, floor, min_sigma, explain_top, engine,
-            resumed_chunks, screened_s, started) -> dict:
+def _finish(out: Path, model, model_name: str, run, summaries, rule: dict, *, engine, resumed_chunks, screened_s,
+            started) -> dict:
     """Invalid rows, the explained shortlist, the report and the manifest (from the part files)."""
     import numpy as np
     import pandas as pd
@@ -233,9 +235,10 @@ def _finish(out: Path, model, model_name: str, run, summaries, *, top, floor, mi
         invalid.append(t[t["error"] != ""])
     invalid = pd.concat([t for t in invalid if len(t)] or invalid[:1], ignore_index=True)
     t0 = time.perf_counter()
-    short = select(parts, top=top, floor=floor)
+    floor = math.log10(rule["min_sigma_S_cm"]) if rule["min_sigma_S_cm"] is not None else None
+    short = select(parts, top=rule["top"], floor=floor, in_domain_only=rule["in_domain_only"])
     reference = run["source"].get("parent")  # a doping grid: what changed from the parent
-    short, long, info = explain_shortlist(model, short, explain_top, reference=reference)
+    short, long, info = explain_shortlist(model, short, rule["explained_descriptors"], reference=reference)
     explain_s = time.perf_counter() - t0
     ups = push_up(long)
     totals = {k: int(sum(s[k] for s in summaries.values())) for k in ("rows", "screened", "invalid", "outside")}
@@ -252,7 +255,7 @@ def _finish(out: Path, model, model_name: str, run, summaries, *, top, floor, mi
                                                                "sha256": run["model_sha256"]},
         "counts": {**totals, "invalid_listed_in": "invalid.csv", "shortlisted": int(len(short)), "chunks": len(numbers),
                    "chunks_resumed": int(resumed_chunks)},
-        "shortlist": {"top": top, "min_sigma_S_cm": min_sigma, "explained_descriptors": explain_top,
+        "shortlist": {**rule,
                       "shap_method": info["method"], "shap_units": info["units"],
                       "additivity_max_error": info["additivity_max_error"]},
         "histogram": {"edges": HIST_BINS[model.task].tolist(), "counts": histogram},

@@ -13,8 +13,10 @@ MAX_SHORTLIST = 10_000
 SHORT_COLUMNS = ["row", "id", "formula", "prediction", "domain_percentile", "in_domain", "warnings"]
 
 
-def select(parts: list[Path], *, top: int | None, floor: float | None) -> pd.DataFrame:
+def select(parts: list[Path], *, top: int | None, floor: float | None, in_domain_only: bool = False) -> pd.DataFrame:
     """The best screened rows over all parts: prediction >= ``floor`` and the ``top`` highest.
+
+    With ``in_domain_only``, candidates outside the applicability domain are left out.
 
     Parts are read one at a time (only the shortlist's columns), so memory stays bounded by the
     shortlist. Ties are broken by input position, so the result does not depend on the engine.
@@ -28,6 +30,8 @@ def select(parts: list[Path], *, top: int | None, floor: float | None) -> pd.Dat
         keep = (part["error"] == "") & part["prediction"].notna()
         if floor is not None:
             keep &= part["prediction"] >= floor
+        if in_domain_only:
+            keep &= part["in_domain"]
         part = part.loc[keep, SHORT_COLUMNS]
         if len(part):
             both = part if best.empty else pd.concat([best, part], ignore_index=True)

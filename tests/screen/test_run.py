@@ -96,6 +96,10 @@ def test_min_sigma_shortlist_and_html_escaping(tmp_path):
     assert invalid["row"].tolist() == [7] and "Li2<b>O" in invalid["formula"].iloc[0]
     html = (tmp_path / "o" / "report.html").read_text()
     assert "<script>alert" not in html and "<b>O" not in html
+    inside = run_screen(file_source(tmp_path / "c.csv", 64), "default", tmp_path / "i", top=200, workers=1,
+                        progress=False, in_domain_only=True)
+    short = pd.read_csv(tmp_path / "i" / "shortlist.csv")
+    assert short["in_domain"].all() and len(short) == inside["counts"]["screened"] - inside["counts"]["outside"]
 
 
 def test_output_folder_rules(tmp_path):
