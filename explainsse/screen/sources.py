@@ -168,10 +168,10 @@ def enumerate_substitutions(parent: str, substitutions: list[str], grid: np.ndar
     """Aliovalent doping series of ``parent``: x of the host replaced by each dopant, Li keeping the balance.
 
     For host H (charge q_H), dopant D (q_D) and amount x per formula unit,
-    ``Li -> Li - x (q_D - q_H)``, ``H -> H - x``, ``D -> x``. Nominal charges: pymatgen's
-    most likely charge-balanced states of the parent, the dopant's most common state (or the
-    one written, ``Ta5+``). A candidate that needs negative Li, more host than the parent has,
-    or a dopant without a known charge is kept as a row with its reason in ``error``.
+    ``Li -> Li - x (q_D - q_H)``, ``H -> H - x``, ``D -> D + x``. Nominal charges: the parent's
+    (:func:`parent_charges`), the dopant's most common state (or the one written, ``Ta5+``). A
+    candidate that needs negative Li, leaves no Li, replaces more host than the parent has, or
+    has a dopant without a known charge is kept as a row with its reason in ``error``.
 
     Returns
     -------
@@ -191,29 +191,29 @@ def enumerate_substitutions(parent: str, substitutions: list[str], grid: np.ndar
             raise InputDataError(f"--substitute {text!r}: Li keeps the charge balance and cannot be the host")
         for dopant_text in dopants:
             dopant, q_d = _species(dopant_text)
-            for x in grid:
-                if x == 0:
-                    continue
-                cid = f"{host}->{dopant} x={x:g}"
-                li = base["Li"] - x * ((q_d or 0) - charges[host])
-                amounts = {}
-                for el, n in base.items():  # the dopant is written right after its host
-                    amounts[el] = li if el == "Li" else n - x if el == host else n + (x if el == dopant else 0)
-                    if el == host and dopant not in base:
-                        amounts[dopant] = x
-                error = ""
-                if q_d is None:
-                    error = f"{dopant} has no common oxidation state; write its charge (e.g. {dopant}3+)"
-                elif x > base[host] + 1e-9:
-                    error = f"x = {x:g} exceeds the {base[host]:g} {host} per formula unit of the parent"
-                elif li < -1e-9:
-                    error = (f"charge balance impossible: {dopant}{q_d:+d} for {host}{charges[host]:+g} needs "
-                             f"Li {li:.4g} < 0")
-                elif li < 1e-9:
-                    error = "charge balance leaves no Li: not a Li conductor"
-                formula = "" if error else _format(amounts)
-                rows.append((cid, formula, error, dopant, float(x), float(li)))
+            for x in grid[grid > 0]:
+                formula, error, li = _doped(base, host, charges[host], dopant, q_d, float(x))
+                rows.append((f"{host}->{dopant} x={x:g}", formula, error, dopant, float(x), li))
     return pd.DataFrame(rows, columns=["id", "formula", "error", "dopant", "x", "li"])
+
+
+def _doped(base: dict, host: str, q_h: float, dopant: str, q_d: int | None, x: float) -> tuple[str, str, float]:
+    """``(formula, reason it is invalid or "", Li content)`` of one doped candidate."""
+    li = base["Li"] - x * ((q_d or 0) - q_h) + (x if dopant == "Li" else 0.0)
+    if q_d is None:
+        return "", f"{dopant} has no common oxidation state; write its charge (e.g. {dopant}3+)", li
+    if x > base[host] + 1e-9:
+        return "", f"x = {x:g} exceeds the {base[host]:g} {host} per formula unit of the parent", li
+    if li < -1e-9:
+        return "", f"charge balance impossible: {dopant}{q_d:+d} for {host}{q_h:+g} needs Li {li:.4g} < 0", li
+    if li < 1e-9:
+        return "", "charge balance leaves no Li: not a Li conductor", li
+    amounts = {}
+    for el, n in base.items():  # the dopant is written right after its host
+        amounts[el] = li if el == "Li" else n - x if el == host else n + (x if el == dopant else 0.0)
+        if el == host and dopant not in base:
+            amounts[dopant] = x
+    return _format(amounts), "", li
 
 
 def enumeration_chunks(table: pd.DataFrame, chunk_size: int) -> Iterator[tuple[int, pd.DataFrame]]:

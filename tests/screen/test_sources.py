@@ -56,6 +56,8 @@ def test_impossible_charge_balance_is_listed_not_dropped():
 def test_explicit_dopant_charge_and_bad_parents():
     table = enumerate_substitutions("Li7La3Zr2O12", ["Zr:Ga3+"], parse_range("0:0.5:0.5"))
     assert table.iloc[1]["formula"] == "Li7.5La3Zr1.5Ga0.5O12"  # Ga3+ for Zr4+: one Li more per Ga
+    li_on_zr = enumerate_substitutions("Li7La3Zr2O12", ["Zr:Li"], parse_range("0:0.5:0.5"))
+    assert li_on_zr.iloc[1]["formula"] == "Li9La3Zr1.5O12"  # 0.5 Li on Zr + 1.5 mobile Li: neutral
     for parent, sub, match in [("La2Zr2O7", "Zr:Ta", "no Li"), ("Li7La3Zr2O12", "Ti:Ta", "not in the parent"),
                                ("Li7La3Zr2O12", "Li:Na", "cannot be the host"), ("Xx2O", "Zr:Ta", "--parent")]:
         with pytest.raises(InputDataError, match=match):
