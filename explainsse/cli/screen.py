@@ -68,6 +68,9 @@ def screen_cmd(
             if c["chunks_resumed"] else ""
         echo_err(f"{c['rows']:,} candidates: {c['screened']:,} screened ({c['outside']:,} outside the training "
                  f"domain), {c['invalid']:,} invalid (invalid.csv); {t['rows_per_s']:,} rows/s{resumed}")
+    if not c["shortlisted"]:
+        typer.echo(f"shortlist: no candidate (see {output}/invalid.csv for the rows that could not be screened)")
+        return
     import pandas as pd
 
     short = pd.read_csv(Path(output) / "shortlist.csv", nrows=10, keep_default_na=False)

@@ -11,6 +11,7 @@ import pandas as pd
 #: Most candidates a ``--min-sigma`` shortlist keeps without ``--top`` (the best ones).
 MAX_SHORTLIST = 10_000
 SHORT_COLUMNS = ["row", "id", "formula", "prediction", "domain_percentile", "in_domain", "warnings"]
+LONG_COLUMNS = ["rank", "id", "formula", "order", "descriptor", "value", "shap", "unit", "meaning"]
 
 
 def select(parts: list[Path], *, top: int | None, floor: float | None, in_domain_only: bool = False) -> pd.DataFrame:
@@ -56,11 +57,16 @@ def explain_shortlist(model, short: pd.DataFrame, k: int = 5, reference: str | N
     info : dict
         ``method`` of the SHAP values, their ``units``, and the largest additivity error.
     """
-    from ..explain import explain, model_output
+    from ..explain import explain, model_output, output_units
     from ..featurize import DescriptorFeaturizer, describe
 
     short = short.copy()
     short.insert(0, "rank", np.arange(1, len(short) + 1))
+    if short.empty:  # nothing could be screened, or nothing passed the rule
+        long = pd.DataFrame(columns=LONG_COLUMNS)
+        return short.assign(base_value=[], reasons=[]), long, {
+            "method": "none (empty shortlist)", "units": output_units(model.family, model.task),
+            "additivity_max_error": 0.0}
     formulas = short["formula"].tolist() + ([reference] if reference else [])
     X = DescriptorFeaturizer(model.preset, cache=False).fit_transform(formulas)
     table = explain(model, X, model.train_X, ids=[*short["id"], *(["reference"] if reference else [])],
@@ -86,8 +92,7 @@ def explain_shortlist(model, short: pd.DataFrame, k: int = 5, reference: str | N
         reasons.append("; ".join(text))
     short["base_value"] = table.base_values[:len(short)]
     short["reasons"] = reasons
-    long = pd.DataFrame(rows, columns=["rank", "id", "formula", "order", "descriptor", "value", "shap", "unit",
-                                       "meaning"])
+    long = pd.DataFrame(rows, columns=LONG_COLUMNS)
     return short, long, {"method": table.method, "units": table.output_units, "additivity_max_error": gap}
 
 

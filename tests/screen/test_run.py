@@ -183,3 +183,17 @@ def test_any_saved_model_family_screens_a_nasicon_series(tmp_path):
     assert "Li1.3Ti1.7Al0.3P3O12" in set(short["formula"]) and m["shortlist"]["additivity_max_error"] < 1e-6
     with pytest.raises(Exception, match="--min-sigma needs a regression model"):
         run_screen(source, "nasicon-default", tmp_path / "m", min_sigma=1e-4, workers=1, progress=False)
+
+
+def test_cli_when_no_row_can_be_screened(tmp_path):
+    from typer.testing import CliRunner
+
+    from explainsse.cli import app
+
+    (tmp_path / "bad.csv").write_text("id,formula\na,Xx2O\nb,\n")
+    result = CliRunner().invoke(app, ["screen", "--input", str(tmp_path / "bad.csv"), "-o", str(tmp_path / "o"),
+                                      "--workers", "1", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "no candidate" in result.output
+    invalid = pd.read_csv(tmp_path / "o" / "invalid.csv")
+    assert invalid["id"].tolist() == ["a", "b"] and invalid["error"].str.contains("could not be featurized").all()
