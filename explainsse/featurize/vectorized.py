@@ -150,7 +150,7 @@ def electrolyte(elements: np.ndarray, amounts: np.ndarray) -> np.ndarray:
     def wmean(values, mask):
         return ratio(np.where(mask, a * values, 0.0).sum(axis=1), (a * mask).sum(axis=1))
 
-    cations = is_other | (is_li & (li > 0)[:, None])
+    cations = is_other | is_li  # Li counts as a cation where present (amounts below 1e-8 are dropped)
     mean_an_en = wmean(en, is_anion)
     shares = [ratio((a * (elements == symbols.index(el))).sum(axis=1), n_an) if el in symbols
               else ratio(np.zeros(len(a)), n_an) for el in ANION_CHARGES]
