@@ -17,14 +17,17 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 def neutralize_text(value):
     """``value`` with a leading single quote when a spreadsheet would run it as a formula.
 
-    A plain number written as text (``"-2.80"``, ``"+1e-3"``) is left alone: it is no formula.
+    A plain number written as text (``"-2.80"``, ``"+1e-3"``) is left alone: it is no formula;
+    so is a lone ``"-"`` (the unit of a dimensionless descriptor).
 
     Examples
     --------
     >>> neutralize_text("=1+1"), neutralize_text("-2.80"), neutralize_text("-cmd|' /C calc'!A0")
     ("'=1+1", '-2.80', "'-cmd|' /C calc'!A0")
+    >>> neutralize_text("-")
+    '-'
     """
-    if not isinstance(value, str) or not value.startswith(FORMULA_PREFIXES):
+    if not isinstance(value, str) or not value.startswith(FORMULA_PREFIXES) or value == "-":
         return value
     try:
         float(value.strip())

@@ -12,6 +12,8 @@ from ..io import write_text_atomic
 
 
 def _histogram_figure(payload: dict):
+    from matplotlib.ticker import FuncFormatter
+
     from ..report.figures import _axes, plain_text
 
     @plain_text
@@ -20,7 +22,11 @@ def _histogram_figure(payload: dict):
         edges = np.asarray(payload["histogram"]["edges"])
         counts = np.asarray(payload["histogram"]["counts"] or np.zeros(len(edges) - 1))
         ax.bar(edges[:-1], counts, width=np.diff(edges), align="edge", color="#4472c4")
+        used = np.flatnonzero(counts)
+        if len(used):  # the occupied range, one bin of margin each side
+            ax.set_xlim(edges[max(used[0] - 1, 0)], edges[min(used[-1] + 2, len(edges) - 1)])
         ax.set_yscale("symlog", linthresh=1)
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))  # plain text, no mathtext
         task = payload["model"]["task"]
         ax.set_xlabel("predicted log10 sigma (S/cm)" if task == "regression" else "predicted probability")
         ax.set_ylabel("candidates")

@@ -208,3 +208,14 @@ def test_censored_rows_show_their_bound_not_the_floor():
     measured = pd.Series({"censored": False, "sigma_bound_S_cm": float("nan"), "log10_sigma": -3.456})
     assert _measured_text(censored) == "< -10.00 (upper bound)"
     assert _measured_text(measured) == "-3.46"
+
+
+@pytest.mark.integration
+def test_screening_report_opens_in_headless_chromium(tmp_path):
+    """The screening report (a doping grid with the bundled model) renders offline, its figure loads."""
+    from explainsse.screen import enumeration_source, run_screen
+
+    source = enumeration_source("Li7La3Zr2O12", ["Zr:Ta"], "0:0.5:0.1", 1000)
+    run_screen(source, "default", tmp_path / "scr", top=3, workers=1, progress=False)
+    total, loaded, external = _open_in_chromium(tmp_path / "scr" / "report.html", tmp_path)
+    assert total == 1 and loaded == total and external == 0
