@@ -132,6 +132,20 @@ def test_local_and_dask_engines_write_identical_parts(tmp_path):
     assert (runs["local"] / "shortlist.csv").read_bytes() == (runs["dask"] / "shortlist.csv").read_bytes()
 
 
+def test_an_existing_dask_scheduler_is_used_by_its_address(tmp_path):
+    """--scheduler: connect to a running cluster (here a LocalCluster started apart), same parts as local."""
+    distributed = pytest.importorskip("distributed")
+    candidates(3_000).to_parquet(tmp_path / "c.parquet")
+    run_screen(file_source(tmp_path / "c.parquet", 1_000), "default", tmp_path / "local", top=10, workers=1,
+               progress=False)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  silence_logs=40) as cluster:
+        m = run_screen(file_source(tmp_path / "c.parquet", 1_000), "default", tmp_path / "remote", top=10,
+                       engine="dask", scheduler=cluster.scheduler_address, progress=False)
+    assert m["engine"]["scheduler"] == cluster.scheduler_address and m["engine"]["workers"] == 1
+    assert _files(tmp_path / "local") == _files(tmp_path / "remote")
+
+
 def test_kill_9_then_the_same_command_resumes_to_the_same_output(tmp_path):
     candidates(12_000).to_parquet(tmp_path / "c.parquet")
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
