@@ -12,6 +12,20 @@ from ..models.train import TrainedModel
 from .domain import DEFAULT_DOMAIN_PERCENTILE, ApplicabilityDomain
 from .explainers import explain
 
+#: Warning given for a material without Li.
+NO_LI = "contains no Li: the model was trained on Li conductors"
+
+
+def unseen_elements(names) -> str:
+    """Warning for elements the training data never had."""
+    return f"element(s) {', '.join(names)} never occur in the training data: the model extrapolates"
+
+
+def outside_domain(percentile: float, level: float = DEFAULT_DOMAIN_PERCENTILE) -> str:
+    """Warning for a material outside the applicability domain."""
+    return (f"outside the training domain: the distance to its nearest training material is at the "
+            f"{percentile:.0f}th percentile of training nearest-neighbour distances (flagged above the {level:.0f}th)")
+
 
 def explain_materials(model: TrainedModel, frame: pd.DataFrame, X: pd.DataFrame, *, top: int = 5,
                       table=None) -> list[dict]:
@@ -37,7 +51,6 @@ def explain_materials(model: TrainedModel, frame: pd.DataFrame, X: pd.DataFrame,
     domain = ApplicabilityDomain(model.align(model.train_X)).assess(model.align(X)) \
         if model.train_X is not None else None
     known = model.elements
-    domain_percentile = DEFAULT_DOMAIN_PERCENTILE
     results = []
     for i, (idx, row) in enumerate(frame.iterrows()):
         contrib = table.sample_at(i).head(top)  # the table is in the order of frame
@@ -45,15 +58,14 @@ def explain_materials(model: TrainedModel, frame: pd.DataFrame, X: pd.DataFrame,
         symbols = {el.symbol for el in row["composition"].elements}
         unseen = sorted(symbols - known) if known else []
         if "Li" not in symbols:
-            notes.append("contains no Li: the model was trained on Li conductors")
+            notes.append(NO_LI)
         if "NASICON framework" in X.columns and X.at[idx, "NASICON framework"] == 0:
             from ..validation.detector import detect_formula
 
             notes.append(f"not an A(1+x)M2(XO4)3 NASICON framework ({detect_formula(row['composition']).reason}): "
                          "its NASICON site descriptors are missing, so this prediction means nothing")
         if unseen:
-            notes.append(f"element(s) {', '.join(unseen)} never occur in the training data: "
-                         "the model extrapolates")
+            notes.append(unseen_elements(unseen))
         entry = {
             "id": str(row["id"]), "formula": str(row["formula"]),
             "family": model.family, "task": model.task,
@@ -80,9 +92,7 @@ def explain_materials(model: TrainedModel, frame: pd.DataFrame, X: pd.DataFrame,
                                      if model.train_meta is not None else str(nearest)),
             }
             if not d["inside"]:
-                notes.append(f"outside the training domain: the distance to its nearest training material is at "
-                             f"the {d['percentile']:.0f}th percentile of training nearest-neighbour distances "
-                             f"(flagged above the {domain_percentile:.0f}th)")
+                notes.append(outside_domain(d["percentile"]))
         entry["warnings"] = notes
         for note in notes:
             warnings.warn(f"{row['formula']}: {note}", UserWarning, stacklevel=2)

@@ -244,3 +244,32 @@ def versus_baseline(rows: list[dict], ax=None):
     ax.set_xlabel("accuracy")
     ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.18 - 0.3 / len(rows)), ncol=2, frameon=False)
     return ax
+
+
+@plain_text
+def prediction_histogram(edges, counts, task: str, n: int, ax=None):
+    """Predictions of a screen, from fixed-bin counts (log counts; the occupied range shown).
+
+    Parameters
+    ----------
+    edges, counts : sequence
+        Bin edges and the count in each bin.
+    task : {"regression", "classification"}
+    n : int
+        Candidates screened (the title).
+    """
+    from matplotlib.ticker import FuncFormatter
+
+    ax = _axes(ax, size=(6.5, 3.2))
+    edges = np.asarray(edges, float)
+    counts = np.asarray(counts if len(counts) else np.zeros(len(edges) - 1), float)
+    ax.bar(edges[:-1], counts, width=np.diff(edges), align="edge", color="#4472c4")
+    used = np.flatnonzero(counts)
+    if len(used):  # the occupied range, one bin of margin each side
+        ax.set_xlim(edges[max(used[0] - 1, 0)], edges[min(used[-1] + 2, len(edges) - 1)])
+    ax.set_yscale("symlog", linthresh=1)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))  # plain text, no mathtext
+    ax.set_xlabel("predicted log10 sigma (S/cm)" if task == "regression" else "predicted probability")
+    ax.set_ylabel("candidates")
+    ax.set_title(f"{n:,} screened candidates")
+    return ax.figure

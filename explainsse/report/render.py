@@ -17,6 +17,12 @@ from markupsafe import Markup, escape
 from ..io import neutralize_text, output_directory, to_jsonable, write_manifest
 
 
+def template_environment() -> Environment:
+    """The Jinja environment of every report template (autoescaped, strict about undefined names)."""
+    return Environment(loader=PackageLoader("explainsse.report", "templates"),
+                       autoescape=select_autoescape(["html", "j2"]), undefined=StrictUndefined)
+
+
 def _svg(figure) -> bytes:
     """SVG bytes of ``figure``, with text kept as text.
 
@@ -195,8 +201,7 @@ def write_report(context, figures: dict, output: str | os.PathLike, *, force: bo
     """
     output = Path(output)
     context = context.to_dict() if hasattr(context, "to_dict") else context
-    env = Environment(loader=PackageLoader("explainsse.report", "templates"),
-                      autoescape=select_autoescape(["html", "j2"]), undefined=StrictUndefined)
+    env = template_environment()
     with output_directory(output, force=force, inputs=inputs) as tmp:
         (tmp / "figures").mkdir()
         embedded, files = {}, {}

@@ -53,6 +53,7 @@ def worker_state(model_dir: str):
 def _row_warnings(elements: np.ndarray | None, mask: np.ndarray | None, outside: np.ndarray,
                   percentile: np.ndarray) -> list[str]:
     """Each row's warnings, "; "-joined: no Li, elements never seen in training, outside the domain."""
+    from ..explain.material import NO_LI, outside_domain, unseen_elements
     from ..featurize.vectorized import element_table
 
     symbols = element_table()[0]
@@ -60,15 +61,13 @@ def _row_warnings(elements: np.ndarray | None, mask: np.ndarray | None, outside:
     if elements is not None:
         li = symbols.index("Li")
         for i in np.flatnonzero(~(elements == li).any(axis=1)):
-            notes[i].append("contains no Li: the model was trained on Li conductors")
+            notes[i].append(NO_LI)
         if mask is not None:
             unseen = ~mask[elements]
             for i in np.flatnonzero(unseen.any(axis=1)):
-                names = ", ".join(symbols[j] for j in elements[i][unseen[i]])
-                notes[i].append(f"element(s) {names} never occur in the training data: the model extrapolates")
+                notes[i].append(unseen_elements(symbols[j] for j in elements[i][unseen[i]]))
     for i in np.flatnonzero(outside):
-        notes[i].append(f"outside the training domain (its nearest-neighbour distance is at the "
-                        f"{percentile[i]:.0f}th percentile of the training materials' own)")
+        notes[i].append(outside_domain(percentile[i]))
     return ["; ".join(n) for n in notes]
 
 

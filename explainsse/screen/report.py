@@ -5,35 +5,9 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from ..io import write_text_atomic
-
-
-def _histogram_figure(payload: dict):
-    from matplotlib.ticker import FuncFormatter
-
-    from ..report.figures import _axes, plain_text
-
-    @plain_text
-    def draw():
-        ax = _axes(None, size=(6.5, 3.2))
-        edges = np.asarray(payload["histogram"]["edges"])
-        counts = np.asarray(payload["histogram"]["counts"] or np.zeros(len(edges) - 1))
-        ax.bar(edges[:-1], counts, width=np.diff(edges), align="edge", color="#4472c4")
-        used = np.flatnonzero(counts)
-        if len(used):  # the occupied range, one bin of margin each side
-            ax.set_xlim(edges[max(used[0] - 1, 0)], edges[min(used[-1] + 2, len(edges) - 1)])
-        ax.set_yscale("symlog", linthresh=1)
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))  # plain text, no mathtext
-        task = payload["model"]["task"]
-        ax.set_xlabel("predicted log10 sigma (S/cm)" if task == "regression" else "predicted probability")
-        ax.set_ylabel("candidates")
-        ax.set_title(f"{payload['counts']['screened']:,} screened candidates")
-        return ax.figure
-
-    return draw()
 
 
 def _context(payload: dict, short: pd.DataFrame, long: pd.DataFrame, ups: pd.DataFrame) -> dict:
@@ -96,20 +70,19 @@ def _md(text) -> str:
 
 def write_report(out: Path, payload: dict, short: pd.DataFrame, long: pd.DataFrame, ups: pd.DataFrame) -> None:
     """Write ``report.html`` (self-contained, every user string escaped), ``report.md`` and the figure."""
-    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
     from markupsafe import Markup
 
-    from ..report.render import _svg
+    from ..report.figures import prediction_histogram
+    from ..report.render import _svg, template_environment
 
     context = _context(payload, short, long, ups)
-    svg = _svg(_histogram_figure(payload))
+    svg = _svg(prediction_histogram(payload["histogram"]["edges"], payload["histogram"]["counts"],
+                                    payload["model"]["task"], payload["counts"]["screened"]))
     (out / "figures").mkdir(exist_ok=True)
     (out / "figures" / "predictions.svg").write_bytes(svg)
     figure = Markup('<figure><img alt="distribution of predictions" src="data:image/svg+xml;base64,{}"></figure>'
                     ).format(base64.b64encode(svg).decode("ascii"))
-    env = Environment(loader=PackageLoader("explainsse.report", "templates"),
-                      autoescape=select_autoescape(["html", "j2"]), undefined=StrictUndefined)
-    html = env.get_template("screen.html.j2").render(c=context, figure=figure)
+    html = template_environment().get_template("screen.html.j2").render(c=context, figure=figure)
     write_text_atomic(out / "report.html", html)
     write_text_atomic(out / "report.md", _markdown(context))
 

@@ -220,23 +220,16 @@ def _finish(out: Path, model, model_name: str, run, summaries, rule: dict, *, en
             started) -> dict:
     """Invalid rows, the explained shortlist, the report and the manifest (from the part files)."""
     import numpy as np
-    import pandas as pd
-    import pyarrow.parquet as pq
 
     from ..io import write_parquet
     from .report import write_report
-    from .shortlist import explain_shortlist, push_up, select
+    from .shortlist import explain_shortlist, push_up, read_back
 
     numbers = sorted(summaries)
     parts = [part_path(out, n) for n in numbers]
-    invalid = [pd.DataFrame(columns=["row", "id", "formula", "error"])]
-    for path in parts:  # one part at a time: only the invalid rows are kept
-        t = pq.read_table(str(path), columns=["row", "id", "formula", "error"], use_threads=False).to_pandas()
-        invalid.append(t[t["error"] != ""])
-    invalid = pd.concat([t for t in invalid if len(t)] or invalid[:1], ignore_index=True)
     t0 = time.perf_counter()
     floor = math.log10(rule["min_sigma_S_cm"]) if rule["min_sigma_S_cm"] is not None else None
-    short = select(parts, top=rule["top"], floor=floor, in_domain_only=rule["in_domain_only"])
+    short, invalid = read_back(parts, top=rule["top"], floor=floor, in_domain_only=rule["in_domain_only"])
     reference = run["source"].get("parent")  # a doping grid: what changed from the parent
     short, long, info = explain_shortlist(model, short, rule["explained_descriptors"], reference=reference)
     explain_s = time.perf_counter() - t0

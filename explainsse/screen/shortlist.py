@@ -11,24 +11,37 @@ import pandas as pd
 #: Most candidates a ``--min-sigma`` shortlist keeps without ``--top`` (the best ones).
 MAX_SHORTLIST = 10_000
 SHORT_COLUMNS = ["row", "id", "formula", "prediction", "domain_percentile", "in_domain", "warnings"]
+INVALID_COLUMNS = ["row", "id", "formula", "error"]
 LONG_COLUMNS = ["rank", "id", "formula", "order", "descriptor", "value", "shap", "unit", "meaning"]
 
 
-def select(parts: list[Path], *, top: int | None, floor: float | None, in_domain_only: bool = False) -> pd.DataFrame:
-    """The best screened rows over all parts: prediction >= ``floor`` and the ``top`` highest.
+def read_back(parts: list[Path], *, top: int | None, floor: float | None,
+              in_domain_only: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One pass over the part files: the shortlist, and every row that could not be screened.
 
-    With ``in_domain_only``, candidates outside the applicability domain are left out.
+    The shortlist holds the best screened rows: prediction >= ``floor``, inside the applicability
+    domain with ``in_domain_only``, the ``top`` highest (:data:`MAX_SHORTLIST` without ``top``).
+    Parts are read one at a time, so memory stays bounded by the shortlist and the invalid rows.
+    Ties are broken by input position, so the result does not depend on the engine.
 
-    Parts are read one at a time (only the shortlist's columns), so memory stays bounded by the
-    shortlist. Ties are broken by input position, so the result does not depend on the engine.
+    Returns
+    -------
+    short : pandas.DataFrame
+        :data:`SHORT_COLUMNS`, best first.
+    invalid : pandas.DataFrame
+        ``row, id, formula, error``.
     """
     import pyarrow.parquet as pq
 
     limit = top if top is not None else MAX_SHORTLIST
     best = pd.DataFrame(columns=SHORT_COLUMNS)
+    invalid = [pd.DataFrame(columns=INVALID_COLUMNS)]
     for path in parts:
         part = pq.read_table(str(path), columns=SHORT_COLUMNS + ["error"], use_threads=False).to_pandas()
-        keep = (part["error"] == "") & part["prediction"].notna()
+        bad = part["error"] != ""
+        if bad.any():
+            invalid.append(part.loc[bad, INVALID_COLUMNS])
+        keep = ~bad & part["prediction"].notna()
         if floor is not None:
             keep &= part["prediction"] >= floor
         if in_domain_only:
@@ -37,7 +50,8 @@ def select(parts: list[Path], *, top: int | None, floor: float | None, in_domain
         if len(part):
             both = part if best.empty else pd.concat([best, part], ignore_index=True)
             best = both.sort_values(["prediction", "row"], ascending=[False, True], kind="mergesort").head(limit)
-    return best.reset_index(drop=True)
+    invalid = pd.concat(invalid[1:], ignore_index=True) if len(invalid) > 1 else invalid[0]
+    return best.reset_index(drop=True), invalid
 
 
 def explain_shortlist(model, short: pd.DataFrame, k: int = 5, reference: str | None = None
@@ -117,4 +131,4 @@ def push_up(long: pd.DataFrame, n: int = 10) -> pd.DataFrame:
     return grouped.sort_values(["candidates", "mean_shap"], ascending=False).head(n).reset_index()
 
 
-__all__ = ["MAX_SHORTLIST", "explain_shortlist", "push_up", "select"]
+__all__ = ["MAX_SHORTLIST", "explain_shortlist", "push_up", "read_back"]
