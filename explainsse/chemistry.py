@@ -27,6 +27,9 @@ _EXPONENT = re.compile(r"\d\s*[eE][+-]?\d")
 #: ``Li3PS4.2H2O`` is Li3PS4 + 2 H2O (a decimal S4.2 followed by H2O is not a sensible reading).
 #: The count is a whole number here; write fractional water with ``·`` or ``*`` (``LiBH4·0.5H2O``).
 _WATER_AFTER_DOT = re.compile(r"^(\d+)?(H2O|D2O)$")
+#: A formula part that ends in a decimal amount (``Li3PS4.0``): a further dot and a water count
+#: after it can be read two ways (``Li3PS4.0.5H2O``: Li3PS4.0 + 5 H2O, or Li3PS4 + 0.5 H2O).
+_DECIMAL_END = re.compile(r"\d\.\d+$")
 _LEADING_COUNT = re.compile(r"^(\d+(?:\.\d+)?)(?=[A-Z(\[])")
 
 
@@ -47,6 +50,11 @@ def _adduct_parts(text: str) -> list[tuple[float, str]]:
         after = text[i + 1:].split("\x00")[0]
         part_so_far = text[max(start, text.rfind("\x00", 0, i) + 1):i].strip()
         water = _WATER_AFTER_DOT.match(after) if before.isdigit() and not part_so_far.isdigit() else None
+        if water and _DECIMAL_END.search(part_so_far):
+            raise FormulaError(f"formula {text!r} is ambiguous: the '.' after {part_so_far!r} may be a decimal "
+                               "point or a hydrate separator; write the adduct with '·' or '*': "
+                               f"{part_so_far}·{after} or {part_so_far.rsplit('.', 1)[0]}·"
+                               f"{part_so_far.rsplit('.', 1)[1]}.{after}")
         if before.isalpha() or before in ")]" or water:
             pieces.append(text[start:i])
             start, skip_to = i + 1, i + 1 + (len(water.group(1) or "") if water else 0)
@@ -60,6 +68,34 @@ def _adduct_parts(text: str) -> list[tuple[float, str]]:
             count, chunk = float(match.group(1)), chunk[match.end():]
         parts.append((count, chunk))
     return parts
+
+
+def check_formula_text(text: str) -> None:
+    """Refuse text no formula reader should see: too long, control characters, negative terms.
+
+    Parameters
+    ----------
+    text : str
+        A stripped formula string.
+
+    Raises
+    ------
+    FormulaError
+        When ``text`` is longer than :data:`explainsse._config.MAX_FORMULA_LENGTH` characters
+        (pymatgen's reader is quadratic in the length), holds a control character such as a NUL
+        byte (``Li7\\0La3Zr2O12`` would otherwise be read as ``Li7``), or a minus sign
+        (``Li7La3Zr2O12La-1`` would be read as La2: a formula has no negative amount).
+    """
+    from . import _config
+
+    if len(text) > _config.MAX_FORMULA_LENGTH:
+        raise FormulaError(f"formula of {len(text):,} characters is longer than the "
+                           f"{_config.MAX_FORMULA_LENGTH} accepted ({text[:20]!r}...)")
+    bad = next((ch for ch in text if ord(ch) < 32 or 127 <= ord(ch) < 160), None)
+    if bad is not None:
+        raise FormulaError(f"formula {text!r} holds the control character {bad!r}")
+    if "-" in text or "\u2212" in text:
+        raise FormulaError(f"formula {text!r} has a negative amount or a minus sign; amounts must be >= 0")
 
 
 def parse_formula(formula: object) -> Composition:
@@ -101,6 +137,7 @@ def parse_formula(formula: object) -> Composition:
     text = str(formula).strip()
     if not text:
         raise FormulaError("empty formula")
+    check_formula_text(text)
     if _EXPONENT.search(text):
         raise FormulaError(f"formula {text!r} has an amount in exponent notation; write amounts as plain "
                            "numbers (e.g. Li0.001)")

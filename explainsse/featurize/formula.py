@@ -18,7 +18,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..chemistry import MAX_AMOUNT, parse_formula
+from .. import _config
+from ..chemistry import MAX_AMOUNT, check_formula_text, parse_formula
 from ..errors import FormulaError
 
 #: One token of the plain grammar: an element symbol, an amount, or a bracket.
@@ -68,6 +69,8 @@ def parse_amounts(formula: object) -> dict[str, float]:
     {'Li': 1.3, 'Al': 0.3, 'Ti': 1.7, 'P': 3.0, 'O': 12.0}
     """
     text = formula.strip() if isinstance(formula, str) else None
+    if text and len(text) > _config.MAX_FORMULA_LENGTH:
+        check_formula_text(text)  # refused before any reading (pymatgen is quadratic in the length)
     if text and not _HYDRATE_TAIL.search(text):
         try:
             if _FLAT.fullmatch(text):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,21 +24,61 @@ FORMULA_COLUMNS = ("formula", "composition", "reduced_formula", "pretty_formula"
 ID_COLUMNS = ("id", "material_id", "ID", "name")
 
 
+def _is_parquet(path: Path) -> bool:
+    return path.suffix.lower() in (".parquet", ".pq")
+
+
+def _parquet_file(path: Path):
+    """A :class:`pyarrow.parquet.ParquetFile`, or a one-line error naming the file."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.ParquetFile(str(path))
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise InputDataError(f"{path}: not a readable Parquet file ({exc})") from None
+
+
+def csv_format(path: Path) -> tuple[str, str]:
+    """``(delimiter, encoding)`` of a candidate CSV: comma, semicolon, tab or pipe; UTF-8 text only.
+
+    Raises
+    ------
+    InputDataError
+        For an empty file, a binary file (NUL bytes) or text that is not UTF-8 (e.g. latin-1).
+    """
+    from ..datasets.table import sniff_csv
+
+    delimiter, encoding, _ = sniff_csv(path)
+    with open(path, "rb") as handle:
+        head = handle.read(1 << 16)
+    if not head.strip():
+        raise InputDataError(f"{path}: the file is empty")
+    if b"\x00" in head:
+        raise InputDataError(f"{path}: binary data (NUL bytes), not a CSV text file")
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not a character cut at the end of the block
+            raise InputDataError(f"{path}: not UTF-8 text (byte {exc.start}); save the CSV as UTF-8") from None
+    return delimiter, encoding
+
+
 def file_columns(path: Path) -> list[str]:
     """Column names of a CSV or Parquet file (the header only)."""
-    if path.suffix.lower() in (".parquet", ".pq"):
-        import pyarrow.parquet as pq
-
-        return list(pq.ParquetFile(str(path)).schema_arrow.names)
-    return list(pd.read_csv(path, nrows=0).columns)
+    if _is_parquet(path):
+        return list(_parquet_file(path).schema_arrow.names)
+    delimiter, encoding = csv_format(path)
+    try:
+        return list(pd.read_csv(path, nrows=0, sep=delimiter, encoding=encoding).columns)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
+        raise InputDataError(f"{path}: not a readable CSV ({exc})") from None
 
 
 def count_rows(path: Path) -> int | None:
     """Rows of a Parquet file from its footer (None for CSV: counting would read it)."""
-    if path.suffix.lower() in (".parquet", ".pq"):
-        import pyarrow.parquet as pq
-
-        return pq.ParquetFile(str(path)).metadata.num_rows
+    if _is_parquet(path):
+        return _parquet_file(path).metadata.num_rows
     return None
 
 
@@ -49,9 +90,9 @@ def read_chunks(path: str | os.PathLike, chunk_size: int) -> Iterator[tuple[int,
     InputDataError
         When the file is missing or has no formula column.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise InputDataError(f"{path}: no such file")
+    from ..io import regular_input_file
+
+    path = regular_input_file(path, "candidate file")
     columns = file_columns(path)
     formula_col = next((c for c in FORMULA_COLUMNS if c in columns), None)
     if formula_col is None:
@@ -59,20 +100,63 @@ def read_chunks(path: str | os.PathLike, chunk_size: int) -> Iterator[tuple[int,
                              f"got {', '.join(map(str, columns))})")
     id_col = next((c for c in ID_COLUMNS if c in columns), None)
     wanted = [formula_col] + ([id_col] if id_col else [])
-    if path.suffix.lower() in (".parquet", ".pq"):
-        import pyarrow.parquet as pq
-
-        batches = (b.to_pandas() for b in pq.ParquetFile(str(path)).iter_batches(batch_size=chunk_size,
-                                                                                  columns=wanted))
+    if _is_parquet(path):
+        batches = (b.to_pandas() for b in _parquet_file(path).iter_batches(batch_size=chunk_size, columns=wanted))
     else:
-        batches = pd.read_csv(path, usecols=wanted, chunksize=chunk_size, dtype=str, keep_default_na=False)
+        delimiter, encoding = csv_format(path)
+        batches = pd.read_csv(path, usecols=wanted, chunksize=chunk_size, dtype=str, keep_default_na=False,
+                              sep=delimiter, encoding=encoding, encoding_errors="replace")
     start = 0
-    for number, batch in enumerate(batches):
+    for number, batch in enumerate(_reading(path, batches)):
         rows = np.arange(start, start + len(batch))
         ids = (batch[id_col].astype(str).to_numpy() if id_col else np.array([f"row-{r}" for r in rows]))
         formulas = batch[formula_col].astype("string").fillna("").to_numpy(dtype=object)
         yield number, pd.DataFrame({"row": rows, "id": ids, "formula": formulas, "error": ""})
         start += len(batch)
+
+
+def range_count(text: str) -> tuple[float, float, int]:
+    """``"start:stop:step"`` -> ``(start, step, number of values)``, counted without building the grid.
+
+    Raises
+    ------
+    InputDataError
+        For anything that is not three finite numbers with ``step > 0`` and
+        ``stop >= start >= 0``, or a grid of more than
+        :data:`explainsse._config.MAX_GRID_CANDIDATES` values.
+    """
+    from .. import _config
+
+    try:
+        start, stop, step = (float(v) for v in text.split(":"))
+    except ValueError:
+        raise InputDataError(f"--range {text!r}: expected start:stop:step, e.g. 0:0.5:0.05") from None
+    if not (all(map(math.isfinite, (start, stop, step))) and step > 0 and stop >= start >= 0):
+        raise InputDataError(f"--range {text!r}: needs finite numbers with step > 0 and stop >= start >= 0")
+    span = (stop - start) / step
+    if not (math.isfinite(span) and span + 1 <= _config.MAX_GRID_CANDIDATES):
+        raise InputDataError(f"--range {text!r}: {_count_text(span + 1)} values, more than the "
+                             f"{_config.MAX_GRID_CANDIDATES:,} a doping grid may hold; use a larger step")
+    return start, step, int(math.floor(span + 1e-9)) + 1
+
+
+def _count_text(n: float) -> str:
+    return f"{n:,.0f}" if n < 1e15 else f"{n:.3g}"
+
+
+def _reading(path: Path, batches):
+    """The batches of a reader, with a one-line error naming the file when a later part is unreadable."""
+    import pyarrow as pa
+
+    iterator = iter(batches)
+    while True:
+        try:
+            batch = next(iterator)
+        except StopIteration:
+            return
+        except (pd.errors.ParserError, pa.ArrowException, OSError, ValueError) as exc:
+            raise InputDataError(f"{path}: unreadable after the rows read so far ({exc})") from None
+        yield batch
 
 
 def parse_range(text: str) -> np.ndarray:
@@ -81,24 +165,27 @@ def parse_range(text: str) -> np.ndarray:
     Raises
     ------
     InputDataError
-        For anything that is not three numbers with ``step > 0`` and ``stop >= start >= 0``.
+        As :func:`range_count`.
     """
-    try:
-        start, stop, step = (float(v) for v in text.split(":"))
-    except ValueError:
-        raise InputDataError(f"--range {text!r}: expected start:stop:step, e.g. 0:0.5:0.05") from None
-    if not (step > 0 and stop >= start >= 0 and all(map(math.isfinite, (start, stop, step)))):
-        raise InputDataError(f"--range {text!r}: needs step > 0 and stop >= start >= 0")
-    n = int(math.floor((stop - start) / step + 1e-9)) + 1
+    start, step, n = range_count(text)
     return np.round(start + step * np.arange(n), 10)
 
 
 def parse_substitution(text: str) -> tuple[str, list[str]]:
-    """``"Zr:Ta,Nb"`` -> ``("Zr", ["Ta", "Nb"])`` (a dopant may carry its charge: ``Ta5+``)."""
+    """``"Zr:Ta,Nb"`` -> ``("Zr", ["Ta", "Nb"])`` (a dopant may carry its charge: ``Ta5+``).
+
+    Raises
+    ------
+    InputDataError
+        When the text is not ``HOST:DOPANT[,DOPANT...]`` or names a dopant twice.
+    """
     host, _, dopants = text.partition(":")
     dopants_list = [d.strip() for d in dopants.split(",") if d.strip()]
     if not host.strip() or not dopants_list:
         raise InputDataError(f"--substitute {text!r}: expected HOST:DOPANT[,DOPANT...], e.g. Zr:Ta,Nb")
+    twice = sorted({d for d in dopants_list if dopants_list.count(d) > 1})
+    if twice:
+        raise InputDataError(f"--substitute {text!r} names {', '.join(twice)} more than once")
     return host.strip(), dopants_list
 
 
@@ -164,42 +251,153 @@ def parent_charges(parent: str) -> dict[str, float]:
     return {el: float(q) for el, q in charges.items()}
 
 
-def enumerate_substitutions(parent: str, substitutions: list[str], grid: np.ndarray) -> pd.DataFrame:
+@dataclass(frozen=True)
+class DopingSeries:
+    """One dopant on one host site: ``host`` (charge ``q_host``) replaced by ``dopant`` (``q_dopant``)."""
+
+    host: str
+    q_host: float
+    dopant: str
+    q_dopant: int | None
+
+
+@dataclass(frozen=True)
+class DopingGrid:
+    """An aliovalent doping grid of a parent, built chunk by chunk (never the whole grid at once).
+
+    Row 0 is the parent itself; then, for each series in order, one row per dopant amount
+    ``x > 0`` of the range.
+
+    Attributes
+    ----------
+    parent : str
+    base : dict
+        The parent's element amounts.
+    series : tuple of DopingSeries
+    start, step : float
+        The dopant amounts ``start + step * k``; ``count`` of them (zero amounts are skipped).
+    count : int
+    """
+
+    parent: str
+    base: dict
+    series: tuple
+    start: float
+    step: float
+    count: int
+
+    @property
+    def amounts(self) -> np.ndarray:
+        """The dopant amounts of each series (x > 0)."""
+        xs = np.round(self.start + self.step * np.arange(self.count), 10)
+        return xs[xs > 0]
+
+    def __len__(self) -> int:
+        return 1 + len(self.series) * self._n_positive()
+
+    def _n_positive(self) -> int:
+        return self.count - (1 if self.start <= 0 else 0)
+
+    def rows(self, first: int, stop: int) -> pd.DataFrame:
+        """Rows ``first`` to ``stop - 1``: ``id, formula, error, dopant, x, li`` (see :func:`enumerate_substitutions`)."""
+        n = self._n_positive()
+        offset = 0 if self.start > 0 else 1  # skip x = 0 (the parent row stands for it)
+        out = []
+        for r in range(first, min(stop, len(self))):
+            if r == 0:
+                out.append((f"parent {self.parent}", _format(self.base), "", "", 0.0, self.base["Li"]))
+                continue
+            s, k = divmod(r - 1, n)
+            series = self.series[s]
+            x = float(np.round(self.start + self.step * (k + offset), 10))
+            formula, error, li = _doped(self.base, series.host, series.q_host, series.dopant, series.q_dopant, x)
+            out.append((f"{series.host}->{series.dopant} x={x:g}", formula, error, series.dopant, x, li))
+        return pd.DataFrame(out, columns=["id", "formula", "error", "dopant", "x", "li"])
+
+
+def doping_grid(parent: str, substitutions: list[str], grid: str) -> DopingGrid:
+    """Check a doping grid and count its candidates before anything is built.
+
+    Parameters
+    ----------
+    parent : str
+        Parent formula (must hold Li and an anion, and be charge balanced with common states).
+    substitutions : list of str
+        ``HOST:DOPANT[,DOPANT...]`` each; a dopant may carry its charge (``Ta5+``).
+    grid : str
+        ``start:stop:step`` dopant amounts per formula unit.
+
+    Raises
+    ------
+    InputDataError
+        For a bad parent, host, dopant or range, a dopant named twice, a dopant equal to its host,
+        a zero charge or a charge of the other sign than the host's, and a grid of more than
+        :data:`explainsse._config.MAX_GRID_CANDIDATES` candidates.
+    """
+    from .. import _config
+    from ..chemistry import parse_formula
+
+    start, step, count = range_count(grid)
+    charges = parent_charges(parent)
+    base = {el: float(n) for el, n in parse_formula(parent).get_el_amt_dict().items()}
+    series, seen = [], set()
+    for text in substitutions:
+        host, dopants = parse_substitution(text)
+        if host not in base:
+            raise InputDataError(f"--substitute {text!r}: {host} is not in the parent {parent}")
+        for dopant_text in dopants:
+            dopant, q_d = _species(dopant_text)
+            if dopant == host:
+                raise InputDataError(f"--substitute {text!r}: the dopant {dopant} is the host itself")
+            if q_d == 0 or (q_d is not None and (q_d > 0) != (charges[host] > 0)):
+                raise InputDataError(f"--substitute {text!r}: {dopant_text} ({q_d:+d}) cannot replace "
+                                     f"{host}{charges[host]:+g} (a dopant needs a charge of the host's sign)")
+            if (host, dopant) in seen:
+                raise InputDataError(f"--substitute: {dopant} on the {host} site is named more than once")
+            seen.add((host, dopant))
+            series.append(DopingSeries(host, charges[host], dopant, q_d))
+    out = DopingGrid(parent, base, tuple(series), start, step, count)
+    if len(out) > _config.MAX_GRID_CANDIDATES:
+        raise InputDataError(f"the doping grid holds {len(out):,} candidates ({len(series)} series x "
+                             f"{out._n_positive():,} amounts), more than the {_config.MAX_GRID_CANDIDATES:,} "
+                             "accepted; use a larger --range step or fewer dopants")
+    return out
+
+
+def enumerate_substitutions(parent: str, substitutions: list[str], grid) -> pd.DataFrame:
     """Aliovalent doping series of ``parent``: x of the host replaced by each dopant, Li keeping the balance.
 
     For host H (charge q_H), dopant D (q_D) and amount x per formula unit,
-    ``Li -> Li - x (q_D - q_H)``, ``H -> H - x``, ``D -> D + x``. Nominal charges: the parent's
+    ``Li -> Li - x (q_D - q_H)``, ``H -> H - x``, ``D -> D + x``. With Li itself as the host
+    (``Li:Ga``), the dopant takes one Li site and the extra charge empties ``q_D - 1`` more:
+    ``Li -> Li - x q_D`` (Li(7-3x)Ga(x)La3Zr2O12 for Ga3+ in LLZO). Nominal charges: the parent's
     (:func:`parent_charges`), the dopant's most common state (or the one written, ``Ta5+``). A
     candidate that needs negative Li, leaves no Li, replaces more host than the parent has, or
     has a dopant without a known charge is kept as a row with its reason in ``error``.
+
+    Parameters
+    ----------
+    parent : str
+    substitutions : list of str
+    grid : str or numpy.ndarray
+        ``start:stop:step`` (or the amounts of :func:`parse_range`, evenly spaced).
 
     Returns
     -------
     pandas.DataFrame
         ``id, formula, error, dopant, x, li``; the parent itself is the first row (x = 0).
     """
-    from ..chemistry import parse_formula
-
-    charges = parent_charges(parent)
-    base = {el: float(n) for el, n in parse_formula(parent).get_el_amt_dict().items()}
-    rows = [(f"parent {parent}", _format(base), "", "", 0.0, base["Li"])]
-    for text in substitutions:
-        host, dopants = parse_substitution(text)
-        if host not in base:
-            raise InputDataError(f"--substitute {text!r}: {host} is not in the parent {parent}")
-        if host == "Li":
-            raise InputDataError(f"--substitute {text!r}: Li keeps the charge balance and cannot be the host")
-        for dopant_text in dopants:
-            dopant, q_d = _species(dopant_text)
-            for x in grid[grid > 0]:
-                formula, error, li = _doped(base, host, charges[host], dopant, q_d, float(x))
-                rows.append((f"{host}->{dopant} x={x:g}", formula, error, dopant, float(x), li))
-    return pd.DataFrame(rows, columns=["id", "formula", "error", "dopant", "x", "li"])
+    if not isinstance(grid, str):
+        values = np.asarray(grid, dtype=float)
+        step = float(values[1] - values[0]) if len(values) > 1 else 1.0
+        grid = f"{float(values[0])!r}:{float(values[-1])!r}:{step!r}"
+    table = doping_grid(parent, substitutions, grid)
+    return table.rows(0, len(table))
 
 
 def _doped(base: dict, host: str, q_h: float, dopant: str, q_d: int | None, x: float) -> tuple[str, str, float]:
     """``(formula, reason it is invalid or "", Li content)`` of one doped candidate."""
-    li = base["Li"] - x * ((q_d or 0) - q_h) + (x if dopant == "Li" else 0.0)
+    li = base["Li"] - x * ((q_d or 0) - q_h) - (x if host == "Li" else 0.0) + (x if dopant == "Li" else 0.0)
     if q_d is None:
         return "", f"{dopant} has no common oxidation state; write its charge (e.g. {dopant}3+)", li
     if x > base[host] + 1e-9:
@@ -210,10 +408,20 @@ def _doped(base: dict, host: str, q_h: float, dopant: str, q_d: int | None, x: f
         return "", "charge balance leaves no Li: not a Li conductor", li
     amounts = {}
     for el, n in base.items():  # the dopant is written right after its host
-        amounts[el] = li if el == "Li" else n - x if el == host else n + (x if el == dopant else 0.0)
+        if el == "Li":
+            amounts[el] = li
+        else:
+            amounts[el] = n - x if el == host else n + (x if el == dopant else 0.0)
         if el == host and dopant not in base:
             amounts[dopant] = x
     return _format(amounts), "", li
+
+
+def grid_chunks(grid: DopingGrid, chunk_size: int) -> Iterator[tuple[int, pd.DataFrame]]:
+    """A doping grid in chunks of the screen's columns, each built when it is asked for."""
+    for number, first in enumerate(range(0, len(grid), chunk_size)):
+        part = grid.rows(first, first + chunk_size)[["id", "formula", "error"]]
+        yield number, part.assign(row=np.arange(first, first + len(part)))
 
 
 def enumeration_chunks(table: pd.DataFrame, chunk_size: int) -> Iterator[tuple[int, pd.DataFrame]]:
@@ -223,4 +431,5 @@ def enumeration_chunks(table: pd.DataFrame, chunk_size: int) -> Iterator[tuple[i
         yield number, part.assign(row=np.arange(start, start + len(part))).reset_index(drop=True)
 
 
-__all__ = ["enumerate_substitutions", "enumeration_chunks", "parse_range", "parse_substitution", "read_chunks"]
+__all__ = ["DopingGrid", "DopingSeries", "doping_grid", "enumerate_substitutions", "enumeration_chunks", "grid_chunks",
+           "parse_range", "parse_substitution", "range_count", "read_chunks"]

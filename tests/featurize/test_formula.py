@@ -85,3 +85,34 @@ def test_parse_many_lists_each_bad_row_and_keeps_the_rest():
 def test_every_obelix_formula_reads_as_pymatgen_reads_it(obelix):
     for text in obelix.frame["formula"]:
         assert parse_amounts(text) == _reference(text), text
+
+
+@pytest.mark.parametrize("text, match", [
+    ("Li7\x00La3Zr2O12", "control character"),
+    ("Li7La3Zr2O12La-1", "negative amount"),
+    ("Li2Li-1O", "negative amount"),
+    ("Li3PS4.0.5H2O", r"ambiguous.*Li3PS4\.0·5H2O or Li3PS4·0\.5H2O"),
+    ("Li" * 2**21, "4,194,304 characters is longer than the 256 accepted"),
+])
+def test_formulas_that_would_be_misread_or_hang_are_refused(text, match):
+    import time
+
+    start = time.perf_counter()
+    for reader in (parse_amounts, parse_formula):
+        with pytest.raises(FormulaError, match=match):
+            reader(text)
+    assert time.perf_counter() - start < 5  # the 2**21 repeat once hung for minutes
+
+
+def test_unambiguous_hydrates_still_read():
+    assert parse_amounts("Li3PS4.2H2O") == {"Li": 3.0, "P": 1.0, "S": 4.0, "H": 4.0, "O": 2.0}
+    assert parse_amounts("Li3PS4·0.5H2O") == {"Li": 3.0, "P": 1.0, "S": 4.0, "H": 1.0, "O": 0.5}
+
+
+def test_formula_length_cap_is_a_setting(monkeypatch):
+    from explainsse import _config
+
+    monkeypatch.setattr(_config, "MAX_FORMULA_LENGTH", 10)
+    assert parse_amounts("Li2O") == {"Li": 2.0, "O": 1.0}
+    with pytest.raises(FormulaError, match="longer than the 10 accepted"):
+        parse_amounts("Li7La3Zr2O12")

@@ -59,9 +59,81 @@ def test_explicit_dopant_charge_and_bad_parents():
     li_on_zr = enumerate_substitutions("Li7La3Zr2O12", ["Zr:Li"], parse_range("0:0.5:0.5"))
     assert li_on_zr.iloc[1]["formula"] == "Li9La3Zr1.5O12"  # 0.5 Li on Zr + 1.5 mobile Li: neutral
     for parent, sub, match in [("La2Zr2O7", "Zr:Ta", "no Li"), ("Li7La3Zr2O12", "Ti:Ta", "not in the parent"),
-                               ("Li7La3Zr2O12", "Li:Na", "cannot be the host"), ("Xx2O", "Zr:Ta", "--parent")]:
+                               ("Xx2O", "Zr:Ta", "--parent")]:
         with pytest.raises(InputDataError, match=match):
             enumerate_substitutions(parent, [sub], parse_range("0:0.5:0.5"))
+
+
+def test_li_site_doping_with_vacancy_compensation():
+    # Ga3+ on the Li site of LLZO: one Li replaced and two Li vacancies per Ga -> Li(7-3x)Ga(x)La3Zr2O12
+    table = enumerate_substitutions("Li7La3Zr2O12", ["Li:Ga,Al"], "0:0.4:0.05")
+    assert len(table) == 1 + 2 * 8 and (table["error"] == "").all()
+    by_id = table.set_index("id")["formula"]
+    assert by_id["Li->Ga x=0.2"] == "Li6.4Ga0.2La3Zr2O12"
+    assert by_id["Li->Al x=0.4"] == "Li5.8Al0.4La3Zr2O12"
+    assert by_id["Li->Ga x=0.05"] == "Li6.85Ga0.05La3Zr2O12"
+    # isovalent Na+ on the Li site: no vacancy
+    assert enumerate_substitutions("Li7La3Zr2O12", ["Li:Na"], "0:0.5:0.5").iloc[1]["formula"] == \
+        "Li6.5Na0.5La3Zr2O12"
+    # too much Ga empties the Li sites: listed with its reason
+    over = enumerate_substitutions("Li7La3Zr2O12", ["Li:Ga"], "0:3:1").set_index("id")["error"]
+    assert "impossible" in over["Li->Ga x=3"] and over["Li->Ga x=2"] == ""
+    from explainsse.featurize.formula import parse_amounts
+
+    charges = {"Li": 1, "La": 3, "Zr": 4, "Ga": 3, "Al": 3, "O": -2}
+    for formula in table["formula"]:
+        assert sum(charges[el] * n for el, n in parse_amounts(formula).items()) == pytest.approx(0, abs=1e-9)
+
+
+@pytest.mark.parametrize("subs, match", [
+    (["Zr:Zr"], "the dopant Zr is the host itself"),
+    (["Zr:Ta0+"], r"Ta0\+ \(\+0\) cannot replace Zr"),
+    (["Zr:F-"], "cannot replace Zr"),
+    (["Zr:Ta,Ta"], "names Ta more than once"),
+    (["Zr:Ta", "Zr:Nb,Ta"], "Ta on the Zr site is named more than once"),
+])
+def test_doping_grid_refuses_meaningless_substitutions(subs, match):
+    with pytest.raises(InputDataError, match=match):
+        enumerate_substitutions("Li7La3Zr2O12", subs, "0:0.5:0.25")
+
+
+@pytest.mark.parametrize("grid, match", [
+    ("0:1e12:1", "1,000,000,000,001 values, more than"),
+    ("0:2:1e-7", "20,000,001 values, more than"),
+    ("0:1e300:1e-300", "inf values, more than"),
+    ("0:inf:1", "finite"),
+    ("nan:1:0.1", "finite"),
+])
+def test_huge_ranges_are_counted_and_refused_before_anything_is_built(grid, match):
+    from explainsse.screen.sources import doping_grid, range_count
+
+    with pytest.raises(InputDataError, match=match):
+        range_count(grid)
+    with pytest.raises(InputDataError, match=match):
+        doping_grid("Li7La3Zr2O12", ["Zr:Ta"], grid)
+
+
+def test_grid_cap_counts_every_dopant(monkeypatch):
+    from explainsse import _config
+    from explainsse.screen.sources import doping_grid
+
+    monkeypatch.setattr(_config, "MAX_GRID_CANDIDATES", 30)
+    assert len(doping_grid("Li7La3Zr2O12", ["Zr:Ta"], "0:2:0.1")) == 21
+    with pytest.raises(InputDataError, match="holds 41 candidates .2 series x 20 amounts."):
+        doping_grid("Li7La3Zr2O12", ["Zr:Ta,Nb"], "0:2:0.1")
+
+
+def test_grid_is_built_chunk_by_chunk_and_matches_the_whole_table():
+    from explainsse.screen.sources import doping_grid, grid_chunks
+
+    grid = doping_grid("Li7La3Zr2O12", ["Zr:Ta,Nb", "Li:Ga"], "0.1:0.5:0.1")  # start > 0: no x = 0 row
+    whole = grid.rows(0, len(grid))
+    assert len(whole) == 1 + 3 * 5 and whole.iloc[1]["id"] == "Zr->Ta x=0.1"
+    parts = [c for _, c in grid_chunks(grid, 4)]
+    assert [len(p) for p in parts] == [4, 4, 4, 4]
+    joined = pd.concat(parts, ignore_index=True)
+    assert joined["row"].tolist() == list(range(16))
+    assert joined[["id", "formula", "error"]].equals(whole[["id", "formula", "error"]])
 
 
 @pytest.mark.parametrize("suffix", ["csv", "parquet"])
