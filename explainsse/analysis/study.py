@@ -10,13 +10,20 @@ A study folder::
     explanations/<family>.shap.parquet, <family>.importance.parquet
     regression/shap.parquet, regression/rows.parquet
     models/<family>-<task>/    each fitted model (skops / XGBoost JSON, with its own manifest)
-    manifest.json              every file listed, the manifest's own sha256
+    manifest.json              every file above listed with its sha256 (the models' files and
+                               manifests too), and the manifest's own sha256
 
-Nothing is pickled; :func:`load_study` verifies the manifest and each model's files.
+Nothing is pickled. :func:`load_study` verifies every file against the manifest before reading
+any (:func:`explainsse.io.outputs.verify_manifest`): an edited, truncated, missing or unlisted
+file, or a symbolic link anywhere in the folder, is refused with a :class:`StudyIntegrityError`
+naming the file; every path taken from ``study.json`` must be a plain name of a listed file.
+:func:`copy_study` copies exactly the listed files (re-rendering a report), checking each copy.
+Studies of format version 1 (no sha256 per file) are refused: re-run the study.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -24,17 +31,32 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import ExplainsseError
-from ..io import output_directory, read_manifest, read_parquet, to_jsonable, write_manifest, write_parquet
+from ..errors import DataIntegrityError, ExplainsseError
+from ..io import (
+    OutputFolderError,
+    output_directory,
+    read_manifest,
+    read_parquet,
+    to_jsonable,
+    write_manifest,
+    write_parquet,
+)
+from ..io.outputs import FILE_DIGESTS_KEY, MANIFEST, OUTPUT_KEY, verify_manifest
 from ..models.evaluate import Evaluation
 from .steps import FamilyExplanation, RegressionExplanation
 
 FORMAT = "explainsse-study"
-FORMAT_VERSION = 1
+#: 2: the manifest records the sha256 of every file (version 1 studies are refused: re-run them).
+FORMAT_VERSION = 2
+_RERUN = "re-run the study (explainsse report) to write it again"
 
 
 class StudyFileError(ExplainsseError):
     """A study folder that is missing, incomplete or of another format."""
+
+
+class StudyIntegrityError(StudyFileError, DataIntegrityError):
+    """A study file that differs from the manifest: edited, truncated, missing, unlisted or a link."""
 
 
 @dataclass(frozen=True)
@@ -200,15 +222,178 @@ def _fold_keys(params: dict) -> dict:
     return {int(k) if isinstance(k, str) and k.lstrip("-").isdigit() else k: v for k, v in params.items()}
 
 
+def _plain_name(name, what: str, source: Path) -> str:
+    """``name`` if it can be one part of a file name inside the study (no ``/``, ``..``, absolute path)."""
+    if (not isinstance(name, str) or not name or name.startswith(".") or ".." in name
+            or any(ch in name for ch in "/\\\0") or len(name) > 200):
+        raise StudyIntegrityError(f"{source}: {what} {name!r} is not a plain file name (no '/', '..' or "
+                                  "absolute paths); the study was edited")
+    return name
+
+
+def _member(folder: Path, relative: str, listed: set[str]) -> Path:
+    """The verified file ``folder/relative``: listed in the manifest and inside ``folder``."""
+    path = folder / relative
+    if relative not in listed:
+        raise StudyIntegrityError(f"{path}: named by study.json but not a file listed in {MANIFEST}; "
+                                  "the study was edited")
+    if not path.resolve().is_relative_to(folder.resolve()):
+        raise StudyIntegrityError(f"{path}: lies outside the study folder {folder}")
+    return path
+
+
+def _table(path: Path, reader=read_parquet):
+    """``reader(path)``; a file that is not a readable table is a :class:`StudyFileError` naming it."""
+    import pyarrow as pa
+
+    try:
+        return reader(path)
+    except (OSError, ValueError, KeyError, TypeError, pa.ArrowException) as exc:
+        reason = str(exc).replace(f" '{path}'", "").replace("\n", " ")
+        raise StudyFileError(f"{path}: not a readable Parquet table of a study ({type(exc).__name__}: "
+                             f"{reason})") from None
+
+
+def verify_study(directory: str | os.PathLike) -> dict:
+    """Check a study folder file by file against its manifest; return the manifest.
+
+    Parameters
+    ----------
+    directory : path-like
+
+    Returns
+    -------
+    dict
+        The verified manifest (``explainsse_output.sha256`` maps each file to its sha256).
+
+    Raises
+    ------
+    StudyFileError
+        Not a study folder, or one written by an older or newer explainsse.
+    StudyIntegrityError
+        A file edited, truncated, missing or not listed, a symbolic link, or a model folder that
+        does not match its own manifest; the message names the file and the reason.
+    """
+    folder = Path(directory)
+    if not (folder / "study.json").exists() and not (folder / "study.json").is_symlink():
+        raise StudyFileError(f"{folder}: not a study folder (no study.json); give the study/ folder of a report "
+                             "or a folder written by Study.save")
+    if (folder / MANIFEST).is_symlink():
+        raise StudyIntegrityError(f"{folder / MANIFEST}: is a symbolic link; a study holds none")
+    try:
+        manifest = read_manifest(folder)
+    except OutputFolderError as exc:
+        raise StudyIntegrityError(f"{exc}; the study is not used") from None
+    version = manifest.get("format_version")
+    if manifest.get("format") != FORMAT or not isinstance(version, int):
+        raise StudyFileError(f"{folder / MANIFEST}: not the manifest of an explainsse study")
+    if version < FORMAT_VERSION or FILE_DIGESTS_KEY not in (manifest.get(OUTPUT_KEY) or {}):
+        raise StudyFileError(f"{folder}: written by an older explainsse (study format {version}, without a sha256 "
+                             f"per file), so it cannot be verified; {_RERUN}")
+    if version > FORMAT_VERSION:
+        raise StudyFileError(f"{folder}: study format {version} is newer than this explainsse reads "
+                             f"({FORMAT_VERSION}); update explainsse")
+    try:
+        verify_manifest(folder)
+    except OutputFolderError as exc:
+        raise StudyIntegrityError(f"{exc}; the study is not used") from None
+    return manifest
+
+
+def _payload(folder: Path) -> dict:
+    """study.json, read and checked for its format (after :func:`verify_study`)."""
+    path = folder / "study.json"
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise StudyFileError(f"{path}: not readable JSON ({exc})") from None
+    if not isinstance(payload, dict) or (payload.get("format"), payload.get("format_version")) != (FORMAT, FORMAT_VERSION):
+        raise StudyFileError(f"{path}: not a study of format {FORMAT} version {FORMAT_VERSION}; {_RERUN}")
+    return payload
+
+
+def _evaluations(folder: Path, payload: dict, listed: set[str]) -> tuple[Evaluation, ...]:
+    source = folder / "study.json"
+    out = []
+    for e in payload["evaluations"]:
+        name = _plain_name(e["name"], "evaluation name", source)
+        results = _table(_member(folder, f"evaluations/{name}.results.parquet", listed))
+        predictions = _table(_member(folder, f"evaluations/{name}.predictions.parquet", listed))
+        out.append(Evaluation(e["family"], e["task"], e["scheme"], e["threshold"], results, predictions,
+                              _fold_keys(e["params"]), e["confusion"], e["scramble"]))
+    return tuple(out)
+
+
+def _explanations(folder: Path, payload: dict, listed: set[str]) -> dict:
+    from ..explain.table import ExplanationTable
+
+    source = folder / "study.json"
+    out = {}
+    for family, meta in payload["explanations"].items():
+        name = _plain_name(_name(family), "family", source)
+        importance = _table(_member(folder, f"explanations/{name}.importance.parquet", listed))
+        table = _table(_member(folder, f"explanations/{name}.shap.parquet", listed), ExplanationTable.read_parquet)
+        out[family] = FamilyExplanation(meta["family"], meta["task"], table, importance.set_index("descriptor"),
+                                        meta["stability"], meta["groups"], meta["params"], meta["native"])
+    return out
+
+
+def _regression(folder: Path, payload: dict, listed: set[str]) -> RegressionExplanation | None:
+    from ..explain.table import ExplanationTable
+
+    if not payload.get("regression"):
+        return None
+    rows = _table(_member(folder, "regression/rows.parquet", listed))
+    table = _table(_member(folder, "regression/shap.parquet", listed), ExplanationTable.read_parquet)
+    return RegressionExplanation(payload["regression"]["family"], table, rows.pop("predicted"), rows)
+
+
+def _model_folder(folder: Path, entry: dict, listed: set[str]) -> Path:
+    """The verified folder of one saved model (``models/<name>``, its manifest listed and intact)."""
+    path = entry["path"]
+    parts = path.split("/") if isinstance(path, str) else []
+    if len(parts) != 2 or parts[0] != "models":
+        raise StudyIntegrityError(f"{folder / 'study.json'}: model path {path!r} is not models/<name>; "
+                                  "the study was edited")
+    _plain_name(parts[1], "model folder", folder / "study.json")
+    directory = _member(folder, f"{path}/{MANIFEST}", listed).parent
+    try:
+        verify_manifest(directory)
+    except OutputFolderError as exc:
+        raise StudyIntegrityError(f"{exc}; the study is not used") from None
+    return directory
+
+
+def _models(folder: Path, payload: dict, listed: set[str], frame, descriptors, *, load: bool) -> dict:
+    from ..models.persistence import load_model
+
+    loaded = {}
+    for key, entry in payload["models"].items():
+        directory = _model_folder(folder, entry, listed)  # verified even when not loaded
+        if not load:
+            continue
+        model = load_model(directory)
+        if entry["train_rows"]:
+            rows = pd.Index(entry["train_rows"], name=descriptors.index.name)
+            model.train_X = descriptors.loc[rows, model.feature_names]
+            model.train_meta = frame.loc[rows, ["id", "formula", "family"]].astype(object).reset_index(drop=True)
+        loaded[key] = model
+    return loaded
+
+
 def load_study(directory: str | os.PathLike, *, models: bool = True) -> Study:
-    """Read a study written by :meth:`Study.save` (or the ``study/`` folder of a report).
+    """Read a study written by :meth:`Study.save` (or the ``study/`` folder of a report), verified.
+
+    Every file is checked against the manifest before anything is read (:func:`verify_study`),
+    and every file name built from ``study.json`` must be a listed file inside the folder.
 
     Parameters
     ----------
     directory : path-like
     models : bool, default True
         Also load the fitted models (verified against their manifests); False is faster when only
-        the numbers and explanations are needed (e.g. re-rendering a report).
+        the numbers and explanations are needed (e.g. re-rendering a report). The models' files
+        are verified either way.
 
     Returns
     -------
@@ -217,50 +402,87 @@ def load_study(directory: str | os.PathLike, *, models: bool = True) -> Study:
     Raises
     ------
     StudyFileError
-        When the folder is not a study, or its manifest does not match its content.
+        When the folder is not a study, is of another format, or a file cannot be read.
+    StudyIntegrityError
+        When a file does not match the manifest, is not listed, is a symbolic link, or a name in
+        ``study.json`` points elsewhere.
     """
-    from ..explain.table import ExplanationTable
-    from ..models.persistence import load_model
-
     folder = Path(directory)
-    if not (folder / "study.json").is_file():
-        raise StudyFileError(f"{folder}: not a study folder (no study.json); give the study/ folder of a report "
-                             "or a folder written by Study.save")
-    read_manifest(folder)  # verifies the manifest's own digest
-    payload = json.loads((folder / "study.json").read_text(encoding="utf-8"))
-    if payload.get("format") != FORMAT or payload.get("format_version", 0) > FORMAT_VERSION:
-        raise StudyFileError(f"{folder}: format {payload.get('format')!r} version {payload.get('format_version')} "
-                             f"is not one this explainsse reads ({FORMAT} <= {FORMAT_VERSION})")
-    evaluations = tuple(
-        Evaluation(e["family"], e["task"], e["scheme"], e["threshold"],
-                   read_parquet(folder / "evaluations" / f"{e['name']}.results.parquet"),
-                   read_parquet(folder / "evaluations" / f"{e['name']}.predictions.parquet"),
-                   _fold_keys(e["params"]), e["confusion"], e["scramble"])
-        for e in payload["evaluations"])
-    explanations = {}
-    for family, meta in payload["explanations"].items():
-        importance = read_parquet(folder / "explanations" / f"{_name(family)}.importance.parquet")
-        explanations[family] = FamilyExplanation(
-            meta["family"], meta["task"], ExplanationTable.read_parquet(folder / "explanations" / f"{_name(family)}.shap.parquet"),
-            importance.set_index("descriptor"), meta["stability"], meta["groups"], meta["params"], meta["native"])
-    regression = None
-    if payload.get("regression"):
-        rows = _read_frame(folder / "regression" / "rows.parquet")
-        regression = RegressionExplanation(payload["regression"]["family"],
-                                           ExplanationTable.read_parquet(folder / "regression" / "shap.parquet"),
-                                           rows.pop("predicted"), rows)
-    frame, descriptors = _read_frame(folder / "frame.parquet"), _read_frame(folder / "descriptors.parquet")
-    loaded = {}
-    for key, entry in (payload["models"].items() if models else ()):
-        model = load_model(folder / entry["path"])
-        if entry["train_rows"]:
-            rows = pd.Index(entry["train_rows"], name=descriptors.index.name)
-            model.train_X = descriptors.loc[rows, model.feature_names]
-            model.train_meta = frame.loc[rows, ["id", "formula", "family"]].astype(object).reset_index(drop=True)
-        loaded[key] = model
-    return Study(payload["config"], frame, descriptors,
-                 payload["data_card"], evaluations, loaded, explanations, regression, payload["agreement"],
-                 payload["nasicon"], payload["provenance"], payload.get("structure"))
+    manifest = verify_study(folder)
+    listed = set(manifest[OUTPUT_KEY]["files"])
+    payload = _payload(folder)
+    try:
+        evaluations = _evaluations(folder, payload, listed)
+        explanations = _explanations(folder, payload, listed)
+        regression = _regression(folder, payload, listed)
+        frame = _table(_member(folder, "frame.parquet", listed))
+        descriptors = _table(_member(folder, "descriptors.parquet", listed))
+        loaded = _models(folder, payload, listed, frame, descriptors, load=models)
+        return Study(payload["config"], frame, descriptors,
+                     payload["data_card"], evaluations, loaded, explanations, regression, payload["agreement"],
+                     payload["nasicon"], payload["provenance"], payload.get("structure"))
+    except ExplainsseError:
+        raise
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:  # a study.json edited with its hashes
+        raise StudyFileError(f"{folder / 'study.json'}: missing or malformed entry ({type(exc).__name__}: "
+                             f"{exc}); {_RERUN}".replace("\n", " ")) from None
 
 
-__all__ = ["Study", "StudyFileError", "load_study", "write_study"]
+def _copy_file(source: Path, target: Path) -> str:
+    """Copy one regular file (never through a link) to the new file ``target``; return the copy's sha256."""
+    digest = hashlib.sha256()
+    try:
+        fd = os.open(source, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError as exc:
+        raise StudyIntegrityError(f"{source}: cannot be opened as a plain file ({exc.strerror})") from None
+    with os.fdopen(fd, "rb") as src, open(target, "xb") as dst:
+        for block in iter(lambda: src.read(1 << 20), b""):
+            digest.update(block)
+            dst.write(block)
+    return digest.hexdigest()
+
+
+def copy_study(source: str | os.PathLike, target: str | os.PathLike) -> Path:
+    """Copy the study in ``source`` to the new folder ``target``: exactly the files its manifest lists.
+
+    The study is verified first (:func:`verify_study`); links are never followed, and each copy
+    is checked against the sha256 in the manifest, so the copy is the study that was verified.
+
+    Parameters
+    ----------
+    source : path-like
+        A saved study folder.
+    target : path-like
+        A folder that does not exist yet (its parent must).
+
+    Returns
+    -------
+    pathlib.Path
+        ``target``.
+
+    Raises
+    ------
+    StudyFileError, StudyIntegrityError
+        As :func:`verify_study`.
+    """
+    source, target = Path(source), Path(target)
+    manifest = verify_study(source)
+    digests = manifest[OUTPUT_KEY][FILE_DIGESTS_KEY]
+    target.mkdir()
+    for name in sorted(manifest[OUTPUT_KEY]["files"]):
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        actual = _copy_file(source / name, target / name)
+        if name != MANIFEST and actual != digests[name]:
+            raise StudyIntegrityError(f"{source / name}: sha256 does not match {MANIFEST} (changed while it "
+                                      "was copied)")
+    try:
+        same = read_manifest(target) == manifest
+    except OutputFolderError:
+        same = False
+    if not same:
+        raise StudyIntegrityError(f"{source / MANIFEST}: changed while the study was copied")
+    return target
+
+
+__all__ = ["Study", "StudyFileError", "StudyIntegrityError", "copy_study", "load_study", "verify_study",
+           "write_study"]

@@ -1,11 +1,13 @@
 """Output folders (reports, models, validations): written atomically, replaced only when safe.
 
 Every folder the toolkit writes for a user ends with a ``manifest.json`` that lists each file
-written (key ``explainsse_output``) and carries the sha256 of its own content
-(``manifest_sha256``). ``--force`` (``force=True``) replaces an existing folder **only** when
-that manifest is intact and the folder holds nothing else, so it can never delete a user's
-files. The file-system root, the home folder, the current folder (or a folder containing it),
-the data and cache folders and any folder holding an input file are refused outright.
+written and its sha256 (key ``explainsse_output``: ``{"kind", "files", "sha256"}``) and carries
+the sha256 of its own content (``manifest_sha256``); :func:`verify_manifest` checks a folder
+against it, file by file (content, no links, nothing unlisted). ``--force`` (``force=True``)
+replaces an existing folder **only** when that manifest is intact and the folder holds nothing
+else, so it can never delete a user's files. The file-system root, the home folder, the current
+folder (or a folder containing it), the data and cache folders and any folder holding an input
+file are refused outright.
 
 Writing happens in a hidden temporary folder beside the target (``.NAME.explainsse-partial-PID-*``)
 that is renamed into place when complete; such folders left by a killed run are removed by
@@ -17,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -25,11 +28,13 @@ from pathlib import Path
 from ..errors import ExplainsseError
 from ..parallel import is_running
 from .files import default_mode
-from .hashing import sha256_json
+from .hashing import sha256_file, sha256_json
 
 MANIFEST = "manifest.json"
 OUTPUT_KEY = "explainsse_output"
 DIGEST_KEY = "manifest_sha256"
+#: Key (inside ``explainsse_output``) of the per-file sha256 map.
+FILE_DIGESTS_KEY = "sha256"
 _PARTIAL = "explainsse-partial"
 _OLD = "explainsse-old"
 
@@ -47,10 +52,41 @@ def _files_under(folder: Path) -> list[str]:
     return sorted(out)
 
 
-def write_manifest(folder: str | os.PathLike, payload: dict, *, kind: str) -> dict:
-    """Write ``folder/manifest.json``: ``payload`` + the list of files in ``folder`` + a content digest.
+def _is_regular(path: Path) -> bool:
+    """True for a regular file that is not a symbolic link."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
-    Call it last, when every other file of the output is written.
+
+def _plain_relative(name) -> bool:
+    """True for a relative POSIX path without ``..``, ``.`` or empty parts (``evaluations/x.parquet``)."""
+    if not isinstance(name, str) or not name or "\\" in name or "\0" in name or name.startswith("/"):
+        return False
+    return all(part not in ("", ".", "..") for part in name.split("/"))
+
+
+def _entries(folder: Path) -> Iterator[tuple[str, str]]:
+    """``(relative path, kind)`` of every entry under ``folder``, links never followed.
+
+    ``kind`` is ``"file"``, ``"dir"``, ``"link"`` or ``"other"`` (FIFO, socket, device).
+    """
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        for name in sorted(dirs + files):
+            path = Path(root) / name
+            mode = os.lstat(path).st_mode
+            kind = ("link" if stat.S_ISLNK(mode) else "dir" if stat.S_ISDIR(mode)
+                    else "file" if stat.S_ISREG(mode) else "other")
+            yield path.relative_to(folder).as_posix(), kind
+
+
+def write_manifest(folder: str | os.PathLike, payload: dict, *, kind: str) -> dict:
+    """Write ``folder/manifest.json``: ``payload`` + the files in ``folder`` with their sha256 + a content digest.
+
+    Call it last, when every other file of the output is written. Each regular file gets its
+    sha256 (``explainsse_output.sha256``); a symbolic link is listed without one, so
+    :func:`verify_manifest` refuses the folder.
 
     Parameters
     ----------
@@ -69,8 +105,10 @@ def write_manifest(folder: str | os.PathLike, payload: dict, *, kind: str) -> di
 
     folder = Path(folder)
     files = sorted(set(_files_under(folder)) | {MANIFEST})
-    body = json.loads(json.dumps(to_jsonable({**payload, OUTPUT_KEY: {"kind": kind, "files": files}}),
-                                 default=str))
+    digests = {name: sha256_file(folder / name) for name in files
+               if name != MANIFEST and _is_regular(folder / name)}
+    listing = {"kind": kind, "files": files, FILE_DIGESTS_KEY: digests}
+    body = json.loads(json.dumps(to_jsonable({**payload, OUTPUT_KEY: listing}), default=str))
     body.pop(DIGEST_KEY, None)
     body[DIGEST_KEY] = sha256_json(body)
     (folder / MANIFEST).write_text(json.dumps(body, indent=1), encoding="utf-8")
@@ -100,6 +138,59 @@ def read_manifest(folder: str | os.PathLike) -> dict:
         raise OutputFolderError(f"{path}: content does not match its {DIGEST_KEY}; the manifest was edited")
     body[DIGEST_KEY] = expected
     return body
+
+
+def verify_manifest(folder: str | os.PathLike) -> dict:
+    """Check ``folder`` against its manifest, file by file; return the manifest.
+
+    The manifest's own digest must match (:func:`read_manifest`), every file it lists must be
+    present with the recorded sha256, and the folder may hold nothing else: no unlisted file,
+    no symbolic link (to a file or a folder) and no special file anywhere under it.
+
+    Parameters
+    ----------
+    folder : path-like
+
+    Returns
+    -------
+    dict
+        The verified manifest.
+
+    Raises
+    ------
+    OutputFolderError
+        Naming the first offending file and the reason.
+    """
+    folder = Path(folder)
+    found = {}
+    for name, kind in _entries(folder):
+        if kind == "link":
+            raise OutputFolderError(f"{folder / name}: is a symbolic link; an explainsse output holds none")
+        if kind == "other":
+            raise OutputFolderError(f"{folder / name}: is not a regular file")
+        found[name] = kind
+    manifest = read_manifest(folder)
+    listing = manifest.get(OUTPUT_KEY) or {}
+    digests = listing.get(FILE_DIGESTS_KEY)
+    if not isinstance(digests, dict):
+        raise OutputFolderError(f"{folder / MANIFEST}: lists no sha256 per file (written by an older explainsse)")
+    listed = listing.get("files") or []
+    bad = [n for n in [*listed, *digests] if not _plain_relative(n)]
+    if bad or set(listed) != set(digests) | {MANIFEST}:
+        raise OutputFolderError(f"{folder / MANIFEST}: its file list is inconsistent "
+                                f"({bad[0] if bad else 'files and sha256 differ'})")
+    files = {name for name, kind in found.items() if kind == "file"}
+    unlisted = sorted(files - set(listed))
+    if unlisted:
+        raise OutputFolderError(f"{folder / unlisted[0]}: not listed in {MANIFEST}"
+                                + (f" (and {len(unlisted) - 1} more)" if len(unlisted) > 1 else ""))
+    for name in sorted(digests):
+        if name not in files:
+            raise OutputFolderError(f"{folder / name}: listed in {MANIFEST} but missing")
+        if sha256_file(folder / name) != digests[name]:
+            raise OutputFolderError(f"{folder / name}: sha256 does not match {MANIFEST}; the file was modified "
+                                    "after it was written")
+    return manifest
 
 
 def _refusal(resolved: Path, inputs: Iterable) -> str | None:
@@ -245,5 +336,6 @@ def output_directory(target: str | os.PathLike, *, force: bool = False, inputs: 
                                     f"{unlisted}")
 
 
-__all__ = ["MANIFEST", "OUTPUT_KEY", "OutputFolderError", "atomic_directory", "check_output_target",
-           "output_directory", "read_manifest", "remove_stale_partials", "write_manifest"]
+__all__ = ["FILE_DIGESTS_KEY", "MANIFEST", "OUTPUT_KEY", "OutputFolderError", "atomic_directory",
+           "check_output_target", "output_directory", "read_manifest", "remove_stale_partials",
+           "verify_manifest", "write_manifest"]

@@ -6,7 +6,8 @@ Layout of a model directory::
                         the sha256 of each file below, and the sha256 of its own content
                         (``manifest_sha256``: editing ``task`` or ``threshold_S_cm`` by hand is
                         detected, the model refused)
-    preprocess.skops    imputer [, scaler, clipper] (skops, loaded with an explicit allow-list)
+    preprocess.skops    imputer [, scaler, clipper] (skops, loaded with an exact allow-list: any
+                        other type is refused, also those skops trusts by default)
     model.json          XGBoost's own JSON format (family xgb), or
     model.skops         the linear estimator (families logreg, pls)
     train_descriptors.parquet, train_rows.parquet
@@ -55,6 +56,20 @@ TRUSTED_TYPES = [
     "numpy.ndarray",
     "builtins.slice",
 ]
+
+#: The plain data skops writes around those estimators (containers, JSON values, array scalars).
+#: Functions, ufuncs and any other type are refused, also those skops itself trusts by default.
+DATA_TYPES = [
+    "builtins.bool", "builtins.dict", "builtins.float", "builtins.int", "builtins.list", "builtins.NoneType",
+    "builtins.str", "builtins.tuple",
+    "numpy.bool", "numpy.bool_", "numpy.float32", "numpy.float64", "numpy.int32", "numpy.int64",
+    "numpy.intc", "numpy.str_",
+]
+
+#: The skops node kinds that rebuild data or an allowed class; those that rebuild a function,
+#: method or ``functools.partial`` (``FunctionNode``, ``MethodNode``, ``PartialNode``, ...) are refused.
+SKOPS_NODES = ("CachedNode", "DictNode", "DTypeNode", "JsonNode", "ListNode", "NdArrayNode", "ObjectNode",
+               "TupleNode", "TypeNode")
 
 
 class ModelFileError(ExplainsseError):
@@ -146,24 +161,79 @@ def save_model(model: TrainedModel, directory: str | os.PathLike, *, overwrite: 
     return directory
 
 
-def _load_skops(path: Path, extra_trusted=()):
-    """Load a skops file, refusing any type outside :data:`TRUSTED_TYPES` (+ the family's own)."""
+def _skops_nodes(path: Path) -> list[tuple[str, str]]:
+    """``(type, node kind)`` of every node in a skops file's schema, as skops reads it.
+
+    A skops file is a zip archive whose ``schema.json`` describes every object to rebuild as a
+    node ``{"__module__", "__class__", "__loader__", "content", ...}``; all of them are collected,
+    wherever they are nested.
+    """
+    import json
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            schema = json.loads(archive.read("schema.json"))
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        raise ModelFileError(f"{path}: not a readable skops file ({exc})") from None
+    nodes, stack = [], [schema]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if "__loader__" in item or "__class__" in item:
+                nodes.append((f"{item.get('__module__')}.{item.get('__class__')}", str(item.get("__loader__"))))
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return nodes
+
+
+def _load_skops(path: Path, extra_trusted=(), *, family: str = ""):
+    """Load a skops file holding only :data:`TRUSTED_TYPES`, the family's own types and :data:`DATA_TYPES`.
+
+    skops trusts every scikit-learn estimator and numpy ufunc it considers safe whatever list
+    it is given (``skops.io.load(..., trusted=...)`` only adds to its defaults), so the file's
+    schema is read first and any other type, or any node that rebuilds a function, is refused.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+    extra_trusted : iterable of str
+        The family's own types (:attr:`~explainsse.models.families.Family.trusted_types`).
+    family : str
+        Named in the error.
+
+    Raises
+    ------
+    ModelFileError
+        Naming the file and the refused types.
+    """
     import skops.io as sio
 
-    trusted = set(TRUSTED_TYPES) | set(extra_trusted)
-    untrusted = sio.get_untrusted_types(file=path)
-    unexpected = sorted(set(untrusted) - trusted)
-    if unexpected:
-        raise ModelFileError(f"{path}: refusing to load types outside the allow-list: {unexpected}")
-    return sio.load(path, trusted=[t for t in untrusted if t in trusted])
+    allowed = set(TRUSTED_TYPES) | set(extra_trusted) | set(DATA_TYPES)
+    nodes = _skops_nodes(path)
+    refused = {t for t, kind in nodes if t not in allowed}
+    refused |= {f"{t} ({kind})" for t, kind in nodes if t in allowed and kind not in SKOPS_NODES}
+    try:
+        refused |= set(sio.get_untrusted_types(file=path)) - allowed  # skops' own view, as a second check
+    except Exception as exc:  # a corrupt schema: skops raises many kinds
+        raise ModelFileError(f"{path}: not a readable skops file ({type(exc).__name__}: {exc})") from None
+    if refused:
+        owner = f" of family {family}" if family else ""
+        raise ModelFileError(f"{path}: refusing to load types outside the allow-list{owner}: {sorted(refused)}")
+    try:
+        return sio.load(path, trusted=sorted(allowed))  # nothing else is in the file (checked above)
+    except Exception as exc:
+        raise ModelFileError(f"{path}: could not be loaded by skops ({type(exc).__name__}: {exc})") from None
 
 
 def load_model(directory: str | os.PathLike) -> TrainedModel:
     """Load a model written by :func:`save_model`.
 
     Refuses pickle-like files, a manifest that is not valid or does not match the files
-    (sha256), and skops content outside :data:`TRUSTED_TYPES`. Warns when library versions
-    differ from those that saved the model.
+    (sha256), symbolic links, and skops content outside the exact allow-list
+    (:data:`TRUSTED_TYPES`, the family's ``trusted_types``, :data:`DATA_TYPES`; see
+    :func:`_load_skops`). Warns when library versions differ from those that saved the model.
     """
     directory = Path(directory)
     if not directory.is_dir():
@@ -188,6 +258,8 @@ def load_model(directory: str | os.PathLike) -> TrainedModel:
         raise ModelFileError(f"{directory}/manifest.json lists unexpected files {sorted(manifest['files'])}")
     for name, expected in manifest["files"].items():
         path = directory / name
+        if path.is_symlink():
+            raise ModelFileError(f"{path}: is a symbolic link; a model directory holds none")
         if not path.is_file():
             raise ModelFileError(f"{path}: missing")
         actual = sha256_file(path)
@@ -200,9 +272,9 @@ def load_model(directory: str | os.PathLike) -> TrainedModel:
     if differ:
         warnings.warn(f"{directory}: saved with other library versions {differ}; predictions may differ",
                       UserWarning, stacklevel=2)
-    pre = _load_skops(directory / "preprocess.skops")
     censoring = manifest.get("censoring", "floor")
     family = get_family(manifest["family"])
+    pre = _load_skops(directory / "preprocess.skops", family=family.name)  # imputer, scaler, clipper only
     if family.persistence == "xgboost-json" and censoring == "aft":
         import xgboost as xgb
 
@@ -224,7 +296,7 @@ def load_model(directory: str | os.PathLike) -> TrainedModel:
         estimator = cls()
         estimator.load_model(directory / model_file)
     else:
-        estimator = _load_skops(directory / model_file, family.trusted_types)
+        estimator = _load_skops(directory / model_file, family.trusted_types, family=family.name)
     pipeline = Pipeline([*pre.steps, ("model", estimator)])
     train_X = train_meta = None
     if "train_descriptors.parquet" in manifest["files"]:

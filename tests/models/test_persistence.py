@@ -121,3 +121,67 @@ def test_missing_and_extra_columns_are_named(tmp_path):
     with pytest.warns(UserWarning, match="not trained on: \\['extra'\\]"):
         out = model.predict(X.assign(extra=1.0)[["extra", *reversed(X.columns)]])
     assert_allclose(out, model.predict(X), rtol=1e-12)  # same values; memory layout may differ
+
+
+@pytest.mark.parametrize("name", ["default", "nasicon-default"])
+def test_types_skops_trusts_by_default_are_refused(tmp_path, name):
+    """The red-team attack: a FunctionTransformer(np.negative) step in preprocess.skops, hashes recomputed.
+
+    skops itself loads it (it trusts scikit-learn transformers and numpy ufuncs by default), and
+    the negated descriptors change the predictions; explainsse refuses the file, naming the types.
+    """
+    import shutil
+
+    import skops.io as sio
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    from explainsse.io import sha256_file
+    from explainsse.models.bundled import resolve_model_dir
+
+    directory = shutil.copytree(resolve_model_dir(name), tmp_path / name)
+    genuine = load_model(directory)
+    pre_path = directory / "preprocess.skops"
+    pre = sio.load(pre_path, trusted=sio.get_untrusted_types(file=pre_path))
+    tampered = Pipeline([("negate", FunctionTransformer(np.negative)), *pre.steps])
+    sio.dump(tampered, pre_path)
+    manifest = json.loads((directory / "manifest.json").read_text())
+    manifest["files"]["preprocess.skops"] = sha256_file(pre_path)
+    (directory / "manifest.json").write_text(json.dumps(resigned(manifest)))
+    # the attack is real: skops alone trusts every type in the file, and the predictions move
+    flagged = sio.get_untrusted_types(file=pre_path)
+    assert not {"numpy.negative", "sklearn.preprocessing._function_transformer.FunctionTransformer"} & set(flagged)
+    rebuilt = sio.load(pre_path, trusted=flagged)  # what the old code passed: the listed types only
+    X = genuine.train_X.head(5)
+    attacked = Pipeline([*rebuilt.steps, ("model", genuine.pipeline.steps[-1][1])])
+    method = "decision_function" if hasattr(genuine.pipeline, "decision_function") else "predict"
+    assert not np.allclose(getattr(attacked, method)(X), getattr(genuine.pipeline, method)(X))
+    with pytest.raises(ModelFileError) as info:
+        load_model(directory)
+    message = str(info.value)
+    assert message.startswith(f"{pre_path}: refusing to load types outside the allow-list")
+    assert "sklearn.preprocessing._function_transformer.FunctionTransformer" in message
+    assert "numpy.negative" in message
+
+
+def test_a_skops_file_that_is_not_a_zip_is_refused(tmp_path):
+    from explainsse.datasets import sha256_file
+
+    model, _ = fitted("pls", "regression")
+    directory = save_model(model, tmp_path / "m")
+    (directory / "model.skops").write_bytes(b"not a zip archive")
+    manifest = json.loads((directory / "manifest.json").read_text())
+    manifest["files"]["model.skops"] = sha256_file(directory / "model.skops")
+    (directory / "manifest.json").write_text(json.dumps(resigned(manifest)))
+    with pytest.raises(ModelFileError, match=r"model\.skops: not a readable skops file"):
+        load_model(directory)
+
+
+def test_a_symlinked_model_file_is_refused(tmp_path):
+    model, _ = fitted("pls", "regression")
+    directory = save_model(model, tmp_path / "m")
+    real = tmp_path / "elsewhere.skops"
+    (directory / "model.skops").rename(real)
+    (directory / "model.skops").symlink_to(real)
+    with pytest.raises(ModelFileError, match=r"model\.skops: is a symbolic link"):
+        load_model(directory)
