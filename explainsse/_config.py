@@ -60,8 +60,53 @@ DEFAULT_N_SCRAMBLE = 19
 #: Grid spacing (angstrom) of the Li+ bond-valence site-energy landscape: within 0.05 eV of
 #: bvlain's barriers at 0.2 A on OBELiX's ordered CIFs, about 3x faster (benchmarks/structure.py).
 BVSE_RESOLUTION_A = 0.3
-#: Seconds allowed per structure for the BVSE landscape and its percolation search.
+#: Seconds allowed per structure for all its descriptors together (Sendek, Li sublattice, anion
+#: framework, BVSE landscape and percolation search); beyond it the descriptors not yet computed
+#: are NaN with the reason. OBELiX's 321 CIFs take about 0.3 s each (at most a few seconds).
 STRUCTURE_TIME_LIMIT_S = 60.0
+
+#: Longest formula accepted (characters). A longer string is a row issue, never parsed:
+#: pymatgen's reader is quadratic in the length (``'Li' * 2**21`` hung for minutes).
+MAX_FORMULA_LENGTH = 256
+#: Largest doping grid ``screen --parent --substitute --range`` builds (candidates, all dopants
+#: together). It is counted before anything is built or written; larger grids are refused.
+MAX_GRID_CANDIDATES = 5_000_000
+
+# --- structure bounds (helper-owned block: CIF cells, sites, grid points) ---
+# Checked on every CIF before pymatgen builds its structure, and again on every structure before
+# a descriptor is computed (read at call time, so tests may monkeypatch them). A structure beyond a
+# bound is a row issue: the row keeps its composition descriptors, its structure ones are NaN.
+# Measured on OBELiX's 321 CIFs (v1.2, as parsed with pymatgen, 78% partially occupied):
+# cell edges 3.31-26.04 A, at most 352 sites (49 atom-site rows, 192 symmetry operations),
+# at least 5.71 A^3 per site (7.98 A^3 per atom), occupancies 0.004-1.0, BVSE grid at 0.3 A:
+# at most 120,768 points in the cell and 1,227,072 with the 6 A interaction padding.
+#: Shortest cell edge accepted (angstrom): no crystal repeats within 2 A (OBELiX's shortest: 3.31 A).
+#: A 0.01 A cell put billions of periodic images inside the neighbour cutoffs (7.5 GB).
+MIN_CELL_LENGTH_A = 2.0
+#: Longest cell edge accepted (angstrom): 4x OBELiX's longest (26.04 A). Memory of the BVSE grid
+#: grows with the cube of the edge (a 150 A cell took 3.8 GB).
+MAX_CELL_LENGTH_A = 100.0
+#: Smallest cell volume per site (angstrom^3); denser than diamond (5.67 A^3/atom) is not a
+#: solid at ambient pressure. OBELiX's smallest: 5.71 A^3 per site (split positions included).
+#: Bounds the neighbours within the 12 A Li-hop cutoff to about 3,600 per site.
+MIN_VOLUME_PER_SITE_A3 = 2.0
+#: Most sites in a cell (after the symmetry operations are applied; a CIF with more atom-site
+#: rows is refused before it is expanded). OBELiX's largest: 352 sites. A 25,600-site cell used
+#: 6.1 GB; at 2,000 sites the descriptors of the densest allowed cell stay below about 1 GB.
+MAX_STRUCTURE_SITES = 2_000
+#: Most atom-site rows x symmetry operations in one CIF data block, checked on the text before
+#: pymatgen applies the operations (an upper bound of the sites it would create; its expansion
+#: takes time quadratic in the sites). OBELiX's largest: 1,344 (7 rows x 192 operations).
+MAX_CIF_EXPANDED_SITES = 20_000
+#: Largest occupancy of one CIF atom site (and of the species summed on one position); values in
+#: (1, 1.05] are rounding and are scaled to 1 (pymatgen's ``occupancy_tolerance``). Occupancies
+#: must be above 0 and finite. OBELiX's range: 0.004-1.0.
+MAX_SITE_OCCUPANCY = 1.05
+#: Most points of a Li+ BVSE grid, including the padding by the 6 A interaction cutoff that is
+#: folded back into the cell (the array actually allocated); a larger grid leaves the BVSE
+#: barriers NaN with the reason (the other structure descriptors are kept). OBELiX's largest at
+#: 0.3 A: 1,227,072 (120,768 in the cell); 4,000,000 stays below about 0.5 GB.
+MAX_BVSE_GRID_POINTS = 4_000_000
 
 
 @dataclass(frozen=True)

@@ -91,9 +91,12 @@ def check_formula_text(text: str) -> None:
     if len(text) > _config.MAX_FORMULA_LENGTH:
         raise FormulaError(f"formula of {len(text):,} characters is longer than the "
                            f"{_config.MAX_FORMULA_LENGTH} accepted ({text[:20]!r}...)")
-    bad = next((ch for ch in text if ord(ch) < 32 or 127 <= ord(ch) < 160), None)
-    if bad is not None:
-        raise FormulaError(f"formula {text!r} holds the control character {bad!r}")
+    bad = next((ch for ch in text if ord(ch) < 32 or 127 <= ord(ch) < 160 or ch == "\u2400"), None)
+    if bad is not None:  # U+2400 stands for a NUL byte read from a CSV cell
+        raise FormulaError(f"formula {text!r} holds the control character {'NUL' if bad == chr(0x2400) else repr(bad)}")
+    if _EXPONENT.search(text):
+        raise FormulaError(f"formula {text!r} has an amount in exponent notation; write amounts as plain "
+                           "numbers (e.g. Li0.001)")
     if "-" in text or "\u2212" in text:
         raise FormulaError(f"formula {text!r} has a negative amount or a minus sign; amounts must be >= 0")
 
@@ -138,9 +141,6 @@ def parse_formula(formula: object) -> Composition:
     if not text:
         raise FormulaError("empty formula")
     check_formula_text(text)
-    if _EXPONENT.search(text):
-        raise FormulaError(f"formula {text!r} has an amount in exponent notation; write amounts as plain "
-                           "numbers (e.g. Li0.001)")
     total = Composition()
     for count, part in _adduct_parts(text):
         if not part:

@@ -13,9 +13,10 @@ import pandas as pd
 
 from .._config import DEFAULT_FAMILIES, DEFAULT_N_SCRAMBLE, get_settings
 from ..datasets.table import split_mask
+from ..errors import InputDataError
 from ..featurize.structure import HAS_STRUCTURE
 from ..parallel import TaskPool
-from .steps import explain_model, explain_regression, fit_model, native_view
+from .steps import drop_empty_descriptors, explain_model, explain_regression, fit_model, native_view
 from .study import Study
 
 #: Tasks a study validates by default.
@@ -43,7 +44,72 @@ def _regression(frame, X, train, rows, family, params, preset, threshold, seed, 
     return model, explain_regression(model, X[train], frame.loc[rows], X.loc[rows])
 
 
-def _nasicon_section(frame, X, threshold, seed, n_jobs) -> dict | None:
+#: Fewest NASICON materials, and fewest in the smaller class, for the report's NASICON section.
+NASICON_MIN_ROWS, NASICON_MIN_CLASS = 10, 3
+#: Fewest materials in the smaller class for the classification task (grouped 5-fold CV needs a few).
+CLASSIFICATION_MIN_CLASS = 5
+
+
+def _optional(fn, *args) -> tuple[object, str]:
+    """Run an optional report section: ``(result, "")``, or ``(None, why it was skipped)``.
+
+    An optional section (NASICON, structure) never sinks a study: whatever it raises becomes the
+    reason printed in the report in its place. It runs inside the worker, so no exception has to
+    cross the process boundary.
+    """
+    from ..errors import ExplainsseError
+
+    try:
+        return fn(*args), ""
+    except Exception as exc:  # noqa: BLE001 - the reason is shown in the report instead of the section
+        kind = "" if isinstance(exc, ExplainsseError) else f"{type(exc).__name__}: "
+        return None, f"{kind}{exc}".replace("\n", " ")
+
+
+def nasicon_section_support(frame, threshold: float) -> str:
+    """Why the data cannot support the report's NASICON section ("" when it can).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The modelled rows.
+    threshold : float
+        Superionic threshold (S/cm).
+    """
+    from ..validation.membership import nasicon_membership
+
+    member, _ = nasicon_membership(frame)
+    n = int(member.sum())
+    if n < NASICON_MIN_ROWS:
+        return f"{n} NASICON material(s); the NASICON validation needs at least {NASICON_MIN_ROWS}"
+    sub = frame.loc[member]
+    fast = int(((sub["sigma_S_cm"] >= threshold) & ~sub["censored"].astype(bool)).sum())
+    smaller = min(fast, n - fast)
+    if smaller < NASICON_MIN_CLASS:
+        return (f"{n} NASICON materials but only {smaller} on one side of {threshold:g} S/cm ({fast} at or above); "
+                f"the NASICON validation needs at least {NASICON_MIN_CLASS} in each class")
+    return ""
+
+
+def classification_support(frame, threshold: float) -> str:
+    """Why the rows cannot support the classification task ("" when they can).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The rows the models are trained on.
+    threshold : float
+        Superionic threshold (S/cm).
+    """
+    fast = int(((frame["sigma_S_cm"] >= threshold) & ~frame["censored"].astype(bool)).sum())
+    smaller = min(fast, len(frame) - fast)
+    if smaller < CLASSIFICATION_MIN_CLASS:
+        return (f"{fast} of {len(frame)} rows are at or above {threshold:g} S/cm; a classifier needs at least "
+                f"{CLASSIFICATION_MIN_CLASS} materials in each class (choose another --threshold)")
+    return ""
+
+
+def _nasicon_section(frame, X, threshold, seed, n_jobs) -> dict:
     """Within-NASICON validation of logistic regression on the NASICON site descriptors (compact).
 
     The classifier reads ``nasicon-v1`` (A-, M- and X-site and lattice descriptors), so that its
@@ -52,11 +118,7 @@ def _nasicon_section(frame, X, threshold, seed, n_jobs) -> dict | None:
     from ..featurize import DescriptorFeaturizer
     from ..featurize.transformer import table_inputs
     from ..validation import validate_nasicon
-    from ..validation.membership import nasicon_membership
 
-    member, _ = nasicon_membership(frame)
-    if member.sum() < 10:
-        return None
     sites = DescriptorFeaturizer("nasicon-v1", errors="nan").fit_transform(frame[table_inputs("nasicon-v1", frame)])
     r = validate_nasicon(frame, sites, "logreg", threshold=threshold, n_repeats=3, loo=False, n_permutations=19,
                          n_boot=200, random_state=seed, n_jobs=n_jobs, explain_top=5)
@@ -135,34 +197,60 @@ def run_study(ds, *, preset: str | None = None, families=DEFAULT_FAMILIES, tasks
     started, clock = _dt.datetime.now(_dt.timezone.utc), time.perf_counter()
     ds.require_rows("a study")
     preset, preset_reason = (preset, "chosen by the user") if preset else choose_preset(ds.frame)
-    X = featurize_dataset(ds, preset, progress=False)  # may move rows that cannot be featurized to ds.issues
+    say(f"note: descriptor preset {preset}: {preset_reason} (--preset to choose); computing the descriptors of "
+        f"{len(ds.frame)} rows")
+    # may move rows that cannot be featurized to ds.issues; structures show a bar of their own
+    X, dropped = drop_empty_descriptors(featurize_dataset(ds, preset, progress=progress is not None))
+    for note in dropped:
+        say(f"note: {note}")
     ds.require_rows("a study")
     frame = ds.frame
     has_split = bool(split_mask(frame, "train").any() and split_mask(frame, "test").any())
     scheme = scheme or ("official" if has_split else "group-chemsys")
     check_scheme(scheme)
     train = split_mask(frame, "train") if has_split else pd.Series(True, index=frame.index)
-    say(f"note: descriptor preset {preset}: {preset_reason} (--preset to choose); validation scheme {scheme}")
-    say("descriptors")
+    skipped = {}
+    tasks = [t for t in TASKS if t in tasks]
+    if "classification" in tasks:
+        why = classification_support(frame[train], threshold)
+        if why:
+            tasks.remove("classification")
+            skipped["classification"] = why
+    if not tasks:
+        raise InputDataError(f"nothing to model: {skipped.get('classification', 'no task chosen')}")
+    if nasicon:
+        skipped["nasicon"] = nasicon_section_support(frame, threshold)
+    else:
+        skipped["nasicon"] = "not requested"
+    has_structures = bool(HAS_STRUCTURE in X and X[HAS_STRUCTURE].any())
+    skipped["structure"] = "" if has_structures else "no row has a crystal structure (CIF)"
+    say(f"note: validation scheme {scheme}" + "".join(f"; {k} skipped: {v}" for k, v in skipped.items()
+                                                        if v and k != "structure"))
 
     part = frame if scheme == "official" else frame[train]
     jobs = [{"frame": part, "X": X.loc[part.index], "family": family, "task": task, "scheme": scheme,
              "threshold": threshold, "n_boot": n_boot, "n_scramble": n_scramble, "random_state": seed}
-            for task in TASKS if task in tasks for family in families if get_family(family).supports(task)]
+            for task in tasks for family in families if get_family(family).supports(task)]
     ft, Xt = frame[train], X[train]
     regressors = sorted((f for f in families if get_family(f).supports("regression")),
                         key=lambda f: get_family(f).regression_rank)
     reg_family = regressors[0] if regressors and "regression" in tasks else None
+    n_classifiers = sum(j["task"] == "classification" for j in jobs)
+    n_native = sum(j["task"] == "classification" and get_family(j["family"]).native is not None for j in jobs)
+    n_stages = 1 + len(jobs) + n_classifiers + n_native + (reg_family is not None) + (not skipped["nasicon"])
+    say(f"total: {n_stages + has_structures + 1}")
+    say(f"descriptors ({X.shape[1]} per row)")
     rows = frame.index[split_mask(frame, "test")] if scheme == "official" else frame.index
     models, explanations, natives, regression, nasicon_result, structure_result = {}, {}, {}, None, None, None
     with TaskPool(n_jobs) as pool:  # workers stop when the block ends, also on errors
         order = sorted(range(len(jobs)), key=lambda i: -get_family(jobs[i]["family"]).cost)
         pending = {pool.submit(evaluate, **jobs[i], n_jobs=pool.inner_jobs): i for i in order}
         followups = {}
-        if nasicon:
-            followups[pool.submit(_nasicon_section, frame, X, threshold, seed, pool.inner_jobs)] = ("nasicon",)
-        if HAS_STRUCTURE in X and X[HAS_STRUCTURE].any():
-            followups[pool.submit(structure_section, frame, X, threshold, seed)] = ("structure",)
+        if not skipped["nasicon"]:
+            followups[pool.submit(_optional, _nasicon_section, frame, X, threshold, seed, pool.inner_jobs)] = (
+                "nasicon",)
+        if has_structures:
+            followups[pool.submit(_optional, structure_section, frame, X, threshold, seed)] = ("structure",)
         done = {}
         for future in pool.as_completed(list(pending)):
             e = done[pending[future]] = future.result()
@@ -181,13 +269,17 @@ def run_study(ds, *, preset: str | None = None, families=DEFAULT_FAMILIES, tasks
         for future in pool.as_completed(list(followups)):
             kind, *family = followups[future]
             if kind == "nasicon":
-                nasicon_result = future.result()
+                nasicon_result, skipped["nasicon"] = future.result()
+                say("NASICON section" + (f" skipped: {skipped['nasicon']}" if skipped["nasicon"] else ""))
             elif kind == "structure":
-                structure_result = future.result()
+                structure_result, skipped["structure"] = future.result()
+                say("structure section" + (f" skipped: {skipped['structure']}" if skipped["structure"] else ""))
             elif kind == "native":
                 natives[family[0]] = future.result()
+                say(f"native view {family[0]}")
             elif kind == "regression":
                 models[f"{family[0]}/regression"], regression = future.result()
+                say(f"predictions explained ({family[0]})")
             else:
                 models[f"{family[0]}/classification"], explanations[family[0]] = future.result()
                 say(f"explained {family[0]}")
@@ -203,14 +295,16 @@ def run_study(ds, *, preset: str | None = None, families=DEFAULT_FAMILIES, tasks
     from ..models.persistence import _versions
 
     config = {"dataset": ds.name, "preset": preset, "preset_reason": preset_reason, "families": list(families),
-              "tasks": [t for t in TASKS if t in tasks], "scheme": scheme, "threshold_S_cm": threshold,
+              "tasks": list(tasks), "scheme": scheme, "threshold_S_cm": threshold,
               "seed": seed, "n_scramble": n_scramble, "n_boot": n_boot, "top": top,
               "regression_family": reg_family}
     provenance = {"versions": _versions(), "started": started.isoformat(timespec="seconds"),
                   "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                   "seconds": round(time.perf_counter() - clock, 1)}
     say("study complete")
-    return Study(config, frame, X, _data_card(ds, preset, preset_reason), evaluations,
+    card = _data_card(ds, preset, preset_reason)
+    card = {**card, "notes": [*card["notes"], *dropped], "skipped_sections": {k: v for k, v in skipped.items() if v}}
+    return Study(config, frame, X, card, evaluations,
                  {k: models[k] for k in sorted(models)}, explanations, regression, agreement, nasicon_result,
                  provenance, structure_result)
 

@@ -109,7 +109,34 @@ def descriptors_for(ds, preset: str | None = None, *, progress: bool = False, ca
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RuntimeWarning)
         X = featurize_dataset(ds, preset, progress=progress, cache=cache, n_jobs=n_jobs)
-    return Descriptors(X, preset, reason, [str(w.message) for w in caught])
+    X, dropped = drop_empty_descriptors(X)
+    return Descriptors(X, preset, reason, [str(w.message) for w in caught] + dropped)
+
+
+def drop_empty_descriptors(X: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """``X`` without the descriptors that have no value in any row, and a note naming them.
+
+    A preset's input-dependent descriptors (NASICON lattice a and c without lattice columns or
+    CIFs, the trigonal-cell flag without space groups) can be empty for a whole table; no model
+    can learn from them, so they are left out, said, rather than refusing the table.
+
+    Parameters
+    ----------
+    X : pandas.DataFrame
+
+    Returns
+    -------
+    X : pandas.DataFrame
+    notes : list of str
+        One note when anything was left out, else empty.
+    """
+    empty = [c for c in X.columns if X[c].isna().all()]
+    if not empty or len(empty) == X.shape[1]:
+        return X, []
+    note = (f"{len(empty)} descriptor(s) have no value in any row and are left out of the models: "
+            f"{', '.join(empty[:6])}{' ...' if len(empty) > 6 else ''} (they need input the table does not have, "
+            "e.g. lattice parameters, space groups or CIFs)")
+    return X.drop(columns=empty), [note]
 
 
 def fit_model(frame: pd.DataFrame, X: pd.DataFrame, family: str, task: str, params: dict, *, preset: str,
@@ -333,6 +360,6 @@ def explain_candidates(ds, model: TrainedModel, *, top: int = 5) -> CandidateExp
     return CandidateExplanation(X, table, materials, [*ds.notes, *notes])
 
 
-__all__ = ["CandidateExplanation", "Descriptors", "descriptors_for", "FamilyExplanation", "RegressionExplanation", "candidate_descriptors",
+__all__ = ["CandidateExplanation", "Descriptors", "descriptors_for", "drop_empty_descriptors", "FamilyExplanation", "RegressionExplanation", "candidate_descriptors",
            "explain_candidates", "explain_model",
            "explain_regression", "fit_model", "native_view"]

@@ -114,17 +114,27 @@ def guard_output(output: Path, force: bool, *inputs) -> list:
 
 
 @contextlib.contextmanager
-def stage_bar(quiet: bool, desc: str = "report"):
-    """A progress bar over the stages of a long job; yields ``say(text)`` (one call per finished stage)."""
+def stage_bar(quiet: bool, desc: str = "report", extra: int = 0):
+    """A progress bar over the stages of a long job; yields ``say(text)`` (one call per finished stage).
+
+    ``say("note: ...")`` prints a line of its own; ``say("total: N")`` sets the number of stages
+    (plus ``extra`` stages the caller adds after the job), so the bar shows a total and an ETA;
+    any other text names the stage just finished.
+    """
     from tqdm.auto import tqdm
 
-    with tqdm(desc=desc, unit="stage", disable=quiet) as bar:
+    with tqdm(desc=desc, unit="stage", disable=quiet, file=sys.stderr,
+              bar_format="{desc}: {n_fmt}/{total_fmt} stages [{elapsed}<{remaining}] {postfix}") as bar:
         def say(text: str) -> None:
             if text.startswith("note: "):  # a line of its own, not a stage
                 if not quiet:
                     bar.write(text, file=sys.stderr)
                 return
-            bar.set_postfix_str(text)
+            if text.startswith("total: "):
+                bar.total = int(text.split(":", 1)[1]) + extra
+                bar.refresh()
+                return
+            bar.set_postfix_str(f"done: {text}", refresh=False)
             bar.update(1)
 
         yield say

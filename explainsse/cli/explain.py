@@ -6,6 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..formatting import ordinal
 from . import options as opt
 from ._app import app, echo_err, echo_issues, handle_errors, print_table, progress_printer, write_json
 from .models import features, seed_or_default
@@ -47,11 +48,14 @@ def explain_cmd(
         echo_err(f"note: {note}")
     for r in result.materials:
         typer.echo(f"\n{r['formula']}  ({r['id']})")
+        if r["prediction"] is None:
+            typer.echo(f"  prediction   none: {r['not_applicable']}")
+            continue
         typer.echo(f"  prediction   {r['prediction']:.3g} {r['prediction_units']}")
         if r.get("domain"):
             d = r["domain"]
             typer.echo(f"  domain       {'inside' if d['inside'] else 'OUTSIDE'} (nearest-neighbour distance at the "
-                       f"{d['percentile']:.0f}th percentile of training; nearest: {d['nearest_training']})")
+                       f"{ordinal(d['percentile'])} percentile of training; nearest: {d['nearest_training']})")
         for w in r["warnings"]:
             typer.echo(f"  WARNING      {w}")
         typer.echo(f"  base value   {r['base_value']:.3g} {r['output_units']}")

@@ -19,7 +19,7 @@ def report_cmd(
     output: Annotated[Path, typer.Option("-o", "--output", help="Report folder to write.")],
     from_study: Annotated[Optional[Path], typer.Option(
         "--from-study", help="Re-render the study saved in an earlier report (its study/ folder) without "
-        "refitting anything.")] = None,
+        "refitting anything; every file is checked against the study's manifest first.")] = None,
     preset: opt.PresetOpt = None,
     families: opt.FamiliesOpt = opt.FAMILIES_DEFAULT,
     threshold: opt.ThresholdOpt = opt.THRESHOLD_DEFAULT,
@@ -38,7 +38,9 @@ def report_cmd(
     """The main job: descriptors -> validation of the families -> explanations -> HTML/Markdown/JSON report.
 
     The study behind the report is saved in OUTPUT/study/ (Parquet + JSON + the fitted models);
-    ``--from-study OUTPUT/study`` renders it again in seconds.
+    ``--from-study OUTPUT/study`` renders it again in seconds. A study whose files do not match its
+    manifest (edited, truncated, unlisted, a symbolic link) is refused (exit 2), and only its listed
+    files are copied into the new report.
     """
     import matplotlib
 
@@ -71,7 +73,7 @@ def report_cmd(
             typer.echo(f"prediction report for {n} materials -> {output / 'index.html'}")
         return
     from ..analysis import run_study
-    with stage_bar(quiet) as say:
+    with stage_bar(quiet, extra=1) as say:
         study = run_study(ds, preset=preset, families=chosen, scheme=scheme, threshold=threshold,
                           seed=seed_or_default(seed), n_scramble=n_scramble, n_jobs=n_jobs, progress=say)
         render_study_report(study, output, force=force, inputs=protected)

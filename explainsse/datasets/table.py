@@ -13,6 +13,7 @@ silently: each problem becomes one row of the issues table
 
 from __future__ import annotations
 
+import io
 import math
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -374,6 +375,9 @@ def sniff_csv(path, encoding: str | None = None) -> tuple[str, str, list[str]]:
     """
     import csv
 
+    from ..io import regular_input_file
+
+    regular_input_file(path, "CSV file")
     try:
         with open(path, "rb") as handle:
             head = handle.read(65536)
@@ -403,6 +407,48 @@ def sniff_csv(path, encoding: str | None = None) -> tuple[str, str, list[str]]:
     return delimiter, encoding, notes
 
 
+#: What a NUL byte inside a CSV cell is read as: pandas' C reader would otherwise end the cell there
+#: (``Li7\0La3Zr2O12`` read as ``Li7``); the formula check refuses the row, naming the NUL.
+NUL_MARK = "\u2400"
+
+
+class NulVisible(io.TextIOBase):
+    """A text file whose NUL characters read as :data:`NUL_MARK` (for :func:`pandas.read_csv`).
+
+    Parameters
+    ----------
+    path : path-like
+    encoding : str
+    errors : str
+        Decoding errors (``replace``: an undecodable byte becomes U+FFFD).
+    """
+
+    def __init__(self, path, encoding: str = "utf-8-sig", errors: str = "replace"):
+        self._handle = open(path, encoding=encoding, errors=errors, newline="")  # noqa: SIM115
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> str:
+        return self._handle.read(-1 if size is None else size).replace("\x00", NUL_MARK)
+
+    def readline(self, size: int | None = -1) -> str:
+        return self._handle.readline(-1 if size is None else size).replace("\x00", NUL_MARK)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        line = self.readline()
+        if not line:
+            raise StopIteration
+        return line
+
+    def close(self) -> None:
+        self._handle.close()
+        super().close()
+
+
 def read_csv_strict(path, *, notes: list | None = None, encoding: str | None = None, **kwargs) -> pd.DataFrame:
     """Read a CSV keeping every cell as text, with a clear error for unreadable files.
 
@@ -411,8 +457,8 @@ def read_csv_strict(path, *, notes: list | None = None, encoding: str | None = N
     """
     delimiter, encoding, found = sniff_csv(path, encoding)
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], sep=delimiter,
-                            encoding=encoding, encoding_errors="replace", **kwargs)
+        with NulVisible(path, encoding) as handle:
+            frame = pd.read_csv(handle, dtype=str, keep_default_na=False, na_values=[""], sep=delimiter, **kwargs)
     except FileNotFoundError as exc:
         raise InputDataError(f"{path}: file not found") from exc
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
@@ -429,6 +475,8 @@ def read_csv_strict(path, *, notes: list | None = None, encoding: str | None = N
 
 __all__ = [
     "ColumnMap",
+    "NUL_MARK",
+    "NulVisible",
     "ISSUE_COLUMNS",
     "guess_columns",
     "LATTICE_COLUMNS",

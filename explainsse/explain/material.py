@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..featurize import describe
+from ..formatting import ordinal
 from ..models.train import TrainedModel
 from .domain import DEFAULT_DOMAIN_PERCENTILE, ApplicabilityDomain
 from .explainers import explain
@@ -24,7 +25,22 @@ def unseen_elements(names) -> str:
 def outside_domain(percentile: float, level: float = DEFAULT_DOMAIN_PERCENTILE) -> str:
     """Warning for a material outside the applicability domain."""
     return (f"outside the training domain: the distance to its nearest training material is at the "
-            f"{percentile:.0f}th percentile of training nearest-neighbour distances (flagged above the {level:.0f}th)")
+            f"{ordinal(percentile)} percentile of training nearest-neighbour distances (flagged above the "
+            f"{ordinal(level)})")
+
+
+def not_applicable(row, model: TrainedModel, reason: str) -> dict:
+    """The record of a material the model cannot speak for: no prediction, no explanation, the reason."""
+    return {"id": str(row["id"]), "formula": str(row["formula"]), "family": model.family, "task": model.task,
+            "prediction": None, "prediction_units": prediction_units(model), "base_value": None,
+            "model_output": None, "output_units": "", "top_descriptors": [], "domain": None,
+            "not_applicable": reason, "warnings": [reason]}
+
+
+def prediction_units(model: TrainedModel) -> str:
+    """What a prediction of ``model`` is: log10 sigma, or the probability of the superionic class."""
+    return ("log10 sigma (S/cm)" if model.task == "regression"
+            else f"probability that sigma >= {model.threshold:g} S/cm")
 
 
 def explain_materials(model: TrainedModel, frame: pd.DataFrame, X: pd.DataFrame, *, top: int = 5,
@@ -62,16 +78,18 @@ def explain_materials(model: TrainedModel, frame: pd.DataFrame, X: pd.DataFrame,
         if "NASICON framework" in X.columns and X.at[idx, "NASICON framework"] == 0:
             from ..validation.detector import detect_formula
 
-            notes.append(f"not an A(1+x)M2(XO4)3 NASICON framework ({detect_formula(row['composition']).reason}): "
-                         "its NASICON site descriptors are missing, so this prediction means nothing")
+            reason = (f"not an A(1+x)M2(XO4)3 NASICON framework ({detect_formula(row['composition']).reason}): "
+                      "a NASICON-site model gives it no prediction")
+            results.append(not_applicable(row, model, reason))
+            warnings.warn(f"{row['formula']}: {reason}", UserWarning, stacklevel=2)
+            continue
         if unseen:
             notes.append(unseen_elements(unseen))
         entry = {
             "id": str(row["id"]), "formula": str(row["formula"]),
             "family": model.family, "task": model.task,
             "prediction": float(prediction[i]),
-            "prediction_units": ("log10 sigma (S/cm)" if model.task == "regression"
-                                 else f"probability that sigma >= {model.threshold:g} S/cm"),
+            "prediction_units": prediction_units(model),
             "base_value": float(contrib["base_value"].iloc[0]) if len(contrib) else float("nan"),
             "model_output": float(output.loc[idx]),
             "output_units": table.output_units,

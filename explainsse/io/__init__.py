@@ -8,7 +8,7 @@
   (:func:`check_output_target`, :func:`output_directory`, manifests).
 """
 
-from .files import HashIndex, atomic_file, default_mode, write_text_atomic
+from .files import HashIndex, atomic_file, default_mode, regular_input_file, write_text_atomic
 from .hashing import sha256_file, sha256_json
 from .outputs import (
     OutputFolderError,
@@ -36,6 +36,7 @@ __all__ = [
     "output_directory",
     "read_manifest",
     "read_parquet",
+    "regular_input_file",
     "sha256_file",
     "sha256_json",
     "to_jsonable",

@@ -23,6 +23,41 @@ from .hashing import sha256_file
 INDEX_NAME = "index.json"
 
 
+def regular_input_file(path: str | os.PathLike, what: str = "input file") -> Path:
+    """``path`` as a :class:`~pathlib.Path` when it is a regular file; a clear error otherwise.
+
+    Checked before anything reads or hashes an input, so ``/dev/zero``, a named pipe (FIFO) or a
+    socket is refused at once instead of hanging the run.
+
+    Parameters
+    ----------
+    path : path-like
+    what : str
+        How the error names the file ("input file", "CIF", ...).
+
+    Raises
+    ------
+    InputDataError
+        When ``path`` is missing, a folder, or not a regular file.
+    """
+    import stat
+
+    from ..errors import InputDataError
+
+    path = Path(path)
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise InputDataError(f"{path}: {what} not found") from None
+    except OSError as exc:
+        raise InputDataError(f"{path}: cannot read the {what} ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(mode):
+        raise InputDataError(f"{path}: is a folder, not a {what}")
+    if not stat.S_ISREG(mode):
+        raise InputDataError(f"{path}: not a regular file (a device, pipe or socket); the {what} must be a file")
+    return path
+
+
 def default_mode(directory: bool = False) -> int:
     """Permission bits a new file (0o666) or folder (0o777) gets under the process umask."""
     mask = None

@@ -138,6 +138,8 @@ def summary_table(results: pd.DataFrame, task: str | None = None) -> pd.DataFram
             if (subset, name) not in _get.index:
                 return ""
             r = _get.loc[(subset, name)]
+            if pd.isna(r["value"]):  # e.g. Spearman of a constant prediction (the median baseline)
+                return "n/a"
             ci = f" [{r['ci_low']:.2f}, {r['ci_high']:.2f}]" if pd.notna(r["ci_low"]) else ""
             return f"{r['value']:.2f}{ci}"
         row = {"family": family, "task": task, "scheme": scheme, metric: cell("all", metric),
@@ -151,4 +153,6 @@ def summary_table(results: pd.DataFrame, task: str | None = None) -> pd.DataFram
             row["balanced_accuracy"] = cell("all", "balanced_accuracy")
         row["y-scramble p"] = cell("all", "y_scramble_p_value")
         rows.append(row)
-    return pd.DataFrame(rows).fillna("")
+    table = pd.DataFrame(rows).fillna("")
+    empty = [c for c in table.columns if c.endswith(" CIF rows") and (table[c] == "").all()]
+    return table.drop(columns=empty)  # no row with a CIF: no CIF-subset column

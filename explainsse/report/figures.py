@@ -273,3 +273,33 @@ def prediction_histogram(edges, counts, task: str, n: int, ax=None):
     ax.set_ylabel("candidates")
     ax.set_title(f"{n:,} screened candidates")
     return ax.figure
+
+
+@plain_text
+def doping_curves(curves: dict, task: str, parent: float | None = None, ax=None):
+    """Prediction against the dopant amount x, one line per doping series (host -> dopant).
+
+    Parameters
+    ----------
+    curves : dict
+        Series name (``"Zr->Ta"``) -> DataFrame with ``x``, ``prediction``, ``in_domain``.
+    task : {"regression", "classification"}
+    parent : float, optional
+        The parent's prediction (x = 0), drawn as a dashed line.
+    """
+    ax = _axes(ax, size=(6.5, 3.6))
+    for i, (name, frame) in enumerate(curves.items()):
+        color = f"C{i % 10}"
+        ax.plot(frame["x"], frame["prediction"], "-", color=color, lw=1.2, label=name)
+        inside = frame["in_domain"].astype(bool)
+        ax.plot(frame.loc[inside, "x"], frame.loc[inside, "prediction"], "o", color=color, ms=4)
+        ax.plot(frame.loc[~inside, "x"], frame.loc[~inside, "prediction"], "o", mfc="white", mec=color, ms=4)
+    if parent is not None and np.isfinite(parent):
+        ax.axhline(parent, color="0.4", ls="--", lw=1, label="parent (x = 0)")
+    ax.set_xlabel("dopant amount x per formula unit")
+    ax.set_ylabel("predicted log10 sigma (S/cm)" if task == "regression" else "predicted probability")
+    ax.set_title("prediction along each doping series (hollow: outside the training domain)", fontsize=9)
+    if curves:
+        ax.legend(fontsize=8, frameon=False)
+    return ax.figure
+

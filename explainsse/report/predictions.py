@@ -22,8 +22,10 @@ def build_prediction_report(ds, model, model_name: str, *, top: int = 5, max_fig
     candidates = explain_candidates(ds, model, top=top)
     table, results, notes = candidates.table, candidates.materials, candidates.notes
     figures = {}
-    order = sorted(range(len(results)), key=lambda i: -results[i]["prediction"])
-    for rank, i in enumerate(order[:max_figures]):
+    scored = [i for i in range(len(results)) if results[i]["prediction"] is not None]
+    order = sorted(scored, key=lambda i: -results[i]["prediction"]) + [i for i in range(len(results))
+                                                                        if results[i]["prediction"] is None]
+    for rank, i in enumerate(order[:min(max_figures, len(scored))]):  # the scored rows come first
         name = f"waterfall_{rank}"
         figures[name] = fig.waterfall(table.sample(ds.frame.index[i]), title=results[i]["formula"]).figure
         results[i]["figure"] = name
@@ -34,9 +36,12 @@ def build_prediction_report(ds, model, model_name: str, *, top: int = 5, max_fig
     outside = [r for r in ranked if r["domain"] and not r["domain"]["inside"]]
     units = ranked[0]["prediction_units"] if ranked else ""
     sentences = [f"{len(ranked)} candidates explained with model {model_name} ({model.family}, {model.task})."]
-    if ranked:
-        best = ", ".join(f"{r['formula']} ({r['prediction']:.2f})" for r in ranked[:3])
+    if scored:
+        best = ", ".join(f"{r['formula']} ({r['prediction']:.2f})" for r in ranked[:3] if r["prediction"] is not None)
         sentences.append(f"Highest predictions ({units}): {best}.")
+    if len(scored) < len(ranked):
+        sentences.append(f"{len(ranked) - len(scored)} of them get no prediction: the model cannot speak for them "
+                         "(the reason is given per material).")
     if outside:
         verb = "lies" if len(outside) == 1 else "lie"
         sentences.append(f"{len(outside)} of them {verb} outside the training domain; treat those predictions "
@@ -72,7 +77,8 @@ def prediction_markdown(c: dict, figure_files: dict) -> str:
               "|---|---|---|---|---|"]
     for m in c["materials"]:
         dom = "" if not m["domain"] else ("inside" if m["domain"]["inside"] else "outside")
-        lines.append(f"| {_md_cell(m['id'])} | {_md_cell(m['formula'])} | {m['prediction']:.3g} | {dom} | "
+        value = "none" if m["prediction"] is None else f"{m['prediction']:.3g}"
+        lines.append(f"| {_md_cell(m['id'])} | {_md_cell(m['formula'])} | {value} | {dom} | "
                      f"{_md_cell('; '.join(m['warnings']))} |")
     for m in c["materials"]:
         if m["figure"]:

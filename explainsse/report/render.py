@@ -14,13 +14,16 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
+from ..formatting import ordinal
 from ..io import neutralize_text, output_directory, to_jsonable, write_manifest
 
 
 def template_environment() -> Environment:
     """The Jinja environment of every report template (autoescaped, strict about undefined names)."""
-    return Environment(loader=PackageLoader("explainsse.report", "templates"),
-                       autoescape=select_autoescape(["html", "j2"]), undefined=StrictUndefined)
+    env = Environment(loader=PackageLoader("explainsse.report", "templates"),
+                      autoescape=select_autoescape(["html", "j2"]), undefined=StrictUndefined)
+    env.filters["ordinal"] = ordinal
+    return env
 
 
 def _svg(figure) -> bytes:
@@ -44,11 +47,13 @@ def _svg(figure) -> bytes:
 #: (``>`` opens no tag, so "higher x -> higher y" stays readable).
 _MD_ESCAPES = {"&": "&amp;", "<": "&lt;", "|": "\\|", "`": "\\`", "\\": "\\\\",
                "\n": " ", "\r": " "}
+#: A cell that starts with a signed number (``-0.32 [-0.44, -0.15]``, ``-`` alone is no number).
+_LEADING_NUMBER = re.compile(r"[-+]?(\d|\.\d)")
 #: A closing bracket that would make a link or an image (``](``, ``][``, ``]:``).
 _MD_LINK = re.compile(r"\](?=[(\[:])")
 
 
-def _md_cell(value) -> str:
+def md_cell(value) -> str:
     r"""``value`` as inert Markdown text: no raw HTML, links, images, code spans or table breaks.
 
     Spreadsheet formula prefixes are neutralised too (a Markdown table is often pasted into one).
@@ -56,14 +61,19 @@ def _md_cell(value) -> str:
 
     Examples
     --------
-    >>> _md_cell("<script>alert(1)</script>")
+    >>> md_cell("<script>alert(1)</script>")
     '&lt;script>alert(1)&lt;/script>'
-    >>> print(_md_cell("![x](http://e.org/a.png) 1.65 [1.32, 1.99]"))
+    >>> print(md_cell("![x](http://e.org/a.png) 1.65 [1.32, 1.99]"))
     !\[x\](http://e.org/a.png) 1.65 [1.32, 1.99]
     """
     text = "".join(_MD_ESCAPES.get(ch, ch) for ch in str(value))
     text = _MD_LINK.sub("\\\\]", text).replace("![", "!\\[")
+    if _LEADING_NUMBER.match(text):  # "-0.32 [-0.44, -0.15]" is a number to read, not a formula to quote
+        return text
     return neutralize_text(text)
+
+
+_md_cell = md_cell
 
 
 def md_table(rows: list[dict]) -> list[str]:
@@ -78,6 +88,8 @@ def md_table(rows: list[dict]) -> list[str]:
 def _structure_markdown(heading: str, st: dict, preset: str, figure_files: dict) -> list[str]:
     """The structure section in Markdown (same numbers as the HTML)."""
     lines = [heading, ""]
+    if st.get("skipped"):
+        return lines + [f"Structure section skipped: {_md_cell(st['skipped'])}.", ""]
     if not st:
         return lines + [f"No structure descriptors in this study (preset {_md_cell(preset)}).", ""]
     lines += [f"{st['n_with_structure']} of {st['n_rows']} rows ({100 * st['share_with_structure']:.0f}%) have a "
@@ -174,7 +186,8 @@ def write_report(context, figures: dict, output: str | os.PathLike, *, force: bo
     ``context`` is a view model (:class:`~explainsse.report.view.ReportView`, or a plain dict for
     the prediction and NASICON reports); ``study`` (a :class:`~explainsse.analysis.Study`) is
     saved in ``study/`` beside the report, so ``explainsse report --from-study`` can re-render it
-    (``copy_study``: copy an already saved study folder there instead).
+    (``copy_study``: copy an already saved study folder there instead, exactly the files its
+    manifest lists, each checked against its sha256; see :func:`explainsse.analysis.study.copy_study`).
 
     A non-empty ``output`` is refused unless ``force``, and even then only an earlier, unmodified
     explainsse output folder is replaced (:func:`explainsse.io.check_output_target`);
@@ -216,10 +229,10 @@ def write_report(context, figures: dict, output: str | os.PathLike, *, force: bo
         (tmp / "index.html").write_text(html, encoding="utf-8")
         (tmp / "report.md").write_text((markdown or _markdown)(context, files), encoding="utf-8")
         (tmp / "report.json").write_text(json.dumps(to_jsonable(context), indent=1, default=str), encoding="utf-8")
-        if copy_study is not None:
-            import shutil
+        if copy_study is not None:  # exactly the files its manifest lists, verified, never through a link
+            from ..analysis.study import copy_study as copy_saved_study
 
-            shutil.copytree(copy_study, tmp / "study")
+            copy_saved_study(copy_study, tmp / "study")
         elif study is not None:
             from ..analysis.study import write_study
 
@@ -252,7 +265,8 @@ def render_study_report(study, output: str | os.PathLike, *, force: bool = False
     save_study : bool
         Save ``study`` in ``output/study``.
     copy_study : path-like, optional
-        Copy this saved study folder to ``output/study`` instead (re-rendering).
+        Copy this saved study folder to ``output/study`` instead (re-rendering): only the files
+        its manifest lists, verified (a link, an unlisted or a modified file is refused).
 
     Returns
     -------

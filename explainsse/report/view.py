@@ -16,6 +16,7 @@ from ..featurize import describe
 from ..models import SCHEMES
 from ..models.benchmark import PUBLISHED_ANCHORS, summary_table
 from ..models.scoring import scramble_sentence
+from ..featurize.structure import HAS_STRUCTURE
 from . import figures as fig
 from .nasicon import evaluation_rows
 
@@ -129,11 +130,21 @@ def _ranked_groups(table, groups: dict, top: int) -> list[dict]:
     return sorted(rows, key=lambda r: -r["mean_abs_shap"])[:top]
 
 
-def _nasicon_context(result: dict | None, frame) -> dict:
+#: What a skipped section is called in the summary.
+SKIPPED_NAMES = {"classification": "classification task", "nasicon": "NASICON validation",
+                 "structure": "structure section"}
+
+
+def _skipped(study) -> dict:
+    """Section key -> why it was skipped (from the data card; empty for studies that skipped nothing)."""
+    return dict(study.data_card.get("skipped_sections") or {})
+
+
+def _nasicon_context(result: dict | None, frame, reason: str = "") -> dict:
     """Section 7: the within-NASICON validation summary (or why there is none)."""
     n = int((frame["family"].astype("string").str.casefold() == "nasicon").sum()) if "family" in frame else 0
     if result is None:
-        return {"n": n, "note": "Fewer than 10 NASICON materials: no NASICON validation.", "rows": []}
+        return {"n": n, "note": f"No NASICON validation: {reason or 'fewer than 10 NASICON materials'}.", "rows": []}
     return {"n": n, "n_subset": result["subset"]["n"], "source": result["membership_source"],
             "classifier": result["classifier"], "rows": evaluation_rows(result["evaluations"]),
             "verdicts": [f"{e['name']}: {e['verdict']['text']}" for e in result["evaluations"]],
@@ -232,7 +243,8 @@ def _structure(study, figures: dict, top: int) -> dict:
 
     info = study.structure
     if not info:
-        return {}
+        reason = _skipped(study).get("structure", "")
+        return {"skipped": reason} if reason and HAS_STRUCTURE in study.descriptors else {}
     frame, X = study.frame, study.descriptors
     structural = [c for c in LABELS if c in X and c != HAS_STRUCTURE]
     drivers = []
@@ -337,13 +349,16 @@ def build_view(study, *, top: int | None = None) -> tuple[ReportView, dict]:
         title=f"explainsse report: {cfg['dataset']}", dataset=cfg["dataset"], preset=cfg["preset"],
         preset_reason=cfg["preset_reason"], families=list(cfg["families"]), threshold_S_cm=cfg["threshold_S_cm"],
         seed=cfg["seed"], started=study.provenance.get("started", ""), headings=headings(cfg["threshold_S_cm"]),
-        summary_sentences=_sentences(explained, study.agreement, study.nasicon, models, structure),
+        summary_sentences=[*_sentences(explained, study.agreement, study.nasicon, models, structure),
+                           *(f"Not shown: the {SKIPPED_NAMES.get(k, k)} ({why})." for k, why in _skipped(study).items()
+                             if k != "structure" or HAS_STRUCTURE in study.descriptors)],
         data=study.data_card,
         models=models, explanations=explained, agreement=study.agreement, dependence=dependence,
         materials=materials,
         glossary=[{"descriptor": d, "meaning": describe(d).meaning, "unit": describe(d).unit,
                    "source": describe(d).source} for d in glossary],
-        results=study.results.to_dict("records"), nasicon=_nasicon_context(study.nasicon, frame),
+        results=study.results.to_dict("records"),
+        nasicon=_nasicon_context(study.nasicon, frame, _skipped(study).get("nasicon", "")),
         structure=structure)
     return view, figures
 

@@ -35,6 +35,12 @@ def done_path(out: Path, number: int) -> Path:
     return Path(out) / "done" / f"{number:06d}.json"
 
 
+#: The NASICON site descriptors' framework flag, and the reason given to rows it rejects.
+NASICON_FLAG = "NASICON framework"
+NOT_NASICON = ("not an A(1+x)M2(XO4)3 NASICON framework (the NASICON detector's formula rule): a NASICON-site "
+               "model gives it no prediction")
+
+
 @lru_cache(maxsize=2)
 def worker_state(model_dir: str):
     """The model, its applicability domain and the mask of training elements (once per process)."""
@@ -85,6 +91,9 @@ def screen_frame(model_dir: str, frame: pd.DataFrame) -> pd.DataFrame:
         X = featurizer.fit_transform(frame.loc[todo, ["formula"]])
     for idx, reason in featurizer.failures_.items():
         error[idx] = f"could not be featurized: {reason}"
+    if NASICON_FLAG in X.columns:  # a NASICON-site model cannot speak for other frameworks
+        outside = X.index[X[NASICON_FLAG].to_numpy() == 0]
+        error[outside[error[outside] == ""]] = NOT_NASICON
     ok = todo[error[todo] == ""]
     n = len(frame)
     prediction, percentile, inside = np.full(n, np.nan), np.full(n, np.nan), np.zeros(n, bool)

@@ -10,6 +10,7 @@ LocalCluster by default; dask-jobqueue or Kubernetes on real clusters, see READM
 from __future__ import annotations
 
 import os
+import re
 
 ENGINES = ("local", "dask")
 
@@ -67,7 +68,7 @@ class DaskEngine:
         self.scheduler = scheduler
         self._cluster = None
         if scheduler:
-            self.client = Client(scheduler)
+            self.client = _connect(Client, scheduler)
             self.workers = max(len(self.client.scheduler_info().get("workers", {})), 1)  # the cluster's own
         else:
             env = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -100,6 +101,33 @@ class DaskEngine:
             self._cluster.close()
 
 
+#: Address schemes dask.distributed connects to (``tcp://HOST:PORT`` and the like).
+SCHEDULER_ADDRESS = re.compile(r"(tcp|tls|ws|wss|ucx)://[A-Za-z0-9._\-\[\]:]+:\d{1,5}")
+#: Seconds to wait for a scheduler given by address before giving up.
+CONNECT_TIMEOUT_S = 10
+
+
+def check_scheduler(address: str) -> str:
+    """A Dask scheduler address as ``SCHEME://HOST:PORT``, or a one-line error (nothing is contacted)."""
+    from ..errors import InputDataError
+
+    if not SCHEDULER_ADDRESS.fullmatch(address):
+        raise InputDataError(f"--scheduler {address!r}: expected a Dask scheduler address such as "
+                             "tcp://HOST:8786 (schemes tcp, tls, ws, wss, ucx)")
+    return address
+
+
+def _connect(client_class, address: str):
+    """A client of the scheduler at ``address``; a one-line error when it cannot be reached."""
+    from ..errors import InputDataError
+
+    try:
+        return client_class(address, timeout=CONNECT_TIMEOUT_S)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise InputDataError(f"--scheduler {address}: cannot connect to a Dask scheduler there "
+                             f"({type(exc).__name__}: {exc})".replace("\n", " ")) from None
+
+
 def make_engine(name: str, workers: int | None = None, scheduler: str | None = None):
     """The engine called ``name`` (``local`` or ``dask``); ``workers`` defaults to the CPU count."""
     from ..errors import InputDataError
@@ -110,7 +138,7 @@ def make_engine(name: str, workers: int | None = None, scheduler: str | None = N
             raise InputDataError("--scheduler needs --engine dask")
         return LocalEngine(workers)
     if name == "dask":
-        return DaskEngine(workers, scheduler)
+        return DaskEngine(workers, check_scheduler(scheduler) if scheduler else None)
     raise InputDataError(f"--engine {name!r}: expected one of {', '.join(ENGINES)}")
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+import re
 from pathlib import Path
 
 import pandas as pd
 
 from ..io import write_text_atomic
+from ..report.render import md_cell, ordinal
 
 
 def _context(payload: dict, short: pd.DataFrame, long: pd.DataFrame, ups: pd.DataFrame) -> dict:
@@ -44,9 +46,9 @@ def _context(payload: dict, short: pd.DataFrame, long: pd.DataFrame, ups: pd.Dat
 
 def _markdown(c: dict) -> str:
     p = c["payload"]
-    lines = [f"# {c['title']}", "", f"Model: {p['model']['family']} / {p['model']['task']}, preset "
-             f"{p['model']['preset']} (sha256 {p['model']['sha256'][:12]}...).", ""]
-    lines += [f"- {s}" for s in c["sentences"]]
+    lines = [f"# {md_cell(c['title'])}", "", f"Model: {md_cell(p['model']['family'])} / {p['model']['task']}, preset "
+             f"{md_cell(p['model']['preset'])} (sha256 {p['model']['sha256'][:12]}...).", ""]
+    lines += [f"- {md_cell(s)}" for s in c["sentences"]]
     lines += ["", "![distribution](figures/predictions.svg)", "", "## Shortlist", "",
               f"| rank | id | formula | prediction ({c['units']}) | domain | top descriptors (SHAP) | warnings |",
               "|---|---|---|---|---|---|---|"]
@@ -55,24 +57,81 @@ def _markdown(c: dict) -> str:
         tops = "; ".join(f"{t['descriptor']} = {t['value']:.4g} ({t['shap']:+.3f})" for t in r["top"])
         if c["parent"]:
             tops += f"; vs parent {r['vs_reference']:+.3f}: {r['changes_vs_reference']}"
-        lines.append(f"| {r['rank']} | {_md(r['id'])} | {_md(r['formula'])} | {r['prediction']:.3g} | {dom} "
-                     f"({r['domain_percentile']:.0f}th pct) | {_md(tops)} | {_md(r['warnings'])} |")
+        lines.append(f"| {r['rank']} | {md_cell(r['id'])} | {md_cell(r['formula'])} | {r['prediction']:.3g} | {dom} "
+                     f"({ordinal(r['domain_percentile'])} pct) | {md_cell(tops)} | {md_cell(r['warnings'])} |")
+    if c["series"]:
+        lines += ["", "## Prediction along each doping series", "", "![doping series](figures/doping_series.svg)", "",
+                  "| series | amounts | x range | best x | prediction at best x | vs parent | domain |",
+                  "|---|---|---|---|---|---|---|"]
+        lines += [f"| {md_cell(r['series'])} | {r['n']} | {r['x_range']} | {r['best_x']:g} | "
+                  f"{r['best_prediction']:.3g} | {'' if r['vs_parent'] is None else format(r['vs_parent'], '+.3f')} | "
+                  f"{'inside' if r['best_in_domain'] else 'OUTSIDE'} |" for r in c["series"]]
     lines += ["", "## Descriptors that most often push candidates up", "",
               "| descriptor | candidates | mean SHAP | unit | meaning |", "|---|---|---|---|---|"]
-    lines += [f"| {u['descriptor']} | {u['candidates']} | {u['mean_shap']:+.3f} | {u['unit']} | {_md(u['meaning'])} |"
-              for u in c["ups"]]
+    lines += [f"| {md_cell(u['descriptor'])} | {u['candidates']} | {u['mean_shap']:+.3f} | {md_cell(u['unit'])} | "
+              f"{md_cell(u['meaning'])} |" for u in c["ups"]]
     return "\n".join(lines) + "\n"
 
 
-def _md(text) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
+#: Points drawn per doping series at most (longer series are thinned evenly; the CSV keeps them all).
+MAX_CURVE_POINTS = 400
+_SERIES_ID = re.compile(r"^(?P<series>[A-Z][a-z]?->[A-Z][a-z]?) x=(?P<x>\S+)$")
 
 
-def write_report(out: Path, payload: dict, short: pd.DataFrame, long: pd.DataFrame, ups: pd.DataFrame) -> None:
-    """Write ``report.html`` (self-contained, every user string escaped), ``report.md`` and the figure."""
+def doping_series(parts: list[Path]) -> tuple[pd.DataFrame, float | None]:
+    """Every screened candidate of a doping grid as ``series, x, prediction, in_domain`` (one part at a time).
+
+    Returns
+    -------
+    curves : pandas.DataFrame
+        Sorted by series and x; rows that could not be screened are left out (they are in invalid.csv).
+    parent : float or None
+        The parent's prediction (its row ``parent ...``).
+    """
+    import pyarrow.parquet as pq
+
+    frames, parent = [], None
+    for path in parts:
+        part = pq.read_table(str(path), columns=["id", "prediction", "in_domain", "error"],
+                             use_threads=False).to_pandas()
+        part = part[(part["error"] == "") & part["prediction"].notna()]
+        first = part["id"].str.startswith("parent ")
+        if first.any():
+            parent = float(part.loc[first, "prediction"].iloc[0])
+        found = part["id"].str.extract(_SERIES_ID)
+        keep = found["series"].notna()
+        frames.append(pd.DataFrame({"series": found.loc[keep, "series"], "x": found.loc[keep, "x"].astype(float),
+                                    "prediction": part.loc[keep, "prediction"],
+                                    "in_domain": part.loc[keep, "in_domain"].astype(bool)}))
+    columns = ["series", "x", "prediction", "in_domain"]
+    curves = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+    return curves.sort_values(["series", "x"], kind="stable").reset_index(drop=True)[columns], parent
+
+
+def _thinned(curves: pd.DataFrame) -> dict:
+    out = {}
+    for name, g in curves.groupby("series", sort=False):
+        step = max(1, -(-len(g) // MAX_CURVE_POINTS))
+        out[name] = g.iloc[::step]
+    return out
+
+
+def _embedded(svg: bytes, alt: str):
     from markupsafe import Markup
 
-    from ..report.figures import prediction_histogram
+    return Markup('<figure><img alt="{}" src="data:image/svg+xml;base64,{}"></figure>').format(
+        alt, base64.b64encode(svg).decode("ascii"))
+
+
+def write_report(out: Path, payload: dict, short: pd.DataFrame, long: pd.DataFrame, ups: pd.DataFrame,
+                 curves: pd.DataFrame | None = None, parent: float | None = None) -> None:
+    """Write ``report.html`` (self-contained, every user string escaped), ``report.md`` and the figures.
+
+    For a doping grid (``curves``), the prediction against the dopant amount per series is drawn
+    (``figures/doping_series.svg``) and tabulated in ``doping_series.csv``.
+    """
+    from ..io import write_table
+    from ..report.figures import doping_curves, prediction_histogram
     from ..report.render import _svg, template_environment
 
     context = _context(payload, short, long, ups)
@@ -80,11 +139,31 @@ def write_report(out: Path, payload: dict, short: pd.DataFrame, long: pd.DataFra
                                     payload["model"]["task"], payload["counts"]["screened"]))
     (out / "figures").mkdir(exist_ok=True)
     (out / "figures" / "predictions.svg").write_bytes(svg)
-    figure = Markup('<figure><img alt="distribution of predictions" src="data:image/svg+xml;base64,{}"></figure>'
-                    ).format(base64.b64encode(svg).decode("ascii"))
-    html = template_environment().get_template("screen.html.j2").render(c=context, figure=figure)
+    figure = _embedded(svg, "distribution of predictions")
+    series_figure = None
+    context["series"] = []
+    if curves is not None and len(curves):
+        write_table(curves, out / "doping_series.csv")
+        series_svg = _svg(doping_curves(_thinned(curves), payload["model"]["task"], parent))
+        (out / "figures" / "doping_series.svg").write_bytes(series_svg)
+        series_figure = _embedded(series_svg, "prediction against the dopant amount")
+        context["series"] = _series_rows(curves, parent)
+    html = template_environment().get_template("screen.html.j2").render(c=context, figure=figure,
+                                                                        series_figure=series_figure)
     write_text_atomic(out / "report.html", html)
     write_text_atomic(out / "report.md", _markdown(context))
 
 
-__all__ = ["write_report"]
+def _series_rows(curves: pd.DataFrame, parent: float | None) -> list[dict]:
+    """Per doping series: amounts screened, the best x and its prediction, the change from the parent."""
+    rows = []
+    for name, g in curves.groupby("series", sort=False):
+        best = g.loc[g["prediction"].idxmax()]
+        rows.append({"series": name, "n": int(len(g)), "x_range": f"{g['x'].min():g}-{g['x'].max():g}",
+                     "best_x": float(best["x"]), "best_prediction": float(best["prediction"]),
+                     "vs_parent": None if parent is None else float(best["prediction"] - parent),
+                     "best_in_domain": bool(best["in_domain"])})
+    return rows
+
+
+__all__ = ["doping_series", "write_report"]

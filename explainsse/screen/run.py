@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shutil
 import time
 from dataclasses import dataclass
@@ -40,7 +41,47 @@ RUN_FILE = "screen-run.json"
 DEFAULT_CHUNK_ROWS = 20_000
 #: Descriptors explained per shortlisted candidate.
 DEFAULT_EXPLAIN_TOP = 5
-_OWN = ("parts", "done", RUN_FILE)
+#: Held (an exclusive advisory lock) while a screen runs in the folder: a second run, or a
+#: ``--force`` on the same folder, is refused instead of deleting a running screen's files.
+LOCK_FILE = ".screen.lock"
+_OWN = ("parts", "done", RUN_FILE, LOCK_FILE)
+#: The only names a screen writes inside its own sub-folders (temporary ``.*.part`` files too).
+_OWN_INSIDE = {"parts": re.compile(r"part-\d{6}\.parquet|\..*\.part"), "done": re.compile(r"\d{6}\.json|\..*\.part")}
+
+
+class _FolderLock:
+    """An exclusive ``flock`` on ``folder/.screen.lock``; refuses at once when another run holds it."""
+
+    def __init__(self, folder: Path):
+        import fcntl
+
+        self.path = folder / LOCK_FILE
+        self._handle = open(self.path, "a+")  # noqa: SIM115 - held for the whole run
+        try:
+            fcntl.flock(self._handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._handle.close()
+            raise OutputFolderError(f"{folder}: another screen is running in this folder; wait for it to end "
+                                    "(or stop it) before running again") from None
+
+    def release(self, *, remove: bool = False) -> None:
+        """Drop the lock (and the lock file, once the output is finished)."""
+        if remove:
+            self.path.unlink(missing_ok=True)
+        self._handle.close()
+
+
+def _foreign_files(out: Path) -> list[str]:
+    """Files in an unfinished screen folder that a screen did not write (``--force`` must keep them)."""
+    extra = [p.name for p in out.iterdir() if p.name not in _OWN]
+    for folder, pattern in _OWN_INSIDE.items():
+        sub = out / folder
+        if sub.is_symlink() or (sub.exists() and not sub.is_dir()):
+            extra.append(folder)
+        elif sub.is_dir():
+            extra += [f"{folder}/{p.name}" for p in sub.iterdir()
+                      if p.is_symlink() or not p.is_file() or not pattern.fullmatch(p.name)]
+    return sorted(extra)
 
 
 @dataclass
@@ -54,21 +95,27 @@ class Source:
 
 def file_source(path, chunk_size: int) -> Source:
     """Candidates from a CSV or Parquet file, read ``chunk_size`` rows at a time."""
-    from .sources import count_rows, read_chunks
+    from ..io import regular_input_file
+    from .sources import count_rows, file_columns, read_chunks
 
-    path = Path(path).expanduser()
+    path = regular_input_file(Path(path).expanduser(), "candidate file")  # before hashing: /dev/zero, a FIFO
+    file_columns(path)  # an unreadable file is refused before the output folder is touched
     chunks = read_chunks(path, chunk_size)
     spec = {"kind": "file", "path": str(path.resolve()), "sha256": sha256_file(path)}
     return Source(spec, chunks, count_rows(path))
 
 
 def enumeration_source(parent: str, substitutions: list[str], grid: str, chunk_size: int) -> Source:
-    """Candidates from an aliovalent doping grid of ``parent`` (:func:`.sources.enumerate_substitutions`)."""
-    from .sources import enumerate_substitutions, enumeration_chunks, parse_range
+    """Candidates from an aliovalent doping grid of ``parent`` (:func:`.sources.enumerate_substitutions`).
 
-    table = enumerate_substitutions(parent, list(substitutions), parse_range(grid))
+    The grid is counted and checked first (a grid above the cap is refused before anything is
+    written) and built one chunk at a time.
+    """
+    from .sources import doping_grid, grid_chunks
+
+    table = doping_grid(parent, list(substitutions), grid)
     spec = {"kind": "enumeration", "parent": parent, "substitute": list(substitutions), "range": grid}
-    return Source(spec, enumeration_chunks(table, chunk_size), len(table))
+    return Source(spec, grid_chunks(table, chunk_size), len(table))
 
 
 def _prepare_output(out: Path, run: dict, *, force: bool, inputs) -> bool:
@@ -86,14 +133,15 @@ def _prepare_output(out: Path, run: dict, *, force: bool, inputs) -> bool:
             raise OutputFolderError(f"{out} holds an unfinished screen of something else (differs in "
                                     f"{', '.join(differ)}); rerun that command to finish it, or --force to "
                                     "start this one over")
-        extra = sorted(p.name for p in out.iterdir() if p.name not in _OWN)
+        extra = _foreign_files(out)
         if extra:
             raise OutputFolderError(f"--force refused: {out} holds files a screen did not write ({extra[:3]})")
     else:
         check_output_target(out, force=force, inputs=inputs)
     if out.exists():
         for entry in out.iterdir():  # a finished explainsse output (checked above) or an unfinished screen
-            shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+            if entry.name != LOCK_FILE:
+                shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
     out.mkdir(parents=True, exist_ok=True)
     with atomic_file(run_file) as tmp:
         Path(tmp).write_text(json.dumps(run, indent=1), encoding="utf-8")
@@ -147,6 +195,7 @@ def run_screen(source: Source, model_dir, out, *, top: int | None = None, min_si
     from .engines import make_engine
 
     started = time.perf_counter()
+    _check_counts(top, explain_top, chunk_size)
     model_path = resolve_model_dir(model_dir)
     model = load_model(model_path)
     _check_model(model, min_sigma)
@@ -157,8 +206,17 @@ def run_screen(source: Source, model_dir, out, *, top: int | None = None, min_si
     run = {"source": source.spec, "model_sha256": model_sha, "preset": model.preset, "chunk_rows": chunk_size,
            "explainsse": package_versions(["explainsse"])["explainsse"]}
     inputs = [source.spec["path"]] if source.spec["kind"] == "file" else []
-    resumed = _prepare_output(out, run, force=force, inputs=inputs)
-    runner = make_engine(engine, workers, scheduler)
+    runner = make_engine(engine, workers, scheduler)  # an unreachable scheduler is refused before any write
+    lock = None
+    try:
+        lock = _FolderLock(out) if out.is_dir() else None  # a running screen's folder is never touched
+        resumed = _prepare_output(out, run, force=force, inputs=inputs)
+        lock = lock or _FolderLock(out)
+    except BaseException:
+        runner.close(abandon=True)
+        if lock is not None:
+            lock.release()
+        raise
     summaries: dict[int, dict] = {}
     skipped = 0
     limit = 2 * runner.workers  # chunks in flight: bounds the memory whatever the input size
@@ -182,14 +240,19 @@ def run_screen(source: Source, model_dir, out, *, top: int | None = None, min_si
     except BaseException:
         runner.close(abandon=True)
         bar.close()
+        lock.release()
         raise
     runner.close()
     bar.close()
     screened_s = time.perf_counter() - started
     rule = {"top": top, "min_sigma_S_cm": min_sigma, "in_domain_only": in_domain_only,
             "explained_descriptors": explain_top}
-    return _finish(out, model, str(model_dir), run, summaries, rule, engine=described, resumed_chunks=skipped,
-                   screened_s=screened_s, started=started)
+    try:
+        lock.path.unlink(missing_ok=True)  # the finished folder holds only the screen's outputs
+        return _finish(out, model, str(model_dir), run, summaries, rule, engine=described, resumed_chunks=skipped,
+                       screened_s=screened_s, started=started)
+    finally:
+        lock.release()
 
 
 def _collect(runner, pending, summaries, bar):
@@ -216,13 +279,23 @@ def _check_model(model, min_sigma) -> None:
         raise InputDataError(f"--min-sigma must be a conductivity > 0 in S/cm, got {min_sigma}")
 
 
+def _check_counts(top: int | None, explain_top: int, chunk_size: int) -> None:
+    """Refuse counts that make no sense before anything is written (``--top 0``, ``--explain-top -3``)."""
+    if top is not None and top < 1:
+        raise InputDataError(f"--top must be at least 1, got {top}")
+    if explain_top < 1:
+        raise InputDataError(f"--explain-top must be at least 1, got {explain_top}")
+    if chunk_size < 1:
+        raise InputDataError(f"--chunk-rows must be at least 1, got {chunk_size}")
+
+
 def _finish(out: Path, model, model_name: str, run, summaries, rule: dict, *, engine, resumed_chunks, screened_s,
             started) -> dict:
     """Invalid rows, the explained shortlist, the report and the manifest (from the part files)."""
     import numpy as np
 
     from ..io import write_parquet
-    from .report import write_report
+    from .report import doping_series, write_report
     from .shortlist import explain_shortlist, push_up, read_back
 
     numbers = sorted(summaries)
@@ -259,7 +332,8 @@ def _finish(out: Path, model, model_name: str, run, summaries, rule: dict, *, en
         "versions": package_versions(("explainsse", "numpy", "pandas", "scikit-learn", "xgboost", "matminer",
                                       "pymatgen", "dask", "distributed")),
     }
-    write_report(out, payload, short, long, ups)
+    curves, parent = doping_series(parts) if run["source"]["kind"] == "enumeration" else (None, None)
+    write_report(out, payload, short, long, ups, curves, parent)
     return write_manifest(out, payload, kind="screen")
 
 

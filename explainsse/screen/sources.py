@@ -24,6 +24,10 @@ FORMULA_COLUMNS = ("formula", "composition", "reduced_formula", "pretty_formula"
 ID_COLUMNS = ("id", "material_id", "ID", "name")
 
 
+#: Share of control bytes (NUL and the like) above which a "CSV" is taken for a binary file.
+BINARY_SHARE = 0.05
+
+
 def _is_parquet(path: Path) -> bool:
     return path.suffix.lower() in (".parquet", ".pq")
 
@@ -54,8 +58,10 @@ def csv_format(path: Path) -> tuple[str, str]:
         head = handle.read(1 << 16)
     if not head.strip():
         raise InputDataError(f"{path}: the file is empty")
-    if b"\x00" in head:
-        raise InputDataError(f"{path}: binary data (NUL bytes), not a CSV text file")
+    control = sum(head.count(bytes([b])) for b in range(32) if b not in (9, 10, 13))
+    if control > BINARY_SHARE * len(head):  # a stray NUL in one cell is that row's issue, not the file's
+        raise InputDataError(f"{path}: binary data ({control} control bytes such as NUL in the first "
+                             f"{len(head):,}), not a CSV text file")
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -103,9 +109,7 @@ def read_chunks(path: str | os.PathLike, chunk_size: int) -> Iterator[tuple[int,
     if _is_parquet(path):
         batches = (b.to_pandas() for b in _parquet_file(path).iter_batches(batch_size=chunk_size, columns=wanted))
     else:
-        delimiter, encoding = csv_format(path)
-        batches = pd.read_csv(path, usecols=wanted, chunksize=chunk_size, dtype=str, keep_default_na=False,
-                              sep=delimiter, encoding=encoding, encoding_errors="replace")
+        batches = _csv_batches(path, wanted, chunk_size)
     start = 0
     for number, batch in enumerate(_reading(path, batches)):
         rows = np.arange(start, start + len(batch))
@@ -142,6 +146,16 @@ def range_count(text: str) -> tuple[float, float, int]:
 
 def _count_text(n: float) -> str:
     return f"{n:,.0f}" if n < 1e15 else f"{n:.3g}"
+
+
+def _csv_batches(path: Path, columns: list[str], chunk_size: int):
+    """A CSV's ``columns`` as text, ``chunk_size`` rows at a time (a NUL in a cell stays visible)."""
+    from ..datasets.table import NulVisible
+
+    delimiter, encoding = csv_format(path)
+    with NulVisible(path, encoding) as handle:
+        yield from pd.read_csv(handle, usecols=columns, chunksize=chunk_size, dtype=str, keep_default_na=False,
+                               sep=delimiter)
 
 
 def _reading(path: Path, batches):
