@@ -200,7 +200,8 @@ def run_study(ds, *, preset: str | None = None, families=DEFAULT_FAMILIES, tasks
     say(f"note: descriptor preset {preset}: {preset_reason} (--preset to choose); computing the descriptors of "
         f"{len(ds.frame)} rows")
     # may move rows that cannot be featurized to ds.issues; structures show a bar of their own
-    X, dropped = drop_empty_descriptors(featurize_dataset(ds, preset, progress=progress is not None))
+    show = progress is not None and not getattr(progress, "quiet", False)
+    X, dropped = drop_empty_descriptors(featurize_dataset(ds, preset, progress=show))
     for note in dropped:
         say(f"note: {note}")
     ds.require_rows("a study")
@@ -330,8 +331,11 @@ def structure_section(frame, X, threshold: float, seed: int) -> dict:
 
     n_with = int(X[HAS_STRUCTURE].sum())
     out = {"n_rows": int(len(X)), "n_with_structure": n_with, "share_with_structure": n_with / max(len(X), 1),
-           "published_model": published_model(frame, X, threshold=threshold, seed=seed),
-           "sparse_logistic": None, "sparse_note": ""}
+           "published_model": None, "published_note": "", "sparse_logistic": None, "sparse_note": ""}
+    try:
+        out["published_model"] = published_model(frame, X, threshold=threshold, seed=seed)
+    except ValueError as exc:  # too few rows with a CIF, or one class only among them
+        out["published_note"] = f"Sendek et al.'s published model not scored: {exc}"
     if "split" in frame and frame["split"].eq("train").any():
         try:
             out["sparse_logistic"] = sparse_logistic(frame, X, threshold=threshold, seed=seed)

@@ -137,4 +137,5 @@ def stage_bar(quiet: bool, desc: str = "report", extra: int = 0):
             bar.set_postfix_str(f"done: {text}", refresh=False)
             bar.update(1)
 
+        say.quiet = quiet  # inner progress bars (structures) follow the same choice
         yield say

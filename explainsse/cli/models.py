@@ -196,11 +196,10 @@ def _sendek_checks(frame, X, threshold: float, seed: int) -> dict:
 
     section = structure_section(frame, X, threshold, seed)
     published, sparse = section["published_model"], section["sparse_logistic"]
-    typer.echo(f"\nSendek et al. 2017 published model on the {published['n']} rows with a CIF: accuracy "
-               f"{published['accuracy']:.2f} [{published['accuracy_ci'][0]:.2f}, {published['accuracy_ci'][1]:.2f}]"
-               f" vs majority {published['majority_accuracy']:.2f} "
-               f"({'beats' if published['beats_majority'] else 'does not beat'} it), MCC {published['mcc']:.2f}, "
-               f"ROC AUC {published['roc_auc']:.2f}, predicts {published['predicted_superionic_share']:.0%} superionic")
+    if published is None:
+        typer.echo(f"\n{section['published_note']}")
+    else:
+        _echo_published(published)
     if sparse is None:
         typer.echo(section["sparse_note"])
         return section
@@ -212,6 +211,14 @@ def _sendek_checks(frame, X, threshold: float, seed: int) -> dict:
                f"{test.get('accuracy', float('nan')):.2f} vs majority {test.get('majority_accuracy', float('nan')):.2f},"
                f" MCC {test.get('mcc', float('nan')):.2f}")
     return section
+
+
+def _echo_published(published: dict) -> None:
+    typer.echo(f"\nSendek et al. 2017 published model on the {published['n']} rows with a CIF: accuracy "
+               f"{published['accuracy']:.2f} [{published['accuracy_ci'][0]:.2f}, {published['accuracy_ci'][1]:.2f}]"
+               f" vs majority {published['majority_accuracy']:.2f} "
+               f"({'beats' if published['beats_majority'] else 'does not beat'} it), MCC {published['mcc']:.2f}, "
+               f"ROC AUC {published['roc_auc']:.2f}, predicts {published['predicted_superionic_share']:.0%} superionic")
 
 
 @app.command("bundle-model")

@@ -175,24 +175,33 @@ def versus_measured(values: pd.Series, frame: pd.DataFrame, descriptor: str, ax=
 
 @plain_text
 def waterfall(sample: pd.DataFrame, ax=None, top: int = 8, title: str = ""):
-    """Contributions of one material: base value, top descriptors, the rest, and the output."""
-    ax = _axes(ax, (6.0, 0.3 * top + 1.4))
+    """Contributions of one material: base value, top descriptors, the rest, and the output.
+
+    The bars start at the base value (the model's mean output, dotted line) and end at the
+    prediction (dashed line); the legend inside the axes gives both values, so no label runs past
+    the figure, and the x axis spans the contributions rather than reaching to zero.
+    """
+    ax = _axes(ax, (6.4, 0.3 * top + 1.6))
     sample = sample.reindex(sample["shap"].abs().sort_values(ascending=False).index)
     head, rest = sample.head(top), sample.iloc[top:]
     base = float(sample["base_value"].iloc[0])
     labels = ["base value", *head["descriptor"], f"{len(rest)} other descriptors"]
-    steps = [0.0, *head["shap"], float(rest["shap"].sum())]
+    steps = [*head["shap"], float(rest["shap"].sum())]
+    ax.axvline(base, color="grey", lw=1, ls=":", label=f"base value {base:.2f}")
+    ax.plot([base], [0], marker="D", color="grey", ls="none")
     start = base
-    for i, step in enumerate(steps):
-        if i == 0:
-            ax.barh(i, base, color="lightgrey")
-            continue
+    for i, step in enumerate(steps, start=1):
         ax.barh(i, step, left=start, color="tab:red" if step > 0 else "tab:blue")
         start += step
-    ax.axvline(start, color="black", lw=1, ls="--")
+    ax.axvline(start, color="black", lw=1, ls="--", label=f"prediction {start:.2f}")
     ax.set_yticks(range(len(labels)), labels, fontsize=7)
     ax.invert_yaxis()
-    ax.set_xlabel(f"model output ({sample['output_units'].iloc[0]}); dashed = prediction {start:.2f}", fontsize=8)
+    ends = np.cumsum([base, *steps])
+    lo, hi = float(ends.min()), float(ends.max())
+    pad = 0.08 * (hi - lo) or 0.5
+    ax.set_xlim(lo - pad, hi + pad)  # bars are sticky at their ends: margins alone would not pad them
+    ax.set_xlabel(f"model output ({sample['output_units'].iloc[0]})", fontsize=8)
+    ax.legend(fontsize=7, loc="best", framealpha=0.9)
     ax.set_title(title, fontsize=9)
     return ax
 

@@ -18,11 +18,19 @@ from ..formatting import ordinal
 from ..io import neutralize_text, output_directory, to_jsonable, write_manifest
 
 
+def split_text(summary: dict) -> str:
+    """The train/test split of a data card: ``"98 / 23"``, or that there is none (cross-validation only)."""
+    if not (summary.get("train") or summary.get("test")):
+        return "none (cross-validation on the rows used)"
+    return f"{summary['train']} / {summary['test']}"
+
+
 def template_environment() -> Environment:
     """The Jinja environment of every report template (autoescaped, strict about undefined names)."""
     env = Environment(loader=PackageLoader("explainsse.report", "templates"),
                       autoescape=select_autoescape(["html", "j2"]), undefined=StrictUndefined)
     env.filters["ordinal"] = ordinal
+    env.filters["split_text"] = split_text
     return env
 
 
@@ -104,9 +112,12 @@ def _structure_markdown(heading: str, st: dict, preset: str, figure_files: dict)
         if p["figure"] in figure_files:
             lines += [f"![{_md_cell(p['descriptor'])} vs measured]({figure_files[p['figure']]})", ""]
     pm = st["published_model"]
-    lines += [f"Sendek et al. 2017 published model on {pm['n']} rows: accuracy {pm['accuracy']:.2f} vs majority "
-              f"{pm['majority_accuracy']:.2f} ({'beats' if pm['beats_majority'] else 'does not beat'} it), "
-              f"MCC {pm['mcc']:.2f}, ROC AUC {pm['roc_auc']:.2f}.", ""]
+    if not pm:
+        lines += [_md_cell(st.get("published_note") or "Sendek et al.'s published model not scored."), ""]
+    else:
+        lines += [f"Sendek et al. 2017 published model on {pm['n']} rows: accuracy {pm['accuracy']:.2f} vs majority "
+                  f"{pm['majority_accuracy']:.2f} ({'beats' if pm['beats_majority'] else 'does not beat'} it), "
+                  f"MCC {pm['mcc']:.2f}, ROC AUC {pm['roc_auc']:.2f}.", ""]
     sp = st.get("sparse_logistic")
     if sp:
         lines += ["Sparse L1 logistic regression (at most 5 structure descriptors) keeps: " + "; ".join(
@@ -128,8 +139,8 @@ def _markdown(c: dict, figure_files: dict[str, str]) -> str:
     lines += [f"- {_md_cell(s)}" for s in c["summary_sentences"]]
     s = c["data"]["summary"]
     lines += ["", h["data"], "", f"Source: {_md_cell(c['data']['source'])}  ", f"Licence: {_md_cell(c['data']['license'])}", "",
-              "| rows in input | rows used | rows excluded | train | test | censored | with CIF |", "|---|---|---|---|---|---|---|",
-              f"| {s['rows_input']} | {s['rows_used']} | {s['rows_excluded']} | {s['train']} | {s['test']} | {s['censored']} | {s['with_cif']} |", ""]
+              "| rows in input | rows used | rows excluded | train / test split | censored | with CIF |", "|---|---|---|---|---|---|",
+              f"| {s['rows_input']} | {s['rows_used']} | {s['rows_excluded']} | {split_text(s)} | {s['censored']} | {s['with_cif']} |", ""]
     lines += [f"- {_md_cell(n)}" for n in c["data"].get("notes", [])]
     if c["data"]["issues"]:
         lines += ["| row | id | column | value | reason |", "|---|---|---|---|---|"]

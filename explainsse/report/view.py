@@ -272,7 +272,7 @@ def _structure(study, figures: dict, top: int) -> dict:
 
 
 def _structure_sentences(st: dict) -> list[str]:
-    if not st:
+    if not st or st.get("skipped"):
         return []
     out = []
     lead = st.get("drivers", [])[:3]
@@ -281,6 +281,8 @@ def _structure_sentences(st: dict) -> list[str]:
                    f"drivers of the {st['regression_family']} regression model are " + "; ".join(
                        f"{d['descriptor']} (rank {d['rank']}, {d['direction']})" for d in lead) + ".")
     pm = st["published_model"]
+    if not pm:
+        return out + [st.get("published_note") or "Sendek et al.'s published model not scored."]
     out.append(f"Sendek et al.'s published model on {pm['n']} rows: accuracy {pm['accuracy']:.2f} against "
                f"{pm['majority_accuracy']:.2f} for the majority class ("
                f"{'beats' if pm['beats_majority'] else 'does not beat'} it), ROC AUC {pm['roc_auc']:.2f}.")
