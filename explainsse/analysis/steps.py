@@ -77,7 +77,7 @@ class Descriptors:
 
 
 def descriptors_for(ds, preset: str | None = None, *, progress: bool = False, cache: bool = True,
-                    n_jobs: int | None = None) -> Descriptors:
+                    n_jobs: int | None = None, modelling: bool = True) -> Descriptors:
     """Descriptors of ``ds`` with the named preset, or the richest one its data supports.
 
     Parameters
@@ -90,6 +90,9 @@ def descriptors_for(ds, preset: str | None = None, *, progress: bool = False, ca
         Reuse the verified feature cache.
     n_jobs : int, optional
         Featurization workers (default from settings).
+    modelling : bool, default True
+        Leave out descriptors with no value in any row (:func:`drop_empty_descriptors`, said in
+        ``warnings``); False keeps every column (an export of the descriptors).
 
     Returns
     -------
@@ -109,7 +112,7 @@ def descriptors_for(ds, preset: str | None = None, *, progress: bool = False, ca
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RuntimeWarning)
         X = featurize_dataset(ds, preset, progress=progress, cache=cache, n_jobs=n_jobs)
-    X, dropped = drop_empty_descriptors(X)
+    X, dropped = drop_empty_descriptors(X) if modelling else (X, [])
     return Descriptors(X, preset, reason, [str(w.message) for w in caught] + dropped)
 
 

@@ -63,7 +63,7 @@ def featurize(
 
     check_feature_output(output, force=force, input_path=inputs.path)
     ds = inputs.load()
-    d = descriptors_for(ds, preset, progress=not quiet, cache=not no_cache, n_jobs=n_jobs)
+    d = descriptors_for(ds, preset, progress=not quiet, cache=not no_cache, n_jobs=n_jobs, modelling=False)
     for w in d.warnings:
         echo_err(f"warning: {w}")
     out, issues = write_features(ds, d.X, output)

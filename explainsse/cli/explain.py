@@ -45,7 +45,8 @@ def explain_cmd(
         return
     echo_issues(ds)
     for note in result.notes:
-        echo_err(f"note: {note}")
+        if note not in ds.notes:  # the loader's own notes were printed by inputs.load() (or silenced by --quiet)
+            echo_err(f"note: {note}")
     for r in result.materials:
         typer.echo(f"\n{r['formula']}  ({r['id']})")
         if r["prediction"] is None:

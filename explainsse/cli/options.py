@@ -16,6 +16,34 @@ import typer
 from .._config import DEFAULT_FAMILIES, DEFAULT_THRESHOLD_S_CM, DEFAULT_WORKERS
 from ._app import echo_err, split_list
 
+
+def _plain_flags_in_help() -> None:
+    """Show boolean flags in ``--help`` as plain flags (``--quiet``, not ``--quiet <bool>``).
+
+    typer 0.29 prints the value type ``<bool>`` next to every flag in its rich help panels, even its
+    own ``--help``, as if the flag took a value (typer 0.27 and typer's plain help print none). This
+    hides the type of flags only, for every command at once; parsing is unchanged. Idempotent.
+    """
+    try:
+        from typer.core import TyperOption
+    except ImportError:  # pragma: no cover - another typer layout: leave its help alone
+        return
+    shown = getattr(TyperOption, "display_type_rich", None)
+    if shown is None or getattr(shown, "_explainsse_plain_flags", False):
+        return
+
+    @functools.wraps(shown)
+    def display_type_rich(self, ctx):
+        if getattr(self, "is_flag", False) and not getattr(self, "count", False):
+            return None
+        return shown(self, ctx)
+
+    display_type_rich._explainsse_plain_flags = True
+    TyperOption.display_type_rich = display_type_rich
+
+
+_plain_flags_in_help()
+
 DatasetNameArg = Annotated[str, typer.Argument(help="Dataset name, e.g. obelix.")]
 DataDirOpt = Annotated[Optional[Path], typer.Option(
     "--data-dir", help="Folder holding <dataset>/<file> (default: EXPLAINSSE_DATA_DIR, else the platform cache).")]
@@ -111,13 +139,17 @@ def _input_parameters(target: bool, cifs: bool) -> list[inspect.Parameter]:
     if target:
         params += [
             _option("target_col", Annotated[Optional[str], typer.Option(
-                "--target-col", help="Conductivity column of --input (omit for unmeasured candidates).")], None),
+                "--target-col", help="Conductivity column of --input (default: found by name, e.g. sigma or sigma_S_cm; "
+                "none for unmeasured candidates).")], None),
             _option("target_kind", Annotated[str, typer.Option(
                 "--target-kind", help="sigma (S/cm, numbers or '<x' bounds) or log10 (log10 S/cm).")], "sigma"),
         ]
     params += [
-        _option("id_col", Annotated[Optional[str], typer.Option("--id-col", help="Unique id column of --input.")], None),
-        _option("family_col", Annotated[Optional[str], typer.Option("--family-col", help="Structural family column.")], None),
+        _option("id_col", Annotated[Optional[str], typer.Option(
+            "--id-col", help="Unique id column of --input (default: id, material_id or name if present, "
+            "else row0, row1, ...).")], None),
+        _option("family_col", Annotated[Optional[str], typer.Option(
+            "--family-col", help="Structural family column (default: a column named family, if present).")], None),
         _option("descriptor_cols", Annotated[Optional[str], typer.Option(
             "--descriptor-cols", help="Comma-separated own descriptor columns, passed through untouched.")], None),
         _option("space_group_col", Annotated[Optional[str], typer.Option(

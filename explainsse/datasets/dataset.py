@@ -330,7 +330,7 @@ def load_table(
     censored_floor: float | None = None,
     strict: bool = False,
     encoding: str | None = None,
-    find_columns: bool = False,
+    find_columns: bool = True,
 ) -> Dataset:
     """Load a user's CSV into a normalized :class:`Dataset`.
 
@@ -341,7 +341,8 @@ def load_table(
     formula_col : str
         Formula column.
     target_col : str, optional
-        Conductivity column; omit for candidates without a measurement.
+        Conductivity column; found by its usual name when omitted (see ``find_columns``); a table
+        without one is read as candidates without a measurement.
     target_kind : {"sigma", "log10"}
         ``sigma``: S/cm (numbers or text upper bounds ``<x``); ``log10``: log10(S/cm).
     id_col, family_col, space_group_col, z_col, doi_col, split_col : str, optional
@@ -360,14 +361,25 @@ def load_table(
         Raise on the first bad row instead of collecting it in ``issues``.
     encoding : str, optional
         File encoding (default UTF-8; use ``"latin-1"`` for older files).
-    find_columns : bool
+    find_columns : bool, default True
         Find the formula (when ``formula_col`` is the default and absent), conductivity, id and
-        family columns that are not given by their usual names
-        (:func:`~explainsse.datasets.table.guess_columns`); a note says which were found.
+        family columns that are not given, by their usual names
+        (:func:`~explainsse.datasets.table.guess_columns`), as the command line's ``--input`` does;
+        a note in :attr:`Dataset.notes` says which were found. Columns given explicitly always win.
+        Pass ``False`` to use only the columns named here (e.g. to read candidates without their
+        conductivity column, or to number the rows ``row0, row1, ...`` instead of using an ``id`` column).
 
     Returns
     -------
     Dataset
+
+    Examples
+    --------
+    A CSV with the columns ``id, formula, sigma`` needs no column arguments:
+
+    >>> ds = load_table("my_electrolytes.csv")  # doctest: +SKIP
+    >>> ds.notes[0]  # doctest: +SKIP
+    "my_electrolytes.csv: found by name: conductivity column 'sigma' (S/cm), id column 'id' (the column ..."
     """
     path = Path(path)
     settings = get_settings()

@@ -390,6 +390,13 @@ def sniff_csv(path, encoding: str | None = None) -> tuple[str, str, list[str]]:
         encoding = "utf-8-sig"
         if head.startswith(b"\xef\xbb\xbf"):
             notes.append("UTF-8 byte-order mark removed")
+    if encoding == "utf-8-sig":
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if exc.start < len(head) - 4:  # not a character cut at the end of the block
+                notes.append(f"not UTF-8 text (byte {exc.start}): undecodable bytes read as U+FFFD; save the file "
+                             "as UTF-8 (or pass encoding='latin-1' to load_table)")
     text = head.decode(encoding if encoding != "utf-8-sig" else "utf-8", errors="replace").lstrip("\ufeff")
     lines = [line for line in text.splitlines() if line.strip()][:50]
     delimiter = ","

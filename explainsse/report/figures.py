@@ -40,8 +40,9 @@ def _axes(ax, size=(6.0, 4.0)):
 def log_sigma_by_family(frame: pd.DataFrame, ax=None, top: int = 10):
     """Box plot of log10 sigma for the largest families (censored rows marked at their floor)."""
     ax = _axes(ax, (7.0, 3.6))
-    fams = frame["family"].fillna("unknown").value_counts().index[:top].tolist()
-    data = [frame.loc[frame["family"].fillna("unknown") == f, "log10_sigma"].to_numpy() for f in fams]
+    family = frame["family"].astype("string").fillna("unlabelled")  # rows without a family label: never "<NA>"
+    fams = family.value_counts().index[:top].tolist()
+    data = [frame.loc[family == f, "log10_sigma"].to_numpy() for f in fams]
     ax.boxplot(data, showfliers=True)
     ax.set_xticks(range(1, len(fams) + 1), [f"{f}\n(n={len(d)})" for f, d in zip(fams, data)], fontsize=7)
     ax.set_ylabel("log10 sigma (S/cm)")

@@ -220,11 +220,12 @@ def _per_material(study, figures: dict) -> tuple[list, list]:
     err = (pred - part["log10_sigma"]).abs().where(~part["censored"], (pred - bound).clip(lower=0))
     picks = [("best predicted conductor", i) for i in pred.sort_values(ascending=False).index[:3]]
     picks += [("worst predicted", i) for i in err.sort_values(ascending=False).index[:3]]
+    families = frame["family"].astype("string").fillna("unlabelled")
     for n, (why, idx) in enumerate(picks):
         name = f"waterfall_{n}"
         figures[name] = fig.waterfall(table.sample(idx), title=str(frame.at[idx, "formula"])).figure
         materials.append({"why": why, "id": str(frame.at[idx, "id"]), "formula": str(frame.at[idx, "formula"]),
-                          "family": str(frame.at[idx, "family"]), "predicted": float(pred[idx]),
+                          "family": str(families.at[idx]), "predicted": float(pred[idx]),
                           "measured": float(frame.at[idx, "log10_sigma"]),
                           "measured_text": _measured_text(frame.loc[idx]),
                           "censored": bool(frame.at[idx, "censored"]),

@@ -179,7 +179,7 @@ def test_debug_flag_anywhere_shows_traceback(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["featurize", "--input", str(tmp_path / "nope.csv"), "-o", str(tmp_path / "x.csv")])
     assert exit_info.value.code == 2
-    assert capsys.readouterr().err.strip().endswith("nope.csv: file not found")
+    assert capsys.readouterr().err.strip().endswith("nope.csv: CSV file not found")
 
 
 def test_train_then_evaluate_then_reload(shared_data, tmp_path):
@@ -249,3 +249,45 @@ def test_bug_message_through_the_cli(monkeypatch):
     r = CliRunner().invoke(app, ["descriptors"])
     assert r.exit_code == 3
     assert "internal error (this is a bug in explainsse" in r.stderr and "--debug" in r.stderr
+
+
+def _command_paths(command, path=()):
+    yield list(path)
+    for name, sub in getattr(command, "commands", {}).items():
+        yield from _command_paths(sub, (*path, name))
+
+
+def test_help_shows_flags_as_plain_flags_everywhere():
+    import typer
+
+    paths = list(_command_paths(typer.main.get_command(app)))
+    assert {"report", "screen", "explain", "featurize"} <= {p[0] for p in paths if p}
+    assert ["validate", "nasicon"] in paths and ["datasets", "info"] in paths
+    for path in paths:
+        r = run(*path, "--help")
+        assert r.exit_code == 0, (path, r.output)
+        assert "<bool>" not in r.stdout and "BOOLEAN" not in r.stdout, (path, r.stdout)
+    report = run("report", "--help").stdout
+    assert "--quiet" in report and "--force" in report and "--strict" in report
+    assert "--no-loo" in run("validate", "nasicon", "--help").stdout  # a flag pair keeps its second name
+
+
+def test_flags_still_parse_after_the_help_change(tmp_path):
+    p = tmp_path / "c.csv"
+    p.write_text("id,formula\na,Li3PS4\n")
+    r = run("featurize", "--input", p, "-o", tmp_path / "f.csv", "--quiet", "--strict", "--no-cache")
+    assert r.exit_code == 0, r.output
+    assert "note:" not in r.stderr and "featurizing" not in r.stderr  # --quiet: no notes, no progress
+    assert pd.read_csv(tmp_path / "f.csv")["id"].tolist() == ["a"]
+
+
+def test_explain_prints_the_found_by_name_note_once(tmp_path):
+    p = tmp_path / "mine.csv"
+    p.write_text("id,formula,sigma\nllzo,Li7La3Zr2O12,3e-4\nlps,Li3PS4,1e-7\n")
+    r = run("explain", "--model", "default", "--input", p, "--top", "2")
+    assert r.exit_code == 0, r.output
+    assert r.stderr.count("found by name") == 1, r.stderr
+    assert "conductivity column 'sigma'" in r.stderr and "(llzo)" in r.stdout and "(lps)" in r.stdout
+    q = run("explain", "--model", "default", "--input", p, "--top", "2", "--quiet", "--json")
+    assert "found by name" not in q.stderr  # --quiet silences the loader's notes; the JSON keeps them
+    assert sum("found by name" in n for n in json.loads(q.stdout)["notes"]) == 1

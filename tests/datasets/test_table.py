@@ -80,9 +80,27 @@ def test_log10_target_lattice_autodetect_and_candidates():
     assert f.loc["=cmd", "censored"] and f.loc["=cmd", "sigma_bound_S_cm"] == pytest.approx(1e-9)
     assert f.loc["lgps", "a"] == 8.72 and f.loc["lgps", "space_group_number"] == 137
     assert f.loc["llzo", "formula_units_per_cell"] == 8  # formula-unit basis: Z copies per cell
-    # candidates without measurements: no target column needed
-    cand = load_table(DATA / "candidates.csv", id_col="id")
+    # candidates without measurements: no target column needed (find_columns=False, else the
+    # log10_sigma column would be found by its name)
+    cand = load_table(DATA / "candidates.csv", id_col="id", find_columns=False)
     assert cand.frame["sigma_S_cm"].isna().all() and len(cand.issues) == 0
+
+
+def test_default_finds_conductivity_id_and_family_by_name_as_the_cli_does(tmp_path):
+    p = tmp_path / "mine.csv"
+    p.write_text("id,formula,sigma,family\nllzo,Li7La3Zr2O12,3e-4,garnet\nlps,Li3PS4,<1e-8,thio\n")
+    ds = load_table(p)
+    assert ds.frame["id"].tolist() == ["llzo", "lps"]
+    assert ds.frame["sigma_S_cm"].tolist()[0] == pytest.approx(3e-4) and ds.frame["censored"].tolist() == [False, True]
+    assert ds.frame["family"].tolist() == ["garnet", "thio"]
+    assert sum("found by name" in n for n in ds.notes) == 1
+    assert "conductivity column 'sigma'" in ds.notes[0] and "id column 'id'" in ds.notes[0]
+    # explicit arguments win; find_columns=False reads only the named columns
+    own = load_table(p, id_col="formula", family_col=None)
+    assert own.frame["id"].tolist() == ["Li7La3Zr2O12", "Li3PS4"] and "id column" not in own.notes[0]
+    plain = load_table(p, find_columns=False)
+    assert plain.frame["id"].tolist() == ["row0", "row1"] and plain.frame["sigma_S_cm"].isna().all()
+    assert plain.notes == []
 
 
 def test_missing_columns_are_named():
