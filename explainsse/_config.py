@@ -90,14 +90,15 @@ MAX_CELL_LENGTH_A = 100.0
 #: solid at ambient pressure. OBELiX's smallest: 5.71 A^3 per site (split positions included).
 #: Bounds the neighbours within the 12 A Li-hop cutoff to about 3,600 per site.
 MIN_VOLUME_PER_SITE_A3 = 2.0
-#: Most sites in a cell (after the symmetry operations are applied; a CIF with more atom-site
-#: rows is refused before it is expanded). OBELiX's largest: 352 sites. A 25,600-site cell used
-#: 6.1 GB; at 2,000 sites the descriptors of the densest allowed cell stay below about 1 GB.
+#: Most sites in a cell (after the symmetry operations are applied). OBELiX's largest: 352 sites.
+#: A 25,600-site cell used 6.1 GB (a 13,600 x 13,600 distance matrix); a 1,728-site cell at
+#: 2 A^3 per site (the densest allowed) now takes about 40 MB and 8 s, BVSE included.
 MAX_STRUCTURE_SITES = 2_000
 #: Most atom-site rows x symmetry operations in one CIF data block, checked on the text before
-#: pymatgen applies the operations (an upper bound of the sites it would create; its expansion
-#: takes time quadratic in the sites). OBELiX's largest: 1,344 (7 rows x 192 operations).
-MAX_CIF_EXPANDED_SITES = 20_000
+#: pymatgen applies the operations (an upper bound of the sites it would create). pymatgen's
+#: expansion takes time quadratic in the sites: 4,000 took 8 s, 20,000 took 75-350 s.
+#: OBELiX's largest: 1,344 (7 rows x 192 operations).
+MAX_CIF_EXPANDED_SITES = 5_000
 #: Largest occupancy of one CIF atom site (and of the species summed on one position); values in
 #: (1, 1.05] are rounding and are scaled to 1 (pymatgen's ``occupancy_tolerance``). Occupancies
 #: must be above 0 and finite. OBELiX's range: 0.004-1.0.
@@ -105,8 +106,9 @@ MAX_SITE_OCCUPANCY = 1.05
 #: Most points of a Li+ BVSE grid, including the padding by the 6 A interaction cutoff that is
 #: folded back into the cell (the array actually allocated); a larger grid leaves the BVSE
 #: barriers NaN with the reason (the other structure descriptors are kept). OBELiX's largest at
-#: 0.3 A: 1,227,072 (120,768 in the cell); 4,000,000 stays below about 0.5 GB.
-MAX_BVSE_GRID_POINTS = 4_000_000
+#: 0.3 A: 1,227,072 (120,768 in the cell), at 0.2 A: 3,869,580. About 35 bytes per point at the
+#: peak: 16,000,000 points stay below 0.6 GB (a 150 A cell at 0.3 A would need 130 million).
+MAX_BVSE_GRID_POINTS = 16_000_000
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,11 @@ executor joblib uses) and tells each task to fit with one thread
 (:attr:`TaskPool.inner_jobs`). Tasks may be submitted while others run, so a follow-up (e.g.
 explaining a model) starts as soon as what it needs is done. Workers exit on their own when the
 process that started them dies (even by SIGKILL), so a killed run leaves no work behind.
+
+A worker that dies itself (killed by the out-of-memory killer, a crash in compiled code) breaks a
+process pool: every task in it fails with ``TerminatedWorkerError``. :meth:`TaskPool.run_each`
+contains that: only the task that was running in the dead worker is lost (reported with the
+reason), the pool is recreated and the other tasks run again.
 """
 
 from __future__ import annotations
@@ -14,10 +19,25 @@ from __future__ import annotations
 import os
 import threading
 import time
-from concurrent.futures import Future, as_completed
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, as_completed, wait
 
 _SINGLE_THREAD = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                                           "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")}
+
+
+#: Reason given for a task whose worker process died (:meth:`TaskPool.run_each`).
+WORKER_DIED = "worker process died (out of memory?)"
+
+
+def _death_reason(exc: BaseException) -> str:
+    """:data:`WORKER_DIED`, with the exit codes loky reports (e.g. ``SIGKILL(-9)``) when it gives them."""
+    text = str(exc)
+    marker = "exit codes of the workers are "
+    if marker in text:
+        return f"{WORKER_DIED}; exit code {text.split(marker, 1)[1].strip().splitlines()[0]}"
+    return WORKER_DIED
 
 
 #: How often a worker checks that the process that started it is still alive (seconds).
@@ -124,6 +144,7 @@ class TaskPool:
     def __init__(self, n_jobs: int = 1):
         self.n_jobs = max(int(n_jobs), 1)
         self._executor = None
+        self._workers = self.n_jobs  # worker processes of the executor (1 while tasks run alone)
 
     @property
     def inner_jobs(self) -> int:
@@ -145,7 +166,7 @@ class TaskPool:
             # (XGBoost) and BLAS too, or they oversubscribe the cores.
             from joblib.externals.loky import ProcessPoolExecutor
 
-            self._executor = ProcessPoolExecutor(max_workers=self.n_jobs, env=_SINGLE_THREAD,
+            self._executor = ProcessPoolExecutor(max_workers=self._workers, env=_SINGLE_THREAD,
                                                  initializer=_exit_with_parent, initargs=(os.getpid(),))
         return self._executor.submit(_with_families, _user_families(), func, args, kwargs)
 
@@ -157,6 +178,71 @@ class TaskPool:
         if self._executor is not None:
             self._executor.shutdown(wait=not abandon, kill_workers=abandon)
             self._executor = None
+        self._workers = self.n_jobs
+
+    def run_each(self, func: Callable, calls: Iterable[tuple]) -> Iterator[tuple[int, object, str | None]]:
+        """Run ``func(*args)`` for every ``args`` of ``calls``; a dead worker costs only its own task.
+
+        At most ``n_jobs`` tasks are in flight, so that when a worker process dies (out of memory,
+        a crash in compiled code) the tasks that may have been in it are known. The pool is then
+        recreated and those tasks run again one at a time: a task whose worker dies while it runs
+        alone is the one that killed it and is reported lost; the others get their results.
+        Inline (``n_jobs=1``) the calls run here, in order.
+
+        Parameters
+        ----------
+        func : callable
+            Importable by the workers (a module-level function).
+        calls : iterable of tuple
+            Positional arguments of each call.
+
+        Yields
+        ------
+        (index, result, lost) : tuple
+            ``index`` in ``calls``, in completion order; ``lost`` is None, or the reason (starting
+            with :data:`WORKER_DIED`) when the task's worker died, and then ``result`` is None.
+            An exception raised by ``func`` itself propagates.
+
+        Examples
+        --------
+        >>> with TaskPool(1) as pool:
+        ...     sorted(pool.run_each(pow, [(2, 3), (3, 2)]))
+        [(0, 8, None), (1, 9, None)]
+        """
+        calls = list(calls)
+        if self.n_jobs == 1:
+            for k, args in enumerate(calls):
+                yield k, func(*args), None
+            return
+        queue = deque(range(len(calls)))
+        alone: deque = deque()  # tasks in flight when a worker died: run again one at a time
+        running: dict[Future, int] = {}
+        while queue or alone or running:
+            source, limit = (alone, 1) if alone else (queue, self.n_jobs)
+            if self._workers != limit and not running:  # one worker to run tasks alone, n_jobs otherwise
+                self.close()  # (idle) the next submit starts an executor of the right size
+                self._workers = limit
+            while source and len(running) < limit:
+                k = source.popleft()
+                running[self.submit(func, *calls[k])] = k
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            broken: BaseException | None = None
+            for future in done:
+                try:
+                    result = future.result()
+                except BrokenExecutor as exc:
+                    broken = exc
+                    continue
+                yield running.pop(future), result, None
+            if broken is None:
+                continue
+            in_flight = list(running.values())  # the dead worker's task is one of them
+            running.clear()
+            self.close(abandon=True)  # the executor is broken; a new one starts at the next submit
+            if len(in_flight) == 1:
+                yield in_flight[0], None, _death_reason(broken)
+            else:
+                alone.extend(sorted(in_flight))
 
     @staticmethod
     def as_completed(futures):
@@ -170,4 +256,4 @@ class TaskPool:
         self.close(abandon=exc_type is not None)
 
 
-__all__ = ["TaskPool", "child_processes", "is_running"]
+__all__ = ["WORKER_DIED", "TaskPool", "child_processes", "is_running"]

@@ -1,13 +1,14 @@
 """The task pool: inline and in worker processes, and no clash with joblib's own executor."""
 
 import os
+import signal
 
 import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 
-from explainsse.parallel import TaskPool
+from explainsse.parallel import WORKER_DIED, TaskPool
 
 
 def _threads():
@@ -51,3 +52,26 @@ def test_a_failing_task_raises_in_the_caller_and_the_workers_stop():
     with pytest.raises(ValueError, match="task failed"), pool:
         pool.submit(_fail).result()
     assert pool._executor is None
+
+
+def _square_or_die(k, doomed):
+    if k == doomed:
+        os.kill(os.getpid(), signal.SIGKILL)  # as the out-of-memory killer would
+    return k * k
+
+
+def test_a_killed_worker_costs_only_its_own_task():
+    with TaskPool(2) as pool:
+        results = {k: (value, lost) for k, value, lost in pool.run_each(_square_or_die, [(k, 3) for k in range(7)])}
+    assert sorted(results) == list(range(7))
+    assert {k: v for k, (v, lost) in results.items() if lost is None} == {k: k * k for k in range(7) if k != 3}
+    value, lost = results[3]
+    assert value is None and lost.startswith(WORKER_DIED) and "SIGKILL" in lost
+
+
+def test_run_each_inline_runs_in_order_and_errors_propagate():
+    with TaskPool(1) as pool:
+        assert list(pool.run_each(pow, [(2, k) for k in range(3)])) == [(0, 1, None), (1, 2, None), (2, 4, None)]
+    pool = TaskPool(2)
+    with pytest.raises(ValueError, match="task failed"), pool:
+        list(pool.run_each(_fail, [()]))

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import _config
 from .._config import BVSE_RESOLUTION_A
 from .oxidation import covalent_radius, framework_charges
 from .percolation import GridPercolation, percolation_thresholds
@@ -129,10 +130,31 @@ def _pair_parameters(elements: list[str], occ: np.ndarray, charges: dict[str, in
     return morse, coulomb
 
 
-def _sphere_offsets(matrix: np.ndarray, shape: np.ndarray, r_cut: float) -> np.ndarray:
-    """Integer grid offsets that can lie within ``r_cut`` of a point inside the cell of grid index 0."""
+def _offset_reach(matrix: np.ndarray, shape: np.ndarray, r_cut: float) -> tuple[float, np.ndarray]:
+    """Longest diagonal of one grid cell, and the grid steps along each axis that ``r_cut`` (plus it) can span."""
     step = np.linalg.norm(matrix / shape[:, None], axis=1).sum()  # longest diagonal of one grid cell
     reach = np.ceil((r_cut + step) * np.linalg.norm(np.linalg.inv(matrix), axis=0) * shape).astype(int)
+    return step, reach
+
+
+def grid_size(lattice, resolution: float = RESOLUTION, r_cut: float = R_CUT) -> tuple[tuple[int, int, int], int]:
+    """Shape of the BVSE grid of a cell, and the points of the padded grid that is allocated for it.
+
+    The padded grid (the cell grid extended by the interaction reach on every side) bounds the
+    memory of :func:`li_landscape`: about 35 bytes per point at the peak. It is compared with
+    :data:`~explainsse._config.MAX_BVSE_GRID_POINTS` before anything is allocated.
+    """
+    matrix = np.asarray(lattice.matrix, float)
+    shape = np.array([max(2, int(length // resolution)) for length in lattice.abc])
+    _, reach = _offset_reach(matrix, shape, r_cut)
+    padded = shape + 2 * reach
+    # the offsets box (2 reach + 1 per axis) is allocated too: count the larger of the two
+    return tuple(int(x) for x in shape), int(max(np.prod(padded.astype(float)), np.prod(2 * reach + 1.0)))
+
+
+def _sphere_offsets(matrix: np.ndarray, shape: np.ndarray, r_cut: float) -> np.ndarray:
+    """Integer grid offsets that can lie within ``r_cut`` of a point inside the cell of grid index 0."""
+    step, reach = _offset_reach(matrix, shape, r_cut)
     offsets = np.stack(np.meshgrid(*[np.arange(-k, k + 1) for k in reach], indexing="ij"), -1).reshape(-1, 3)
     keep = np.linalg.norm((offsets / shape) @ matrix, axis=1) <= r_cut + step
     return offsets[keep]
@@ -229,8 +251,19 @@ def li_landscape(structure, resolution: float = RESOLUTION, r_cut: float = R_CUT
     Returns
     -------
     Landscape
+
+    Raises
+    ------
+    BVSEError
+        Also when the grid (padded by the interaction reach, :func:`grid_size`) would have more
+        than :data:`~explainsse._config.MAX_BVSE_GRID_POINTS` points (read at call time).
     """
     start = time.perf_counter()
+    shape, points = grid_size(structure.lattice, resolution, r_cut)
+    if points > _config.MAX_BVSE_GRID_POINTS:
+        raise BVSEError(f"grid of {points:,} points ({'x'.join(map(str, shape))} at {resolution:g} A, padded by the "
+                        f"{r_cut:g} A cutoff) is over the limit of {_config.MAX_BVSE_GRID_POINTS:,} "
+                        f"(MAX_BVSE_GRID_POINTS)")
     charges = charges if charges is not None else _charges(structure)
     coords, occ, elements = _framework(structure, charges)
     if not len(coords):
@@ -289,4 +322,4 @@ def bvse_barriers(structure, resolution: float = RESOLUTION, r_cut: float = R_CU
 
 
 __all__ = ["MAX_BARRIER", "RESOLUTION", "R_CUT", "SCREENING", "SOFTBV_LI", "BVSEError", "Landscape",
-           "bvse_barriers", "li_landscape"]
+           "bvse_barriers", "grid_size", "li_landscape"]

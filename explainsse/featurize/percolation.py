@@ -73,15 +73,17 @@ class PeriodicUnionFind:
         return max(self.rank_.values(), default=0)
 
 
-def percolation_distances(edges: list[tuple[int, int, tuple[int, int, int], float]], n: int) -> list[float]:
+def percolation_distances(edges, n: int, deadline: Callable[[], None] | None = None) -> list[float]:
     """Shortest hop distance at which the sites percolate in 1, 2 and 3 dimensions.
 
     Parameters
     ----------
-    edges : list of (i, j, image, distance)
+    edges : list of (i, j, image, distance), or a tuple of arrays (i, j, images, distances)
         Site ``i`` (cell 0) to site ``j`` in cell ``image``, sorted or not.
     n : int
         Number of sites.
+    deadline : callable, optional
+        Called every few thousand edges; raises (e.g. :class:`TimeoutError`) to stop the search.
 
     Returns
     -------
@@ -95,13 +97,22 @@ def percolation_distances(edges: list[tuple[int, int, tuple[int, int, int], floa
     >>> percolation_distances([(0, 0, (1, 0, 0), 3.0), (0, 0, (0, 1, 0), 4.0)], 1)
     [3.0, 4.0, nan]
     """
+    if isinstance(edges, tuple) and len(edges) == 4 and isinstance(edges[0], np.ndarray):
+        i, j, images, dist = (np.asarray(x) for x in edges)
+    else:
+        i = np.array([e[0] for e in edges], int)
+        j = np.array([e[1] for e in edges], int)
+        images = np.array([e[2] for e in edges], int).reshape(-1, 3)
+        dist = np.array([e[3] for e in edges], float)
     found = [np.nan] * 3
     uf = PeriodicUnionFind(n)
-    for i, j, image, dist in sorted(edges, key=lambda e: e[3]):
-        dim = uf.join(i, j, image)
+    for count, k in enumerate(np.argsort(dist, kind="stable")):
+        if deadline is not None and count % 4096 == 0:
+            deadline()
+        dim = uf.join(int(i[k]), int(j[k]), images[k])
         for d in range(dim):
             if np.isnan(found[d]):
-                found[d] = float(dist)
+                found[d] = float(dist[k])
         if dim == 3:
             break
     return found

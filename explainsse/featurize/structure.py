@@ -21,17 +21,26 @@ Disorder is handled, not dropped or randomly ordered:
 * sites of one element closer than :data:`MERGE_TOL` (split positions of one atom, as written
   by refinements of disordered Li) are merged into one site, occupancies summed (at most 1);
 * averages over sites are weighted by occupancy; neighbour counts sum neighbour occupancies.
+
+Bounded, so that no structure can exhaust memory or hold a run: a structure outside the bounds of
+:mod:`explainsse._config` (cell edges, sites, volume per site, occupancies; see
+:func:`~explainsse.datasets.cifs.structure_problem`) is refused before anything is computed, the
+BVSE grid has a size limit, and one time limit covers all descriptors of a structure (what is not
+finished in time is NaN, with the reason).
 """
 
 from __future__ import annotations
 
 import math
+import time
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
+from .._config import STRUCTURE_TIME_LIMIT_S
+from ..datasets.cifs import structure_problem
 from .glossary import DescriptorInfo
 from .percolation import percolation_distances
 
@@ -176,8 +185,9 @@ def sites_of(structure, keep) -> Sites:
     n = len(coords)
     if n < 2:
         return Sites(coords, occ, [{el: a / sum(s.values()) for el, a in s.items()} for s in species])
-    frac = structure.lattice.get_fractional_coords(coords)
-    dist = structure.lattice.get_all_distances(frac, frac)
+    # pairs closer than MERGE_TOL through any periodic image (a neighbour search: memory grows with
+    # the sites, not with their square)
+    close_i, close_j = _close_pairs(structure.lattice, coords, MERGE_TOL)
     parent = list(range(n))
 
     def find(i):
@@ -186,8 +196,8 @@ def sites_of(structure, keep) -> Sites:
             i = parent[i]
         return i
 
-    for i, j in zip(*np.nonzero(np.triu(dist < MERGE_TOL, k=1))):
-        parent[find(i)] = find(j)
+    for i, j in zip(close_i, close_j):
+        parent[find(int(i))] = find(int(j))
     groups: dict[int, list[int]] = {}
     for i in range(n):
         groups.setdefault(find(i), []).append(i)
@@ -202,6 +212,17 @@ def sites_of(structure, keep) -> Sites:
         total = sum(merged.values())
         m_species.append({el: amt / total for el, amt in merged.items()})
     return Sites(np.asarray(m_coords), np.asarray(m_occ), m_species)
+
+
+def _close_pairs(lattice, xyz: np.ndarray, cutoff: float) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs ``i < j`` of points closer than ``cutoff`` through some periodic image (coincident ones included)."""
+    from pymatgen.optimization.neighbors import find_points_in_spheres
+
+    points = np.ascontiguousarray(xyz, dtype=float)
+    i, j, _, d = find_points_in_spheres(points, points, r=float(cutoff), pbc=np.ones(3, dtype=np.int64),
+                                        lattice=np.ascontiguousarray(lattice.matrix, dtype=float), tol=1e-8)
+    keep = (i < j) & (d < cutoff)
+    return i[keep].astype(int), j[keep].astype(int)
 
 
 def _pairs(lattice, a: np.ndarray, b: np.ndarray, cutoff: float, images: bool = False):
@@ -230,10 +251,22 @@ def _shortest(lattice, a: np.ndarray, b: np.ndarray, same: bool) -> np.ndarray:
         return np.full(len(a), np.nan)
     if not same:
         return lattice.get_all_distances(lattice.get_fractional_coords(a), lattice.get_fractional_coords(b)).min(axis=1)
-    # the shortest lattice vector is at most min(a, b, c): every point has a neighbour that close
-    i, _, d = _pairs(lattice, a, b, min(lattice.abc) + 1e-6)
+    # the shortest lattice vector is at most min(a, b, c): every point has a neighbour that close.
+    # Search a small sphere first (about two neighbour spacings) and widen it only for the points
+    # without a neighbour in it: a large dense cell would otherwise list millions of pairs.
+    longest = min(lattice.abc) + 1e-6
+    radius = min(longest, 2.0 * (lattice.volume / len(b)) ** (1 / 3))
     out = np.full(len(a), np.inf)
-    np.minimum.at(out, i, d)
+    todo = np.arange(len(a))
+    while len(todo):
+        i, _, d = _pairs(lattice, a[todo], b, radius)
+        found = np.full(len(todo), np.inf)
+        np.minimum.at(found, i, d)
+        out[todo] = found
+        if radius >= longest:
+            break
+        todo = todo[~np.isfinite(found)]
+        radius = min(2 * radius, longest)
     return out
 
 
@@ -259,7 +292,7 @@ def _bonded(lattice, centres: Sites, others: Sites, same: bool):
     return i[keep], j[keep], d[keep]
 
 
-def _q46(lattice, sites: Sites, n_neighbours: int) -> np.ndarray:
+def _q46(lattice, sites: Sites, n_neighbours: int, deadline=None) -> np.ndarray:
     """Steinhardt q4 and q6 of every site over its ``n_neighbours`` nearest sites (occupancy-weighted).
 
     Sites tied with the n-th nearest (within :data:`SHELL_TIES`) are included, so that the value
@@ -281,6 +314,8 @@ def _q46(lattice, sites: Sites, n_neighbours: int) -> np.ndarray:
     starts = np.searchsorted(i, np.arange(len(sites)))
     counts = np.bincount(i, minlength=len(sites))
     for k in range(len(sites)):
+        if deadline is not None and k % 64 == 0:
+            deadline()
         if counts[k] < n_neighbours:
             continue
         ranked = d_sorted[starts[k]:starts[k] + counts[k]]
@@ -308,9 +343,9 @@ def _ideal_q46(packing: str) -> tuple[float, float]:
     return tuple(_q46(s.lattice, sites, 14 if packing == "bcc" else 12)[0])
 
 
-def _packing_similarity(lattice, anions: Sites) -> dict[str, float]:
+def _packing_similarity(lattice, anions: Sites, deadline=None) -> dict[str, float]:
     out = {}
-    by_count = {n: _q46(lattice, anions, n) for n in (12, 14)}
+    by_count = {n: _q46(lattice, anions, n, deadline) for n in (12, 14)}
     for packing in ("bcc", "fcc", "hcp"):
         q = by_count[14 if packing == "bcc" else 12]
         ok = np.isfinite(q).all(axis=1)
@@ -361,7 +396,7 @@ class StructureValues:
 
 
 def _sendek(lattice, volume: float, n_atoms: float, li: Sites, anion: Sites, frame: Sites, charges: dict | None,
-            reasons: list) -> dict:
+            reasons: list, deadline=lambda: None) -> dict:
     out: dict[str, float] = {"Sendek V/atom volume per atom": volume / n_atoms if n_atoms else math.nan}
     from pymatgen.core import Element
 
@@ -375,6 +410,7 @@ def _sendek(lattice, volume: float, n_atoms: float, li: Sites, anion: Sites, fra
         out["Sendek AFC anion framework coordination"] = float(np.average(counts, weights=anion.occ))
         out["Sendek AASD mean anion-anion separation"] = float(np.average(shortest_aa, weights=anion.occ))
         out["Anion framework shortest anion-anion distance"] = float(shortest_aa.min())
+    deadline()
     shortest_ll = _shortest(lattice, li.xyz, li.xyz, same=True)
     if len(li):
         i, j, d = _pairs(lattice, li.xyz, li.xyz, BOND_CUTOFF)
@@ -382,6 +418,7 @@ def _sendek(lattice, volume: float, n_atoms: float, li: Sites, anion: Sites, fra
         out["Sendek LLB Li neighbours of Li within 4 A"] = float(np.average(counts, weights=li.occ))
         out["Sendek LLSD mean shortest Li-Li distance"] = float(np.average(shortest_ll, weights=li.occ))
         out["Sendek LPF Li packing fraction"] = float(li.occ.sum() * 4 / 3 * math.pi * LI_RADIUS ** 3 / volume)
+    deadline()
     if len(li) and len(anion):
         out["Sendek LASD mean shortest Li-anion distance"] = float(
             np.average(_shortest(lattice, li.xyz, anion.xyz, same=False), weights=li.occ))
@@ -394,7 +431,8 @@ def _sendek(lattice, volume: float, n_atoms: float, li: Sites, anion: Sites, fra
         per_li = np.bincount(i, weights=gap * anion.occ[j], minlength=len(li)) / np.maximum(lnc, 1e-12)
         out["Sendek LBI Li bond ionicity"] = float(np.average(per_li, weights=li.occ))
         out["Sendek SLBI spread of Li bond ionicity"] = _weighted_std(per_li, li.occ)
-        out["Sendek PW straight-line path width"] = _path_width(lattice, li, anion, shortest_ll)
+        out["Sendek PW straight-line path width"] = _path_width(lattice, li, anion, shortest_ll, deadline=deadline)
+    deadline()
     if len(frame):
         chi = np.array([_electronegativity(s) for s in frame.species])
         i, j, d = _pairs(lattice, frame.xyz, frame.xyz, BOND_CUTOFF)
@@ -415,7 +453,7 @@ def _sendek(lattice, volume: float, n_atoms: float, li: Sites, anion: Sites, fra
     return out
 
 
-def _path_width(lattice, li: Sites, anion: Sites, shortest: np.ndarray, samples: int = 11) -> float:
+def _path_width(lattice, li: Sites, anion: Sites, shortest: np.ndarray, samples: int = 11, deadline=None) -> float:
     """Mean over Li of the closest approach of an anion centre to the segment from the Li to its nearest Li.
 
     ``shortest`` holds each Li site's shortest Li-Li distance.
@@ -427,7 +465,9 @@ def _path_width(lattice, li: Sites, anion: Sites, shortest: np.ndarray, samples:
     frac_li = lattice.get_fractional_coords(li.xyz)
     frac_an = lattice.get_fractional_coords(anion.xyz)
     t = np.linspace(0, 1, samples)[1:-1, None]
-    for k in np.flatnonzero(np.isclose(d, shortest[i], atol=1e-6)):
+    for n, k in enumerate(np.flatnonzero(np.isclose(d, shortest[i], atol=1e-6))):
+        if deadline is not None and n % 64 == 0:
+            deadline()
         a, b = frac_li[i[k]], frac_li[j[k]] + img[k]
         points = a + t * (b - a)
         closest = float(lattice.get_all_distances(points, frac_an).min())
@@ -436,18 +476,47 @@ def _path_width(lattice, li: Sites, anion: Sites, shortest: np.ndarray, samples:
     return float(np.average(width[ok], weights=li.occ[ok])) if ok.any() else math.nan
 
 
-def _li_sublattice(lattice, li: Sites, n_li_atoms: float) -> dict:
+def _li_sublattice(lattice, li: Sites, n_li_atoms: float, deadline=None) -> dict:
     out = {"Li mean site occupancy": float(li.occ.mean()),
            "Li sites per Li": len(li) / n_li_atoms if n_li_atoms else math.nan}
-    i, j, d, img = _pairs(lattice, li.xyz, li.xyz, HOP_CUTOFF, images=True)
-    edges = [(int(a), int(b), tuple(im), float(dist)) for a, b, dist, im in zip(i, j, d, img) if a <= b]
-    for dim, value in zip((1, 2, 3), percolation_distances(edges, len(li))):
+    # hops up to a third, two thirds, all of HOP_CUTOFF: the edges up to a distance are the first
+    # ones of the sorted list, so a search that percolates in 3D early gives the same values
+    # without listing the (many) longer hops
+    for cutoff in (HOP_CUTOFF / 3, 2 * HOP_CUTOFF / 3, HOP_CUTOFF):
+        i, j, d, img = _pairs(lattice, li.xyz, li.xyz, cutoff, images=True)
+        half = i <= j  # each hop once (arrays, not Python tuples: a dense cell has millions of them)
+        distances = percolation_distances((i[half], j[half], img[half], d[half]), len(li), deadline=deadline)
+        if not np.isnan(distances).any():
+            break
+    for dim, value in zip((1, 2, 3), distances):
         out[f"Li percolation {dim}D hop distance"] = value
     return out
 
 
+class _Deadline:
+    """The time limit of one structure: ``check()`` raises :class:`TimeoutError` once it has passed."""
+
+    def __init__(self, limit: float | None):
+        self.limit = limit
+        self.end = None if limit is None else time.perf_counter() + limit
+
+    def remaining(self) -> float | None:
+        return None if self.end is None else max(self.end - time.perf_counter(), 0.0)
+
+    def __call__(self) -> None:
+        if self.end is not None and time.perf_counter() > self.end:
+            raise TimeoutError(f"time limit of {self.limit:g} s per structure reached")
+
+
+def refused_values(reason: str) -> StructureValues:
+    """All descriptors NaN and ``Structure available`` 0: a structure refused before anything was computed."""
+    values = dict.fromkeys(LABELS, math.nan)
+    values[HAS_STRUCTURE] = 0.0
+    return StructureValues(values, [f"structure refused: {reason}"], {})
+
+
 def structure_descriptors(structure, *, bvse: bool = True, resolution: float | None = None,
-                          time_limit: float | None = 60.0) -> StructureValues:
+                          time_limit: float | None = STRUCTURE_TIME_LIMIT_S) -> StructureValues:
     """Every structure descriptor (:data:`LABELS`) of one pymatgen ``Structure``, ordered or not.
 
     Parameters
@@ -459,11 +528,17 @@ def structure_descriptors(structure, *, bvse: bool = True, resolution: float | N
     resolution : float, optional
         BVSE grid spacing (angstrom; default :data:`explainsse.featurize.bvse.RESOLUTION`).
     time_limit : float, optional
-        Seconds for the BVSE part; beyond it the barriers are NaN with the reason.
+        Seconds for all descriptors of this structure together (default
+        :data:`~explainsse._config.STRUCTURE_TIME_LIMIT_S`; None: no limit). The families not
+        finished in time are NaN, with the reason.
 
     Returns
     -------
     StructureValues
+        A structure outside the bounds of :mod:`explainsse._config` (cell edges, sites, volume
+        per site, occupancies; :func:`~explainsse.datasets.cifs.structure_problem`) is refused
+        before anything is computed: every value NaN, ``Structure available`` 0 and the reason
+        ``"structure refused: ..."``.
 
     Examples
     --------
@@ -473,67 +548,114 @@ def structure_descriptors(structure, *, bvse: bool = True, resolution: float | N
     >>> round(v["Sendek LLSD mean shortest Li-Li distance"], 3), v["Sendek AFC anion framework coordination"]
     (2.305, 12.0)
     """
-    import time
-
     from .bvse import MAX_BARRIER, RESOLUTION, BVSEError, bvse_barriers
     from .oxidation import OxidationError, anion_roles, framework_charges
 
-    clock = {}
-    start = time.perf_counter()
-    lattice = structure.lattice
-    li = sites_of(structure, lambda el: el == "Li")
-    roles = anion_roles(structure)
-    anions = {el for el, is_anion in roles.items() if is_anion}
-    anion = sites_of(structure, lambda el: el in anions)
-    frame = sites_of(structure, lambda el: el != "Li")
-    amounts = structure.composition.element_composition
-    n_li_atoms = float(amounts.get("Li", 0.0))
-    n_anions = sum(float(a) for el, a in amounts.items() if el.symbol in anions)
+    problem = structure_problem(structure)
+    if problem:
+        return refused_values(problem)
+    deadline = _Deadline(time_limit)
+    clock: dict[str, float] = {}
     reasons: list[str] = []
-    try:
-        charges = framework_charges(structure, roles)
-    except OxidationError:
-        charges = None
     values = dict.fromkeys(LABELS, math.nan)
     values[HAS_STRUCTURE] = 1.0
-    values.update(_sendek(lattice, structure.volume, float(amounts.num_atoms), li, anion, frame, charges, reasons))
-    clock["Sendek"] = time.perf_counter() - start
-    start = time.perf_counter()
-    if len(li):
-        values.update(_li_sublattice(lattice, li, n_li_atoms))
+    lattice = structure.lattice
+    state: dict = {}
+
+    def prepare():
+        state["li"] = sites_of(structure, lambda el: el == "Li")
+        deadline()
+        roles = anion_roles(structure)
+        anions = {el for el, is_anion in roles.items() if is_anion}
+        state["anions"] = anions
+        state["anion"] = sites_of(structure, lambda el: el in anions)
+        deadline()
+        state["frame"] = sites_of(structure, lambda el: el != "Li")
+        deadline()
+        try:
+            state["charges"] = framework_charges(structure, roles)
+        except OxidationError:
+            state["charges"] = None
+
+    def sendek():
+        amounts = structure.composition.element_composition
+        values.update(_sendek(lattice, structure.volume, float(amounts.num_atoms), state["li"], state["anion"],
+                              state["frame"], state["charges"], reasons, deadline))
+
+    def sublattice():
+        li = state["li"]
+        if not len(li):
+            reasons.append("no Li site: Li descriptors undefined")
+            return
+        n_li_atoms = float(structure.composition.element_composition.get("Li", 0.0))
+        values.update(_li_sublattice(lattice, li, n_li_atoms, deadline))
         capped = [dim for dim in (1, 2, 3) if math.isnan(values[f"Li percolation {dim}D hop distance"])]
         for dim in capped:  # not connected within the search: the cap is the value (a lower bound)
             values[f"Li percolation {dim}D hop distance"] = HOP_CUTOFF
         if capped:
             reasons.append(f"Li sites do not connect in {'/'.join(f'{d}D' for d in capped)} with hops up to "
                            f"{HOP_CUTOFF:g} A (value set to {HOP_CUTOFF:g})")
-    else:
-        reasons.append("no Li site: Li descriptors undefined")
-    clock["Li sublattice"] = time.perf_counter() - start
-    start = time.perf_counter()
-    if len(anion):
+
+    def framework():
+        anion = state["anion"]
+        if not len(anion):
+            reasons.append("no anion site (N, O, S, Se, Te, F, Cl, Br, I, P, As, hydride H): anion descriptors "
+                           "undefined")
+            return
+        amounts = structure.composition.element_composition
+        n_anions = sum(float(a) for el, a in amounts.items() if el.symbol in state["anions"])
         values["Anion framework volume per anion"] = structure.volume / n_anions
-        values.update(_packing_similarity(lattice, anion))
-    else:
-        reasons.append("no anion site (N, O, S, Se, Te, F, Cl, Br, I, P, As, hydride H): anion descriptors "
-                       "undefined")
-    clock["anion framework"] = time.perf_counter() - start
-    start = time.perf_counter()
-    if bvse and len(li):
+        values.update(_packing_similarity(lattice, anion, deadline))
+
+    def site_energy():
+        if not bvse:
+            reasons.append("BVSE not computed (switched off)")
+            return
+        if not len(state["li"]):
+            return
+        deadline()
         try:
-            barriers = bvse_barriers(structure, resolution or RESOLUTION, time_limit=time_limit, charges=charges)
-            capped = [dim for dim in (1, 2, 3) if math.isnan(barriers[f"E_{dim}D"])]
-            for dim in (1, 2, 3):  # not percolating below the search's ceiling: the ceiling is the value
-                values[f"BVSE Li {dim}D percolation barrier"] = MAX_BARRIER if dim in capped else barriers[f"E_{dim}D"]
-            if capped:
-                reasons.append(f"BVSE: no {'/'.join(f'{d}D' for d in capped)} percolation below {MAX_BARRIER:g} eV "
-                               f"(value set to {MAX_BARRIER:g})")
-        except (BVSEError, TimeoutError) as exc:
+            barriers = bvse_barriers(structure, resolution or RESOLUTION, time_limit=deadline.remaining(),
+                                     charges=state["charges"])
+        except BVSEError as exc:
             reasons.append(f"BVSE: {exc}")
-    elif not bvse:
-        reasons.append("BVSE not computed (switched off)")
-    clock["BVSE"] = time.perf_counter() - start
+            return
+        capped = [dim for dim in (1, 2, 3) if math.isnan(barriers[f"E_{dim}D"])]
+        for dim in (1, 2, 3):  # not percolating below the search's ceiling: the ceiling is the value
+            values[f"BVSE Li {dim}D percolation barrier"] = MAX_BARRIER if dim in capped else barriers[f"E_{dim}D"]
+        if capped:
+            reasons.append(f"BVSE: no {'/'.join(f'{d}D' for d in capped)} percolation below {MAX_BARRIER:g} eV "
+                           f"(value set to {MAX_BARRIER:g})")
+
+    stages = (("preparation", prepare), ("Sendek", sendek), ("Li sublattice", sublattice),
+              ("anion framework", framework), ("BVSE", site_energy))
+    for k, (name, stage) in enumerate(stages):
+        start = time.perf_counter()
+        try:
+            stage()
+        except TimeoutError:
+            if time_limit is None:  # not ours: no limit was set
+                raise
+            left = [n for n, _ in stages[k:] if n != "preparation" and (n != "BVSE" or bvse)]
+            for label in _FAMILY_LABELS.get(name, ()):  # what the stage had set is dropped with it
+                values[label] = math.nan
+            reasons.append(f"time limit of {time_limit:g} s per structure reached during {name}: "
+                           f"{', '.join(left)} descriptors not computed (STRUCTURE_TIME_LIMIT_S)")
+            clock[name] = time.perf_counter() - start
+            break
+        clock[name] = time.perf_counter() - start
     return StructureValues(values, reasons, clock)
+
+
+#: Labels each stage of :func:`structure_descriptors` sets (cleared when its time runs out half way).
+_FAMILY_LABELS = {
+    "Sendek": tuple(label for label in LABELS if label.startswith("Sendek")) + (
+        "Anion framework shortest anion-anion distance",),
+    "Li sublattice": tuple(label for label in LABELS if label.startswith("Li ")),
+    "anion framework": tuple(label for label in LABELS if label.startswith("Anion framework")
+                             and label != "Anion framework shortest anion-anion distance"),
+    "BVSE": tuple(label for label in LABELS if label.startswith("BVSE")),
+}
 
 
 def sendek_probability(values: dict[str, float]) -> float:
@@ -558,5 +680,5 @@ def sendek_probability(values: dict[str, float]) -> float:
 
 
 __all__ = ["BOND_CUTOFF", "HAS_STRUCTURE", "HOP_CUTOFF", "LABELS", "MERGE_TOL", "SENDEK_BIAS", "SENDEK_MODEL",
-           "SENDEK_WEIGHTS", "Sites", "StructureValues", "sendek_probability", "sites_of", "structure_descriptors",
-           "structure_entries"]
+           "SENDEK_WEIGHTS", "Sites", "StructureValues", "refused_values", "sendek_probability", "sites_of",
+           "structure_descriptors", "structure_entries"]

@@ -5,6 +5,10 @@ without one gets NaN descriptors and ``Structure available`` = 0; a row whose st
 some descriptors undefined (no Li site, no softBV parameters, time limit) gets NaN there and
 a reason. The reasons travel with the values in the column :data:`NOTES` (a text column the
 transformer strips off and keeps in ``failures``-style notes, so the feature cache keeps them too).
+
+A structure outside the bounds of :mod:`explainsse._config` (cell, sites, occupancies) is refused
+(all its structure descriptors NaN, ``Structure available`` 0, the reason in the notes); one whose
+worker process dies (out of memory, a crash) costs only its own row, listed with that reason.
 """
 
 from __future__ import annotations
@@ -15,11 +19,15 @@ import json
 import numpy as np
 import pandas as pd
 
+from .. import _config
 from .._config import STRUCTURE_TIME_LIMIT_S
 from .structure import HAS_STRUCTURE, LABELS
 
 #: Column with each row's reasons for missing structure descriptors ("" when none).
 NOTES = "structure notes"
+#: Settings of :mod:`explainsse._config` that bound a structure, passed on to the worker processes.
+BOUNDS = ("MIN_CELL_LENGTH_A", "MAX_CELL_LENGTH_A", "MIN_VOLUME_PER_SITE_A3", "MAX_STRUCTURE_SITES",
+          "MAX_CIF_EXPANDED_SITES", "MAX_SITE_OCCUPANCY", "MAX_BVSE_GRID_POINTS")
 
 
 def structure_key(structure) -> str:
@@ -30,9 +38,12 @@ def structure_key(structure) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _one(structure, resolution, time_limit):
+def _one(structure, resolution, time_limit, bounds=None):
     from .structure import structure_descriptors
 
+    if bounds:  # the parent's bounds (a worker process would otherwise read its own, unpatched settings)
+        for name, value in bounds.items():
+            setattr(_config, name, value)
     try:
         result = structure_descriptors(structure, resolution=resolution, time_limit=time_limit)
     except Exception as exc:  # a structure no descriptor can handle must not stop the table
@@ -50,7 +61,8 @@ class StructureFeaturizer:
     resolution : float, optional
         BVSE grid spacing (angstrom).
     time_limit : float
-        Seconds per structure for the BVSE part.
+        Seconds per structure for all its descriptors together (see
+        :func:`~explainsse.featurize.structure.structure_descriptors`).
     n_jobs : int, optional
         Worker processes (default: ``DEFAULT_WORKERS``; a structure takes ~0.3 s, so two
         processes pay off even for a few dozen).
@@ -92,11 +104,18 @@ class StructureFeaturizer:
         notes = pd.Series("no crystal structure (CIF) for this row", index=table.index, dtype=object)
         position = {idx: k for k, idx in enumerate(table.index)}
         self.seconds_ = {}
+        bounds = {name: getattr(_config, name) for name in BOUNDS}
+        calls = [(s, self.resolution, self.time_limit, bounds) for _, s in present]
         with pool, tqdm(total=len(present), desc="structure descriptors", unit="cif",
                         disable=not progress) as bar:
-            futures = [pool.submit(_one, s, self.resolution, self.time_limit) for _, s in present]
-            for (idx, _), future in zip(present, futures):
-                row, note, seconds = future.result()
+            # a worker that dies (out of memory, a crash) costs only the row it was computing
+            for k, result, lost in pool.run_each(_one, calls):
+                idx = present[k][0]
+                if lost:
+                    row = [np.nan] * len(LABELS)
+                    row[LABELS.index(HAS_STRUCTURE)] = 1.0
+                    result = (row, f"structure descriptors lost: {lost}", {})
+                row, note, seconds = result
                 values[position[idx]] = row
                 notes[idx] = note
                 for part, t in seconds.items():
