@@ -72,7 +72,7 @@ MAX_FORMULA_LENGTH = 256
 #: together). It is counted before anything is built or written; larger grids are refused.
 MAX_GRID_CANDIDATES = 5_000_000
 
-# --- structure bounds (helper-owned block: CIF cells, sites, grid points) ---
+# --- structure bounds: CIF cells, sites, grid points ---
 # Checked on every CIF before pymatgen builds its structure, and again on every structure before
 # a descriptor is computed (read at call time, so tests may monkeypatch them). A structure beyond a
 # bound is a row issue: the row keeps its composition descriptors, its structure ones are NaN.
@@ -109,6 +109,10 @@ MAX_SITE_OCCUPANCY = 1.05
 #: 0.3 A: 1,227,072 (120,768 in the cell), at 0.2 A: 3,869,580. About 35 bytes per point at the
 #: peak: 16,000,000 points stay below 0.6 GB (a 150 A cell at 0.3 A would need 130 million).
 MAX_BVSE_GRID_POINTS = 16_000_000
+#: The settings above that change structure descriptors: part of every feature-cache key.
+STRUCTURE_LIMITS = ("BVSE_RESOLUTION_A", "STRUCTURE_TIME_LIMIT_S", "MIN_CELL_LENGTH_A", "MAX_CELL_LENGTH_A",
+                    "MIN_VOLUME_PER_SITE_A3", "MAX_STRUCTURE_SITES", "MAX_CIF_EXPANDED_SITES", "MAX_SITE_OCCUPANCY",
+                    "MAX_BVSE_GRID_POINTS")
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .. import _config
 from ..io import HashIndex, atomic_file, package_versions, read_parquet, sha256_file, write_parquet
 
 #: Packages whose versions enter the cache key: a new release invalidates old features.
@@ -31,7 +32,8 @@ def key_inputs(preset, inputs: pd.DataFrame, backend: str = "vectorized") -> dic
 
     The preset's name, its groups (name, input kind) and the digest of every column label they
     produce, the composition backend (``vectorized`` or ``matminer``), the featurization code
-    (:func:`code_digest`), the package versions, and the input columns.
+    (:func:`code_digest`), the structure limits of :mod:`explainsse._config` (a changed cap
+    computes again), the package versions, and the input columns.
     """
     from .presets import get_preset
 
@@ -39,6 +41,7 @@ def key_inputs(preset, inputs: pd.DataFrame, backend: str = "vectorized") -> dic
     labels = hashlib.sha256(json.dumps(spec.labels()).encode()).hexdigest()[:16]
     return {"preset": spec.name, "groups": [[g.name, g.input_kind] for g in spec.groups], "labels": labels,
             "backend": backend, "code": code_digest(),
+            "limits": {name: getattr(_config, name) for name in _config.STRUCTURE_LIMITS},
             "versions": package_versions(KEY_PACKAGES), "columns": list(map(str, inputs.columns))}
 
 

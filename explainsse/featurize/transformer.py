@@ -176,7 +176,7 @@ class DescriptorFeaturizer(TransformerMixin, BaseEstimator):
                 return self._split_notes(hit)
         self.last_cache_hit_ = False
         out = self._compute(table)
-        if store is not None and not self.failures_:
+        if store is not None and not self.failures_ and not _transient(out):
             try:
                 store.put(self.preset_.name, key, out, inputs=key_inputs(self.preset_, inputs, self.backend))
             except OSError as exc:  # a read-only cache must not stop the work
@@ -375,6 +375,20 @@ def _check_crystal_inputs(table: pd.DataFrame, preset: str, name: str) -> None:
                       "volume per atom/anion and Li number density are missing there (give a Z "
                       "column, or formula_basis='cell' if the formula is the cell content)",
                       RuntimeWarning, stacklevel=3)
+
+
+#: Notes of results that depend on the machine's state, not on the input (a worker killed, e.g. out of
+#: memory; a structure's time limit reached on a busy machine): such a table is not cached, so the next
+#: run tries those rows again.
+TRANSIENT_NOTES = ("worker process died", "per structure reached")
+
+
+def _transient(out: pd.DataFrame) -> bool:
+    """Whether any row's notes say its values were lost to the machine's state (:data:`TRANSIENT_NOTES`)."""
+    if NOTES not in out:
+        return False
+    notes = out[NOTES].astype("string").fillna("")
+    return bool(np.logical_or.reduce([notes.str.contains(t, regex=False).to_numpy() for t in TRANSIENT_NOTES]))
 
 
 def featurize_dataset(dataset, preset=DEFAULT_PRESET, *, cache: bool = True,

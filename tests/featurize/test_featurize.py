@@ -204,3 +204,21 @@ def test_presets_are_ordered_featurizer_groups_with_their_own_labels():
     inputs = pd.DataFrame({"formula": ["Li2O"]})
     assert key_inputs(comp, inputs)["labels"] != key_inputs(crystal, inputs)["labels"]
     assert key_inputs(comp, inputs)["groups"] == [[g.name, g.input_kind] for g in comp.groups]
+
+
+def test_machine_dependent_structure_results_are_not_cached_and_caps_key_the_cache(monkeypatch):
+    import pandas as pd
+
+    from explainsse import _config
+    from explainsse.featurize.cache import key_inputs
+    from explainsse.featurize.transformer import NOTES, _transient
+
+    ok = pd.DataFrame({"x": [1.0, 2.0], NOTES: ["", "oxidation states guessed"]})
+    lost = ok.assign(**{NOTES: ["", "structure descriptors lost: worker process died (out of memory?)"]})
+    slow = ok.assign(**{NOTES: ["time limit of 60 s per structure reached during BVSE: not computed", ""]})
+    assert not _transient(ok) and _transient(lost) and _transient(slow)
+    inputs = pd.DataFrame({"formula": ["Li2O"]})
+    before = key_inputs("composition-v1", inputs)
+    monkeypatch.setattr(_config, "MAX_STRUCTURE_SITES", 10)
+    after = key_inputs("composition-v1", inputs)
+    assert before["limits"]["MAX_STRUCTURE_SITES"] == 2000 and after != before
