@@ -388,7 +388,7 @@ def _transient(out: pd.DataFrame) -> bool:
     if NOTES not in out:
         return False
     notes = out[NOTES].astype("string").fillna("")
-    return bool(np.logical_or.reduce([notes.str.contains(t, regex=False).to_numpy() for t in TRANSIENT_NOTES]))
+    return any(bool(notes.str.contains(t, regex=False).any()) for t in TRANSIENT_NOTES)
 
 
 def featurize_dataset(dataset, preset=DEFAULT_PRESET, *, cache: bool = True,
