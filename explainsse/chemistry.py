@@ -30,6 +30,10 @@ _WATER_AFTER_DOT = re.compile(r"^(\d+)?(H2O|D2O)$")
 #: A formula part that ends in a decimal amount (``Li3PS4.0``): a further dot and a water count
 #: after it can be read two ways (``Li3PS4.0.5H2O``: Li3PS4.0 + 5 H2O, or Li3PS4 + 0.5 H2O).
 _DECIMAL_END = re.compile(r"\d\.\d+$")
+#: Water right after a dot (``.2H2O...``), whether or not it ends the formula.
+_WATER_START = re.compile(r"^\d*(H2O|D2O)")
+#: An amount written as zero (``LiCl0``, ``Li0Cl``, ``(PO4)0.0``): pymatgen would drop the element.
+_ZERO_AMOUNT = re.compile(r"(?<=[A-Za-z)\]])0+(?:\.0*)?(?![\d.])")
 _LEADING_COUNT = re.compile(r"^(\d+(?:\.\d+)?)(?=[A-Z(\[])")
 
 
@@ -50,6 +54,10 @@ def _adduct_parts(text: str) -> list[tuple[float, str]]:
         after = text[i + 1:].split("\x00")[0]
         part_so_far = text[max(start, text.rfind("\x00", 0, i) + 1):i].strip()
         water = _WATER_AFTER_DOT.match(after) if before.isdigit() and not part_so_far.isdigit() else None
+        if water is None and before.isdigit() and not part_so_far.isdigit() and _WATER_START.match(after):
+            raise FormulaError(f"formula {text!r} is ambiguous: the '.' after {part_so_far!r} is followed by water "
+                               "that does not end the formula; write each adduct with '·' or '*' "
+                               "(e.g. Li3PS4·2H2O·2H2O)")
         if water and _DECIMAL_END.search(part_so_far):
             raise FormulaError(f"formula {text!r} is ambiguous: the '.' after {part_so_far!r} may be a decimal "
                                "point or a hydrate separator; write the adduct with '·' or '*': "
@@ -84,7 +92,8 @@ def check_formula_text(text: str) -> None:
         When ``text`` is longer than :data:`explainsse._config.MAX_FORMULA_LENGTH` characters
         (pymatgen's reader is quadratic in the length), holds a control character such as a NUL
         byte (``Li7\\0La3Zr2O12`` would otherwise be read as ``Li7``), or a minus sign
-        (``Li7La3Zr2O12La-1`` would be read as La2: a formula has no negative amount).
+        (``Li7La3Zr2O12La-1`` would be read as La2: a formula has no negative amount), or an
+        amount written as zero (``LiCl0`` would be read as Li).
     """
     from . import _config
 
@@ -97,6 +106,10 @@ def check_formula_text(text: str) -> None:
     if _EXPONENT.search(text):
         raise FormulaError(f"formula {text!r} has an amount in exponent notation; write amounts as plain "
                            "numbers (e.g. Li0.001)")
+    zero = _ZERO_AMOUNT.search(text)
+    if zero:
+        raise FormulaError(f"formula {text!r} has an amount of zero ({text[max(zero.start() - 2, 0):zero.end()]!r}): "
+                           "leave the element out instead")
     if "-" in text or "\u2212" in text:
         raise FormulaError(f"formula {text!r} has a negative amount or a minus sign; amounts must be >= 0")
 

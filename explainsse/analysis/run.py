@@ -48,6 +48,8 @@ def _regression(frame, X, train, rows, family, params, preset, threshold, seed, 
 NASICON_MIN_ROWS, NASICON_MIN_CLASS = 10, 3
 #: Fewest materials in the smaller class for the classification task (grouped 5-fold CV needs a few).
 CLASSIFICATION_MIN_CLASS = 5
+#: Fewest rows with a measured (not censored) conductivity for the regression task.
+REGRESSION_MIN_MEASURED = 10
 
 
 def _optional(fn, *args) -> tuple[object, str]:
@@ -88,6 +90,26 @@ def nasicon_section_support(frame, threshold: float) -> str:
     if smaller < NASICON_MIN_CLASS:
         return (f"{n} NASICON materials but only {smaller} on one side of {threshold:g} S/cm ({fast} at or above); "
                 f"the NASICON validation needs at least {NASICON_MIN_CLASS} in each class")
+    return ""
+
+
+def regression_support(frame) -> str:
+    """Why the rows cannot support the regression task ("" when they can).
+
+    Censored rows (upper bounds such as ``<1e-10``) sit at a documented floor, not at a measured
+    value: a regression needs enough measured rows, with more than one value among them.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The rows the models are trained on.
+    """
+    measured = frame.loc[~frame["censored"].astype(bool), "log10_sigma"].astype(float)
+    if len(measured) < REGRESSION_MIN_MEASURED:
+        return (f"{len(measured)} of {len(frame)} rows have a measured conductivity (the others are upper bounds); "
+                f"a regression needs at least {REGRESSION_MIN_MEASURED}")
+    if measured.nunique() < 2:
+        return "every measured conductivity is the same value: nothing to regress on"
     return ""
 
 
@@ -212,13 +234,19 @@ def run_study(ds, *, preset: str | None = None, families=DEFAULT_FAMILIES, tasks
     train = split_mask(frame, "train") if has_split else pd.Series(True, index=frame.index)
     skipped = {}
     tasks = [t for t in TASKS if t in tasks]
+    if "regression" in tasks:
+        why = regression_support(frame[train])
+        if why:
+            tasks.remove("regression")
+            skipped["regression"] = why
     if "classification" in tasks:
         why = classification_support(frame[train], threshold)
         if why:
             tasks.remove("classification")
             skipped["classification"] = why
     if not tasks:
-        raise InputDataError(f"nothing to model: {skipped.get('classification', 'no task chosen')}")
+        raise InputDataError("nothing to model: " + ("; ".join(f"{k}: {v}" for k, v in skipped.items())
+                                                     or "no task chosen"))
     if nasicon:
         skipped["nasicon"] = nasicon_section_support(frame, threshold)
     else:

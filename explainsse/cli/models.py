@@ -90,6 +90,8 @@ def train(
     model = train_model(ds.frame, d.X, family, task, preset=d.preset, threshold=threshold,
                         dataset_info={"name": ds.name, "files_sha256": ds.files}, random_state=seed_or_default(seed),
                         n_jobs=n_jobs, censoring=censoring)
+    for note in model.dataset.get("notes", []):
+        echo_err(f"note: {note}")
     save_model(model, output, overwrite=force, inputs=protected)
     if not quiet:
         typer.echo(f"{family}/{task} trained on {model.dataset['n_train']} rows "

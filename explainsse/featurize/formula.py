@@ -136,13 +136,12 @@ def _read_flat(text: str) -> dict[str, float]:
 
 
 def _checked(amounts: dict[str, float]) -> dict[str, float]:
-    """Drop amounts pymatgen drops; anything it would refuse (nothing left, huge amounts) goes to it."""
-    out = amounts
-    if not out or min(out.values()) < AMOUNT_TOLERANCE:  # rare: (near) zero amounts
-        out = {el: amount for el, amount in amounts.items() if abs(amount) >= AMOUNT_TOLERANCE}
-    if not out or not max(out.values()) <= MAX_AMOUNT:
+    """The amounts, unless pymatgen would drop or refuse some (zero, tiny or huge amounts): then it decides."""
+    if not amounts or min(amounts.values()) < AMOUNT_TOLERANCE:  # rare: (near) zero amounts
+        raise _Fallback  # the strict reader refuses a written zero and drops what pymatgen drops
+    if not max(amounts.values()) <= MAX_AMOUNT:
         raise _Fallback
-    return out
+    return amounts
 
 
 def _sum_terms(terms: list[tuple[str, float]], factor: float) -> dict[str, float]:

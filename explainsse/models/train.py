@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..datasets.table import split_mask
 from ..errors import InputDataError
+from ..featurize.nasicon import COL_FRAMEWORK
 from .evaluate import SELECTION_METRIC, check_descriptors, tune
 from .targets import DEFAULT_THRESHOLD, make_target
 
@@ -112,6 +113,17 @@ def train_model(frame: pd.DataFrame, X: pd.DataFrame, family: str, task: str, *,
     rows = frame.index
     if use_split and frame["split"].notna().any():
         rows = frame.index[split_mask(frame, "train")]
+    notes = []
+    if COL_FRAMEWORK in X.columns:  # NASICON site descriptors mean nothing for other frameworks
+        other = X.loc[rows, COL_FRAMEWORK].to_numpy() != 1
+        if other.all():
+            raise InputDataError(f"none of the {len(rows)} training rows is a NASICON framework: the NASICON "
+                                 "site descriptors have no value for them (choose another --preset)")
+        if other.any():
+            notes.append(f"{int(other.sum())} of {len(rows)} training rows are not NASICON frameworks (the "
+                         "NASICON detector's formula rule) and were left out: a NASICON-site model is trained "
+                         f"and used on NASICONs only (e.g. {frame.loc[rows[other][0], 'formula']})")
+            rows = rows[~other]
     f, Xt = frame.loc[rows], X.loc[rows]
     y = make_target(f, task, threshold)
     if censoring == "aft":
@@ -122,7 +134,9 @@ def train_model(frame: pd.DataFrame, X: pd.DataFrame, family: str, task: str, *,
                                    censoring=censoring)
     info = dict(dataset_info or {})
     info.update({"n_train": int(len(rows)), "trained_on": "official train split"
-                 if len(rows) < len(frame) else "all rows"})
+                 if use_split and frame["split"].notna().any() else "all rows"})
+    if notes:
+        info["notes"] = notes
     metric = SELECTION_METRIC[task]
     return TrainedModel(pipeline, family, task, preset, list(X.columns), threshold, params,
                         {"selection_metric": metric, f"inner_cv_{metric}": inner,

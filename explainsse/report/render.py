@@ -115,7 +115,8 @@ def _structure_markdown(heading: str, st: dict, preset: str, figure_files: dict)
     if not pm:
         lines += [_md_cell(st.get("published_note") or "Sendek et al.'s published model not scored."), ""]
     else:
-        lines += [f"Sendek et al. 2017 published model on {pm['n']} rows: accuracy {pm['accuracy']:.2f} vs majority "
+        lines += [f"Sendek et al. 2017 published model on {pm['n']} rows: accuracy {pm['accuracy']:.2f} "
+                  f"[{pm['accuracy_ci'][0]:.2f}, {pm['accuracy_ci'][1]:.2f}] vs majority "
                   f"{pm['majority_accuracy']:.2f} ({'beats' if pm['beats_majority'] else 'does not beat'} it), "
                   f"MCC {pm['mcc']:.2f}, ROC AUC {pm['roc_auc']:.2f}.", ""]
     sp = st.get("sparse_logistic")
@@ -143,6 +144,7 @@ def _markdown(c: dict, figure_files: dict[str, str]) -> str:
               f"| {s['rows_input']} | {s['rows_used']} | {s['rows_excluded']} | {split_text(s)} | {s['censored']} | {s['with_cif']} |", ""]
     lines += [f"- {_md_cell(n)}" for n in c["data"].get("notes", [])]
     if c["data"]["issues"]:
+        lines.append("")  # a table right after the notes would continue the last list item
         lines += ["| row | id | column | value | reason |", "|---|---|---|---|---|"]
         lines += [f"| {_md_cell(r['row'])} | {_md_cell(r['id'])} | {_md_cell(r['column'])} | {_md_cell(r['value'])} | "
                   f"{_md_cell(r['reason'])} |" for r in c["data"]["issues"]]
@@ -155,6 +157,9 @@ def _markdown(c: dict, figure_files: dict[str, str]) -> str:
     if c["models"].get("y_scramble_sentences"):
         lines += ["y-scrambling: " + _md_cell("; ".join(c["models"]["y_scramble_sentences"])) + ".", ""]
     lines += [h["explanations"], ""]
+    if (c.get("skipped") or {}).get("classification"):
+        lines += ["No classification model, so no global explanation: "
+                  f"{_md_cell(c['skipped']['classification'])}.", ""]
     for family, e in c["explanations"].items():
         lines += [f"### {_md_cell(family)}", "",
                   f"{_md_cell(e['method'])}; SHAP in {_md_cell(e['output_units'])}.", "",

@@ -76,6 +76,8 @@ class ReportView:
     nasicon : dict
     structure : dict
         The structure section (empty without structure descriptors).
+    skipped : dict
+        Section or task -> why the data could not support it (shown in its place).
     """
 
     title: str
@@ -99,6 +101,7 @@ class ReportView:
     results: list = field(default_factory=list)
     nasicon: dict = field(default_factory=dict)
     structure: dict = field(default_factory=dict)
+    skipped: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """Plain dict for the templates and ``report.json``."""
@@ -131,7 +134,8 @@ def _ranked_groups(table, groups: dict, top: int) -> list[dict]:
 
 
 #: What a skipped section is called in the summary.
-SKIPPED_NAMES = {"classification": "classification task", "nasicon": "NASICON validation",
+SKIPPED_NAMES = {"classification": "classification task", "regression": "regression task",
+                 "nasicon": "NASICON validation",
                  "structure": "structure section"}
 
 
@@ -284,7 +288,8 @@ def _structure_sentences(st: dict) -> list[str]:
     pm = st["published_model"]
     if not pm:
         return out + [st.get("published_note") or "Sendek et al.'s published model not scored."]
-    out.append(f"Sendek et al.'s published model on {pm['n']} rows: accuracy {pm['accuracy']:.2f} against "
+    out.append(f"Sendek et al.'s published model on {pm['n']} rows: accuracy {pm['accuracy']:.2f} "
+               f"[{pm['accuracy_ci'][0]:.2f}, {pm['accuracy_ci'][1]:.2f}] against "
                f"{pm['majority_accuracy']:.2f} for the majority class ("
                f"{'beats' if pm['beats_majority'] else 'does not beat'} it), ROC AUC {pm['roc_auc']:.2f}.")
     return out
@@ -362,6 +367,7 @@ def build_view(study, *, top: int | None = None) -> tuple[ReportView, dict]:
                    "source": describe(d).source} for d in glossary],
         results=study.results.to_dict("records"),
         nasicon=_nasicon_context(study.nasicon, frame, _skipped(study).get("nasicon", "")),
+        skipped=_skipped(study),
         structure=structure)
     return view, figures
 

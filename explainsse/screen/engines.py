@@ -71,9 +71,14 @@ class DaskEngine:
             self.client = _connect(Client, scheduler)
             self.workers = max(len(self.client.scheduler_info().get("workers", {})), 1)  # the cluster's own
         else:
+            from .._config import get_settings
+
             env = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+            scratch = get_settings().cache_dir / "dask-scratch"  # not dask's default /tmp/dask-scratch-space
+            scratch.mkdir(parents=True, exist_ok=True)
             self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                                         dashboard_address=None, silence_logs=40, env=env)
+                                         dashboard_address=None, silence_logs=40, env=env,
+                                         local_directory=str(scratch))
             self.client = Client(self._cluster)
 
     def submit(self, func, *args):
@@ -132,6 +137,8 @@ def make_engine(name: str, workers: int | None = None, scheduler: str | None = N
     """The engine called ``name`` (``local`` or ``dask``); ``workers`` defaults to the CPU count."""
     from ..errors import InputDataError
 
+    if workers is not None and workers < 1:
+        raise InputDataError(f"--workers must be at least 1, got {workers}")
     workers = workers or os.cpu_count() or 1
     if name == "local":
         if scheduler:

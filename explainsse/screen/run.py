@@ -41,21 +41,29 @@ RUN_FILE = "screen-run.json"
 DEFAULT_CHUNK_ROWS = 20_000
 #: Descriptors explained per shortlisted candidate.
 DEFAULT_EXPLAIN_TOP = 5
-#: Held (an exclusive advisory lock) while a screen runs in the folder: a second run, or a
-#: ``--force`` on the same folder, is refused instead of deleting a running screen's files.
-LOCK_FILE = ".screen.lock"
-_OWN = ("parts", "done", RUN_FILE, LOCK_FILE)
 #: The only names a screen writes inside its own sub-folders (temporary ``.*.part`` files too).
+_OWN = ("parts", "done", RUN_FILE)
 _OWN_INSIDE = {"parts": re.compile(r"part-\d{6}\.parquet|\..*\.part"), "done": re.compile(r"\d{6}\.json|\..*\.part")}
 
 
 class _FolderLock:
-    """An exclusive ``flock`` on ``folder/.screen.lock``; refuses at once when another run holds it."""
+    """An exclusive ``flock`` held while a screen runs in ``folder``; refuses at once when another run holds it.
+
+    The lock file lives in the cache folder (``locks/screen-<sha256 of the folder's path>.lock``),
+    never in the output folder: a refused command leaves nothing there, and the lock is held until
+    the manifest is written, so a second screen (or a ``--force``) on the same folder cannot run
+    beside the first.
+    """
 
     def __init__(self, folder: Path):
         import fcntl
+        import hashlib
 
-        self.path = folder / LOCK_FILE
+        from .._config import get_settings
+
+        digest = hashlib.sha256(str(Path(folder).resolve()).encode()).hexdigest()[:32]
+        self.path = get_settings().cache_dir / "locks" / f"screen-{digest}.lock"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._handle = open(self.path, "a+")  # noqa: SIM115 - held for the whole run
         try:
             fcntl.flock(self._handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -64,10 +72,8 @@ class _FolderLock:
             raise OutputFolderError(f"{folder}: another screen is running in this folder; wait for it to end "
                                     "(or stop it) before running again") from None
 
-    def release(self, *, remove: bool = False) -> None:
-        """Drop the lock (and the lock file, once the output is finished)."""
-        if remove:
-            self.path.unlink(missing_ok=True)
+    def release(self) -> None:
+        """Drop the lock."""
         self._handle.close()
 
 
@@ -140,8 +146,7 @@ def _prepare_output(out: Path, run: dict, *, force: bool, inputs) -> bool:
         check_output_target(out, force=force, inputs=inputs)
     if out.exists():
         for entry in out.iterdir():  # a finished explainsse output (checked above) or an unfinished screen
-            if entry.name != LOCK_FILE:
-                shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+            shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
     out.mkdir(parents=True, exist_ok=True)
     with atomic_file(run_file) as tmp:
         Path(tmp).write_text(json.dumps(run, indent=1), encoding="utf-8")
@@ -209,9 +214,8 @@ def run_screen(source: Source, model_dir, out, *, top: int | None = None, min_si
     runner = make_engine(engine, workers, scheduler)  # an unreachable scheduler is refused before any write
     lock = None
     try:
-        lock = _FolderLock(out) if out.is_dir() else None  # a running screen's folder is never touched
+        lock = _FolderLock(out)  # a running screen's folder is never touched
         resumed = _prepare_output(out, run, force=force, inputs=inputs)
-        lock = lock or _FolderLock(out)
     except BaseException:
         runner.close(abandon=True)
         if lock is not None:
@@ -247,8 +251,7 @@ def run_screen(source: Source, model_dir, out, *, top: int | None = None, min_si
     screened_s = time.perf_counter() - started
     rule = {"top": top, "min_sigma_S_cm": min_sigma, "in_domain_only": in_domain_only,
             "explained_descriptors": explain_top}
-    try:
-        lock.path.unlink(missing_ok=True)  # the finished folder holds only the screen's outputs
+    try:  # the lock is held until the manifest is written
         return _finish(out, model, str(model_dir), run, summaries, rule, engine=described, resumed_chunks=skipped,
                        screened_s=screened_s, started=started)
     finally:

@@ -108,6 +108,7 @@ def read_chunks(path: str | os.PathLike, chunk_size: int) -> Iterator[tuple[int,
     wanted = [formula_col] + ([id_col] if id_col else [])
     if _is_parquet(path):
         batches = (b.to_pandas() for b in _parquet_file(path).iter_batches(batch_size=chunk_size, columns=wanted))
+        batches = (b.apply(_nul_visible) for b in batches)
     else:
         batches = _csv_batches(path, wanted, chunk_size)
     start = 0
@@ -146,6 +147,15 @@ def range_count(text: str) -> tuple[float, float, int]:
 
 def _count_text(n: float) -> str:
     return f"{n:,.0f}" if n < 1e15 else f"{n:.3g}"
+
+
+def _nul_visible(column: pd.Series) -> pd.Series:
+    """Text cells with a NUL byte shown as the NUL mark (as a CSV is read), so no CSV written later truncates."""
+    from ..datasets.table import NUL_MARK
+
+    if column.dtype != object and not isinstance(column.dtype, pd.StringDtype):
+        return column
+    return column.map(lambda v: v.replace("\x00", NUL_MARK) if isinstance(v, str) else v)
 
 
 def _csv_batches(path: Path, columns: list[str], chunk_size: int):
@@ -204,28 +214,42 @@ def parse_substitution(text: str) -> tuple[str, list[str]]:
 
 
 @lru_cache(maxsize=None)
-def nominal_charge(symbol: str) -> int | None:
-    """The most common oxidation state of an element (pymatgen's first common state), None if it has none."""
+def nominal_charge(symbol: str, host_charge: float = 0.0) -> int | None:
+    """The oxidation state a dopant takes on a site, None if the element has no common state.
+
+    Without ``host_charge``: pymatgen's first common state. With it: the common state of the
+    host's sign closest to the host's charge (first in pymatgen's order on a tie), so Ge, Si and
+    Sn on the P5+ site of Li3PS4 are 4+ (not 4-, nor Ge2+), Ga on Zr4+ is 3+, F on O2- is 1-.
+    """
     from pymatgen.core import Element
 
     try:
         states = Element(symbol).common_oxidation_states
     except ValueError:
         return None
-    return int(states[0]) if states else None
+    if not states:
+        return None
+    fitting = [s for s in states if host_charge == 0 or (s > 0) == (host_charge > 0)]
+    if not fitting:
+        return int(states[0])
+    return int(min(fitting, key=lambda s: abs(s - host_charge)) if host_charge else fitting[0])
 
 
-def _species(text: str) -> tuple[str, int | None]:
-    """``"Ta5+"`` -> ("Ta", 5); ``"Ta"`` -> ("Ta", its common state)."""
+def _species(text: str, host_charge: float = 0.0) -> tuple[str, int | None]:
+    """``"Ta5+"`` -> ("Ta", 5); ``"Ta"`` -> ("Ta", its common state nearest the host's charge)."""
     import re
+
+    from pymatgen.core import Element
 
     m = re.fullmatch(r"([A-Z][a-z]?)(?:(\d*)([+-]))?", text)
     if not m:
         raise InputDataError(f"--substitute: {text!r} is not an element symbol (optionally with a charge, Ta5+)")
-    symbol, digits, sign = m.groups()
-    if sign:
-        return symbol, int(digits or 1) * (1 if sign == "+" else -1)
-    return symbol, nominal_charge(symbol)
+    symbol, digits, sign_text = m.groups()
+    if not Element.is_valid_symbol(symbol):
+        raise InputDataError(f"--substitute: {symbol!r} is not an element")
+    if sign_text:
+        return symbol, int(digits or 1) * (1 if sign_text == "+" else -1)
+    return symbol, nominal_charge(symbol, float(host_charge))
 
 
 def _format(amounts: dict[str, float]) -> str:
@@ -360,7 +384,7 @@ def doping_grid(parent: str, substitutions: list[str], grid: str) -> DopingGrid:
         if host not in base:
             raise InputDataError(f"--substitute {text!r}: {host} is not in the parent {parent}")
         for dopant_text in dopants:
-            dopant, q_d = _species(dopant_text)
+            dopant, q_d = _species(dopant_text, charges[host])
             if dopant == host:
                 raise InputDataError(f"--substitute {text!r}: the dopant {dopant} is the host itself")
             if q_d == 0 or (q_d is not None and (q_d > 0) != (charges[host] > 0)):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -15,9 +16,9 @@ from explainsse.cli import app
 
 
 @pytest.mark.integration
-def test_train_nasicon_preset_on_a_formula_only_csv(tmp_path):
+def test_train_nasicon_preset_on_a_formula_only_mixed_csv(tmp_path):
     df = pd.read_csv(Path(os.environ["EXPLAINSSE_DATA_DIR"]) / "obelix" / "all.csv")
-    nasicons = df[df["Family"] == "NASICON"].head(60)
+    nasicons = pd.concat([df[df["Family"] == "NASICON"].head(60), df[df["Family"] == "garnet"].head(10)])
     path = tmp_path / "nas.csv"
     pd.DataFrame({"id": nasicons["ID"], "formula": nasicons["Reduced Composition"],
                   "sigma": nasicons["Ionic conductivity (S cm-1)"]}).to_csv(path, index=False)
@@ -25,6 +26,8 @@ def test_train_nasicon_preset_on_a_formula_only_csv(tmp_path):
                                       "--task", "classification", "-o", str(tmp_path / "m"), "-q"])
     assert result.exit_code == 0, result.output
     assert "have no value in any row and are left out of the models: NASICON trigonal cell" in result.output
+    left_out = re.search(r"(\d+) of 70 training rows are not NASICON frameworks", result.output)
+    assert left_out and int(left_out.group(1)) >= 10  # the 10 garnets (and labelled NASICONs the detector rejects)
     manifest = json.loads((tmp_path / "m" / "manifest.json").read_text())
     features = manifest["feature_names"]
     assert "NASICON trigonal cell" not in features and "NASICON M-site mean ionic radius" in features

@@ -93,6 +93,10 @@ def test_every_obelix_formula_reads_as_pymatgen_reads_it(obelix):
     ("Li2Li-1O", "negative amount"),
     ("Li3PS4.0.5H2O", r"ambiguous.*Li3PS4\.0·5H2O or Li3PS4·0\.5H2O"),
     ("Li" * 2**21, "4,194,304 characters is longer than the 256 accepted"),
+    ("LiCl0", "amount of zero"),  # would be read as pure Li
+    ("Li0Cl", "amount of zero"),
+    ("Li3(PO4)0", "amount of zero"),
+    ("Li3PS4.2H2O.2H2O", "water that does not end the formula"),  # was Li3 P S4.2 H6 O3
 ])
 def test_formulas_that_would_be_misread_or_hang_are_refused(text, match):
     import time

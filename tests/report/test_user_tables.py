@@ -83,6 +83,7 @@ def test_one_class_only_skips_classification(tmp_path, obelix_csv):
     skipped = [s for s in j["summary_sentences"] if s.startswith("Not shown: the classification task")]
     assert skipped and "0 of 40 rows are at or above 0.0001 S/cm" in skipped[0]
     assert j["models"]["tables"]["regression"]
+    assert "No classification model, so no global explanation: 0 of 40 rows" in md
 
 
 def test_twenty_rows(tmp_path, obelix_csv):
@@ -108,3 +109,16 @@ def test_cifs_for_a_few_rows(tmp_path, obelix_csv):
     assert st["n_with_structure"] == 4 and st["n_rows"] == 60  # the section stays; only the Sendek check is skipped
     assert st["published_model"] is None and "no positives among 4 rows" in st["published_note"]
     assert "Sendek et al.'s published model not scored" in md
+
+
+def test_an_all_censored_table_is_refused_with_the_reason(tmp_path, obelix_csv):
+    _, df = obelix_csv
+    table = df.head(12).assign(sigma="<1e-10")
+    path = tmp_path / "censored.csv"
+    table[["id", "formula", "sigma"]].to_csv(path, index=False)
+    result = CliRunner().invoke(app, ["report", "--input", str(path), "--families", "pls", "-o", str(tmp_path / "o"),
+                                      "-q"])
+    assert result.exit_code == 2
+    assert "nothing to model: regression: 0 of 12 rows have a measured conductivity" in result.output
+    assert "classification: 0 of 12 rows are at or above" in result.output
+    assert not (tmp_path / "o").exists()

@@ -18,7 +18,8 @@ from explainsse.cli import app
 
 
 def _screen(*args):
-    return CliRunner().invoke(app, ["screen", *map(str, args), "--quiet", "--workers", "1"])
+    workers = [] if "--workers" in args else ["--workers", "1"]
+    return CliRunner().invoke(app, ["screen", *map(str, args), "--quiet", *workers])
 
 
 def _csv(path: Path, formulas, ids=None, sep=","):
@@ -81,6 +82,7 @@ def test_semicolon_separated_candidates_are_read(tmp_path):
     (["--explain-top", "-3"], "--explain-top must be at least 1, got -3"),
     (["--engine", "dask", "--scheduler", "garbage://x"], "expected a Dask scheduler address"),
     (["--scheduler", "tcp://127.0.0.1:1"], "--scheduler needs --engine dask"),
+    (["--workers", "0"], "--workers must be at least 1, got 0"),
 ])
 def test_meaningless_options_are_refused_before_anything_is_written(tmp_path, args, match):
     result = _screen("--parent", "Li7La3Zr2O12", "--substitute", "Zr:Ta", "--range", "0:0.5:0.25",
@@ -124,7 +126,7 @@ def test_acceptance_li_site_doping_grid_with_series_plot(tmp_path):
     html = (out / "report.html").read_text()
     assert "Prediction along each doping series" in html and (out / "figures" / "doping_series.svg").is_file()
     assert "Prediction along each doping series" in (out / "report.md").read_text()
-    assert not (out / ".screen.lock").exists()
+    assert not any(p.name.endswith(".lock") for p in out.rglob("*"))
 
 
 def test_force_keeps_user_files_inside_an_unfinished_screen(tmp_path):
@@ -139,8 +141,9 @@ def test_force_keeps_user_files_inside_an_unfinished_screen(tmp_path):
     assert (out / "parts" / "my-notes.txt").read_text() == "keep me"
 
 
-def test_a_running_screen_holds_its_folder(tmp_path):
-    from explainsse.screen.run import LOCK_FILE, _FolderLock
+def test_a_running_screen_holds_its_folder_until_its_manifest_is_written(tmp_path, monkeypatch):
+    from explainsse.screen import run as screen_run
+    from explainsse.screen.run import _FolderLock
 
     out = tmp_path / "out"
     out.mkdir()
@@ -149,9 +152,36 @@ def test_a_running_screen_holds_its_folder(tmp_path):
         result = _screen("--parent", "Li7La3Zr2O12", "--substitute", "Zr:Ta", "--range", "0:0.5:0.25",
                          "-o", out, "--force")
         assert result.exit_code == 2 and "another screen is running in this folder" in result.output
-        assert sorted(p.name for p in out.iterdir()) == [LOCK_FILE]
+        assert list(out.iterdir()) == []  # the lock file lives in the cache folder, not here
     finally:
         held.release()
+    # the lock is still held while the shortlist, report and manifest are written
+    seen = {}
+    finish = screen_run._finish
+
+    def finishing(out_, *args, **kwargs):
+        try:
+            _FolderLock(out_).release()
+            seen["second"] = "got the lock"
+        except Exception as exc:  # noqa: BLE001
+            seen["second"] = str(exc)
+        return finish(out_, *args, **kwargs)
+
+    monkeypatch.setattr(screen_run, "_finish", finishing)
+    result = _screen("--parent", "Li7La3Zr2O12", "--substitute", "Zr:Ta", "--range", "0:0.5:0.25", "-o", out,
+                     "--force")
+    assert result.exit_code == 0, result.output
+    assert "another screen is running" in seen["second"]
+    assert not any(p.name.endswith(".lock") for p in out.rglob("*"))
+
+
+def test_a_refused_screen_leaves_nothing_in_a_user_folder(tmp_path):
+    out = tmp_path / "thesis"
+    out.mkdir()
+    (out / "thesis.tex").write_text("mine")
+    result = _screen("--parent", "Li7La3Zr2O12", "--substitute", "Zr:Ta", "--range", "0:0.5:0.25", "-o", out)
+    assert result.exit_code == 2
+    assert [p.name for p in out.iterdir()] == ["thesis.tex"]
 
 
 def test_report_markdown_uses_the_shared_cell_escaping(tmp_path):
@@ -190,3 +220,12 @@ def test_misleading_formulas_are_row_issues(tmp_path, formula, match):
     assert result.exit_code == 0, result.output
     invalid = pd.read_csv(tmp_path / "out" / "invalid.csv")
     assert invalid["id"].tolist() == ["c1"] and match in invalid["error"].iloc[0]
+
+
+def test_nul_bytes_in_parquet_cells_are_row_issues_shown_as_the_nul_mark(tmp_path):
+    path = tmp_path / "c.parquet"
+    pd.DataFrame({"id": ["ok", "nul"], "formula": ["Li3PS4", "Li7\x00La3Zr2O12"]}).to_parquet(path)
+    result = _screen("--input", path, "-o", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    invalid = (tmp_path / "out" / "invalid.csv").read_bytes()
+    assert b"\x00" not in invalid and "Li7\u2400La3Zr2O12".encode() in invalid and b"control character NUL" in invalid

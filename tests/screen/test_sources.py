@@ -159,3 +159,19 @@ def test_enumeration_chunks_number_the_rows():
     table = enumerate_substitutions("Li7La3Zr2O12", ["Zr:Ta"], parse_range("0:1:0.1"))
     chunks = list(enumeration_chunks(table, 4))
     assert np.concatenate([c["row"].to_numpy() for _, c in chunks]).tolist() == list(range(len(table)))
+
+
+def test_dopant_charge_follows_the_host_site():
+    # Ge, Si, Sn on the P5+ site of Li3PS4 are 4+ (pymatgen lists Ge4- first): one more Li per dopant
+    table = enumerate_substitutions("Li3PS4", ["P:Ge,Si,Sn"], "0:0.5:0.5").set_index("id")
+    assert table.loc["P->Ge x=0.5", "formula"] == "Li3.5P0.5Ge0.5S4"
+    assert table.loc["P->Sn x=0.5", "formula"] == "Li3.5P0.5Sn0.5S4" and (table["error"] == "").all()
+    # F- on the O2- site: one Li less per F
+    assert enumerate_substitutions("Li7La3Zr2O12", ["O:F"], "0:0.5:0.5").iloc[1]["formula"] == \
+        "Li6.5La3Zr2O11.5F0.5"
+
+
+def test_unknown_dopant_elements_are_refused_up_front():
+    for sub in ("Zr:Xx", "Zr:Xx3+"):
+        with pytest.raises(InputDataError, match="'Xx' is not an element"):
+            enumerate_substitutions("Li7La3Zr2O12", [sub], "0:0.5:0.5")
