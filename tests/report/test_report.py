@@ -168,7 +168,8 @@ def minimal_context():
                        "anchors": [], "n_scramble": 5, "params": {}, "confusion": {}, "y_scramble": {},
                        "threshold_S_cm": 1e-4},
             "explanations": {}, "agreement": None, "dependence": [], "materials": [], "glossary": [],
-            "citations": [], "results": [], "nasicon": {"n": 0, "note": "", "rows": []}, "structure": {}}
+            "citations": [], "results": [], "nasicon": {"n": 0, "note": "", "rows": []}, "structure": {},
+            "skipped": {}}
 
 
 def test_template_escapes_everything(tmp_path):
@@ -218,4 +219,4 @@ def test_screening_report_opens_in_headless_chromium(tmp_path):
     source = enumeration_source("Li7La3Zr2O12", ["Zr:Ta"], "0:0.5:0.1", 1000)
     run_screen(source, "default", tmp_path / "scr", top=3, workers=1, progress=False)
     total, loaded, external = _open_in_chromium(tmp_path / "scr" / "report.html", tmp_path)
-    assert total == 1 and loaded == total and external == 0
+    assert total == 2 and loaded == total and external == 0  # the distribution and the doping series
