@@ -13,7 +13,8 @@ import pandas as pd
 
 from .._config import DEFAULT_FAMILIES, DEFAULT_N_SCRAMBLE, get_settings
 from ..datasets.table import split_mask
-from ..errors import InputDataError
+from ..errors import ExplainsseError, InputDataError
+from ..models.targets import superionic
 from ..featurize.structure import HAS_STRUCTURE
 from ..parallel import TaskPool
 from .steps import drop_empty_descriptors, explain_model, explain_regression, fit_model, native_view
@@ -59,8 +60,6 @@ def _optional(fn, *args) -> tuple[object, str]:
     reason printed in the report in its place. It runs inside the worker, so no exception has to
     cross the process boundary.
     """
-    from ..errors import ExplainsseError
-
     try:
         return fn(*args), ""
     except Exception as exc:  # noqa: BLE001 - the reason is shown in the report instead of the section
@@ -84,13 +83,8 @@ def nasicon_section_support(frame, threshold: float) -> str:
     n = int(member.sum())
     if n < NASICON_MIN_ROWS:
         return f"{n} NASICON material(s); the NASICON validation needs at least {NASICON_MIN_ROWS}"
-    sub = frame.loc[member]
-    fast = int(((sub["sigma_S_cm"] >= threshold) & ~sub["censored"].astype(bool)).sum())
-    smaller = min(fast, n - fast)
-    if smaller < NASICON_MIN_CLASS:
-        return (f"{n} NASICON materials but only {smaller} on one side of {threshold:g} S/cm ({fast} at or above); "
-                f"the NASICON validation needs at least {NASICON_MIN_CLASS} in each class")
-    return ""
+    return _class_balance(frame.loc[member], threshold, NASICON_MIN_CLASS, "NASICON materials",
+                          "the NASICON validation")
 
 
 def regression_support(frame) -> str:
@@ -123,11 +117,16 @@ def classification_support(frame, threshold: float) -> str:
     threshold : float
         Superionic threshold (S/cm).
     """
-    fast = int(((frame["sigma_S_cm"] >= threshold) & ~frame["censored"].astype(bool)).sum())
-    smaller = min(fast, len(frame) - fast)
-    if smaller < CLASSIFICATION_MIN_CLASS:
-        return (f"{fast} of {len(frame)} rows are at or above {threshold:g} S/cm; a classifier needs at least "
-                f"{CLASSIFICATION_MIN_CLASS} materials in each class (choose another --threshold)")
+    return _class_balance(frame, threshold, CLASSIFICATION_MIN_CLASS, "rows",
+                          "a classifier (choose another --threshold)")
+
+
+def _class_balance(frame, threshold: float, minimum: int, rows: str, what: str) -> str:
+    """Why ``frame`` has too few materials on one side of ``threshold`` for ``what`` ("" when it has enough)."""
+    fast = int(superionic(frame, threshold).sum())
+    if min(fast, len(frame) - fast) < minimum:
+        return (f"{fast} of {len(frame)} {rows} are at or above {threshold:g} S/cm; {what} needs at least "
+                f"{minimum} materials in each class")
     return ""
 
 

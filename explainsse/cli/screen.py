@@ -55,8 +55,6 @@ def screen_cmd(
         raise InputDataError("give --input FILE or --parent FORMULA --substitute HOST:DOPANTS (one of the two)")
     if parent is not None and not substitute:
         raise InputDataError("--parent needs at least one --substitute HOST:DOPANT[,DOPANT...]")
-    if chunk_rows < 1:
-        raise InputDataError("--chunk-rows must be at least 1")
     source = (file_source(input_path, chunk_rows) if input_path is not None
               else enumeration_source(parent, substitute, grid, chunk_rows))
     m = run_screen(source, model_dir, output, top=top, min_sigma=min_sigma, explain_top=explain_top,

@@ -14,6 +14,11 @@ TASKS = ("regression", "classification")
 DEFAULT_THRESHOLD = DEFAULT_THRESHOLD_S_CM
 
 
+def superionic(frame: pd.DataFrame, threshold: float = DEFAULT_THRESHOLD) -> pd.Series:
+    """1 where sigma >= ``threshold`` S/cm (censored rows, upper bounds far below, count as 0), else 0."""
+    return ((frame["sigma_S_cm"] >= threshold) & ~frame["censored"].astype(bool)).astype(int).rename("superionic")
+
+
 def make_target(frame: pd.DataFrame, task: str, threshold: float = DEFAULT_THRESHOLD) -> pd.Series:
     """Return the modelling target of ``frame`` for ``task``.
 
@@ -45,7 +50,7 @@ def make_target(frame: pd.DataFrame, task: str, threshold: float = DEFAULT_THRES
         return frame["log10_sigma"].astype(float).rename("log10_sigma")
     if not threshold > 0:
         raise InputDataError(f"threshold must be a positive conductivity in S/cm, got {threshold}")
-    y = ((frame["sigma_S_cm"] >= threshold) & ~frame["censored"]).astype(int).rename("superionic")
+    y = superionic(frame, threshold)
     counts = np.bincount(y, minlength=2)
     if counts.min() == 0:
         which = "positives" if counts[1] == 0 else "negatives"

@@ -52,7 +52,7 @@ def _log_sigma(table):
 def test_plain_table_without_nasicon_support(tmp_path, obelix_csv):
     _, df = obelix_csv
     j, md, _ = _report(tmp_path, df.head(120))  # the issue's crash: NASICON rows all in one class
-    assert j["nasicon"]["rows"] == [] and "only 0 on one side of 0.0001 S/cm" in j["nasicon"]["note"]
+    assert j["nasicon"]["rows"] == [] and "0 of 11 NASICON materials are at or above 0.0001 S/cm" in j["nasicon"]["note"]
     assert any(s.startswith("Not shown: the NASICON validation") for s in j["summary_sentences"])
     assert "none (cross-validation on the rows used)" in md and "'-" not in md
     assert "mae CIF rows" not in md  # no row has a CIF: no empty CIF column
