@@ -33,7 +33,7 @@ def main() -> None:
     from explainsse.models.train import TrainedModel
 
     ds = load_dataset("obelix")
-    X = featurize_dataset(ds, "crystal-v1")
+    X = featurize_dataset(ds, "crystal-v1").X
     print("| family | task | rows | descriptors | explain (s) | method | max additivity error |")
     print("|---|---|---:|---:|---:|---|---:|")
     for family, task in [("logreg", "classification"), ("pls", "regression"), ("pls", "classification"),

@@ -23,7 +23,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from explainsse.cli import app
-from explainsse.parallel import child_processes, is_running
+from explainsse.io import child_processes, is_running
 
 ROOT = Path(tempfile.mkdtemp(prefix="explainsse-robustness-"))
 os.environ["EXPLAINSSE_CACHE_DIR"] = str(ROOT / "cache")
@@ -93,7 +93,7 @@ def cache_and_manifests() -> None:
 
     csv = write(ROOT / "c" / "t.csv", "formula,sigma\nLi7La3Zr2O12,1e-4\nLi3PS4,1e-6\n")
     ds = load_table(csv, target_col="sigma")
-    first = featurize_dataset(ds, "composition-v1")
+    first = featurize_dataset(ds, "composition-v1").X
     path = next((ROOT / "cache" / "features").rglob("*.parquet"))
     table = pd.read_parquet(path)
     table["Electrolyte Li atomic fraction"] = 0.999
@@ -102,7 +102,7 @@ def cache_and_manifests() -> None:
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        again = featurize_dataset(ds, "composition-v1")
+        again = featurize_dataset(ds, "composition-v1").X
     same = again.equals(first)
     case("1 edited feature cache", "set `Electrolyte Li atomic fraction` to 0.999 in the cached Parquet",
          f"detected ({len(caught)} warning: `{str(caught[0].message)[:70]}...`); recomputed values equal the "
@@ -110,7 +110,7 @@ def cache_and_manifests() -> None:
     path.write_bytes(path.read_bytes()[:64])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        again = featurize_dataset(ds, "composition-v1")
+        again = featurize_dataset(ds, "composition-v1").X
     case("1 truncated feature cache", "cut the cached Parquet to 64 bytes",
          f"detected and recomputed ({len(caught)} warning); equal: {again.equals(first)}")
     import shutil

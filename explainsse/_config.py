@@ -24,11 +24,14 @@ EXPLAINSSE_CENSORED_FLOOR
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import platformdirs
+
+from .errors import InputDataError
 
 APP_NAME = "explainsse"
 
@@ -36,6 +39,37 @@ APP_NAME = "explainsse"
 #: 1e-15 S/cm is the value used by the OBELiX benchmark (Therrien et al. 2025), so that
 #: numbers stay comparable with the published baselines.
 DEFAULT_CENSORED_FLOOR = 1e-15
+
+#: Accepted range of conductivities (S/cm): below 1e-40 is no measurement; above 10 S/cm no
+#: solid ion conductor has been measured (the best Li conductors reach about 0.03 S/cm), so such
+#: a value is almost always a unit mix-up (mS/cm, S/m) or a typo.
+MIN_SIGMA_S_CM = 1e-40
+MAX_SIGMA_S_CM = 10.0
+
+
+def check_censored_floor(floor: object, source: str = "censored floor") -> float:
+    """Return ``floor`` as a float, or raise :class:`~explainsse.errors.InputDataError` with the reason.
+
+    The floor must be a finite conductivity in [1e-40, 10) S/cm (the range accepted for measured
+    values); rows whose upper bound is not above it become per-row issues when loading.
+
+    Examples
+    --------
+    >>> check_censored_floor("1e-12")
+    1e-12
+    >>> check_censored_floor(0)
+    Traceback (most recent call last):
+    ...
+    explainsse.errors.InputDataError: censored floor 0 is not a conductivity in [1e-40, 10) S/cm
+    """
+    try:
+        value = float(floor)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not (math.isfinite(value) and MIN_SIGMA_S_CM <= value < MAX_SIGMA_S_CM):
+        raise InputDataError(f"{source} {floor!r} is not a conductivity in [1e-40, 10) S/cm")
+    return value
+
 
 #: Largest single file the downloader accepts, and the largest CIF archive / member the
 #: extractor accepts (bytes). OBELiX's archive is 0.1 MB packed, 0.75 MB unpacked.
@@ -159,8 +193,6 @@ def _env_number(name: str, kind, default):
     try:
         return kind(value)
     except ValueError as exc:
-        from .errors import InputDataError
-
         raise InputDataError(f"{name}={value!r} is not a valid {kind.__name__}") from exc
 
 
@@ -168,8 +200,6 @@ def _censored_floor() -> float:
     value = os.environ.get("EXPLAINSSE_CENSORED_FLOOR", "").strip()
     if not value:
         return DEFAULT_CENSORED_FLOOR
-    from .datasets.conductivity import check_censored_floor
-
     return check_censored_floor(value, "EXPLAINSSE_CENSORED_FLOOR")
 
 

@@ -8,6 +8,7 @@ import warnings
 
 from pymatgen.core import Composition
 
+from . import _config
 from .errors import FormulaError
 
 try:  # pymatgen >= 2023 exposes CompositionError; it is *not* a ValueError subclass
@@ -95,8 +96,6 @@ def check_formula_text(text: str) -> None:
         (``Li7La3Zr2O12La-1`` would be read as La2: a formula has no negative amount), or an
         amount written as zero (``LiCl0`` would be read as Li).
     """
-    from . import _config
-
     if len(text) > _config.MAX_FORMULA_LENGTH:
         raise FormulaError(f"formula of {len(text):,} characters is longer than the "
                            f"{_config.MAX_FORMULA_LENGTH} accepted ({text[:20]!r}...)")

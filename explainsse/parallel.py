@@ -60,67 +60,10 @@ def _exit_with_parent(parent_pid: int, poll: float = PARENT_POLL_S) -> None:
     threading.Thread(target=watch, name="explainsse-parent-watch", daemon=True).start()
 
 
-def child_processes(pid: int, *, recursive: bool = True) -> set[int]:
-    """Live (not zombie) child processes of ``pid``, read from ``/proc`` (empty where there is none).
-
-    Used to check that a run leaves no worker behind (tests, ``benchmarks/robustness.py``).
-    """
-    from pathlib import Path
-
-    parents: dict[int, list[int]] = {}
-    proc = Path("/proc")
-    if not proc.is_dir():
-        return set()
-    for entry in proc.iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except (OSError, IndexError):
-                continue
-            if fields[0] != "Z":
-                parents.setdefault(int(fields[1]), []).append(int(entry.name))
-    out, todo = set(), [pid]
-    while todo:
-        for child in parents.get(todo.pop(), []):
-            out.add(child)
-            if recursive:
-                todo.append(child)
-    return out
-
-
-def is_running(pid: int) -> bool:
-    """Whether process ``pid`` exists and is not a zombie (``/proc``; elsewhere: whether it exists)."""
-    from pathlib import Path
-
-    stat = Path(f"/proc/{pid}/stat")
-    if stat.parent.parent.is_dir():
-        try:
-            return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
-        except (OSError, IndexError):
-            return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _user_families() -> list:
-    """Families registered in this process beyond the built-in ones (workers do not see them otherwise)."""
-    from .models.families import BUILTIN, _builtins
-
-    return [f for name, f in _builtins().items() if name not in BUILTIN]
-
-
-def _with_families(families: list, func, args: tuple, kwargs: dict):
-    """Run ``func`` in a worker after registering the parent's own families there."""
-    if families:
-        from .models.families import register_family
-
-        for family in families:
-            register_family(family, replace=True)
+def _set_up_then_run(setup, func, args: tuple, kwargs: dict):
+    """Run ``func`` in a worker after the pool's setup call ``setup = (function, args)``, if any."""
+    if setup is not None:
+        setup[0](*setup[1])
     return func(*args, **kwargs)
 
 
@@ -132,6 +75,11 @@ class TaskPool:
     n_jobs : int
         Worker processes; ``1`` runs every task inline, in submission order (no processes,
         plain tracebacks).
+    worker_setup : callable, optional
+        Called in this process at each submit; returns ``None`` or ``(function, args)``, which the
+        worker calls before the task (picklable). This is how state of this process reaches the
+        workers without the pool knowing about it, e.g. the model families a user registered
+        (:func:`explainsse.models.families.worker_setup`).
 
     Examples
     --------
@@ -141,8 +89,9 @@ class TaskPool:
     [1, 2, 4]
     """
 
-    def __init__(self, n_jobs: int = 1):
+    def __init__(self, n_jobs: int = 1, *, worker_setup: Callable[[], tuple | None] | None = None):
         self.n_jobs = max(int(n_jobs), 1)
+        self.worker_setup = worker_setup
         self._executor = None
         self._workers = self.n_jobs  # worker processes of the executor (1 while tasks run alone)
 
@@ -164,11 +113,14 @@ class TaskPool:
             # A private loky executor (not the process-wide reusable one, which joblib and
             # scikit-learn own and configure themselves); one thread per worker for OpenMP
             # (XGBoost) and BLAS too, or they oversubscribe the cores.
-            from joblib.externals.loky import ProcessPoolExecutor
+            from joblib.externals.loky import (
+                ProcessPoolExecutor,  # heavy: the process pool (loky) starts only when workers are needed
+            )
 
             self._executor = ProcessPoolExecutor(max_workers=self._workers, env=_SINGLE_THREAD,
                                                  initializer=_exit_with_parent, initargs=(os.getpid(),))
-        return self._executor.submit(_with_families, _user_families(), func, args, kwargs)
+        setup = self.worker_setup() if self.worker_setup is not None else None
+        return self._executor.submit(_set_up_then_run, setup, func, args, kwargs)
 
     def close(self, *, abandon: bool = False) -> None:
         """Stop the worker processes; the pool can be used again.
@@ -256,4 +208,4 @@ class TaskPool:
         self.close(abandon=exc_type is not None)
 
 
-__all__ = ["WORKER_DIED", "TaskPool", "child_processes", "is_running"]
+__all__ = ["WORKER_DIED", "TaskPool"]

@@ -31,7 +31,7 @@ def _payload(out: dict) -> str:
 def test_determinism_benchmark_twice_same_seed_identical(obelix):
     frame = obelix.frame
     keep = frame.loc[frame.index[::5]]  # 96 train + 24 test rows
-    X = featurize_dataset(obelix, "composition-v1").loc[keep.index]
+    X = featurize_dataset(obelix, "composition-v1").X.loc[keep.index]
     runs = [run_benchmark(keep, X, families=("logreg", "xgb"), n_boot=20, n_scramble=2, random_state=0,
                           n_jobs=2, censoring_aware=False) for _ in range(2)]
     first, second = (_payload(r) for r in runs)

@@ -19,7 +19,7 @@ import pytest
 
 from explainsse.datasets import load_dataset, load_table
 from explainsse.featurize import featurize_dataset
-from explainsse.parallel import child_processes, is_running
+from explainsse.io import child_processes, is_running
 
 from .conftest import DATA
 
@@ -75,7 +75,7 @@ def _cache_file(cache: Path) -> Path:
 
 def test_fault_edited_and_truncated_cache_files_are_detected(tmp_path, _isolated_cache):
     ds = load_table(DATA / "bad_rows.csv", formula_col="composition", target_col="sigma_S_cm")
-    first = featurize_dataset(ds, "composition-v1")
+    first = featurize_dataset(ds, "composition-v1").X
     path = _cache_file(_isolated_cache)
     col = "Electrolyte Li atomic fraction"
     # a plausible edit: still a valid Parquet file with the right shape
@@ -83,20 +83,20 @@ def test_fault_edited_and_truncated_cache_files_are_detected(tmp_path, _isolated
     table[col] = 0.999
     table.to_parquet(path, index=False)
     with pytest.warns(RuntimeWarning, match="does not match the sha256"):
-        again = featurize_dataset(ds, "composition-v1")
+        again = featurize_dataset(ds, "composition-v1").X
     pd.testing.assert_frame_equal(again, first)
     assert pd.read_parquet(path)[col].tolist() == first[col].tolist()  # replaced by the recomputed table
     # truncated
     path.write_bytes(path.read_bytes()[:100])
     with pytest.warns(RuntimeWarning, match="feature cache file"):
-        third = featurize_dataset(ds, "composition-v1")
+        third = featurize_dataset(ds, "composition-v1").X
     pd.testing.assert_frame_equal(third, first)
     # and now clean again: a hit, no warning
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
-        pd.testing.assert_frame_equal(featurize_dataset(ds, "composition-v1"), first)
+        pd.testing.assert_frame_equal(featurize_dataset(ds, "composition-v1").X, first)
 
 
 def test_fault_edited_extracted_cif_is_extracted_again(shared_data, tmp_path):
@@ -128,7 +128,7 @@ def test_fault_read_only_data_folder_works_and_is_not_written(shared_data, tmp_p
     before = _snapshot(data)
     try:
         ds = load_dataset("obelix", data_dir=data, cache_dir=tmp_path / "cache", download=False)
-        X = featurize_dataset(ds, "crystal-v1")
+        X = featurize_dataset(ds, "crystal-v1").X
         assert X.shape == (599, 188) and len(ds.structures()) == 321
     finally:
         after = _snapshot(data)

@@ -40,20 +40,23 @@ def _failing_on(monkeypatch, bad_formula):
 
 
 def test_an_exception_on_one_composition_becomes_that_rows_issue(monkeypatch, tmp_path):
-    from explainsse.featurize import featurize_dataset
+    from explainsse.featurize import dataset_descriptors, featurize_dataset
 
     _failing_on(monkeypatch, "Li3PS4")
     path = tmp_path / "t.csv"
     path.write_text("id,formula,sigma\na,Li7La3Zr2O12,1e-4\nb,Li3PS4,1e-6\nc,Li10GeP2S12,1e-2\n")
     ds = load_table(path, target_col="sigma", id_col="id")
-    X = featurize_dataset(ds, "composition-v1", backend="matminer")  # matminer's featurizers, one row at a time
-    assert list(ds.frame["id"]) == ["a", "c"] and list(X.index) == list(ds.frame.index)
-    issue = ds.issues.iloc[0]
+    X, excluded = featurize_dataset(ds, "composition-v1", backend="matminer")  # matminer's featurizers, one row at a time
+    assert list(ds.frame["id"]) == ["a", "b", "c"] and ds.issues.empty  # the input is left alone
+    assert list(X.index) == [0, 2] and list(excluded["id"]) == ["b"]
+    used, X2 = dataset_descriptors(ds, "composition-v1", backend="matminer")
+    assert list(used.frame["id"]) == ["a", "c"] and list(X2.index) == list(used.frame.index)
+    issue = used.issues.iloc[0]
     assert (issue["row"], issue["id"], issue["column"]) == (1, "b", "formula")
     assert "OverflowError" in issue["reason"]
     strict = load_table(path, target_col="sigma", id_col="id", strict=True)
     with pytest.raises(FeaturizationError, match=r"row 1 \(id 'b'\)"):
-        featurize_dataset(strict, "composition-v1", cache=False, backend="matminer")
+        featurize_dataset(strict, "composition-v1", cache=False, backend="matminer").X
 
 
 def test_li1e400_is_a_row_issue_not_a_crash(tmp_path):
@@ -172,7 +175,7 @@ def test_dollar_signs_in_labels_are_drawn_as_plain_text():
 
     matplotlib.use("Agg")
     from explainsse.report import figures as fig
-    from explainsse.report.render import _svg
+    from explainsse.report.html import svg_bytes as _svg
 
     frame = pd.DataFrame({"family": ["$x^{$", "cost $5"] * 3, "log10_sigma": np.arange(6.0)})
     svg = _svg(fig.log_sigma_by_family(frame).figure).decode()
@@ -180,7 +183,7 @@ def test_dollar_signs_in_labels_are_drawn_as_plain_text():
 
 
 def test_markdown_carries_no_raw_html_or_links():
-    from explainsse.report.render import md_table
+    from explainsse.report.markdown import md_table
 
     evil = "<img src=x onerror=alert(1)>![p](http://e.org/x.png)"
     text = "\n".join(md_table([{"id": evil, "formula": "=HYPERLINK(1)"}]))

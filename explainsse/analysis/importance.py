@@ -6,6 +6,11 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ..explain.agreement import cross_family_agreement
+from ..explain.native import family_extra_view
+from ..featurize import describe
+from ..models.families import get_family
+from ..models.train import train_model
 from .steps import FamilyExplanation, explain_model
 
 
@@ -32,8 +37,6 @@ class ImportanceResult:
 
     def to_dict(self) -> dict:
         """The JSON form (``explainsse importance --json``)."""
-        from ..featurize import describe
-
         top = self.config["top"]
         families = {}
         for fam, ex in self.explanations.items():
@@ -87,10 +90,6 @@ def explain_families(ds, X: pd.DataFrame, families, task: str, *, preset: str, t
     -------
     ImportanceResult
     """
-    from ..explain.agreement import cross_family_agreement
-    from ..models.families import get_family
-    from ..models.train import train_model
-
     explanations, models = {}, {}
     for fam in families:
         model = train_model(ds.frame, X, fam, task, preset=preset, threshold=threshold, random_state=seed,
@@ -98,9 +97,10 @@ def explain_families(ds, X: pd.DataFrame, families, task: str, *, preset: str, t
         frame_tr = ds.frame.loc[model.train_X.index]
         ex: FamilyExplanation = explain_model(model, frame_tr, model.train_X, top=top, n_bootstrap=n_bootstrap,
                                               correlation=correlation, seed=seed, n_jobs=n_jobs, native=True)
-        view = get_family(fam).extra.get("interactions")
-        if interactions and view is not None:
-            ex.native["interactions"] = view(model, model.train_X, seed)
+        if interactions:
+            view = family_extra_view(get_family(fam), "interactions", model, model.train_X, seed)
+            if view is not None:
+                ex.native["interactions"] = view
         explanations[fam], models[fam] = ex, model
         if progress:
             progress(f"{fam}: explained {len(frame_tr)} training rows, {ex.stability['runs']} stability runs")

@@ -8,15 +8,27 @@ from __future__ import annotations
 
 import datetime as _dt
 import time
+from dataclasses import replace
 
 import pandas as pd
 
-from .._config import DEFAULT_FAMILIES, DEFAULT_N_SCRAMBLE, get_settings
+from .._config import DEFAULT_FAMILIES, DEFAULT_N_SCRAMBLE, DEFAULT_THRESHOLD_S_CM, get_settings
 from ..datasets.table import split_mask
 from ..errors import ExplainsseError, InputDataError
-from ..models.targets import superionic
+from ..explain.agreement import cross_family_agreement
+from ..featurize import DescriptorFeaturizer, dataset_descriptors
+from ..featurize.presets import choose_preset
 from ..featurize.structure import HAS_STRUCTURE
+from ..featurize.transformer import table_inputs
+from ..models import evaluate
+from ..models.families import check_families, get_family, worker_setup
+from ..models.persistence import recorded_versions
+from ..models.splits import check_scheme
+from ..models.targets import superionic
 from ..parallel import TaskPool
+from ..validation import validate_nasicon
+from ..validation.membership import nasicon_membership
+from .sendek import published_model, sparse_logistic
 from .steps import drop_empty_descriptors, explain_model, explain_regression, fit_model, native_view
 from .study import Study
 
@@ -77,8 +89,6 @@ def nasicon_section_support(frame, threshold: float) -> str:
     threshold : float
         Superionic threshold (S/cm).
     """
-    from ..validation.membership import nasicon_membership
-
     member, _ = nasicon_membership(frame)
     n = int(member.sum())
     if n < NASICON_MIN_ROWS:
@@ -136,10 +146,6 @@ def _nasicon_section(frame, X, threshold, seed, n_jobs) -> dict:
     The classifier reads ``nasicon-v1`` (A-, M- and X-site and lattice descriptors), so that its
     explanation is in the framework's own terms; ``X`` (the report's descriptors) is not used.
     """
-    from ..featurize import DescriptorFeaturizer
-    from ..featurize.transformer import table_inputs
-    from ..validation import validate_nasicon
-
     sites = DescriptorFeaturizer("nasicon-v1", errors="nan").fit_transform(frame[table_inputs("nasicon-v1", frame)])
     r = validate_nasicon(frame, sites, "logreg", threshold=threshold, n_repeats=3, loo=False, n_permutations=19,
                          n_boot=200, random_state=seed, n_jobs=n_jobs, explain_top=5)
@@ -164,7 +170,7 @@ def _data_card(ds, preset: str, preset_reason: str) -> dict:
 
 
 def run_study(ds, *, preset: str | None = None, families=DEFAULT_FAMILIES, tasks=TASKS,
-              scheme: str | None = None, threshold: float = 1e-4, seed: int | None = None,
+              scheme: str | None = None, threshold: float = DEFAULT_THRESHOLD_S_CM, seed: int | None = None,
               n_scramble: int = DEFAULT_N_SCRAMBLE, n_boot: int = 200, top: int = 10, nasicon: bool = True,
               n_jobs: int = 2, progress=None) -> Study:
     """Validate and explain every family on a dataset: the analysis a report shows.
@@ -206,12 +212,6 @@ def run_study(ds, *, preset: str | None = None, families=DEFAULT_FAMILIES, tasks
     -------
     Study
     """
-    from ..featurize import featurize_dataset
-    from ..featurize.presets import choose_preset
-    from ..models import evaluate
-    from ..models.families import check_families, get_family
-    from ..models.splits import check_scheme
-
     say = progress or (lambda text: None)
     seed = get_settings().random_state if seed is None else seed
     families = check_families(families)
@@ -220,9 +220,10 @@ def run_study(ds, *, preset: str | None = None, families=DEFAULT_FAMILIES, tasks
     preset, preset_reason = (preset, "chosen by the user") if preset else choose_preset(ds.frame)
     say(f"note: descriptor preset {preset}: {preset_reason} (--preset to choose); computing the descriptors of "
         f"{len(ds.frame)} rows")
-    # may move rows that cannot be featurized to ds.issues; structures show a bar of their own
+    # rows that cannot be featurized go to the issues of the dataset the study uses; structures show a bar
     show = progress is not None and not getattr(progress, "quiet", False)
-    X, dropped = drop_empty_descriptors(featurize_dataset(ds, preset, progress=show))
+    ds, X = dataset_descriptors(ds, preset, progress=show)
+    X, dropped = drop_empty_descriptors(X)
     for note in dropped:
         say(f"note: {note}")
     ds.require_rows("a study")
@@ -270,7 +271,7 @@ def run_study(ds, *, preset: str | None = None, families=DEFAULT_FAMILIES, tasks
     say(f"descriptors ({X.shape[1]} per row)")
     rows = frame.index[split_mask(frame, "test")] if scheme == "official" else frame.index
     models, explanations, natives, regression, nasicon_result, structure_result = {}, {}, {}, None, None, None
-    with TaskPool(n_jobs) as pool:  # workers stop when the block ends, also on errors
+    with TaskPool(n_jobs, worker_setup=worker_setup) as pool:  # workers stop when the block ends, also on errors
         order = sorted(range(len(jobs)), key=lambda i: -get_family(jobs[i]["family"]).cost)
         pending = {pool.submit(evaluate, **jobs[i], n_jobs=pool.inner_jobs): i for i in order}
         followups = {}
@@ -315,18 +316,14 @@ def run_study(ds, *, preset: str | None = None, families=DEFAULT_FAMILIES, tasks
     explanations = {f: _with_native(explanations[f], natives.get(f, {})) for f in order}
     agreement = None
     if len(explanations) > 1:
-        from ..explain.agreement import cross_family_agreement
-
         ag = cross_family_agreement({f: ex.table for f, ex in explanations.items()}, top_k=top)
         agreement = {"rank_correlation": ag["rank_correlation"], "direction_agreement": ag["direction_agreement"],
                      "direction": ag["direction"].to_dict("records"), "top_k": top}
-    from ..models.persistence import _versions
-
     config = {"dataset": ds.name, "preset": preset, "preset_reason": preset_reason, "families": list(families),
               "tasks": list(tasks), "scheme": scheme, "threshold_S_cm": threshold,
               "seed": seed, "n_scramble": n_scramble, "n_boot": n_boot, "top": top,
               "regression_family": reg_family}
-    provenance = {"versions": _versions(), "started": started.isoformat(timespec="seconds"),
+    provenance = {"versions": recorded_versions(), "started": started.isoformat(timespec="seconds"),
                   "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                   "seconds": round(time.perf_counter() - clock, 1)}
     say("study complete")
@@ -354,8 +351,6 @@ def structure_section(frame, X, threshold: float, seed: int) -> dict:
         ``n_rows``, ``n_with_structure``, ``share_with_structure``, ``published_model``,
         ``sparse_logistic`` (None when the rows do not allow it, with ``sparse_note``).
     """
-    from .sendek import published_model, sparse_logistic
-
     n_with = int(X[HAS_STRUCTURE].sum())
     out = {"n_rows": int(len(X)), "n_with_structure": n_with, "share_with_structure": n_with / max(len(X), 1),
            "published_model": None, "published_note": "", "sparse_logistic": None, "sparse_note": ""}
@@ -374,8 +369,6 @@ def structure_section(frame, X, threshold: float, seed: int) -> dict:
 
 
 def _with_native(ex, native: dict):
-    from dataclasses import replace
-
     return replace(ex, native={**ex.native, **native}) if native else ex
 
 

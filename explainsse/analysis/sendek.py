@@ -21,6 +21,12 @@ import numpy as np
 import pandas as pd
 
 from .._config import DEFAULT_THRESHOLD_S_CM
+from ..featurize.structure import HAS_STRUCTURE, LABELS, SENDEK_BIAS, SENDEK_MODEL, SENDEK_WEIGHTS
+from ..models.families.logreg import _sklearn_version
+from ..models.metrics import bootstrap_ci, classification_metrics
+from ..models.scoring import majority_baseline
+from ..models.splits import groups_for
+from ..models.targets import make_target
 
 #: Penalties searched (inverse regularization strength C of scikit-learn, standardized inputs).
 C_GRID = tuple(np.logspace(-2.5, 1.0, 15))
@@ -31,9 +37,6 @@ def _rows_with(X: pd.DataFrame, columns) -> pd.Index:
 
 
 def _summary(y: np.ndarray, proba: np.ndarray, n_boot: int, seed: int) -> dict:
-    from ..models.metrics import bootstrap_ci, classification_metrics
-    from ..models.scoring import majority_baseline
-
     metrics = classification_metrics(y, proba)
     ci = bootstrap_ci("classification", y, proba, n_boot=n_boot, random_state=seed) if n_boot else {}
     majority = majority_baseline(y, int(np.mean(y) >= 0.5))["best_constant_accuracy"]
@@ -66,9 +69,6 @@ def published_model(frame: pd.DataFrame, X: pd.DataFrame, *, threshold: float = 
         above the majority), ``mcc`` (CI), ``roc_auc``, ``predicted_superionic_share``,
         ``weights``, ``bias``.
     """
-    from ..featurize.structure import SENDEK_BIAS, SENDEK_MODEL, SENDEK_WEIGHTS
-    from ..models.targets import make_target
-
     rows = _rows_with(X, SENDEK_MODEL)
     z = SENDEK_BIAS + X.loc[rows, list(SENDEK_MODEL)].to_numpy() @ np.asarray(SENDEK_WEIGHTS)
     proba = 1 / (1 + np.exp(-z))
@@ -78,12 +78,17 @@ def published_model(frame: pd.DataFrame, X: pd.DataFrame, *, threshold: float = 
 
 
 def _l1(C: float, seed: int):
-    from sklearn.impute import SimpleImputer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
+    from sklearn.impute import SimpleImputer  # heavy: scikit-learn loads only when a model is built or scored
+    from sklearn.linear_model import (
+        LogisticRegression,  # heavy: scikit-learn loads only when a model is built or scored
+    )
+    from sklearn.pipeline import (
+        make_pipeline,  # heavy: scikit-learn loads only when a model is built or scored
+    )
+    from sklearn.preprocessing import (
+        StandardScaler,  # heavy: scikit-learn loads only when a model is built or scored
+    )
 
-    from ..models.families.logreg import _sklearn_version
 
     # scikit-learn >= 1.8 names the L1 penalty by l1_ratio; older versions by penalty
     l1 = {"l1_ratio": 1.0} if _sklearn_version() >= (1, 8) else {"penalty": "l1"}
@@ -117,12 +122,10 @@ def sparse_logistic(frame: pd.DataFrame, X: pd.DataFrame, *, threshold: float = 
         per SD, odds ratio per SD and its CI, share of bootstrap refits that kept it),
         ``test`` (official test rows with a CIF, scored once), ``sendek_published_five``.
     """
-    from sklearn.model_selection import StratifiedGroupKFold
+    from sklearn.model_selection import (
+        StratifiedGroupKFold,  # heavy: scikit-learn loads only when a model is built or scored
+    )
 
-    from ..featurize.structure import HAS_STRUCTURE, LABELS, SENDEK_MODEL
-    from ..models.metrics import classification_metrics
-    from ..models.splits import groups_for
-    from ..models.targets import make_target
 
     columns = [c for c in LABELS if c != HAS_STRUCTURE and c in X]
     with_cif = frame["has_cif"].astype(bool) if "has_cif" in frame else X[columns].notna().any(axis=1)

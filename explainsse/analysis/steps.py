@@ -7,10 +7,22 @@ implementation of "fit -> explain -> stability -> groups -> directions".
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ..explain import explain
+from ..explain.domain import ApplicabilityDomain
+from ..explain.groups import correlated_groups
+from ..explain.material import explain_materials
+from ..explain.native import family_native_view
+from ..explain.stability import explanation_stability
+from ..featurize import dataset_descriptors, get_preset
+from ..featurize.nasicon_lattice import fill_lattice
+from ..featurize.presets import choose_preset
+from ..models import make_model
+from ..models.families import get_family
 from ..models.targets import make_target
 from ..models.train import TrainedModel
 
@@ -68,12 +80,16 @@ class Descriptors:
         Why this preset ("chosen by the user", or what the data supports).
     warnings : list of str
         Warnings raised while computing them (missing lattice data, cache problems).
+    dataset : Dataset
+        The dataset the descriptors belong to: the input without the rows that could not be
+        featurized (moved to its issues), with the descriptor notes.
     """
 
     X: pd.DataFrame
     preset: str
     reason: str
     warnings: list
+    dataset: object = None
 
 
 def descriptors_for(ds, preset: str | None = None, *, progress: bool = False, cache: bool = True,
@@ -98,11 +114,6 @@ def descriptors_for(ds, preset: str | None = None, *, progress: bool = False, ca
     -------
     Descriptors
     """
-    import warnings
-
-    from ..featurize import featurize_dataset, get_preset
-    from ..featurize.presets import choose_preset
-
     if preset:
         get_preset(preset)
         reason = "chosen by the user"
@@ -111,9 +122,9 @@ def descriptors_for(ds, preset: str | None = None, *, progress: bool = False, ca
     ds.require_rows("modelling")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RuntimeWarning)
-        X = featurize_dataset(ds, preset, progress=progress, cache=cache, n_jobs=n_jobs)
+        used, X = dataset_descriptors(ds, preset, progress=progress, cache=cache, n_jobs=n_jobs)
     X, dropped = drop_empty_descriptors(X) if modelling else (X, [])
-    return Descriptors(X, preset, reason, [str(w.message) for w in caught] + dropped)
+    return Descriptors(X, preset, reason, [str(w.message) for w in caught] + dropped, used)
 
 
 def drop_empty_descriptors(X: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
@@ -163,8 +174,6 @@ def fit_model(frame: pd.DataFrame, X: pd.DataFrame, family: str, task: str, para
     -------
     TrainedModel
     """
-    from ..models import make_model
-
     pipe = make_model(family, task, random_state=seed, n_jobs=n_jobs).set_params(**params)
     pipe.fit(X, make_target(frame, task, threshold))
     return TrainedModel(pipe, family, task, preset, list(X.columns), threshold, params, random_state=seed,
@@ -196,10 +205,6 @@ def explain_model(model: TrainedModel, frame: pd.DataFrame, X: pd.DataFrame, *, 
     -------
     FamilyExplanation
     """
-    from ..explain import explain
-    from ..explain.groups import correlated_groups
-    from ..explain.stability import explanation_stability
-
     table = explain(model, X, X, ids=frame["id"], formulas=frame["formula"])
     stab = explanation_stability(model, frame, X, n_bootstrap=n_bootstrap, top_k=top, random_state=seed,
                                  n_jobs=n_jobs)
@@ -223,12 +228,8 @@ def native_view(model: TrainedModel, frame: pd.DataFrame, X: pd.DataFrame, *, to
         Descriptors listed.
     seed : int
     """
-    from ..models.families import get_family
-
-    fam = get_family(model.family)
-    if fam.native is None:
-        return {}
-    return fam.native(model, X, make_target(frame, model.task, model.threshold), top, seed)
+    return family_native_view(get_family(model.family), model, X, make_target(frame, model.task, model.threshold),
+                              top, seed)
 
 
 @dataclass(frozen=True)
@@ -265,16 +266,13 @@ def explain_regression(model: TrainedModel, X_train: pd.DataFrame, frame_rows: p
     frame_rows, X_rows : pandas.DataFrame
         The rows to predict and explain.
     """
-    from ..explain import explain
-    from ..explain.domain import ApplicabilityDomain
-
     table = explain(model, X_rows, X_train, ids=frame_rows["id"], formulas=frame_rows["formula"])
     return RegressionExplanation(model.family, table, pd.Series(model.predict(X_rows), index=X_rows.index),
                                  ApplicabilityDomain(X_train).assess(X_rows))
 
 
-def candidate_descriptors(ds, model: TrainedModel) -> tuple[pd.DataFrame, list[str]]:
-    """Descriptors of ``ds`` for ``model``'s preset, and notes on what had to be imputed.
+def candidate_descriptors(ds, model: TrainedModel) -> tuple[object, pd.DataFrame, list[str]]:
+    """The usable candidates, their descriptors for ``model``'s preset, and notes on what had to be imputed.
 
     A model trained with lattice descriptors can still screen formulas without lattice data:
     the composition part is computed and the lattice descriptors are left missing (the model's
@@ -283,10 +281,9 @@ def candidate_descriptors(ds, model: TrainedModel) -> tuple[pd.DataFrame, list[s
     Parameters
     ----------
     ds : Dataset
+        Left alone; the first value returned is ``ds`` without the rows that could not be featurized.
     model : TrainedModel
     """
-    from ..featurize import featurize_dataset, get_preset
-
     preset = get_preset(model.preset)
     notes = []
     missing_kinds = [g.input_kind for g in preset.groups if not g.available(ds.frame)]
@@ -294,13 +291,13 @@ def candidate_descriptors(ds, model: TrainedModel) -> tuple[pd.DataFrame, list[s
         available = preset.subset_available(ds.frame)
         notes.append(f"the model uses {', '.join(missing_kinds)} descriptors ({model.preset}) but the input has "
                      "none: they are imputed with training medians")
-        X = featurize_dataset(ds, available, progress=False)
+        used, X = dataset_descriptors(ds, available, progress=False)
         for col in model.feature_names:
             if col not in X.columns:
                 X[col] = float("nan")
     else:
-        X = featurize_dataset(ds, model.preset, progress=False)
-    return X, notes
+        used, X = dataset_descriptors(ds, model.preset, progress=False)
+    return used, X, notes
 
 
 @dataclass(frozen=True)
@@ -317,12 +314,16 @@ class CandidateExplanation:
         (:func:`~explainsse.explain.material.explain_materials`).
     notes : list of str
         What had to be assumed (e.g. lattice descriptors imputed).
+    dataset : Dataset
+        The candidates explained: the input without the rows that could not be featurized
+        (those are in its issues, with the reason).
     """
 
     descriptors: pd.DataFrame
     table: object
     materials: list
     notes: list
+    dataset: object = None
 
 
 def explain_candidates(ds, model: TrainedModel, *, top: int = 5) -> CandidateExplanation:
@@ -341,15 +342,9 @@ def explain_candidates(ds, model: TrainedModel, *, top: int = 5) -> CandidateExp
     -------
     CandidateExplanation
     """
-    import warnings
-
-    from ..explain import explain
-    from ..explain.material import explain_materials
-    from ..featurize.nasicon_lattice import fill_lattice
-
     ds.require_rows("predictions")
-    X, notes = candidate_descriptors(ds, model)
-    ds.require_rows("predictions")  # featurization may have moved rows to ds.issues
+    ds, X, notes = candidate_descriptors(ds, model)
+    ds.require_rows("predictions")  # rows that could not be featurized are in ds.issues now
     X, estimated = fill_lattice(model, X)  # shown and explained with the model's own lattice estimate
     if estimated.any():
         notes.append(f"{int(estimated.sum())} NASICON row(s) have no lattice in the hexagonal setting: a, c and the "
@@ -360,7 +355,7 @@ def explain_candidates(ds, model: TrainedModel, *, top: int = 5) -> CandidateExp
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the warnings are in each material's record
         materials = explain_materials(model, ds.frame, X, top=top, table=table)
-    return CandidateExplanation(X, table, materials, [*ds.notes, *notes])
+    return CandidateExplanation(X, table, materials, [*ds.notes, *notes], ds)
 
 
 __all__ = ["CandidateExplanation", "Descriptors", "descriptors_for", "drop_empty_descriptors", "FamilyExplanation", "RegressionExplanation", "candidate_descriptors",

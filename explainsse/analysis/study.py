@@ -32,6 +32,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import DataIntegrityError, ExplainsseError
+from ..explain.table import ExplanationTable
 from ..io import (
     OutputFolderError,
     output_directory,
@@ -43,6 +44,7 @@ from ..io import (
 )
 from ..io.outputs import FILE_DIGESTS_KEY, MANIFEST, OUTPUT_KEY, verify_manifest
 from ..models.evaluate import Evaluation
+from ..models.persistence import load_model, save_model
 from .steps import FamilyExplanation, RegressionExplanation
 
 FORMAT = "explainsse-study"
@@ -148,7 +150,7 @@ def _read_frame(path: Path) -> pd.DataFrame:
 
 def _storable(frame: pd.DataFrame) -> pd.DataFrame:
     """The columns of a dataset frame that Parquet can hold (Python objects such as Composition dropped)."""
-    import pyarrow as pa
+    import pyarrow as pa  # heavy: pyarrow loads only when a Parquet file is read or written
 
     keep = []
     for col in frame.columns:
@@ -173,8 +175,6 @@ def write_study(study: Study, folder: Path) -> None:
     folder : pathlib.Path
         An existing, empty folder.
     """
-    from ..models.persistence import save_model
-
     folder = Path(folder)
     for sub in ("evaluations", "explanations", "models"):
         (folder / sub).mkdir()
@@ -244,7 +244,7 @@ def _member(folder: Path, relative: str, listed: set[str]) -> Path:
 
 def _table(path: Path, reader=read_parquet):
     """``reader(path)``; a file that is not a readable table is a :class:`StudyFileError` naming it."""
-    import pyarrow as pa
+    import pyarrow as pa  # heavy: pyarrow loads only when a Parquet file is read or written
 
     try:
         return reader(path)
@@ -325,8 +325,6 @@ def _evaluations(folder: Path, payload: dict, listed: set[str]) -> tuple[Evaluat
 
 
 def _explanations(folder: Path, payload: dict, listed: set[str]) -> dict:
-    from ..explain.table import ExplanationTable
-
     source = folder / "study.json"
     out = {}
     for family, meta in payload["explanations"].items():
@@ -339,8 +337,6 @@ def _explanations(folder: Path, payload: dict, listed: set[str]) -> dict:
 
 
 def _regression(folder: Path, payload: dict, listed: set[str]) -> RegressionExplanation | None:
-    from ..explain.table import ExplanationTable
-
     if not payload.get("regression"):
         return None
     rows = _table(_member(folder, "regression/rows.parquet", listed))
@@ -365,8 +361,6 @@ def _model_folder(folder: Path, entry: dict, listed: set[str]) -> Path:
 
 
 def _models(folder: Path, payload: dict, listed: set[str], frame, descriptors, *, load: bool) -> dict:
-    from ..models.persistence import load_model
-
     loaded = {}
     for key, entry in payload["models"].items():
         directory = _model_folder(folder, entry, listed)  # verified even when not loaded

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import typer
 
+from ..errors import ExplainsseError
+from ..io import check_output_target, to_jsonable, write_text_atomic
+
 app = typer.Typer(
     name="explainsse",
     help="Interpretable descriptor-based models of ionic conductivity in Li solid electrolytes.",
@@ -42,8 +45,6 @@ def handle_errors(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        from ..errors import ExplainsseError
-
         try:
             return fn(*args, **kwargs)
         except (typer.Exit, typer.Abort):
@@ -82,8 +83,6 @@ def progress_printer(quiet: bool):
 
 def write_json(path: Path, payload: dict) -> None:
     """Write ``payload`` as strict JSON (NaN -> null) atomically."""
-    from ..io import to_jsonable, write_text_atomic
-
     path.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(path, json.dumps(to_jsonable(payload), indent=2, default=str))
 
@@ -106,8 +105,6 @@ def split_list(text: str | None) -> list[str]:
 
 def guard_output(output: Path, force: bool, *inputs) -> list:
     """Refuse an unsafe output folder before any work starts; returns the inputs to protect."""
-    from ..io import check_output_target
-
     protected = [Path(str(i)) for i in inputs if i is not None and str(i) != "default"]
     check_output_target(output, force=force, inputs=protected)
     return protected
@@ -121,7 +118,7 @@ def stage_bar(quiet: bool, desc: str = "report", extra: int = 0):
     (plus ``extra`` stages the caller adds after the job), so the bar shows a total and an ETA;
     any other text names the stage just finished.
     """
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # optional display: tqdm loads only when a progress bar is shown
 
     with tqdm(desc=desc, unit="stage", disable=quiet, file=sys.stderr,
               bar_format="{desc}: {n_fmt}/{total_fmt} stages [{elapsed}<{remaining}] {postfix}") as bar:

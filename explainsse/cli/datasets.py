@@ -5,6 +5,8 @@ from typing import Annotated
 
 import typer
 
+from .._config import get_settings
+from ..datasets import dataset_status, fetch_dataset, load_dataset
 from ._app import datasets_app, handle_errors, print_table
 from .options import DataDirOpt, DatasetNameArg, JsonOpt, QuietOpt
 
@@ -13,8 +15,6 @@ from .options import DataDirOpt, DatasetNameArg, JsonOpt, QuietOpt
 @handle_errors
 def datasets_list(data_dir: DataDirOpt = None, as_json: JsonOpt = False) -> None:
     """List registered datasets and how many of their files are on disk and pass the sha256 check."""
-    from ..datasets import dataset_status
-
     data_dir, rows = dataset_status(data_dir)
     if as_json:
         typer.echo(json.dumps({"data_dir": str(data_dir), "datasets": rows}, indent=2))
@@ -34,8 +34,6 @@ def datasets_info(
     show_issues: Annotated[bool, typer.Option("--issues", help="List every excluded row.")] = False,
 ) -> None:
     """Load a dataset (verifying sha256) and report its counts, licence and citation."""
-    from ..datasets import load_dataset
-
     ds = load_dataset(name, data_dir=data_dir)
     info = ds.info()
     if as_json:
@@ -63,9 +61,6 @@ def datasets_info(
 @handle_errors
 def datasets_fetch(name: DatasetNameArg, data_dir: DataDirOpt = None, quiet: QuietOpt = False) -> None:
     """Download missing files from the pinned URLs and verify every file by sha256."""
-    from .._config import get_settings
-    from ..datasets import fetch_dataset
-
     paths = fetch_dataset(name, settings=get_settings(data_dir=data_dir))
     if not quiet:
         for fname, path in paths.items():

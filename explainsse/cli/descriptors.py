@@ -6,6 +6,9 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..analysis import descriptors_for
+from ..featurize import PRESETS, get_preset, glossary
+from ..featurize.export import check_feature_output, notes_path, write_features
 from ._app import app, echo_err, handle_errors, print_table
 from .options import InputSpec, JsonOpt, QuietOpt, with_inputs
 
@@ -18,8 +21,6 @@ def descriptors(
     as_json: JsonOpt = False,
 ) -> None:
     """Print the descriptor glossary (name, meaning, unit, source) and the presets."""
-    from ..featurize import PRESETS, get_preset, glossary
-
     if preset:
         get_preset(preset)
     table = glossary(preset, search=search)
@@ -58,12 +59,10 @@ def featurize(
     with a structure or NASICON preset, rows whose structure or site descriptors are missing keep NaN and
     the reason goes to OUTPUT.structure-notes.csv.
     """
-    from ..analysis import descriptors_for
-    from ..featurize.export import check_feature_output, write_features
-
     check_feature_output(output, force=force, input_path=inputs.path)
     ds = inputs.load()
     d = descriptors_for(ds, preset, progress=not quiet, cache=not no_cache, n_jobs=n_jobs, modelling=False)
+    ds = d.dataset  # without the rows that could not be featurized (now in its issues)
     for w in d.warnings:
         echo_err(f"warning: {w}")
     out, issues = write_features(ds, d.X, output)
@@ -71,8 +70,6 @@ def featurize(
         typer.echo(f"{len(out)} rows x {d.X.shape[1]} descriptors ({d.preset}) -> {output}")
     notes = ds.descriptor_notes
     if notes is not None and len(notes):
-        from ..featurize.export import notes_path
-
         counts = notes["reason"].value_counts()
         echo_err(f"{len(notes)} rows with missing structure descriptors (kept) -> {notes_path(output)}")
         for reason, n in counts.head(8).items():

@@ -6,7 +6,16 @@ from typing import Annotated, Optional
 
 import typer
 
+from .._config import DEFAULT_FAMILIES
+from ..analysis import explain_candidates, explain_families
+from ..datasets import from_formulas
+from ..errors import InputDataError
+from ..featurize import describe
 from ..formatting import ordinal
+from ..io import to_jsonable
+from ..models.bundled import resolve_model_dir
+from ..models.families import check_families, get_family
+from ..models.persistence import load_model
 from . import options as opt
 from ._app import app, echo_err, echo_issues, handle_errors, print_table, progress_printer, write_json
 from .models import features, seed_or_default
@@ -25,18 +34,12 @@ def explain_cmd(
     quiet: opt.QuietOpt = False,
 ) -> None:
     """Predict and explain materials with a saved model: top descriptors, SHAP, domain warnings."""
-    from ..analysis import explain_candidates
-    from ..datasets import from_formulas
-    from ..errors import InputDataError
-    from ..io import to_jsonable
-    from ..models.bundled import resolve_model_dir
-    from ..models.persistence import load_model
-
     if bool(formulas) == (inputs.path is not None):
         raise InputDataError("give formulas as arguments or --input FILE.csv (one of the two)")
     model = load_model(resolve_model_dir(model_dir))
     ds = from_formulas(formulas) if formulas else inputs.load()
     result = explain_candidates(ds, model, top=top)
+    ds = result.dataset  # without the rows that could not be featurized (now in its issues)
     if as_json:
         typer.echo(json.dumps(to_jsonable({"model": str(model_dir), "family": model.family, "task": model.task,
                                            "preset": model.preset, "notes": result.notes,
@@ -84,15 +87,11 @@ def importance_cmd(
     quiet: opt.QuietOpt = False,
 ) -> None:
     """Global descriptor importance (mean |SHAP|) with stability CIs, correlated groups, agreement."""
-    from .._config import DEFAULT_FAMILIES
-    from ..analysis import explain_families
-    from ..featurize import describe
-    from ..models.families import check_families, get_family
-
     families = ([f for f in DEFAULT_FAMILIES if get_family(f).supports(task)] if family == "all"
                 else check_families([family]))
     ds = inputs.load()
     d = features(ds, preset, quiet)
+    ds = d.dataset
     result = explain_families(ds, d.X, families, task, preset=d.preset, threshold=threshold, top=top,
                               n_bootstrap=n_bootstrap, correlation=correlation, interactions=interactions,
                               seed=seed_or_default(seed), n_jobs=n_jobs, progress=progress_printer(quiet))

@@ -5,7 +5,21 @@ from typing import Annotated, Optional
 
 import typer
 
-from .._config import DEFAULT_N_SCRAMBLE
+from .._config import DEFAULT_N_SCRAMBLE, get_settings
+from ..analysis import descriptors_for
+from ..analysis.bundled import build_bundled_model, build_nasicon_model
+from ..analysis.run import structure_section
+from ..datasets import load_dataset
+from ..errors import InputDataError
+from ..io import write_table
+from ..models import SCHEMES, evaluate
+from ..models.benchmark import PUBLISHED_ANCHORS, benchmark_payload, run_benchmark, summary_table
+from ..models.bundled import BUNDLED_NAMES, NASICON_NAME
+from ..models.factory import check_family_task
+from ..models.families import check_families
+from ..models.persistence import save_model
+from ..models.splits import check_scheme
+from ..models.train import train_model
 from ._app import (
     app,
     echo_err,
@@ -39,23 +53,19 @@ from .options import (
 
 
 def features(ds, preset, quiet: bool):
-    """Descriptors of ``ds`` (said on stderr: the chosen preset, warnings, excluded rows)."""
-    from ..analysis import descriptors_for
-
+    """Descriptors of ``ds`` (said on stderr: the chosen preset, warnings, excluded rows); ``d.dataset`` holds the usable rows."""
     d = descriptors_for(ds, preset, progress=not quiet)
     if not quiet and not preset:
         echo_err(f"descriptor preset {d.preset}: {d.reason} (--preset to choose)")
     for w in d.warnings:
         echo_err(f"warning: {w}")
-    ds.require_rows("modelling")
-    echo_issues(ds)
+    d.dataset.require_rows("modelling")
+    echo_issues(d.dataset)
     return d
 
 
 def seed_or_default(seed):
     """The ``--seed`` given, or the settings' random state."""
-    from .._config import get_settings
-
     return get_settings().random_state if seed is None else seed
 
 
@@ -79,14 +89,11 @@ def train(
 
     With an official split (OBELiX) only the train rows are used.
     """
-    from ..models.factory import check_family_task
-    from ..models.persistence import save_model
-    from ..models.train import train_model
-
     check_family_task(family, task)  # before loading and featurizing the data
     protected = guard_output(output, force, *inputs.protected())
     ds = inputs.load()
     d = features(ds, preset, quiet)
+    ds = d.dataset
     model = train_model(ds.frame, d.X, family, task, preset=d.preset, threshold=threshold,
                         dataset_info={"name": ds.name, "files_sha256": ds.files}, random_state=seed_or_default(seed),
                         n_jobs=n_jobs, censoring=censoring)
@@ -122,14 +129,10 @@ def evaluate_cmd(
     quiet: QuietOpt = False,
 ) -> None:
     """Validate one family on one task under one scheme: metrics with CIs, baseline, y-scrambling."""
-    from ..io import write_table
-    from ..models import SCHEMES, evaluate
-    from ..models.benchmark import summary_table
-    from ..models.splits import check_scheme
-
     check_scheme(scheme)
     ds = inputs.load()
     d = features(ds, preset, quiet)
+    ds = d.dataset
     frame, X = ds.train_rows(d.X) if train_only and scheme != "official" else (ds.frame, d.X)
     ev = evaluate(frame, X, family, task, scheme, threshold=threshold, n_boot=n_boot, n_scramble=n_scramble,
                   random_state=seed_or_default(seed), n_jobs=n_jobs, censoring=censoring,
@@ -164,14 +167,11 @@ def benchmark(
     quiet: QuietOpt = False,
 ) -> None:
     """All families, both tasks: official test split (scored once) and grouped CV on train, with anchors."""
-    from ..datasets import load_dataset
-    from ..models.benchmark import PUBLISHED_ANCHORS, benchmark_payload, run_benchmark, summary_table
-    from ..models.families import check_families
-
     chosen = check_families(split_list(families))
     ds = load_dataset(name, data_dir=data_dir)
     ds.require_split("a benchmark")
     d = features(ds, preset, quiet)
+    ds = d.dataset
     seed = seed_or_default(seed)
     out = run_benchmark(ds.frame, d.X, families=chosen, threshold=threshold, cv_scheme=cv_scheme, n_boot=n_boot,
                         n_scramble=n_scramble, random_state=seed, n_jobs=n_jobs, progress=progress_printer(quiet))
@@ -194,8 +194,6 @@ def benchmark(
 
 def _sendek_checks(frame, X, threshold: float, seed: int) -> dict:
     """Sendek et al.'s published model and the sparse L1 refit, printed and returned for the JSON."""
-    from ..analysis.run import structure_section
-
     section = structure_section(frame, X, threshold, seed)
     published, sparse = section["published_model"], section["sparse_logistic"]
     if published is None:
@@ -236,9 +234,6 @@ def bundle_model(
                                       "split) or nasicon-default (NASICON classifier).")] = "default",
 ) -> None:
     """Rebuild a bundled model from OBELiX: default (train split; test split scored once) or nasicon-default."""
-    from ..errors import InputDataError
-    from ..models.bundled import BUNDLED_NAMES, NASICON_NAME, build_bundled_model, build_nasicon_model
-
     if name not in BUNDLED_NAMES:
         raise InputDataError(f"--name must be one of {', '.join(BUNDLED_NAMES)}, got {name!r}")
     output = output or Path("explainsse/data/models") / name

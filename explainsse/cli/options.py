@@ -14,6 +14,9 @@ from typing import Annotated, Optional
 import typer
 
 from .._config import DEFAULT_FAMILIES, DEFAULT_THRESHOLD_S_CM, DEFAULT_WORKERS
+from ..datasets import load_dataset, load_table
+from ..datasets.table import ColumnMap
+from ..errors import InputDataError
 from ._app import echo_err, split_list
 
 
@@ -25,7 +28,7 @@ def _plain_flags_in_help() -> None:
     hides the type of flags only, for every command at once; parsing is unchanged. Idempotent.
     """
     try:
-        from typer.core import TyperOption
+        from typer.core import TyperOption  # CLI only
     except ImportError:  # pragma: no cover - another typer layout: leave its help alone
         return
     shown = getattr(TyperOption, "display_type_rich", None)
@@ -100,9 +103,6 @@ class InputSpec:
 
     def load(self):
         """Load the dataset or CSV; notes from reading (delimiter, CIFs found) go to stderr."""
-        from ..datasets import load_dataset, load_table
-        from ..errors import InputDataError
-
         if (self.dataset is None) == (self.path is None):
             raise InputDataError("give exactly one of --dataset NAME or --input FILE.csv")
         if self.dataset is not None:
@@ -189,8 +189,6 @@ def with_inputs(*, target: bool = True, cifs: bool = False):
 
         @functools.wraps(fn)
         def wrapper(**kwargs):
-            from ..datasets.table import ColumnMap  # at call time: importing the CLI stays light
-
             v = {n: kwargs.pop(n) for n in names}
             lattice = split_list(v["lattice_cols"])
             columns = ColumnMap(formula_col=v["formula_col"], target_col=v.get("target_col"),

@@ -6,6 +6,12 @@ from typing import Annotated, Optional
 import typer
 
 from .._config import DEFAULT_N_SCRAMBLE
+from ..analysis import load_study, run_study
+from ..errors import InputDataError
+from ..models.bundled import resolve_model_dir
+from ..models.families import check_families
+from ..models.persistence import load_model
+from ..report import render_prediction_report, render_study_report
 from . import options as opt
 from ._app import app, guard_output, handle_errors, split_list, stage_bar
 from .models import seed_or_default
@@ -42,18 +48,14 @@ def report_cmd(
     manifest (edited, truncated, unlisted, a symbolic link) is refused (exit 2), and only its listed
     files are copied into the new report.
     """
-    import matplotlib
+    import matplotlib  # heavy: matplotlib loads only when a figure is drawn
 
     matplotlib.use("Agg")
-    from ..errors import InputDataError
-    from ..models.families import check_families
-    from ..report import render_prediction_report, render_study_report
 
     if from_study is not None:
         if inputs.dataset is not None or inputs.path is not None:
             raise InputDataError("--from-study re-renders a saved study: give no --dataset / --input with it")
         guard_output(output, force, from_study)
-        from ..analysis import load_study
 
         study = load_study(from_study, models=False)
         render_study_report(study, output, force=force, inputs=[from_study], save_study=False, copy_study=from_study)
@@ -64,15 +66,11 @@ def report_cmd(
     protected = guard_output(output, force, *inputs.protected(), model_dir)
     ds = inputs.load()
     if model_dir is not None:
-        from ..models.bundled import resolve_model_dir
-        from ..models.persistence import load_model
-
         model = load_model(resolve_model_dir(model_dir))
         n = render_prediction_report(ds, model, model_dir, output, force=force, inputs=protected)
         if not quiet:
             typer.echo(f"prediction report for {n} materials -> {output / 'index.html'}")
         return
-    from ..analysis import run_study
     with stage_bar(quiet, extra=1) as say:
         study = run_study(ds, preset=preset, families=chosen, scheme=scheme, threshold=threshold,
                           seed=seed_or_default(seed), n_scramble=n_scramble, n_jobs=n_jobs, progress=say)

@@ -3,8 +3,11 @@
 from pathlib import Path
 from typing import Annotated, Optional
 
+import pandas as pd
 import typer
 
+from ..errors import InputDataError
+from ..screen import enumeration_source, file_source, run_screen
 from ..screen.run import DEFAULT_CHUNK_ROWS
 from . import options as opt
 from ._app import app, echo_err, handle_errors, print_table
@@ -48,9 +51,6 @@ def screen_cmd(
 
     Rerun the same command after an interruption: finished chunks are kept and the run continues.
     """
-    from ..errors import InputDataError
-    from ..screen import enumeration_source, file_source, run_screen
-
     if (input_path is None) == (parent is None):
         raise InputDataError("give --input FILE or --parent FORMULA --substitute HOST:DOPANTS (one of the two)")
     if parent is not None and not substitute:
@@ -69,7 +69,6 @@ def screen_cmd(
     if not c["shortlisted"]:
         typer.echo(f"shortlist: no candidate (see {output}/invalid.csv for the rows that could not be screened)")
         return
-    import pandas as pd
 
     short = pd.read_csv(Path(output) / "shortlist.csv", nrows=10, keep_default_na=False)
     typer.echo(f"shortlist: {c['shortlisted']} candidates ({m['model']['task']}, "

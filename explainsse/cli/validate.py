@@ -6,6 +6,11 @@ from typing import Annotated, Optional
 import typer
 
 from .._config import DEFAULT_N_SCRAMBLE
+from ..datasets.table import read_csv_strict
+from ..models.persistence import load_model
+from ..report import write_report
+from ..report.nasicon import build_nasicon_report, nasicon_markdown
+from ..validation import load_test_set, validate_datasets
 from ._app import echo_err, guard_output, handle_errors, validate_app, write_json
 from .models import seed_or_default
 from .options import THRESHOLD_DEFAULT, ForceOpt, InputSpec, QuietOpt, SeedOpt, ThresholdOpt, with_inputs
@@ -47,21 +52,15 @@ def validate_nasicon_cmd(
     quiet: QuietOpt = False,
 ) -> None:
     """Validate a NASICON-style classifier: within NASICON, cross-family, cross-domain (Na -> Li) or external."""
-    import matplotlib
+    import matplotlib  # heavy: matplotlib loads only when a figure is drawn
 
     matplotlib.use("Agg")
-    from ..datasets.table import read_csv_strict
-    from ..report import write_report
-    from ..report.nasicon import build_nasicon_report, nasicon_markdown
-    from ..validation import load_test_set, validate_datasets
 
     test_path = Path(test) if test and Path(test).exists() else None
     protected = guard_output(output, force, *inputs.protected(), model_dir, test_path, predictions)
     ds = inputs.load()
     model = None
     if model_dir is not None:
-        from ..models.persistence import load_model
-
         model = load_model(model_dir)
     test_ds = None if test is None else load_test_set(test, like=inputs.columns if inputs.path else None,
                                                       data_dir=inputs.data_dir)

@@ -334,7 +334,7 @@ def read_cif(path: str | os.PathLike):
     Exception
         Whatever pymatgen raises for a file it cannot read.
     """
-    from pymatgen.io.cif import CifParser
+    from pymatgen.io.cif import CifParser  # heavy: pymatgen loads only where structures/compositions need it
 
     path = Path(path)
     problem = _file_problem(path)
@@ -376,7 +376,7 @@ def parse_cifs(files: dict[str, Path], progress: bool = False):
         ``id, file, reason`` for each file that could not be parsed or is refused (see
         :func:`read_cif`: links, special files, cells, sites and occupancies out of bounds).
     """
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # optional display: tqdm loads only when a progress bar is shown
 
     structures, failures = {}, []
     for key, path in tqdm(files.items(), desc="parsing CIFs", disable=not progress, unit="cif"):

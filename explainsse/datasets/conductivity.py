@@ -12,6 +12,8 @@ import math
 import re
 from dataclasses import dataclass
 
+from .._config import MAX_SIGMA_S_CM, MIN_SIGMA_S_CM, check_censored_floor  # noqa: F401  (public here too)
+
 _BOUND = re.compile(r"^\s*(<=|≤|<)\s*(.+?)\s*$")
 _LOWER_BOUND = re.compile(r"^\s*(>=|≥|>)")
 
@@ -49,11 +51,6 @@ class ParsedConductivity:
 #: ``inf``/``nan``, no hexadecimal, which Python's ``float`` would accept.
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
-#: Accepted range of conductivities (S/cm): below 1e-40 is no measurement; above 10 S/cm no
-#: solid ion conductor has been measured (the best Li conductors reach about 0.03 S/cm), so such
-#: a value is almost always a unit mix-up (mS/cm, S/m) or a typo.
-MIN_SIGMA_S_CM = 1e-40
-MAX_SIGMA_S_CM = 10.0
 
 
 #: A number written with a decimal comma (``3,2E-04``), as European spreadsheets export it.
@@ -80,32 +77,6 @@ def parse_number(value: object) -> float | None:
     except (TypeError, ValueError):
         return None
     return out if math.isfinite(out) else None
-
-
-def check_censored_floor(floor: object, source: str = "censored floor") -> float:
-    """Return ``floor`` as a float, or raise :class:`~explainsse.errors.InputDataError` with the reason.
-
-    The floor must be a finite conductivity in [1e-40, 10) S/cm (the range accepted for measured
-    values); rows whose upper bound is not above it become per-row issues when loading.
-
-    Examples
-    --------
-    >>> check_censored_floor("1e-12")
-    1e-12
-    >>> check_censored_floor(0)
-    Traceback (most recent call last):
-    ...
-    explainsse.errors.InputDataError: censored floor 0 is not a conductivity in [1e-40, 10) S/cm
-    """
-    from ..errors import InputDataError
-
-    try:
-        value = float(floor)
-    except (TypeError, ValueError):
-        value = math.nan
-    if not (math.isfinite(value) and MIN_SIGMA_S_CM <= value < MAX_SIGMA_S_CM):
-        raise InputDataError(f"{source} {floor!r} is not a conductivity in [1e-40, 10) S/cm")
-    return value
 
 
 def parse_conductivity(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -79,19 +79,19 @@ class Dataset:
         """0-based source rows left out of modelling (each has at least one issue)."""
         return sorted(set(self.issues["row"].tolist()))
 
-    def exclude(self, issues: pd.DataFrame) -> None:
-        """Move the rows named in ``issues`` (``row, id, column, value, reason``) out of the frame.
+    def without(self, issues: pd.DataFrame, **changes) -> Dataset:
+        """A new dataset with the rows named in ``issues`` (``row, id, column, value, reason``) moved out of the frame.
 
         Used when a row passes loading but a later step (featurization) cannot use it: the row
-        is listed in :attr:`issues` with its reason, never dropped silently.
+        is listed in :attr:`issues` with its reason, never dropped silently. This dataset is
+        left as it is. ``changes`` replace other fields (e.g. ``descriptor_notes``).
         """
-        if not len(issues):
-            return
-        rows = set(issues["row"].tolist())
-        keep = ~self.frame.index.isin(list(rows))
-        self.frame = self.frame[keep]
-        self.descriptors = self.descriptors[keep]
-        self.issues = pd.concat([self.issues, issues.astype(self.issues.dtypes.to_dict())], ignore_index=True)
+        if len(issues):
+            keep = ~self.frame.index.isin(list(set(issues["row"].tolist())))
+            changes.update(frame=self.frame[keep], descriptors=self.descriptors[keep],
+                           issues=pd.concat([self.issues, issues.astype(self.issues.dtypes.to_dict())],
+                                            ignore_index=True))
+        return replace(self, **changes) if changes else self
 
     def require_rows(self, what: str = "modelling") -> None:
         """Raise :class:`InputDataError` saying why, when no row is usable.

@@ -16,7 +16,7 @@ from pathlib import Path
 from .._config import DOWNLOAD_TIMEOUT_S, MAX_DOWNLOAD_BYTES, Settings, get_settings
 from ..errors import DataIntegrityError, DataUnavailableError
 from ..io import atomic_file, sha256_file
-from .registry import DatasetSpec, FileSpec, get_spec
+from .registry import REGISTRY, DatasetSpec, FileSpec, get_spec
 
 
 def verify_file(path: Path, spec: FileSpec) -> str:
@@ -165,8 +165,6 @@ def dataset_status(data_dir=None) -> tuple[Path, list[dict]]:
     rows : list of dict
         Per dataset: ``name, title, files, on_disk, verified, failing_sha256, license``.
     """
-    from .registry import REGISTRY
-
     settings = get_settings(data_dir=data_dir)
     rows = []
     for spec in REGISTRY.values():

@@ -13,6 +13,7 @@ silently: each problem becomes one row of the issues table
 
 from __future__ import annotations
 
+import csv
 import io
 import math
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ import pandas as pd
 
 from ..chemistry import FormulaError, parse_formula
 from ..errors import InputDataError
+from ..io import regular_input_file
 from .conductivity import DECIMAL_COMMA, TARGET_KINDS, parse_conductivity, parse_number
 
 LATTICE_COLUMNS = ("a", "b", "c", "alpha", "beta", "gamma")
@@ -373,10 +375,6 @@ def sniff_csv(path, encoding: str | None = None) -> tuple[str, str, list[str]]:
     notes : list of str
         What was detected, when it is not a plain comma-separated file.
     """
-    import csv
-
-    from ..io import regular_input_file
-
     regular_input_file(path, "CSV file")
     try:
         with open(path, "rb") as handle:

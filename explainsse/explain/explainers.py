@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..errors import InputDataError
+from ..models.families import Family, get_family
 from .table import ExplanationTable
 
 
@@ -82,7 +84,8 @@ NATIVE_PATH_ROWS = 2000
 CROSS_CHECK_ROWS = 500
 
 
-def explain_tree(pipeline, family: str, task: str, X: pd.DataFrame, **meta) -> ExplanationTable:
+def explain_tree(pipeline, family: str, task: str, X: pd.DataFrame, background: pd.DataFrame | None = None,
+                 **meta) -> ExplanationTable:
     """TreeSHAP for xgb pipelines: shap.TreeExplainer cross-checked against XGBoost's pred_contribs.
 
     Inputs are cast to float32 (XGBoost splits on float32 thresholds). For more than
@@ -96,10 +99,12 @@ def explain_tree(pipeline, family: str, task: str, X: pd.DataFrame, **meta) -> E
     family, task : str
     X : pandas.DataFrame
         Rows to explain.
+    background : pandas.DataFrame, optional
+        Not used: TreeSHAP (path-dependent) takes the reference from the trees themselves.
     **meta
         ``ids``, ``formulas``, ``fold`` stored in the table.
     """
-    import xgboost as xgb
+    import xgboost as xgb  # heavy: loaded when a tree model is explained
 
     estimator = pipeline[-1]
     aft = hasattr(estimator, "base_margin_")  # censoring-aware AFT: margin in ln sigma
@@ -117,7 +122,7 @@ def explain_tree(pipeline, family: str, task: str, X: pd.DataFrame, **meta) -> E
     try:
         if aft:
             raise RuntimeError("shap does not model the AFT base margin")
-        import shap
+        import shap  # heavy: shap loads only when SHAP values are computed
 
         explainer = shap.TreeExplainer(estimator)
         check = slice(None) if len(Z) <= NATIVE_PATH_ROWS else slice(0, CROSS_CHECK_ROWS)
@@ -155,9 +160,27 @@ def explain(model, X: pd.DataFrame, background: pd.DataFrame | None = None, *, i
     fold : str
         Fold label stored in the table.
     """
-    from ..models.families import get_family
-
     X = model.align(X)
     background = model.align(background) if background is not None else X
-    return get_family(model.family).explainer(model.pipeline, model.family, model.task, X, background,
-                                              ids=ids, formulas=formulas, fold=fold)
+    return explainer_for(get_family(model.family))(model.pipeline, model.family, model.task, X, background,
+                                                   ids=ids, formulas=formulas, fold=fold)
+
+
+#: SHAP explainers by the kind a family names (:attr:`explainsse.models.families.Family.explainer`).
+EXPLAINERS = {"linear": explain_linear, "tree": explain_tree}
+
+
+def explainer_for(family: Family):
+    """The explainer function of ``family``: its kind's function, or its own callable.
+
+    Raises
+    ------
+    InputDataError
+        For a kind no explainer is known for.
+    """
+    if callable(family.explainer):
+        return family.explainer
+    if family.explainer not in EXPLAINERS:
+        raise InputDataError(f"family {family.name!r} names explainer {family.explainer!r}; "
+                             f"known kinds: {', '.join(EXPLAINERS)} (or pass a callable)")
+    return EXPLAINERS[family.explainer]

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..featurize import describe
+from ..featurize.nasicon_sites import detect_formula
 from ..formatting import ordinal
 from ..models.train import TrainedModel
 from .domain import DEFAULT_DOMAIN_PERCENTILE, ApplicabilityDomain
@@ -76,8 +77,6 @@ def explain_materials(model: TrainedModel, frame: pd.DataFrame, X: pd.DataFrame,
         if "Li" not in symbols:
             notes.append(NO_LI)
         if "NASICON framework" in X.columns and X.at[idx, "NASICON framework"] == 0:
-            from ..validation.detector import detect_formula
-
             reason = (f"not an A(1+x)M2(XO4)3 NASICON framework ({detect_formula(row['composition']).reason}): "
                       "a NASICON-site model gives it no prediction")
             results.append(not_applicable(row, model, reason))

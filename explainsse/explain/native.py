@@ -5,8 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..errors import InputDataError
 from ..models import make_model
+from ..models.families import Family
 from ..models.train import TrainedModel
+from .explainers import explain
 
 
 def _transformed(model: TrainedModel, X: pd.DataFrame) -> pd.DataFrame:
@@ -105,9 +108,7 @@ def xgb_interactions(model: TrainedModel, X: pd.DataFrame, *, top: int = 8, max_
     for a 400-tree model on 188 descriptors on 2 cores), so only a sample of rows is used and
     only the pairs among the top descriptors are reported; the result says what was computed.
     """
-    import xgboost as xgb
-
-    from .explainers import explain
+    import xgboost as xgb  # heavy: loaded when interactions are asked for
 
     X = model.align(X)
     if len(X) > max_rows:
@@ -126,3 +127,66 @@ def xgb_interactions(model: TrainedModel, X: pd.DataFrame, *, top: int = 8, max_
     return {"computed_on_rows": len(X), "descriptors": names, "pairs": pairs,
             "note": f"SHAP interaction values (XGBoost pred_interactions) on {len(X)} rows, "
                     f"pairs among the top {len(names)} descriptors only"}
+
+
+def odds_ratio_view(model: TrainedModel, X: pd.DataFrame, y: pd.Series, top: int, seed: int,
+                    n_bootstrap: int = 20) -> dict:
+    """The ``top`` odds ratios per standard deviation with bootstrap 95% CIs (logistic regression)."""
+    odds = logreg_odds_ratios(model, X, y, n_bootstrap=n_bootstrap, random_state=seed)
+    return {"odds_ratios": odds.head(top).reset_index(names="descriptor").to_dict("records")}
+
+
+def vip_view(model: TrainedModel, X: pd.DataFrame, y: pd.Series, top: int, seed: int) -> dict:
+    """VIP and loadings of the ``top`` descriptors (PLS)."""
+    views = pls_views(model, X)
+    return {"vip": [{"descriptor": d, "vip": float(v)} for d, v in views["vip"].head(top).items()],
+            "loadings": views["loadings"].loc[views["vip"].index[:top]].to_dict("index")}
+
+
+def gain_view(model: TrainedModel, X: pd.DataFrame, y: pd.Series, top: int, seed: int) -> dict:
+    """Total gain per descriptor (XGBoost; a secondary view, biased towards many-valued descriptors)."""
+    return {"gain_secondary_view": xgb_gain(model).head(top).to_dict()}
+
+
+def interaction_view(model: TrainedModel, X: pd.DataFrame, seed: int) -> dict:
+    """SHAP interaction values between the top descriptors (XGBoost ``pred_interactions``, on a row sample)."""
+    return xgb_interactions(model, X, random_state=seed)
+
+
+#: A family's native view by the kind it names (:attr:`explainsse.models.families.Family.native`).
+NATIVE_VIEWS = {"odds-ratios": odds_ratio_view, "vip": vip_view, "gain": gain_view}
+#: Optional views by kind (:attr:`explainsse.models.families.Family.extra`).
+EXTRA_VIEWS = {"tree-interactions": interaction_view}
+
+
+def _resolve(kind, views: dict, family: Family, what: str):
+    if kind is None or callable(kind):
+        return kind
+    if kind not in views:
+        raise InputDataError(f"family {family.name!r} names {what} {kind!r}; known kinds: {', '.join(views)}")
+    return views[kind]
+
+
+def family_native_view(family: Family, model: TrainedModel, X: pd.DataFrame, y: pd.Series, top: int,
+                seed: int) -> dict:
+    """The family's own interpretable view of ``model`` (empty when it has none).
+
+    Parameters
+    ----------
+    family : Family
+        Its :attr:`~explainsse.models.families.Family.native` is a kind of :data:`NATIVE_VIEWS` or a callable.
+    model : TrainedModel
+    X, y : pandas.DataFrame, pandas.Series
+        The training descriptors and target.
+    top : int
+        Descriptors listed.
+    seed : int
+    """
+    view = _resolve(family.native, NATIVE_VIEWS, family, "native view")
+    return {} if view is None else view(model, X, y, top, seed)
+
+
+def family_extra_view(family: Family, name: str, model: TrainedModel, X: pd.DataFrame, seed: int) -> dict | None:
+    """The family's optional view ``name`` (e.g. ``"interactions"``), or None when it has none."""
+    view = _resolve(family.extra.get(name), EXTRA_VIEWS, family, f"{name} view")
+    return None if view is None else view(model, X, seed)

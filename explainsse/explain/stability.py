@@ -9,6 +9,7 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 from ..models import make_model, make_target
+from ..models.censored import encode_censored
 from ..models.splits import iter_folds
 from ..models.train import TrainedModel
 from .explainers import explain
@@ -47,8 +48,6 @@ def explanation_stability(model: TrainedModel, frame: pd.DataFrame, X: pd.DataFr
     X = model.align(X)
     y = make_target(frame, model.task, model.threshold)
     if model.censoring == "aft":
-        from ..models.censored import encode_censored
-
         y = encode_censored(frame)
     rng = np.random.default_rng(random_state)
     runs = []

@@ -17,6 +17,10 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
+from ..errors import InputDataError
+from ..featurize import describe
+from ..models.families import get_family
+
 #: Columns of the long form (:meth:`ExplanationTable.to_long`).
 COLUMNS = ("sample", "id", "formula", "family", "task", "fold", "descriptor", "value", "shap",
            "base_value", "output_units")
@@ -29,9 +33,6 @@ def output_units(family: str, task: str) -> str:
     ----------
     family, task : str
     """
-    from ..errors import InputDataError
-    from ..models.families import get_family
-
     try:
         return get_family(family).units(task)
     except InputDataError:
@@ -213,8 +214,6 @@ class ExplanationTable:
             ``descriptor, spearman, direction`` (+1, -1 or 0 when |rho| < 0.1 or constant) and a
             sentence such as "higher Li number density -> higher predicted conductivity".
         """
-        from ..featurize import describe
-
         names = descriptors or self.top(10)
         rows = []
         higher = "higher predicted conductivity" if "log10" in self.output_units \
@@ -248,8 +247,8 @@ class ExplanationTable:
     # -- storage (Parquet, no pickle) -----------------------------------------------------------
     def to_parquet(self, path: str | os.PathLike) -> None:
         """Write the table to one Parquet file (SHAP and values as columns, the rest as metadata)."""
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+        import pyarrow as pa  # heavy: pyarrow loads only when a Parquet file is read or written
+        import pyarrow.parquet as pq  # heavy: pyarrow loads only when a Parquet file is read or written
 
         columns = {"sample": np.asarray(self.samples), "id": self.ids, "formula": self.formulas.astype(str),
                    "fold": self.fold.astype(str), "base_value": self.base_values}
@@ -264,7 +263,7 @@ class ExplanationTable:
     @classmethod
     def read_parquet(cls, path: str | os.PathLike) -> ExplanationTable:
         """Read a table written by :meth:`to_parquet`."""
-        import pyarrow.parquet as pq
+        import pyarrow.parquet as pq  # heavy: pyarrow loads only when a Parquet file is read or written
 
         table = pq.read_table(str(path), use_threads=False)
         meta = json.loads(table.schema.metadata[b"explainsse"])

@@ -4,7 +4,7 @@ from .descriptors import describe, feature_names, glossary, make_featurizers
 from .electrolyte import ANION_CHARGES, ElectrolyteComposition
 from .glossary import DescriptorInfo
 from .presets import DEFAULT_PRESET, PRESETS, Preset, get_preset
-from .transformer import DescriptorFeaturizer, featurize_dataset
+from .transformer import DescriptorFeaturizer, Featurized, dataset_descriptors, featurize_dataset
 
 __all__ = [
     "ANION_CHARGES",
@@ -12,8 +12,10 @@ __all__ = [
     "PRESETS",
     "DescriptorFeaturizer",
     "DescriptorInfo",
+    "Featurized",
     "ElectrolyteComposition",
     "Preset",
+    "dataset_descriptors",
     "describe",
     "feature_names",
     "featurize_dataset",

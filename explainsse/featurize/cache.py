@@ -12,6 +12,7 @@ import pandas as pd
 
 from .. import _config
 from ..io import HashIndex, atomic_file, package_versions, read_parquet, sha256_file, write_parquet
+from .presets import get_preset
 
 #: Packages whose versions enter the cache key: a new release invalidates old features.
 KEY_PACKAGES = ("explainsse", "matminer", "pymatgen", "numpy", "pandas")
@@ -35,8 +36,6 @@ def key_inputs(preset, inputs: pd.DataFrame, backend: str = "vectorized") -> dic
     (:func:`code_digest`), the structure limits of :mod:`explainsse._config` (a changed cap
     computes again), the package versions, and the input columns.
     """
-    from .presets import get_preset
-
     spec = get_preset(preset)
     labels = hashlib.sha256(json.dumps(spec.labels()).encode()).hexdigest()[:16]
     return {"preset": spec.name, "groups": [[g.name, g.input_kind] for g in spec.groups], "labels": labels,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..chemistry import FormulaError, parse_formula
 from .electrolyte import ANION_CHARGES
 from .glossary import OBELIX_LATTICE, DescriptorInfo
 
@@ -121,8 +122,6 @@ def anion_count(comp) -> float:
 
 def formula_counts(formulas) -> np.ndarray:
     """Atoms, Li atoms and anion atoms per formula (rows; NaN where a formula cannot be parsed)."""
-    from ..chemistry import FormulaError, parse_formula
-
     counts = {}
     for f in dict.fromkeys(formulas):
         try:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import InputDataError
+from ..io import write_table
 
 #: Dataset columns written in front of the descriptors.
 META_COLUMNS = ("id", "formula", "family", "split", "sigma_S_cm", "log10_sigma", "censored")
@@ -47,8 +48,6 @@ def write_features(ds, X: pd.DataFrame, output: Path) -> tuple[pd.DataFrame, Pat
     issues : pathlib.Path or None
         The CSV of excluded rows (removed when there are none).
     """
-    from ..io import write_table
-
     out = ds.frame[list(META_COLUMNS)].join(X).reset_index()
     write_table(out, output)
     notes = notes_path(output)

@@ -37,7 +37,7 @@ AMOUNT_TOLERANCE = 1e-8
 
 @lru_cache(maxsize=1)
 def _symbols() -> frozenset[str]:
-    from pymatgen.core import Element
+    from pymatgen.core import Element  # heavy: pymatgen loads only where structures/compositions need it
 
     return frozenset(e.symbol for e in Element)
 

@@ -16,7 +16,12 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from .glossary import WARD_2016, DescriptorInfo
+from .crystal import LatticeDescriptors, crystal_entries
+from .electrolyte import ElectrolyteComposition, electrolyte_entries
+from .glossary import MAGPIE_PROPERTIES, MAGPIE_STATS, WARD_2016, DescriptorInfo
+from .nasicon import NasiconSiteFeaturizer, nasicon_entries
+from .structure import structure_entries
+from .structure_table import NOTES, StructureFeaturizer
 
 #: What a group reads (``sites``: the formula, plus lattice columns or a structure where present).
 INPUT_KINDS = ("composition", "lattice", "structure", "sites")
@@ -92,14 +97,14 @@ def _built(group: FeaturizerGroup):
 # -- matminer composition featurizers ------------------------------------------------------------
 
 def _magpie():
-    from matminer.featurizers.composition import ElementProperty
+    from matminer.featurizers.composition import (
+        ElementProperty,  # heavy: matminer loads only when its featurizers run
+    )
 
     return ElementProperty.from_preset("magpie", impute_nan=False)
 
 
 def _describe_magpie(label: str) -> DescriptorInfo:
-    from .glossary import MAGPIE_PROPERTIES, MAGPIE_STATS
-
     _, stat, prop = label.split(" ", 2)
     meaning, unit = MAGPIE_PROPERTIES[prop]
     return DescriptorInfo(label, MAGPIE_STATS[stat].format(p=meaning), unit,
@@ -107,7 +112,9 @@ def _describe_magpie(label: str) -> DescriptorInfo:
 
 
 def _stoichiometry():
-    from matminer.featurizers.composition import Stoichiometry
+    from matminer.featurizers.composition import (
+        Stoichiometry,  # heavy: matminer loads only when its featurizers run
+    )
 
     return Stoichiometry()
 
@@ -120,7 +127,9 @@ def _describe_stoichiometry(label: str) -> DescriptorInfo:
 
 
 def _valence_orbital():
-    from matminer.featurizers.composition import ValenceOrbital
+    from matminer.featurizers.composition import (
+        ValenceOrbital,  # heavy: matminer loads only when its featurizers run
+    )
 
     return ValenceOrbital(impute_nan=False)
 
@@ -137,50 +146,34 @@ def _describe_valence(label: str) -> DescriptorInfo:
 # -- explainsse featurizers --------------------------------------------------------------------
 
 def _electrolyte():
-    from .electrolyte import ElectrolyteComposition
-
     return ElectrolyteComposition()
 
 
 def _describe_electrolyte(label: str) -> DescriptorInfo:
-    from .electrolyte import electrolyte_entries
-
     return {e.name: e for e in electrolyte_entries()}[label]
 
 
 def _lattice():
-    from .crystal import LatticeDescriptors
-
     return LatticeDescriptors()
 
 
 def _describe_lattice(label: str) -> DescriptorInfo:
-    from .crystal import crystal_entries
-
     return {e.name: e for e in crystal_entries()}[label]
 
 
 def _structure():
-    from .structure_table import StructureFeaturizer
-
     return StructureFeaturizer()
 
 
 def _describe_structure(label: str) -> DescriptorInfo:
-    from .structure import structure_entries
-
     return {e.name: e for e in structure_entries()}[label]
 
 
 def _nasicon():
-    from .nasicon import NasiconSiteFeaturizer
-
     return NasiconSiteFeaturizer()
 
 
 def _describe_nasicon(label: str) -> DescriptorInfo:
-    from .nasicon import nasicon_entries
-
     return {e.name: e for e in nasicon_entries()}[label]
 
 
@@ -212,8 +205,6 @@ def featurize_tables(groups, table: pd.DataFrame, *, n_jobs: int | None = None,
     missing values); the notes of several groups are joined with "; ". ``n_jobs`` and
     ``progress`` apply to the structure group (one structure per work unit).
     """
-    from .structure_table import NOTES
-
     parts, notes = [], []
     for g in groups:
         featurizer = g.featurizer()

@@ -29,8 +29,16 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from ..chemistry import FormulaError, parse_formula
 from .glossary import PAULING, SHANNON_1976, DescriptorInfo
-from .nasicon_sites import A_SITES_PER_UNIT, O_PER_UNIT, NasiconSites, assign_sites
+from .nasicon_sites import (
+    A_SITES_PER_UNIT,
+    NASICON_SPACE_GROUPS,
+    O_PER_UNIT,
+    NasiconSites,
+    assign_sites,
+    detect_formula,
+)
 from .structure_table import NOTES
 
 PREFIX = "NASICON "
@@ -140,7 +148,10 @@ def shannon_radius(element: str, charge: int, cn: str, *, exact: bool = False) -
     When the table has no entry for that coordination, the entry with the nearest coordination
     is used (NaN with ``exact``); NaN when the ion is not in the table at all.
     """
-    from pymatgen.core import Element, Species
+    from pymatgen.core import (  # heavy: pymatgen loads only where structures/compositions need it
+        Element,
+        Species,
+    )
 
     romans = {"II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10, "XII": 12}
     target = romans.get(cn, 6)
@@ -158,7 +169,7 @@ def shannon_radius(element: str, charge: int, cn: str, *, exact: bool = False) -
 
 @lru_cache(maxsize=None)
 def _states(element: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    from pymatgen.core import Element
+    from pymatgen.core import Element  # heavy: pymatgen loads only where structures/compositions need it
 
     el = Element(element)
     known = tuple(s for s in el.oxidation_states if 1 <= s <= 6) or (3,)
@@ -201,7 +212,7 @@ def _weighted(values: dict[str, float], weights: dict[str, float]) -> tuple[floa
 
 def site_values(sites: NasiconSites) -> dict[str, float]:
     """Composition part of the NASICON descriptors (A, M, X sites) of one assigned formula."""
-    from pymatgen.core import Element
+    from pymatgen.core import Element  # heavy: pymatgen loads only where structures/compositions need it
 
     out: dict[str, float] = {COL_FRAMEWORK: 1.0, COL_A_PER_UNIT: sites.a_total,
                              PREFIX + "A-site filling": sites.a_total / A_SITES_PER_UNIT}
@@ -301,9 +312,6 @@ class NasiconSiteFeaturizer:
 
     def featurize_table(self, table: pd.DataFrame) -> pd.DataFrame:
         """Descriptor values of every row, with :data:`~explainsse.featurize.structure_table.NOTES`."""
-        from ..chemistry import FormulaError, parse_formula
-        from ..validation.detector import NASICON_SPACE_GROUPS, detect_formula
-
         rows, notes = [], []
         records = table.to_dict("records")
         for record in records:

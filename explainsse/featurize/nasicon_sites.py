@@ -5,13 +5,19 @@ framework unit (M + X = 5 cations) holds 12 oxygens, 3 polyanion formers X, 2 oc
 cations M and 1 to 4 alkali ions on the A1 (1 per unit) and A2 (3 per unit) sites. Elements
 that form both tetrahedra and octahedra (Ge in LAGP, V in Na3V2(PO4)3, Mo, W, As) are counted
 as X only as far as needed to reach 3 X per unit (shared in proportion to their amounts); the
-rest are M. The NASICON detector (:mod:`explainsse.validation.detector`) and the ``nasicon``
-descriptor group (:mod:`.nasicon`) both read this assignment.
+rest are M. :func:`detect_formula` is the NASICON formula rule built on it; the NASICON detector
+(:mod:`explainsse.validation.detector`), the ``nasicon`` descriptor group (:mod:`.nasicon`) and
+the per-material explanations all use it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+import numpy as np
+from pymatgen.core import Composition
+
+from ..chemistry import FormulaError, parse_formula
 
 #: A-site alkali ions.
 A_SITE = ("Li", "Na", "K")
@@ -106,5 +112,81 @@ def assign_sites(amounts: dict[str, float]) -> NasiconSites | None:
     return NasiconSites(a=a, m=m, x=x, o=amounts.get("O", 0.0) * scale, foreign=foreign, scale=scale)
 
 
-__all__ = ["A_SITE", "A_SITES_PER_UNIT", "M_PER_UNIT", "NasiconSites", "OTHER_ANIONS", "O_PER_UNIT", "X_ALWAYS",
-           "X_EITHER", "X_PER_UNIT", "assign_sites"]
+#: Space groups of NASICON frameworks: rhombohedral R-3c (167) and R-3 (148), monoclinic C2/c (15).
+NASICON_SPACE_GROUPS = {167: "R-3c", 148: "R-3", 15: "C2/c"}
+
+#: Tolerances per framework unit (12 O, 3 X, 2 M, 1-4 A) for doping and rounding.
+TOL_O, TOL_X = 0.6, 0.35
+A_RANGE = (0.5, 4.6)
+TRACE = 0.1
+
+
+@dataclass(frozen=True)
+class Detection:
+    """Outcome of :func:`detect_formula`: the decision and the reason, with per-unit counts."""
+
+    nasicon: bool
+    reason: str
+    a_per_unit: float = float("nan")
+    x_per_unit: float = float("nan")
+    o_per_unit: float = float("nan")
+
+
+def detect_formula(formula: str | Composition, space_group_number: float | None = None) -> Detection:
+    """Decide whether one formula is NASICON-type.
+
+    Parameters
+    ----------
+    formula : str or pymatgen Composition
+        Chemical formula (any multiple of the formula unit), or an already parsed composition
+        (a normalized dataset's ``composition`` column).
+    space_group_number : int, optional
+        When known, it must be a NASICON space group (:data:`NASICON_SPACE_GROUPS`).
+
+    Returns
+    -------
+    Detection
+
+    Examples
+    --------
+    >>> detect_formula("Li1.5Al0.5Ge1.5(PO4)3").nasicon
+    True
+    >>> detect_formula("Li7La3Zr2O12").reason
+    'no XO4 polyanion former (P, Si, S, As, Ge, V, Mo, W)'
+    """
+    try:
+        comp = formula if isinstance(formula, Composition) else parse_formula(formula)
+    except FormulaError as exc:  # an unparsable formula is simply "not detected", with the reason
+        return Detection(False, f"unparsable formula: {exc}")
+    amounts = {str(el): float(n) for el, n in comp.get_el_amt_dict().items()}
+    if "O" not in amounts:
+        return Detection(False, "no oxygen: not an oxide framework")
+    alkali = sum(amounts.get(a, 0.0) for a in A_SITE)
+    if alkali == 0:
+        return Detection(False, "no A-site alkali (Li, Na, K)")
+    if not any(amounts.get(x, 0.0) for x in (*X_ALWAYS, *X_EITHER)):
+        return Detection(False, "no XO4 polyanion former (P, Si, S, As, Ge, V, Mo, W)")
+    sites = assign_sites(amounts)
+    if sites is None:
+        return Detection(False, "no framework cations")
+    o, x, a = sites.o, sites.x_total, sites.a_total
+    foreign = {el: n for el, n in sites.foreign.items() if n > TRACE}
+    if foreign:
+        return Detection(False, f"contains {', '.join(sorted(foreign))} beyond a trace", a, x, o)
+    if abs(o - O_PER_UNIT) > TOL_O:
+        return Detection(False, f"{o:.2f} O per M2(XO4)3 unit, expected {O_PER_UNIT:g}", a, x, o)
+    if abs(x - X_PER_UNIT) > TOL_X:
+        return Detection(False, f"{x:.2f} tetrahedral X per unit, expected {X_PER_UNIT:g}", a, x, o)
+    if not A_RANGE[0] <= a <= A_RANGE[1]:
+        return Detection(False, f"{a:.2f} A-site alkali per unit, expected 1 to 4", a, x, o)
+    if space_group_number is not None and np.isfinite(space_group_number):
+        sg = int(space_group_number)
+        if sg not in NASICON_SPACE_GROUPS:
+            return Detection(False, f"space group {sg} is not a NASICON space group "
+                                    f"({', '.join(NASICON_SPACE_GROUPS.values())})", a, x, o)
+    return Detection(True, "A(1+x)M2(XO4)3 stoichiometry", a, x, o)
+
+
+__all__ = ["A_RANGE", "A_SITE", "A_SITES_PER_UNIT", "Detection", "M_PER_UNIT", "NASICON_SPACE_GROUPS",
+           "NasiconSites", "OTHER_ANIONS", "O_PER_UNIT", "X_ALWAYS", "X_EITHER", "X_PER_UNIT", "assign_sites",
+           "detect_formula"]

@@ -31,7 +31,9 @@ SAME_POSITION = 0.5
 
 def covalent_radius(symbol: str) -> float:
     """Covalent radius (angstrom; Cordero et al. 2008, via pymatgen)."""
-    from pymatgen.analysis.molecule_structure_comparator import CovalentRadius
+    from pymatgen.analysis.molecule_structure_comparator import (
+        CovalentRadius,  # heavy: pymatgen loads only where structures/compositions need it
+    )
 
     return float(CovalentRadius.radius[symbol])
 
@@ -57,7 +59,7 @@ def anion_roles(structure) -> dict[str, bool]:
     dict
         Element symbol -> bool.
     """
-    from pymatgen.core import Element
+    from pymatgen.core import Element  # heavy: pymatgen loads only where structures/compositions need it
 
     present = {el.symbol for el in structure.composition.element_composition if el.symbol in ANION_CANDIDATES}
     roles = {}
@@ -78,7 +80,7 @@ def anion_roles(structure) -> dict[str, bool]:
 
 def _states(element: str, common_only: bool) -> list[int]:
     """Positive oxidation states to try for a cation, most common first."""
-    from pymatgen.core import Element
+    from pymatgen.core import Element  # heavy: pymatgen loads only where structures/compositions need it
 
     if element == "H":
         return [1, -1]

@@ -20,8 +20,9 @@ import numpy as np
 import pandas as pd
 
 from .. import _config
-from .._config import STRUCTURE_TIME_LIMIT_S
-from .structure import HAS_STRUCTURE, LABELS
+from .._config import DEFAULT_WORKERS, STRUCTURE_TIME_LIMIT_S
+from ..parallel import TaskPool
+from .structure import HAS_STRUCTURE, LABELS, structure_descriptors
 
 #: Column with each row's reasons for missing structure descriptors ("" when none).
 NOTES = "structure notes"
@@ -39,8 +40,6 @@ def structure_key(structure) -> str:
 
 
 def _one(structure, resolution, time_limit, bounds=None):
-    from .structure import structure_descriptors
-
     if bounds:  # the parent's bounds (a worker process would otherwise read its own, unpatched settings)
         for name, value in bounds.items():
             setattr(_config, name, value)
@@ -88,10 +87,8 @@ class StructureFeaturizer:
 
         ``n_jobs`` and ``progress`` override the instance's settings for this call.
         """
-        from tqdm.auto import tqdm
+        from tqdm.auto import tqdm  # optional display: tqdm loads only when a progress bar is shown
 
-        from .._config import DEFAULT_WORKERS
-        from ..parallel import TaskPool
 
         column = table["structure"] if "structure" in table else pd.Series(None, index=table.index)
         present = [(idx, s) for idx, s in column.items() if s is not None and not isinstance(s, float)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,9 +17,11 @@ from ..datasets.table import ISSUE_COLUMNS
 from ..errors import FeaturizationError, InputDataError
 from .cache import FeatureCache, cache_key, key_inputs
 from .descriptors import composition_feature_names, feature_names, make_featurizers
+from .formula import parse_many
 from .groups import featurize_tables
 from .presets import DEFAULT_PRESET, get_preset
 from .structure_table import NOTES, structure_key
+from .vectorized import element_table, group_values
 
 ERROR_MODES = ("raise", "nan")
 #: Composition backends: NumPy over many compositions at once (default), or matminer's own
@@ -250,10 +253,8 @@ class DescriptorFeaturizer(TransformerMixin, BaseEstimator):
 
     def _vectorized(self, unique: list[str], n_columns: int) -> tuple[np.ndarray, dict[str, str], np.ndarray]:
         """:mod:`.vectorized` over blocks of distinct formulas (fast parser, NumPy reductions)."""
-        from tqdm.auto import tqdm
+        from tqdm.auto import tqdm  # optional display: tqdm loads only when a progress bar is shown
 
-        from .formula import parse_many
-        from .vectorized import element_table, group_values
 
         groups = [g.name for g in self.preset_.groups_of("composition")]
         out = np.full((len(unique), n_columns), np.nan)
@@ -282,7 +283,7 @@ class DescriptorFeaturizer(TransformerMixin, BaseEstimator):
 
     def _featurize_unique(self, unique: list[str]) -> list[tuple[list[float], str | None]]:
         """Run matminer's composition featurizers once per distinct formula, with a progress bar."""
-        from tqdm.auto import tqdm
+        from tqdm.auto import tqdm  # optional display: tqdm loads only when a progress bar is shown
 
         n_jobs = self.n_jobs if self.n_jobs is not None else get_settings().n_jobs
         if not self.preset_.groups_of("composition"):  # only the formulas are parsed: no workers needed
@@ -291,7 +292,10 @@ class DescriptorFeaturizer(TransformerMixin, BaseEstimator):
         if n_jobs == 1 or len(chunks) == 1:
             jobs = (_featurize_chunk(chunk, self.preset_) for chunk in chunks)
         else:
-            from joblib import Parallel, delayed
+            from joblib import (  # heavy: the process pool (loky) starts only when workers are needed
+                Parallel,
+                delayed,
+            )
 
             jobs = Parallel(n_jobs=n_jobs, return_as="generator")(
                 delayed(_featurize_chunk)(chunk, self.preset_) for chunk in chunks)
@@ -391,16 +395,40 @@ def _transient(out: pd.DataFrame) -> bool:
     return any(bool(notes.str.contains(t, regex=False).any()) for t in TRANSIENT_NOTES)
 
 
+@dataclass(frozen=True)
+class Featurized:
+    """What :func:`featurize_dataset` returns; unpacks as ``X, excluded = featurize_dataset(...)``.
+
+    Attributes
+    ----------
+    X : pandas.DataFrame
+        Descriptors of the usable rows, indexed like the dataset's frame without the excluded rows.
+    excluded : pandas.DataFrame
+        Rows whose descriptors could not be computed (``row, id, column, value, reason``; empty
+        when none), to be listed, never dropped silently (:meth:`Dataset.without`).
+    notes : pandas.DataFrame or None
+        Per-row notes of the descriptor groups that keep them (structures), else None.
+    """
+
+    X: pd.DataFrame
+    excluded: pd.DataFrame
+    notes: pd.DataFrame | None = None
+
+    def __iter__(self):
+        return iter((self.X, self.excluded))
+
+
 def featurize_dataset(dataset, preset=DEFAULT_PRESET, *, cache: bool = True,
                       progress: bool = False, n_jobs: int | None = None,
-                      cache_dir: str | Path | None = None, backend: str = "vectorized") -> pd.DataFrame:
-    """Descriptors for every usable row of a :class:`~explainsse.datasets.Dataset`.
+                      cache_dir: str | Path | None = None, backend: str = "vectorized") -> Featurized:
+    """Descriptors for every usable row of a :class:`~explainsse.datasets.Dataset`; the dataset is left alone.
 
     The user's own descriptor columns (``dataset.descriptors``) are appended untouched.
 
-    A row whose descriptors cannot be computed (any error on its composition) is moved from
-    ``dataset.frame`` to ``dataset.issues`` with the reason, and left out of the result; a
-    dataset loaded with ``strict=True`` raises :class:`FeaturizationError` instead.
+    A row whose descriptors cannot be computed (any error on its composition) is left out of
+    ``X`` and listed in ``excluded`` with the reason (:func:`dataset_descriptors` also gives the
+    dataset without those rows); a dataset loaded with ``strict=True`` raises
+    :class:`FeaturizationError` instead.
 
     Parameters
     ----------
@@ -419,8 +447,8 @@ def featurize_dataset(dataset, preset=DEFAULT_PRESET, *, cache: bool = True,
 
     Returns
     -------
-    pandas.DataFrame
-        Indexed like ``dataset.frame`` (after any such exclusion).
+    Featurized
+        ``X, excluded`` (and ``notes``).
     """
     spec = get_preset(preset)
     preset = spec.name
@@ -447,17 +475,40 @@ def featurize_dataset(dataset, preset=DEFAULT_PRESET, *, cache: bool = True,
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r".*rows could not be featurized", category=RuntimeWarning)
         X = featurizer.fit_transform(table)
+    notes = None
     if any(g.notes for g in spec.groups):
-        dataset.descriptor_notes = _notes_table(dataset, featurizer.notes_, cifs=bool(spec.groups_of("structure")))
-    if featurizer.failures_:
-        rows = [(int(idx), str(dataset.frame.at[idx, "id"]), "formula", str(dataset.frame.at[idx, "formula"]),
-                 f"could not be featurized: {reason}") for idx, reason in featurizer.failures_.items()]
-        if dataset.strict:
-            row, row_id, _, formula, reason = rows[0]
-            raise FeaturizationError(f"{dataset.name}: row {row} (id {row_id!r}), formula {formula!r} {reason}")
-        dataset.exclude(pd.DataFrame(rows, columns=list(ISSUE_COLUMNS)))
-        X = X.loc[dataset.frame.index]
-    return X
+        notes = _notes_table(dataset, featurizer.notes_, cifs=bool(spec.groups_of("structure")))
+    rows = [(int(idx), str(dataset.frame.at[idx, "id"]), "formula", str(dataset.frame.at[idx, "formula"]),
+             f"could not be featurized: {reason}") for idx, reason in featurizer.failures_.items()]
+    if rows and dataset.strict:
+        row, row_id, _, formula, reason = rows[0]
+        raise FeaturizationError(f"{dataset.name}: row {row} (id {row_id!r}), formula {formula!r} {reason}")
+    excluded = pd.DataFrame(rows, columns=list(ISSUE_COLUMNS))
+    if rows:
+        X = X.drop(index=[r[0] for r in rows])
+        if notes is not None:
+            notes = notes[notes["row"].isin(X.index)] if "row" in notes else notes
+    return Featurized(X, excluded, notes)
+
+
+def dataset_descriptors(dataset, preset=DEFAULT_PRESET, **options) -> tuple:
+    """:func:`featurize_dataset`, and a new dataset without the rows that could not be featurized.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Left alone.
+    preset : str or Preset
+    **options
+        As :func:`featurize_dataset`.
+
+    Returns
+    -------
+    (Dataset, pandas.DataFrame)
+        The dataset with those rows moved to its issues (and the descriptor notes), and ``X``.
+    """
+    result = featurize_dataset(dataset, preset, **options)
+    return dataset.without(result.excluded, descriptor_notes=result.notes), result.X
 
 
 def table_inputs(preset, frame: pd.DataFrame) -> list[str]:

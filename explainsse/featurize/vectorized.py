@@ -18,9 +18,12 @@ composition at a time and stays the reference. The golden tests compare the two.
 
 from __future__ import annotations
 
+import warnings
 from functools import lru_cache
 
 import numpy as np
+
+from .electrolyte import ANION_CHARGES
 
 #: matminer's statistics of the magpie preset, in column order.
 MAGPIE_STATS = ("minimum", "maximum", "range", "mean", "avg_dev", "mode")
@@ -35,8 +38,10 @@ def element_table() -> tuple[tuple[str, ...], tuple[str, ...], np.ndarray]:
 
     Properties: the magpie preset's features, then ``NsValence .. NfValence`` and ``NValence``.
     """
-    from matminer.featurizers.composition import ElementProperty
-    from matminer.utils.data import MagpieData
+    from matminer.featurizers.composition import (
+        ElementProperty,  # heavy: matminer loads only when its featurizers run
+    )
+    from matminer.utils.data import MagpieData  # heavy: matminer loads only when its featurizers run
 
     features = tuple(ElementProperty.from_preset("magpie").features)
     props = features + tuple(f"N{o}Valence" for o in ORBITALS) + ("NValence",)
@@ -126,8 +131,6 @@ def valence_orbital(elements: np.ndarray, amounts: np.ndarray) -> np.ndarray:
 
 def electrolyte(elements: np.ndarray, amounts: np.ndarray) -> np.ndarray:
     """As :class:`~explainsse.featurize.electrolyte.ElectrolyteComposition`, for many compositions."""
-    from .electrolyte import ANION_CHARGES
-
     symbols, _, _ = element_table()
     per = _electrolyte_table()
     present = elements >= 0
@@ -164,11 +167,11 @@ def electrolyte(elements: np.ndarray, amounts: np.ndarray) -> np.ndarray:
 @lru_cache(maxsize=1)
 def _electrolyte_table() -> dict[str, np.ndarray]:
     """Per element of :func:`element_table`: anion / Li / H flags, Pauling X, anion charge and Shannon radius."""
-    import warnings
+    from pymatgen.core import (  # heavy: pymatgen loads only where structures/compositions need it
+        Element,
+        Species,
+    )
 
-    from pymatgen.core import Element, Species
-
-    from .electrolyte import ANION_CHARGES
 
     symbols, _, _ = element_table()
     with warnings.catch_warnings():

@@ -6,6 +6,7 @@
 * :mod:`~explainsse.io.tables`: :func:`write_table` (CSV cells neutralised), :func:`to_jsonable`.
 * :mod:`~explainsse.io.outputs`: output folders written atomically and replaced only when safe
   (:func:`check_output_target`, :func:`output_directory`, manifests).
+* :mod:`~explainsse.io.processes`: :func:`child_processes`, :func:`is_running` (``/proc``).
 """
 
 from .files import HashIndex, atomic_file, default_mode, regular_input_file, write_text_atomic
@@ -19,6 +20,7 @@ from .outputs import (
     write_manifest,
 )
 from .parquet import read_parquet, write_parquet
+from .processes import child_processes, is_running
 from .tables import FORMULA_PREFIXES, neutralize_formulas, neutralize_text, to_jsonable, write_table
 from .versions import package_versions
 
@@ -29,6 +31,8 @@ __all__ = [
     "atomic_directory",
     "atomic_file",
     "check_output_target",
+    "child_processes",
+    "is_running",
     "package_versions",
     "default_mode",
     "neutralize_formulas",

@@ -14,10 +14,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from ..errors import InputDataError
 from .hashing import sha256_file
 
 INDEX_NAME = "index.json"
@@ -40,10 +42,6 @@ def regular_input_file(path: str | os.PathLike, what: str = "input file") -> Pat
     InputDataError
         When ``path`` is missing, a folder, or not a regular file.
     """
-    import stat
-
-    from ..errors import InputDataError
-
     path = Path(path)
     try:
         mode = path.stat().st_mode
@@ -103,7 +101,7 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
 def _locked(folder: Path) -> Iterator[None]:
     """An advisory lock on ``folder/index.lock`` (no-op where fcntl is missing)."""
     try:
-        import fcntl
+        import fcntl  # POSIX only
     except ImportError:  # pragma: no cover - Windows
         yield
         return

@@ -25,10 +25,12 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from .._config import get_settings
 from ..errors import ExplainsseError
-from ..parallel import is_running
 from .files import default_mode
 from .hashing import sha256_file, sha256_json
+from .processes import is_running
+from .tables import to_jsonable
 
 MANIFEST = "manifest.json"
 OUTPUT_KEY = "explainsse_output"
@@ -101,8 +103,6 @@ def write_manifest(folder: str | os.PathLike, payload: dict, *, kind: str) -> di
     dict
         The manifest as written.
     """
-    from .tables import to_jsonable
-
     folder = Path(folder)
     files = sorted(set(_files_under(folder)) | {MANIFEST})
     digests = {name: sha256_file(folder / name) for name in files
@@ -230,8 +230,6 @@ def check_output_target(target: str | os.PathLike, *, force: bool = False, input
     OutputFolderError
         With a one-line reason.
     """
-    from .._config import get_settings
-
     target = Path(target)
     if target.is_symlink():
         raise OutputFolderError(f"{target}: is a symbolic link; give the folder itself")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..errors import InputDataError
 from .files import atomic_file
+from .parquet import write_parquet
 
 #: A text cell starting with one of these is executed as a formula by spreadsheet programs.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -69,8 +72,6 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
     InputDataError
         For another suffix.
     """
-    from .parquet import write_parquet
-
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".parquet", ".csv"):
@@ -95,10 +96,6 @@ def to_jsonable(obj, *, keep_nan: bool = False):
     obj : object
     keep_nan : bool
     """
-    import math
-
-    import numpy as np
-
     if isinstance(obj, dict):
         return {str(k): to_jsonable(v, keep_nan=keep_nan) for k, v in obj.items()}
     if isinstance(obj, (list, tuple, np.ndarray)):

@@ -10,7 +10,8 @@ from .._config import DEFAULT_N_SCRAMBLE
 from ..datasets.table import split_mask
 from ..parallel import TaskPool
 from .evaluate import CIF_SUBSET, evaluate
-from .families import family_names, get_family
+from .families import family_names, get_family, worker_setup
+from .persistence import recorded_versions
 from .targets import DEFAULT_THRESHOLD
 
 #: Published numbers on the official OBELiX test split (Therrien et al. 2025).
@@ -81,7 +82,7 @@ def run_benchmark(frame: pd.DataFrame, X: pd.DataFrame, *, families=None,
                          "scheme": scheme, "n_scramble": n_scramble if scheme == "official" else 0,
                          "censoring": "aft"})
     # independent evaluations run side by side (one thread each); results keep the job order
-    with TaskPool(n_jobs) as pool:
+    with TaskPool(n_jobs, worker_setup=worker_setup) as pool:
         evaluations = _run(pool, jobs, common, progress)
     results = pd.concat([e.results for e in evaluations], ignore_index=True)
     results = results.drop_duplicates(subset=["family", "task", "scheme", "split", "subset", "fold", "metric"])
@@ -90,13 +91,11 @@ def run_benchmark(frame: pd.DataFrame, X: pd.DataFrame, *, families=None,
 
 def benchmark_payload(out: dict, *, dataset: str, preset: str, threshold: float, seed: int) -> dict:
     """The JSON form of :func:`run_benchmark`'s result (``explainsse benchmark --json``)."""
-    from .persistence import _versions
-
     def key(e):
         return f"{e.family}/{e.task}/{e.scheme}"
 
     return {"dataset": dataset, "preset": preset, "threshold_S_cm": threshold, "seed": seed,
-            "seconds": out["seconds"], "versions": _versions(), "anchors": list(PUBLISHED_ANCHORS),
+            "seconds": out["seconds"], "versions": recorded_versions(), "anchors": list(PUBLISHED_ANCHORS),
             "params": {key(e): e.params for e in out["evaluations"]},
             "y_scramble": {key(e): e.scramble for e in out["evaluations"] if e.scramble},
             "confusion": {key(e): e.confusion for e in out["evaluations"] if e.confusion},

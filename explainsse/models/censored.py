@@ -87,7 +87,7 @@ class XGBAFTRegressor(RegressorMixin, BaseEstimator):
 
     def fit(self, X, y):
         """Fit on descriptors ``X`` and targets ``y``; returns self."""
-        import xgboost as xgb
+        import xgboost as xgb  # heavy: XGBoost loads only when a tree model is used
 
         X, y = validate_data(self, X, y, ensure_all_finite="allow-nan", y_numeric=True)
         value, censored = decode_censored(y)
@@ -110,7 +110,7 @@ class XGBAFTRegressor(RegressorMixin, BaseEstimator):
 
     def predict(self, X):
         """Predictions for the rows of ``X``."""
-        import xgboost as xgb
+        import xgboost as xgb  # heavy: XGBoost loads only when a tree model is used
 
         check_is_fitted(self, "booster_")
         X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan")

@@ -10,6 +10,7 @@ from sklearn.metrics import make_scorer, matthews_corrcoef
 
 from .._config import DEFAULT_N_SCRAMBLE
 from ..errors import InputDataError
+from .censored import CENSORED_MAE_SCORER, encode_censored
 from .factory import make_model, make_search
 from .metrics import bootstrap_ci, confusion, task_metrics
 from .scoring import baseline_scores, permutation_test
@@ -28,8 +29,6 @@ SELECTION_METRIC = {"regression": "mae", "classification": "mcc"}
 
 def _scorer(task: str, censoring: str = "floor"):
     if censoring == "aft":
-        from .censored import CENSORED_MAE_SCORER
-
         return CENSORED_MAE_SCORER
     if task == "regression":
         return "neg_mean_absolute_error"
@@ -125,8 +124,6 @@ class Evaluation:
 
     def to_dict(self) -> dict:
         """The JSON form: scheme, threshold, selected hyperparameters, confusion, y-scrambling, results."""
-        from .splits import SCHEMES
-
         return {"family": self.family, "task": self.task, "scheme": self.scheme,
                 "scheme_description": SCHEMES[self.scheme].description, "threshold_S_cm": self.threshold,
                 "params": self.params, "confusion": self.confusion, "y_scramble": self.scramble,
@@ -187,8 +184,6 @@ def evaluate(frame: pd.DataFrame, X: pd.DataFrame, family: str, task: str, schem
     y_fit = y
     label = family
     if censoring == "aft":
-        from .censored import encode_censored
-
         y_fit, label = encode_censored(frame), f"{family}-aft"
     if len(y) < 10:
         raise InputDataError(f"only {len(y)} rows: too few to validate a model")

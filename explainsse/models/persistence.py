@@ -18,21 +18,28 @@ Layout of a model directory::
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import os
 import warnings
+import zipfile
 from pathlib import Path
 
+import numpy as np
 from sklearn.pipeline import Pipeline
 
+from .._config import DEFAULT_THRESHOLD_S_CM
 from ..errors import ExplainsseError
 from ..io import (
     OutputFolderError,
     output_directory,
     package_versions,
     read_manifest,
+    read_parquet,
     sha256_file,
     write_manifest,
+    write_parquet,
 )
+from .censored import XGBAFTRegressor
 from .families import get_family
 from .train import TrainedModel
 
@@ -44,6 +51,10 @@ PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib", ".pck", ".dill")
 #: The only types skops may rebuild when loading (everything else is refused).
 TRUSTED_TYPES = [
     "explainsse.featurize.nasicon_lattice.NasiconLatticeEstimator",
+    "explainsse.models.estimators.Clipper",
+    "explainsse.models.estimators.PLSDAClassifier",
+    "explainsse.models.estimators.PLSRegressor",
+    # the same classes under the module path of model files saved before they moved
     "explainsse.models.factory.Clipper",
     "explainsse.models.factory.PLSDAClassifier",
     "explainsse.models.factory.PLSRegressor",
@@ -76,7 +87,8 @@ class ModelFileError(ExplainsseError):
     """A model directory that is unsafe, incomplete or tampered with."""
 
 
-def _versions() -> dict[str, str]:
+def recorded_versions() -> dict[str, str]:
+    """Versions of the packages (:data:`VERSIONED`) recorded in model, study and report manifests."""
     return package_versions(VERSIONED)
 
 
@@ -104,7 +116,7 @@ def save_model(model: TrainedModel, directory: str | os.PathLike, *, overwrite: 
     OutputFolderError
         When ``directory`` is refused (exists and is not empty without ``overwrite``, etc.).
     """
-    import skops.io as sio
+    import skops.io as sio  # heavy: skops loads only when a model file is read or written
 
     directory = Path(directory)
     with output_directory(directory, force=overwrite, inputs=inputs) as tmp:
@@ -128,8 +140,6 @@ def save_model(model: TrainedModel, directory: str | os.PathLike, *, overwrite: 
             model_file = "model.skops"
         data_files = []
         if model.train_X is not None and training_data:
-            from ..io import write_parquet
-
             write_parquet(model.train_X.reset_index(drop=True), tmp / "train_descriptors.parquet")
             data_files.append("train_descriptors.parquet")
             if model.train_meta is not None:
@@ -149,7 +159,7 @@ def save_model(model: TrainedModel, directory: str | os.PathLike, *, overwrite: 
             "random_state": model.random_state,
             "censoring": model.censoring,
             **extra,
-            "versions": _versions(),
+            "versions": recorded_versions(),
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "model_file": model_file,
             "files": {name: sha256_file(tmp / name)
@@ -168,9 +178,6 @@ def _skops_nodes(path: Path) -> list[tuple[str, str]]:
     node ``{"__module__", "__class__", "__loader__", "content", ...}``; all of them are collected,
     wherever they are nested.
     """
-    import json
-    import zipfile
-
     try:
         with zipfile.ZipFile(path) as archive:
             schema = json.loads(archive.read("schema.json"))
@@ -208,7 +215,7 @@ def _load_skops(path: Path, extra_trusted=(), *, family: str = ""):
     ModelFileError
         Naming the file and the refused types.
     """
-    import skops.io as sio
+    import skops.io as sio  # heavy: skops loads only when a model file is read or written
 
     allowed = set(TRUSTED_TYPES) | set(extra_trusted) | set(DATA_TYPES)
     nodes = _skops_nodes(path)
@@ -267,7 +274,7 @@ def load_model(directory: str | os.PathLike) -> TrainedModel:
             raise ModelFileError(f"{path}: sha256 {actual} does not match the manifest ({expected}); "
                                  "the model directory was modified")
     saved = manifest.get("versions", {})
-    now = _versions()
+    now = recorded_versions()
     differ = {k: (saved[k], now[k]) for k in saved if k in now and saved[k] != now[k]}
     if differ:
         warnings.warn(f"{directory}: saved with other library versions {differ}; predictions may differ",
@@ -276,9 +283,8 @@ def load_model(directory: str | os.PathLike) -> TrainedModel:
     family = get_family(manifest["family"])
     pre = _load_skops(directory / "preprocess.skops", family=family.name)  # imputer, scaler, clipper only
     if family.persistence == "xgboost-json" and censoring == "aft":
-        import xgboost as xgb
+        import xgboost as xgb  # heavy: XGBoost loads only when a tree model is used
 
-        from .censored import XGBAFTRegressor
 
         aft = manifest["aft"]
         estimator = XGBAFTRegressor(**aft["params"])
@@ -286,11 +292,9 @@ def load_model(directory: str | os.PathLike) -> TrainedModel:
         estimator.base_margin_ = float(aft["base_margin"])
         estimator.n_features_in_ = int(aft["n_features_in"])
         if aft.get("feature_names_in"):
-            import numpy as np
-
             estimator.feature_names_in_ = np.asarray(aft["feature_names_in"], dtype=object)
     elif family.persistence == "xgboost-json":
-        import xgboost as xgb
+        import xgboost as xgb  # heavy: XGBoost loads only when a tree model is used
 
         cls = xgb.XGBRegressor if manifest["task"] == "regression" else xgb.XGBClassifier
         estimator = cls()
@@ -300,13 +304,11 @@ def load_model(directory: str | os.PathLike) -> TrainedModel:
     pipeline = Pipeline([*pre.steps, ("model", estimator)])
     train_X = train_meta = None
     if "train_descriptors.parquet" in manifest["files"]:
-        from ..io import read_parquet
-
         train_X = read_parquet(directory / "train_descriptors.parquet")
         if "train_rows.parquet" in manifest["files"]:
             train_meta = read_parquet(directory / "train_rows.parquet")
     return TrainedModel(pipeline, manifest["family"], manifest["task"], manifest["preset"],
-                        list(manifest["feature_names"]), float(manifest.get("threshold_S_cm", 1e-4)),
+                        list(manifest["feature_names"]), float(manifest.get("threshold_S_cm", DEFAULT_THRESHOLD_S_CM)),
                         manifest.get("params", {}), manifest.get("metrics", {}),
                         manifest.get("dataset", {}), int(manifest.get("random_state", 0)), censoring,
                         train_X, train_meta)

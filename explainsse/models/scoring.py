@@ -70,7 +70,10 @@ def baseline_scores(task: str, y_train, n_eval: int) -> np.ndarray:
     Regression: the training median of log10 sigma. Classification: the training share of
     the superionic class as its probability (scikit-learn's ``DummyClassifier(strategy="prior")``).
     """
-    from sklearn.dummy import DummyClassifier, DummyRegressor
+    from sklearn.dummy import (  # heavy: scikit-learn loads only when a model is built or scored
+        DummyClassifier,
+        DummyRegressor,
+    )
 
     y_train = np.asarray(y_train)
     zeros = np.zeros((len(y_train), 1))

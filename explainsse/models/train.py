@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..chemistry import parse_formula
 from ..datasets.table import split_mask
 from ..errors import InputDataError
 from ..featurize.nasicon import COL_FRAMEWORK
+from .censored import encode_censored
 from .evaluate import SELECTION_METRIC, check_descriptors, tune
 from .targets import DEFAULT_THRESHOLD, make_target
 
@@ -57,7 +59,6 @@ class TrainedModel:
         """Chemical elements present in the training formulas (empty if unknown)."""
         if self.train_meta is None or "formula" not in self.train_meta:
             return set()
-        from ..chemistry import parse_formula
 
         return {el.symbol for f in self.train_meta["formula"] for el in parse_formula(f).elements}
 
@@ -127,8 +128,6 @@ def train_model(frame: pd.DataFrame, X: pd.DataFrame, family: str, task: str, *,
     f, Xt = frame.loc[rows], X.loc[rows]
     y = make_target(f, task, threshold)
     if censoring == "aft":
-        from .censored import encode_censored
-
         y = encode_censored(f)
     pipeline, params, inner = tune(family, task, Xt, y, f, random_state=random_state, n_jobs=n_jobs,
                                    censoring=censoring)

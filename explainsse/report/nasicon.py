@@ -7,8 +7,9 @@ import datetime as _dt
 import numpy as np
 import pandas as pd
 
+from ..featurize import describe
 from . import figures as fig
-from .render import _md_cell, md_table
+from .markdown import md_cell, md_table
 
 CITATIONS = [
     "Xu, Zong & Hippalgaonkar, J. Phys. Commun. 4, 055015 (2020), doi:10.1088/2399-6528/ab92d8.",
@@ -75,8 +76,6 @@ def build_nasicon_report(result, *, dataset: str, files: dict, description: str,
         figures["importance"] = fig.importance_bar(imp, top=len(imp), title="mean |SHAP| on NASICON materials").figure
     dependence = []
     if result.table is not None and ex.get("top"):
-        from ..featurize import describe
-
         sites = [t["descriptor"] for t in (ex.get("sites") or {}).get("top", [])]
         for i, name in enumerate(sites or [t["descriptor"] for t in ex["top"][:3]]):
             labels = result.alkali if result.alkali is not None else pd.Series(dtype=str)
@@ -122,12 +121,12 @@ def _transfer_sentences(result) -> list[str]:
 def nasicon_markdown(c: dict, figure_files: dict[str, str]) -> str:
     """Markdown twin of the NASICON validation report."""
     r = c["result"]
-    lines = [f"# {_md_cell(c['title'])}", "", _md_cell(c["description"]), "",
-             f"Protocol **{_md_cell(r['protocol'])}**; classifier {_md_cell(r['classifier'])}; threshold "
-             f"{r['threshold_S_cm']:g} S/cm; NASICON membership from {_md_cell(r['membership_source'])}; "
+    lines = [f"# {md_cell(c['title'])}", "", md_cell(c["description"]), "",
+             f"Protocol **{md_cell(r['protocol'])}**; classifier {md_cell(r['classifier'])}; threshold "
+             f"{r['threshold_S_cm']:g} S/cm; NASICON membership from {md_cell(r['membership_source'])}; "
              f"seed {c['seed']}.",
              "", "## Summary", ""]
-    lines += [f"- {_md_cell(s)}" for s in c["summary_sentences"]]
+    lines += [f"- {md_cell(s)}" for s in c["summary_sentences"]]
     lines += ["", "## Results", ""]
     lines += md_table(c["rows"])
     for name in ("baseline", "calibration", "roc"):
@@ -135,42 +134,42 @@ def nasicon_markdown(c: dict, figure_files: dict[str, str]) -> str:
             lines += ["", f"![{name}]({figure_files[name]})"]
     if r.get("selected_hyperparameters"):
         lines += ["", "Hyperparameters chosen in the training parts: " + "; ".join(
-            f"{_md_cell(k)} ({_md_cell(v)})" for k, v in r["selected_hyperparameters"].items())]
+            f"{md_cell(k)} ({md_cell(v)})" for k, v in r["selected_hyperparameters"].items())]
     if r["warnings"]:
-        lines += ["", "Warnings:", ""] + [f"- {_md_cell(w)}" for w in r["warnings"]]
+        lines += ["", "Warnings:", ""] + [f"- {md_cell(w)}" for w in r["warnings"]]
     ex = r["explanation"]
     lines += ["", "## Explanations", ""]
     if ex.get("top"):
-        lines += [f"{_md_cell(ex['method'])}; model fitted on {_md_cell(ex['fitted_on'])}; SHAP in "
-                  f"{_md_cell(ex['units'])}.", "",
+        lines += [f"{md_cell(ex['method'])}; model fitted on {md_cell(ex['fitted_on'])}; SHAP in "
+                  f"{md_cell(ex['units'])}.", "",
                   "| descriptor | mean abs SHAP | direction | meaning |", "|---|---|---|---|"]
-        lines += [f"| {_md_cell(t['descriptor'])} | {t['mean_abs_shap']:.3f} | {_md_cell(t['direction'])} | "
-                  f"{_md_cell(t['meaning'])} |" for t in ex["top"]]
+        lines += [f"| {md_cell(t['descriptor'])} | {t['mean_abs_shap']:.3f} | {md_cell(t['direction'])} | "
+                  f"{md_cell(t['meaning'])} |" for t in ex["top"]]
         for name in c.get("fig_dependence", []):
             if name in figure_files:
                 lines += ["", f"![{name}]({figure_files[name]})"]
-        lines += ["", "### Misclassified materials", "", _md_cell(ex.get("misclassified_note", "")) + ".", "", "| id | formula | sigma (S/cm) | measured | predicted | "
+        lines += ["", "### Misclassified materials", "", md_cell(ex.get("misclassified_note", "")) + ".", "", "| id | formula | sigma (S/cm) | measured | predicted | "
                   "p(superionic) | top contributions |", "|---|---|---|---|---|---|---|"]
-        lines += [f"| {_md_cell(m['id'])} | {_md_cell(m['formula'])} | {m['sigma_S_cm']:.2g} | {_md_cell(m['measured'])} | {_md_cell(m['predicted'])} | "
-                  f"{m['score']:.2f} | {_md_cell(m['top_contributions'])} |" for m in ex["misclassified"]]
+        lines += [f"| {md_cell(m['id'])} | {md_cell(m['formula'])} | {m['sigma_S_cm']:.2g} | {md_cell(m['measured'])} | {md_cell(m['predicted'])} | "
+                  f"{m['score']:.2f} | {md_cell(m['top_contributions'])} |" for m in ex["misclassified"]]
     else:
-        lines.append(_md_cell(ex.get("note", "")))
+        lines.append(md_cell(ex.get("note", "")))
     if r.get("domain_shift"):
         lines += ["", "## Descriptors that shift between the Na and Li compounds", "",
                   "| descriptor | Na mean | Na SD | Li mean | shift (Na SD) | Li rows outside the Na range | note |",
                   "|---|---|---|---|---|---|---|"]
-        lines += [f"| {_md_cell(d['descriptor'])} | {d['train_mean']:.3g} | {d['train_sd']:.3g} | {d['test_mean']:.3g} | "
+        lines += [f"| {md_cell(d['descriptor'])} | {d['train_mean']:.3g} | {d['train_sd']:.3g} | {d['test_mean']:.3g} | "
                   f"{'constant' if d['shift_sd'] is None else format(d['shift_sd'], '.1f')} | {d['outside_range']:.0%} | "
-                  f"{_md_cell(d['note'])} |" for d in r["domain_shift"]]
+                  f"{md_cell(d['note'])} |" for d in r["domain_shift"]]
     if r["excluded"]:
         lines += ["", "## Rows not used", "", "| id | formula | reason |", "|---|---|---|"]
-        lines += [f"| {_md_cell(x['id'])} | {_md_cell(x['formula'])} | {_md_cell(x['reason'])} |" for x in r["excluded"]]
+        lines += [f"| {md_cell(x['id'])} | {md_cell(x['formula'])} | {md_cell(x['reason'])} |" for x in r["excluded"]]
     d = r.get("detector")
     if d:
         lines += ["", "## NASICON detector vs the dataset's labels", "",
                   f"precision {d['precision']:.3f}, recall {d['recall']:.3f} over {d['n_labelled']} labelled rows "
                   f"(tp {d['tp']}, fp {d['fp']}, fn {d['fn']}, tn {d['tn']})."]
-    lines += ["", "Citations:", ""] + [f"- {_md_cell(ct)}" for ct in c["citations"]]
+    lines += ["", "Citations:", ""] + [f"- {md_cell(ct)}" for ct in c["citations"]]
     return "\n".join(lines) + "\n"
 
 

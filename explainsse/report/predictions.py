@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as _dt
 
+from ..analysis import explain_candidates
 from ..featurize import describe
 from . import figures as fig
+from .markdown import md_cell
 
 
 def build_prediction_report(ds, model, model_name: str, *, top: int = 5, max_figures: int = 12):
@@ -16,10 +18,9 @@ def build_prediction_report(ds, model, model_name: str, *, top: int = 5, max_fig
     context : dict
     figures : dict
     """
-    from ..analysis import explain_candidates
-
     started = _dt.datetime.now(_dt.timezone.utc)
     candidates = explain_candidates(ds, model, top=top)
+    ds = candidates.dataset  # without the rows that could not be featurized (now in its issues)
     table, results, notes = candidates.table, candidates.materials, candidates.notes
     figures = {}
     scored = [i for i in range(len(results)) if results[i]["prediction"] is not None]
@@ -67,20 +68,18 @@ def build_prediction_report(ds, model, model_name: str, *, top: int = 5, max_fig
 
 def prediction_markdown(c: dict, figure_files: dict) -> str:
     """Markdown twin of the prediction report."""
-    from .render import _md_cell
-
     m = c["model"]
-    lines = [f"# {_md_cell(c['title'])}", "",
-             f"Model {_md_cell(m['name'])}: {_md_cell(m['family'])} / {_md_cell(m['task'])}, "
-             f"preset {_md_cell(m['preset'])}.", ""] + [f"- {_md_cell(s)}" for s in c["summary_sentences"]]
-    lines += ["", f"| id | formula | prediction ({_md_cell(c['prediction_units'])}) | domain | warnings |",
+    lines = [f"# {md_cell(c['title'])}", "",
+             f"Model {md_cell(m['name'])}: {md_cell(m['family'])} / {md_cell(m['task'])}, "
+             f"preset {md_cell(m['preset'])}.", ""] + [f"- {md_cell(s)}" for s in c["summary_sentences"]]
+    lines += ["", f"| id | formula | prediction ({md_cell(c['prediction_units'])}) | domain | warnings |",
               "|---|---|---|---|---|"]
     for m in c["materials"]:
         dom = "" if not m["domain"] else ("inside" if m["domain"]["inside"] else "outside")
         value = "none" if m["prediction"] is None else f"{m['prediction']:.3g}"
-        lines.append(f"| {_md_cell(m['id'])} | {_md_cell(m['formula'])} | {value} | {dom} | "
-                     f"{_md_cell('; '.join(m['warnings']))} |")
+        lines.append(f"| {md_cell(m['id'])} | {md_cell(m['formula'])} | {value} | {dom} | "
+                     f"{md_cell('; '.join(m['warnings']))} |")
     for m in c["materials"]:
         if m["figure"]:
-            lines += ["", f"![{_md_cell(m['formula'])}]({figure_files[m['figure']]})"]
+            lines += ["", f"![{md_cell(m['formula'])}]({figure_files[m['figure']]})"]
     return "\n".join(lines) + "\n"

@@ -2,118 +2,43 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as _dt
-import io
 import json
 import os
-import re
 import sys
 from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup, escape
-
-from ..formatting import ordinal
-from ..io import neutralize_text, output_directory, to_jsonable, write_manifest
-
-
-def split_text(summary: dict) -> str:
-    """The train/test split of a data card: ``"98 / 23"``, or that there is none (cross-validation only)."""
-    if not (summary.get("train") or summary.get("test")):
-        return "none (cross-validation on the rows used)"
-    return f"{summary['train']} / {summary['test']}"
-
-
-def template_environment() -> Environment:
-    """The Jinja environment of every report template (autoescaped, strict about undefined names)."""
-    env = Environment(loader=PackageLoader("explainsse.report", "templates"),
-                      autoescape=select_autoescape(["html", "j2"]), undefined=StrictUndefined)
-    env.filters["ordinal"] = ordinal
-    env.filters["split_text"] = split_text
-    return env
-
-
-def _svg(figure) -> bytes:
-    """SVG bytes of ``figure``, with text kept as text.
-
-    Text stays selectable and searchable, and is 3x faster to write than glyph outlines; the
-    browser draws it with its sans-serif font. A fixed hash salt makes the element ids, and so
-    the file, the same on every run.
-    """
-    import matplotlib
-
-    from .figures import PLAIN_TEXT
-
-    buf = io.BytesIO()
-    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "explainsse", **PLAIN_TEXT}):  # tick labels are made at draw time
-        figure.savefig(buf, format="svg", metadata={"Date": None}, dpi=110)  # dpi: rasterized scatter layers
-    return buf.getvalue()
-
-
-#: Characters that Markdown (or the HTML it may carry) would interpret, and what they become
-#: (``>`` opens no tag, so "higher x -> higher y" stays readable).
-_MD_ESCAPES = {"&": "&amp;", "<": "&lt;", "|": "\\|", "`": "\\`", "\\": "\\\\",
-               "\n": " ", "\r": " "}
-#: A cell that starts with a signed number (``-0.32 [-0.44, -0.15]``, ``-`` alone is no number).
-_LEADING_NUMBER = re.compile(r"[-+]?(\d|\.\d)")
-#: A closing bracket that would make a link or an image (``](``, ``][``, ``]:``).
-_MD_LINK = re.compile(r"\](?=[(\[:])")
-
-
-def md_cell(value) -> str:
-    r"""``value`` as inert Markdown text: no raw HTML, links, images, code spans or table breaks.
-
-    Spreadsheet formula prefixes are neutralised too (a Markdown table is often pasted into one).
-    Brackets that cannot form a link (``1.65 [1.32, 1.99]``) stay as they are.
-
-    Examples
-    --------
-    >>> md_cell("<script>alert(1)</script>")
-    '&lt;script>alert(1)&lt;/script>'
-    >>> print(md_cell("![x](http://e.org/a.png) 1.65 [1.32, 1.99]"))
-    !\[x\](http://e.org/a.png) 1.65 [1.32, 1.99]
-    """
-    text = "".join(_MD_ESCAPES.get(ch, ch) for ch in str(value))
-    text = _MD_LINK.sub("\\\\]", text).replace("![", "!\\[")
-    if _LEADING_NUMBER.match(text):  # "-0.32 [-0.44, -0.15]" is a number to read, not a formula to quote
-        return text
-    return neutralize_text(text)
-
-
-_md_cell = md_cell
-
-
-def md_table(rows: list[dict]) -> list[str]:
-    """Markdown table lines (header from the first row's keys; cells neutralised and escaped)."""
-    if not rows:
-        return []
-    keys = list(rows[0])
-    return (["| " + " | ".join(_md_cell(k) for k in keys) + " |", "|" + "---|" * len(keys)]
-            + ["| " + " | ".join(_md_cell(r[k]) for k in keys) + " |" for r in rows])
+from ..analysis.study import copy_study as copy_saved_study
+from ..analysis.study import write_study
+from ..io import output_directory, to_jsonable, write_manifest
+from ..models.persistence import recorded_versions
+from .html import embedded_figure, split_text, svg_bytes, template_environment
+from .markdown import md_cell, md_table
+from .predictions import build_prediction_report, prediction_markdown
+from .view import build_view
 
 
 def _structure_markdown(heading: str, st: dict, preset: str, figure_files: dict) -> list[str]:
     """The structure section in Markdown (same numbers as the HTML)."""
     lines = [heading, ""]
     if st.get("skipped"):
-        return lines + [f"Structure section skipped: {_md_cell(st['skipped'])}.", ""]
+        return lines + [f"Structure section skipped: {md_cell(st['skipped'])}.", ""]
     if not st:
-        return lines + [f"No structure descriptors in this study (preset {_md_cell(preset)}).", ""]
+        return lines + [f"No structure descriptors in this study (preset {md_cell(preset)}).", ""]
     lines += [f"{st['n_with_structure']} of {st['n_rows']} rows ({100 * st['share_with_structure']:.0f}%) have a "
               "crystal structure (CIF); the others have none (XGBoost uses the missing values as they are, logistic "
               "regression and PLS impute the training median and see 'Structure available').", ""]
     if st.get("drivers"):
         lines += ["| rank | descriptor | mean abs SHAP | direction | unit |", "|---|---|---|---|---|"]
-        lines += [f"| {d['rank']} | {_md_cell(d['descriptor'])} | {d['mean_abs_shap']:.3f} | {_md_cell(d['direction'])} | "
-                  f"{_md_cell(d['unit'])} |" for d in st["drivers"]]
+        lines += [f"| {d['rank']} | {md_cell(d['descriptor'])} | {d['mean_abs_shap']:.3f} | {md_cell(d['direction'])} | "
+                  f"{md_cell(d['unit'])} |" for d in st["drivers"]]
         lines.append("")
     for p in st.get("plots", []):
         if p["figure"] in figure_files:
-            lines += [f"![{_md_cell(p['descriptor'])} vs measured]({figure_files[p['figure']]})", ""]
+            lines += [f"![{md_cell(p['descriptor'])} vs measured]({figure_files[p['figure']]})", ""]
     pm = st["published_model"]
     if not pm:
-        lines += [_md_cell(st.get("published_note") or "Sendek et al.'s published model not scored."), ""]
+        lines += [md_cell(st.get("published_note") or "Sendek et al.'s published model not scored."), ""]
     else:
         lines += [f"Sendek et al. 2017 published model on {pm['n']} rows: accuracy {pm['accuracy']:.2f} "
                   f"[{pm['accuracy_ci'][0]:.2f}, {pm['accuracy_ci'][1]:.2f}] vs majority "
@@ -122,32 +47,32 @@ def _structure_markdown(heading: str, st: dict, preset: str, figure_files: dict)
     sp = st.get("sparse_logistic")
     if sp:
         lines += ["Sparse L1 logistic regression (at most 5 structure descriptors) keeps: " + "; ".join(
-            f"{_md_cell(r['descriptor'])} (odds ratio per SD {r['odds_ratio_per_sd']:.2f}, "
+            f"{md_cell(r['descriptor'])} (odds ratio per SD {r['odds_ratio_per_sd']:.2f}, "
             f"{r['odds_ratio_ci'][0]:.2f}-{r['odds_ratio_ci'][1]:.2f})" for r in sp["selected"]) + ".", ""]
         if sp.get("test"):
             lines += [f"Official test rows with a CIF: accuracy {sp['test']['accuracy']:.2f} vs majority "
                       f"{sp['test']['majority_accuracy']:.2f}, MCC {sp['test']['mcc']:.2f}.", ""]
     else:
-        lines += [_md_cell(st.get("sparse_note", "")), ""]
+        lines += [md_cell(st.get("sparse_note", "")), ""]
     return lines
 
 
 def _markdown(c: dict, figure_files: dict[str, str]) -> str:
-    h = {k: f"## {_md_cell(v)}" for k, v in c["headings"].items()}
-    lines = [f"# {_md_cell(c['title'])}", "",
-             f"Preset {_md_cell(c['preset'])}; threshold {c['threshold_S_cm']:g} S/cm; scheme {_md_cell(c['models']['scheme'])} "
-             f"({_md_cell(c['models']['scheme_description'])}); seed {c['seed']}.", "", h["summary"], ""]
-    lines += [f"- {_md_cell(s)}" for s in c["summary_sentences"]]
+    h = {k: f"## {md_cell(v)}" for k, v in c["headings"].items()}
+    lines = [f"# {md_cell(c['title'])}", "",
+             f"Preset {md_cell(c['preset'])}; threshold {c['threshold_S_cm']:g} S/cm; scheme {md_cell(c['models']['scheme'])} "
+             f"({md_cell(c['models']['scheme_description'])}); seed {c['seed']}.", "", h["summary"], ""]
+    lines += [f"- {md_cell(s)}" for s in c["summary_sentences"]]
     s = c["data"]["summary"]
-    lines += ["", h["data"], "", f"Source: {_md_cell(c['data']['source'])}  ", f"Licence: {_md_cell(c['data']['license'])}", "",
+    lines += ["", h["data"], "", f"Source: {md_cell(c['data']['source'])}  ", f"Licence: {md_cell(c['data']['license'])}", "",
               "| rows in input | rows used | rows excluded | train / test split | censored | with CIF |", "|---|---|---|---|---|---|",
               f"| {s['rows_input']} | {s['rows_used']} | {s['rows_excluded']} | {split_text(s)} | {s['censored']} | {s['with_cif']} |", ""]
-    lines += [f"- {_md_cell(n)}" for n in c["data"].get("notes", [])]
+    lines += [f"- {md_cell(n)}" for n in c["data"].get("notes", [])]
     if c["data"]["issues"]:
         lines.append("")  # a table right after the notes would continue the last list item
         lines += ["| row | id | column | value | reason |", "|---|---|---|---|---|"]
-        lines += [f"| {_md_cell(r['row'])} | {_md_cell(r['id'])} | {_md_cell(r['column'])} | {_md_cell(r['value'])} | "
-                  f"{_md_cell(r['reason'])} |" for r in c["data"]["issues"]]
+        lines += [f"| {md_cell(r['row'])} | {md_cell(r['id'])} | {md_cell(r['column'])} | {md_cell(r['value'])} | "
+                  f"{md_cell(r['reason'])} |" for r in c["data"]["issues"]]
     if "data_distribution" in figure_files:
         lines += ["", f"![log10 sigma by family]({figure_files['data_distribution']})"]
     lines += ["", h["models"], ""]
@@ -155,42 +80,42 @@ def _markdown(c: dict, figure_files: dict[str, str]) -> str:
         if rows:
             lines += [f"### {task}", "", *md_table(rows), ""]
     if c["models"].get("y_scramble_sentences"):
-        lines += ["y-scrambling: " + _md_cell("; ".join(c["models"]["y_scramble_sentences"])) + ".", ""]
+        lines += ["y-scrambling: " + md_cell("; ".join(c["models"]["y_scramble_sentences"])) + ".", ""]
     lines += [h["explanations"], ""]
     if (c.get("skipped") or {}).get("classification"):
         lines += ["No classification model, so no global explanation: "
-                  f"{_md_cell(c['skipped']['classification'])}.", ""]
+                  f"{md_cell(c['skipped']['classification'])}.", ""]
     for family, e in c["explanations"].items():
-        lines += [f"### {_md_cell(family)}", "",
-                  f"{_md_cell(e['method'])}; SHAP in {_md_cell(e['output_units'])}.", "",
+        lines += [f"### {md_cell(family)}", "",
+                  f"{md_cell(e['method'])}; SHAP in {md_cell(e['output_units'])}.", "",
                   "| descriptor | mean abs SHAP | 95% interval | direction | unit |", "|---|---|---|---|---|"]
-        lines += [f"| {_md_cell(t['descriptor'])}{' (unstable)' if t['unstable'] else ''} | {t['mean_abs_shap']:.3f} | "
-                  f"{t['ci_low']:.3f}-{t['ci_high']:.3f} | {_md_cell(t['direction'])} | {_md_cell(t['unit'])} |" for t in e["top"]]
+        lines += [f"| {md_cell(t['descriptor'])}{' (unstable)' if t['unstable'] else ''} | {t['mean_abs_shap']:.3f} | "
+                  f"{t['ci_low']:.3f}-{t['ci_high']:.3f} | {md_cell(t['direction'])} | {md_cell(t['unit'])} |" for t in e["top"]]
         if f"importance_{family}" in figure_files:
             lines += ["", f"![importance]({figure_files['importance_' + family]})"]
         lines.append("")
     lines += [h["dependence"], ""]
     for d in c.get("dependence", []):
-        lines += [f"**{_md_cell(d['descriptor'])}** ({_md_cell(d['unit'])}): {_md_cell(d['meaning'])}", ""]
+        lines += [f"**{md_cell(d['descriptor'])}** ({md_cell(d['unit'])}): {md_cell(d['meaning'])}", ""]
         if d.get("figure") in figure_files:
-            lines += [f"![dependence of {_md_cell(d['descriptor'])}]({figure_files[d['figure']]})", ""]
+            lines += [f"![dependence of {md_cell(d['descriptor'])}]({figure_files[d['figure']]})", ""]
     lines += _structure_markdown(h["structure"], c.get("structure") or {}, c["preset"], figure_files)
     lines += [h["materials"], "", "| why | id | formula | predicted | measured | domain |", "|---|---|---|---|---|---|"]
-    lines += [f"| {_md_cell(m['why'])} | {_md_cell(m['id'])} | {_md_cell(m['formula'])} | {m['predicted']:.2f} | {_md_cell(m.get('measured_text') or format(m['measured'], '.2f'))} | "
+    lines += [f"| {md_cell(m['why'])} | {md_cell(m['id'])} | {md_cell(m['formula'])} | {m['predicted']:.2f} | {md_cell(m.get('measured_text') or format(m['measured'], '.2f'))} | "
               f"{'inside' if m['inside_domain'] else 'outside'} |" for m in c["materials"]]
     nz = c.get("nasicon") or {}
-    lines += ["", h["nasicon"], "", _md_cell(nz.get("note", ""))]
+    lines += ["", h["nasicon"], "", md_cell(nz.get("note", ""))]
     if nz.get("rows"):
         lines += ["", *md_table(nz["rows"]), ""]
-        lines += [f"- {_md_cell(v)}" for v in nz.get("verdicts", [])]
+        lines += [f"- {md_cell(v)}" for v in nz.get("verdicts", [])]
         if nz.get("sites"):
-            lines += ["", f"By site: {_md_cell(nz['sites'])}"]
+            lines += ["", f"By site: {md_cell(nz['sites'])}"]
     if nz.get("detector"):
         d = nz["detector"]
         lines += ["", f"NASICON detector vs family labels: precision {d['precision']:.3f}, recall {d['recall']:.3f}."]
     lines += ["", h["glossary"], "", "| descriptor | meaning | unit |", "|---|---|---|"]
-    lines += [f"| {_md_cell(g['descriptor'])} | {_md_cell(g['meaning'])} | {_md_cell(g['unit'])} |" for g in c["glossary"]]
-    lines += ["", "Citations:", ""] + [f"- {_md_cell(ct)}" for ct in c["citations"]]
+    lines += [f"| {md_cell(g['descriptor'])} | {md_cell(g['meaning'])} | {md_cell(g['unit'])} |" for g in c["glossary"]]
+    lines += ["", "Citations:", ""] + [f"- {md_cell(ct)}" for ct in c["citations"]]
     return "\n".join(lines) + "\n"
 
 
@@ -235,28 +160,20 @@ def write_report(context, figures: dict, output: str | os.PathLike, *, force: bo
         (tmp / "figures").mkdir()
         embedded, files = {}, {}
         for name, figure in figures.items():
-            svg = _svg(figure)
+            svg = svg_bytes(figure)
             (tmp / "figures" / f"{name}.svg").write_bytes(svg)
             files[name] = f"figures/{name}.svg"
-            data = base64.b64encode(svg).decode("ascii")
-            embedded[name] = Markup('<figure><img alt="{}" src="data:image/svg+xml;base64,{}"></figure>').format(
-                escape(name.replace("_", " ")), data)
+            embedded[name] = embedded_figure(name, svg)
         html = env.get_template(template).render(c=context, figs=embedded, fig_names=list(figures))
         (tmp / "index.html").write_text(html, encoding="utf-8")
         (tmp / "report.md").write_text((markdown or _markdown)(context, files), encoding="utf-8")
         (tmp / "report.json").write_text(json.dumps(to_jsonable(context), indent=1, default=str), encoding="utf-8")
         if copy_study is not None:  # exactly the files its manifest lists, verified, never through a link
-            from ..analysis.study import copy_study as copy_saved_study
-
             copy_saved_study(copy_study, tmp / "study")
         elif study is not None:
-            from ..analysis.study import write_study
-
             (tmp / "study").mkdir()
             write_study(study, tmp / "study")
-        from ..models.persistence import _versions
-
-        manifest = {"command": sys.argv, "versions": _versions(), "seed": context["seed"],
+        manifest = {"command": sys.argv, "versions": recorded_versions(), "seed": context["seed"],
                     "dataset": context["dataset"], "dataset_sha256": context["data"]["files"],
                     "model": context.get("model", {}).get("name") if isinstance(context.get("model"), dict) else None,
                     "started": context["started"],
@@ -288,8 +205,6 @@ def render_study_report(study, output: str | os.PathLike, *, force: bool = False
     -------
     pathlib.Path
     """
-    from .view import build_view
-
     view, figures = build_view(study)
     extra = {"preset": study.config["preset"], "study_seconds": study.provenance.get("seconds")}
     return write_report(view, figures, output, force=force, inputs=inputs, manifest_extra=extra,
@@ -311,8 +226,6 @@ def render_prediction_report(ds, model, model_name: str, output: str | os.PathLi
     force : bool
     inputs : iterable of path-like
     """
-    from .predictions import build_prediction_report, prediction_markdown
-
     context, figures = build_prediction_report(ds, model, model_name)
     write_report(context, figures, output, force=force, template="predictions.html.j2", markdown=prediction_markdown,
                  inputs=inputs)

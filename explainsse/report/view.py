@@ -13,10 +13,10 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from ..featurize import describe
+from ..featurize.structure import HAS_STRUCTURE, LABELS
 from ..models import SCHEMES
 from ..models.benchmark import PUBLISHED_ANCHORS, summary_table
 from ..models.scoring import scramble_sentence
-from ..featurize.structure import HAS_STRUCTURE
 from . import figures as fig
 from .nasicon import evaluation_rows
 
@@ -244,8 +244,6 @@ STRUCTURE_PLOTS = ("Sendek LLSD mean shortest Li-Li distance", "BVSE Li 3D perco
 
 def _structure(study, figures: dict, top: int) -> dict:
     """Which structural descriptors drive the regression model, how conductivity varies with them, Sendek's model."""
-    from ..featurize.structure import HAS_STRUCTURE, LABELS
-
     info = study.structure
     if not info:
         reason = _skipped(study).get("structure", "")

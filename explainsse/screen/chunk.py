@@ -17,7 +17,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..explain.domain import ApplicabilityDomain
+from ..explain.material import NO_LI, outside_domain, unseen_elements
+from ..featurize import DescriptorFeaturizer
+from ..featurize.vectorized import element_table
 from ..io import atomic_file, sha256_file, write_parquet
+from ..models.persistence import load_model
 
 #: Columns of every part file, in order.
 PART_COLUMNS = ("row", "id", "formula", "prediction", "domain_percentile", "in_domain", "warnings", "error")
@@ -44,10 +49,6 @@ NOT_NASICON = ("not an A(1+x)M2(XO4)3 NASICON framework (the NASICON detector's 
 @lru_cache(maxsize=2)
 def worker_state(model_dir: str):
     """The model, its applicability domain and the mask of training elements (once per process)."""
-    from ..explain.domain import ApplicabilityDomain
-    from ..featurize.vectorized import element_table
-    from ..models.persistence import load_model
-
     model = load_model(model_dir)
     domain = ApplicabilityDomain(model.align(model.train_X)) if model.train_X is not None else None
     symbols = element_table()[0]
@@ -59,9 +60,6 @@ def worker_state(model_dir: str):
 def _row_warnings(elements: np.ndarray | None, mask: np.ndarray | None, outside: np.ndarray,
                   percentile: np.ndarray) -> list[str]:
     """Each row's warnings, "; "-joined: no Li, elements never seen in training, outside the domain."""
-    from ..explain.material import NO_LI, outside_domain, unseen_elements
-    from ..featurize.vectorized import element_table
-
     symbols = element_table()[0]
     notes: list[list[str]] = [[] for _ in range(len(outside))]
     if elements is not None:
@@ -79,8 +77,6 @@ def _row_warnings(elements: np.ndarray | None, mask: np.ndarray | None, outside:
 
 def screen_frame(model_dir: str, frame: pd.DataFrame) -> pd.DataFrame:
     """Screen rows ``id, formula, error`` (+ ``row``): the part table, without writing it."""
-    from ..featurize import DescriptorFeaturizer
-
     model, domain, mask = worker_state(model_dir)
     frame = frame.reset_index(drop=True)
     error = frame["error"].astype(str).to_numpy(dtype=object).copy()

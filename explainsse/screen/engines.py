@@ -11,6 +11,12 @@ from __future__ import annotations
 
 import os
 import re
+from concurrent.futures import FIRST_COMPLETED, wait
+
+from .._config import get_settings
+from ..errors import InputDataError
+from ..models.families import worker_setup
+from ..parallel import TaskPool
 
 ENGINES = ("local", "dask")
 
@@ -21,10 +27,8 @@ class LocalEngine:
     name = "local"
 
     def __init__(self, workers: int):
-        from ..parallel import TaskPool
-
         self.workers = max(int(workers), 1)
-        self._pool = TaskPool(self.workers)
+        self._pool = TaskPool(self.workers, worker_setup=worker_setup)
 
     def submit(self, func, *args):
         """Schedule ``func(*args)``."""
@@ -33,8 +37,6 @@ class LocalEngine:
     @staticmethod
     def wait(futures):
         """``(done, pending)`` once at least one future has finished."""
-        from concurrent.futures import FIRST_COMPLETED, wait
-
         return wait(futures, return_when=FIRST_COMPLETED)
 
     def describe(self) -> dict:
@@ -62,7 +64,7 @@ class DaskEngine:
     name = "dask"
 
     def __init__(self, workers: int, scheduler: str | None = None):
-        from distributed import Client, LocalCluster
+        from distributed import Client, LocalCluster  # heavy: dask.distributed loads only for the Dask engine
 
         self.workers = max(int(workers), 1)
         self.scheduler = scheduler
@@ -71,8 +73,6 @@ class DaskEngine:
             self.client = _connect(Client, scheduler)
             self.workers = max(len(self.client.scheduler_info().get("workers", {})), 1)  # the cluster's own
         else:
-            from .._config import get_settings
-
             env = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
             scratch = get_settings().cache_dir / "dask-scratch"  # not dask's default /tmp/dask-scratch-space
             scratch.mkdir(parents=True, exist_ok=True)
@@ -88,7 +88,7 @@ class DaskEngine:
     @staticmethod
     def wait(futures):
         """``(done, pending)`` once at least one future has finished."""
-        from distributed import wait
+        from distributed import wait  # heavy: dask.distributed loads only for the Dask engine
 
         result = wait(list(futures), return_when="FIRST_COMPLETED")
         return result.done, result.not_done
@@ -114,8 +114,6 @@ CONNECT_TIMEOUT_S = 10
 
 def check_scheduler(address: str) -> str:
     """A Dask scheduler address as ``SCHEME://HOST:PORT``, or a one-line error (nothing is contacted)."""
-    from ..errors import InputDataError
-
     if not SCHEDULER_ADDRESS.fullmatch(address):
         raise InputDataError(f"--scheduler {address!r}: expected a Dask scheduler address such as "
                              "tcp://HOST:8786 (schemes tcp, tls, ws, wss, ucx)")
@@ -124,8 +122,6 @@ def check_scheduler(address: str) -> str:
 
 def _connect(client_class, address: str):
     """A client of the scheduler at ``address``; a one-line error when it cannot be reached."""
-    from ..errors import InputDataError
-
     try:
         return client_class(address, timeout=CONNECT_TIMEOUT_S)
     except (OSError, TimeoutError, ValueError) as exc:
@@ -135,8 +131,6 @@ def _connect(client_class, address: str):
 
 def make_engine(name: str, workers: int | None = None, scheduler: str | None = None):
     """The engine called ``name`` (``local`` or ``dask``); ``workers`` defaults to the CPU count."""
-    from ..errors import InputDataError
-
     if workers is not None and workers < 1:
         raise InputDataError(f"--workers must be at least 1, got {workers}")
     workers = workers or os.cpu_count() or 1

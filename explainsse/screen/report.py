@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import base64
 import re
 from pathlib import Path
 
 import pandas as pd
 
-from ..io import write_text_atomic
-from ..report.render import md_cell, ordinal
+from ..formatting import ordinal
+from ..io import write_table, write_text_atomic
+from ..report.figures import doping_curves, prediction_histogram
+from ..report.html import embedded_figure, svg_bytes, template_environment
+from ..report.markdown import md_cell
 
 
 def _context(payload: dict, short: pd.DataFrame, long: pd.DataFrame, ups: pd.DataFrame) -> dict:
@@ -88,7 +90,7 @@ def doping_series(parts: list[Path]) -> tuple[pd.DataFrame, float | None]:
     parent : float or None
         The parent's prediction (its row ``parent ...``).
     """
-    import pyarrow.parquet as pq
+    import pyarrow.parquet as pq  # heavy: pyarrow loads only when a Parquet file is read or written
 
     frames, parent = [], None
     for path in parts:
@@ -116,13 +118,6 @@ def _thinned(curves: pd.DataFrame) -> dict:
     return out
 
 
-def _embedded(svg: bytes, alt: str):
-    from markupsafe import Markup
-
-    return Markup('<figure><img alt="{}" src="data:image/svg+xml;base64,{}"></figure>').format(
-        alt, base64.b64encode(svg).decode("ascii"))
-
-
 def write_report(out: Path, payload: dict, short: pd.DataFrame, long: pd.DataFrame, ups: pd.DataFrame,
                  curves: pd.DataFrame | None = None, parent: float | None = None) -> None:
     """Write ``report.html`` (self-contained, every user string escaped), ``report.md`` and the figures.
@@ -130,23 +125,19 @@ def write_report(out: Path, payload: dict, short: pd.DataFrame, long: pd.DataFra
     For a doping grid (``curves``), the prediction against the dopant amount per series is drawn
     (``figures/doping_series.svg``) and tabulated in ``doping_series.csv``.
     """
-    from ..io import write_table
-    from ..report.figures import doping_curves, prediction_histogram
-    from ..report.render import _svg, template_environment
-
     context = _context(payload, short, long, ups)
-    svg = _svg(prediction_histogram(payload["histogram"]["edges"], payload["histogram"]["counts"],
-                                    payload["model"]["task"], payload["counts"]["screened"]))
+    svg = svg_bytes(prediction_histogram(payload["histogram"]["edges"], payload["histogram"]["counts"],
+                                        payload["model"]["task"], payload["counts"]["screened"]))
     (out / "figures").mkdir(exist_ok=True)
     (out / "figures" / "predictions.svg").write_bytes(svg)
-    figure = _embedded(svg, "distribution of predictions")
+    figure = embedded_figure("distribution of predictions", svg)
     series_figure = None
     context["series"] = []
     if curves is not None and len(curves):
         write_table(curves, out / "doping_series.csv")
-        series_svg = _svg(doping_curves(_thinned(curves), payload["model"]["task"], parent))
+        series_svg = svg_bytes(doping_curves(_thinned(curves), payload["model"]["task"], parent))
         (out / "figures" / "doping_series.svg").write_bytes(series_svg)
-        series_figure = _embedded(series_svg, "prediction against the dopant amount")
+        series_figure = embedded_figure("prediction against the dopant amount", series_svg)
         context["series"] = _series_rows(curves, parent)
     html = template_environment().get_template("screen.html.j2").render(c=context, figure=figure,
                                                                         series_figure=series_figure)

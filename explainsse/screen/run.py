@@ -16,6 +16,7 @@ Layout of the output folder::
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -24,17 +25,29 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
+from .._config import get_settings
 from ..errors import InputDataError
+from ..featurize import get_preset
 from ..io import (
     OutputFolderError,
     atomic_file,
     check_output_target,
     package_versions,
+    regular_input_file,
     sha256_file,
     write_manifest,
+    write_parquet,
     write_table,
 )
+from ..models.bundled import resolve_model_dir
+from ..models.persistence import load_model
 from .chunk import HIST_BINS, finished, part_path, screen_chunk
+from .engines import make_engine
+from .report import doping_series, write_report
+from .shortlist import explain_shortlist, push_up, read_back
+from .sources import count_rows, doping_grid, file_columns, grid_chunks, read_chunks
 
 RUN_FILE = "screen-run.json"
 #: Rows per chunk (a work unit, a part file, the unit of resumption).
@@ -56,10 +69,8 @@ class _FolderLock:
     """
 
     def __init__(self, folder: Path):
-        import fcntl
-        import hashlib
+        import fcntl  # POSIX only
 
-        from .._config import get_settings
 
         digest = hashlib.sha256(str(Path(folder).resolve()).encode()).hexdigest()[:32]
         self.path = get_settings().cache_dir / "locks" / f"screen-{digest}.lock"
@@ -101,9 +112,6 @@ class Source:
 
 def file_source(path, chunk_size: int) -> Source:
     """Candidates from a CSV or Parquet file, read ``chunk_size`` rows at a time."""
-    from ..io import regular_input_file
-    from .sources import count_rows, file_columns, read_chunks
-
     path = regular_input_file(Path(path).expanduser(), "candidate file")  # before hashing: /dev/zero, a FIFO
     file_columns(path)  # an unreadable file is refused before the output folder is touched
     chunks = read_chunks(path, chunk_size)
@@ -117,8 +125,6 @@ def enumeration_source(parent: str, substitutions: list[str], grid: str, chunk_s
     The grid is counted and checked first (a grid above the cap is refused before anything is
     written) and built one chunk at a time.
     """
-    from .sources import doping_grid, grid_chunks
-
     table = doping_grid(parent, list(substitutions), grid)
     spec = {"kind": "enumeration", "parent": parent, "substitute": list(substitutions), "range": grid}
     return Source(spec, grid_chunks(table, chunk_size), len(table))
@@ -193,11 +199,8 @@ def run_screen(source: Source, model_dir, out, *, top: int | None = None, min_si
     dict
         The manifest.
     """
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # optional display: tqdm loads only when a progress bar is shown
 
-    from ..models.bundled import resolve_model_dir
-    from ..models.persistence import load_model
-    from .engines import make_engine
 
     started = time.perf_counter()
     _check_counts(top, explain_top, chunk_size)
@@ -268,8 +271,6 @@ def _collect(runner, pending, summaries, bar):
 
 
 def _check_model(model, min_sigma) -> None:
-    from ..featurize import get_preset
-
     spec = get_preset(model.preset)
     needs = [c for c in spec.requires if c != "formula"]
     if needs:
@@ -295,12 +296,6 @@ def _check_counts(top: int | None, explain_top: int, chunk_size: int) -> None:
 def _finish(out: Path, model, model_name: str, run, summaries, rule: dict, *, engine, resumed_chunks, screened_s,
             started) -> dict:
     """Invalid rows, the explained shortlist, the report and the manifest (from the part files)."""
-    import numpy as np
-
-    from ..io import write_parquet
-    from .report import doping_series, write_report
-    from .shortlist import explain_shortlist, push_up, read_back
-
     numbers = sorted(summaries)
     parts = [part_path(out, n) for n in numbers]
     t0 = time.perf_counter()

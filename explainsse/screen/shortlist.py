@@ -8,6 +8,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..explain import explain, model_output, output_units
+from ..featurize import DescriptorFeaturizer, describe
+
 #: Most candidates a ``--min-sigma`` shortlist keeps without ``--top`` (the best ones).
 MAX_SHORTLIST = 10_000
 SHORT_COLUMNS = ["row", "id", "formula", "prediction", "domain_percentile", "in_domain", "warnings"]
@@ -31,7 +34,7 @@ def read_back(parts: list[Path], *, top: int | None, floor: float | None,
     invalid : pandas.DataFrame
         ``row, id, formula, error``.
     """
-    import pyarrow.parquet as pq
+    import pyarrow.parquet as pq  # heavy: pyarrow loads only when a Parquet file is read or written
 
     limit = top if top is not None else MAX_SHORTLIST
     best = pd.DataFrame(columns=SHORT_COLUMNS)
@@ -71,9 +74,6 @@ def explain_shortlist(model, short: pd.DataFrame, k: int = 5, reference: str | N
     info : dict
         ``method`` of the SHAP values, their ``units``, and the largest additivity error.
     """
-    from ..explain import explain, model_output, output_units
-    from ..featurize import DescriptorFeaturizer, describe
-
     short = short.copy()
     short.insert(0, "rank", np.arange(1, len(short) + 1))
     if short.empty:  # nothing could be screened, or nothing passed the rule

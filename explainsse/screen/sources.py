@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -17,7 +18,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import InputDataError
+from .. import _config
+from ..chemistry import parse_formula
+from ..datasets.table import NUL_MARK, NulVisible, sniff_csv
+from ..errors import FormulaError, InputDataError
+from ..featurize.electrolyte import ANION_CHARGES
+from ..featurize.oxidation import BALANCED, balance_charges
+from ..io import regular_input_file
 
 #: Column names accepted for the formula and the id of a candidate file (first match wins).
 FORMULA_COLUMNS = ("formula", "composition", "reduced_formula", "pretty_formula")
@@ -34,8 +41,8 @@ def _is_parquet(path: Path) -> bool:
 
 def _parquet_file(path: Path):
     """A :class:`pyarrow.parquet.ParquetFile`, or a one-line error naming the file."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    import pyarrow as pa  # heavy: pyarrow loads only when a Parquet file is read or written
+    import pyarrow.parquet as pq  # heavy: pyarrow loads only when a Parquet file is read or written
 
     try:
         return pq.ParquetFile(str(path))
@@ -51,8 +58,6 @@ def csv_format(path: Path) -> tuple[str, str]:
     InputDataError
         For an empty file, a binary file (NUL bytes) or text that is not UTF-8 (e.g. latin-1).
     """
-    from ..datasets.table import sniff_csv
-
     delimiter, encoding, _ = sniff_csv(path)
     with open(path, "rb") as handle:
         head = handle.read(1 << 16)
@@ -96,8 +101,6 @@ def read_chunks(path: str | os.PathLike, chunk_size: int) -> Iterator[tuple[int,
     InputDataError
         When the file is missing or has no formula column.
     """
-    from ..io import regular_input_file
-
     path = regular_input_file(path, "candidate file")
     columns = file_columns(path)
     formula_col = next((c for c in FORMULA_COLUMNS if c in columns), None)
@@ -130,8 +133,6 @@ def range_count(text: str) -> tuple[float, float, int]:
         ``stop >= start >= 0``, or a grid of more than
         :data:`explainsse._config.MAX_GRID_CANDIDATES` values.
     """
-    from .. import _config
-
     try:
         start, stop, step = (float(v) for v in text.split(":"))
     except ValueError:
@@ -151,8 +152,6 @@ def _count_text(n: float) -> str:
 
 def _nul_visible(column: pd.Series) -> pd.Series:
     """Text cells with a NUL byte shown as the NUL mark (as a CSV is read), so no CSV written later truncates."""
-    from ..datasets.table import NUL_MARK
-
     if column.dtype != object and not isinstance(column.dtype, pd.StringDtype):
         return column
     return column.map(lambda v: v.replace("\x00", NUL_MARK) if isinstance(v, str) else v)
@@ -160,8 +159,6 @@ def _nul_visible(column: pd.Series) -> pd.Series:
 
 def _csv_batches(path: Path, columns: list[str], chunk_size: int):
     """A CSV's ``columns`` as text, ``chunk_size`` rows at a time (a NUL in a cell stays visible)."""
-    from ..datasets.table import NulVisible
-
     delimiter, encoding = csv_format(path)
     with NulVisible(path, encoding) as handle:
         yield from pd.read_csv(handle, usecols=columns, chunksize=chunk_size, dtype=str, keep_default_na=False,
@@ -170,7 +167,7 @@ def _csv_batches(path: Path, columns: list[str], chunk_size: int):
 
 def _reading(path: Path, batches):
     """The batches of a reader, with a one-line error naming the file when a later part is unreadable."""
-    import pyarrow as pa
+    import pyarrow as pa  # heavy: pyarrow loads only when a Parquet file is read or written
 
     iterator = iter(batches)
     while True:
@@ -221,7 +218,7 @@ def nominal_charge(symbol: str, host_charge: float = 0.0) -> int | None:
     host's sign closest to the host's charge (first in pymatgen's order on a tie), so Ge, Si and
     Sn on the P5+ site of Li3PS4 are 4+ (not 4-, nor Ge2+), Ga on Zr4+ is 3+, F on O2- is 1-.
     """
-    from pymatgen.core import Element
+    from pymatgen.core import Element  # heavy: pymatgen loads only where structures/compositions need it
 
     try:
         states = Element(symbol).common_oxidation_states
@@ -237,9 +234,7 @@ def nominal_charge(symbol: str, host_charge: float = 0.0) -> int | None:
 
 def _species(text: str, host_charge: float = 0.0) -> tuple[str, int | None]:
     """``"Ta5+"`` -> ("Ta", 5); ``"Ta"`` -> ("Ta", its common state nearest the host's charge)."""
-    import re
-
-    from pymatgen.core import Element
+    from pymatgen.core import Element  # heavy: pymatgen loads only where structures/compositions need it
 
     m = re.fullmatch(r"([A-Z][a-z]?)(?:(\d*)([+-]))?", text)
     if not m:
@@ -268,11 +263,6 @@ def parent_charges(parent: str) -> dict[str, float]:
     InputDataError
         When the parent cannot be parsed, has no Li or no anion, or cannot be charge balanced.
     """
-    from ..chemistry import parse_formula
-    from ..errors import FormulaError
-    from ..featurize.electrolyte import ANION_CHARGES
-    from ..featurize.oxidation import BALANCED, balance_charges
-
     try:
         amounts = {el: float(n) for el, n in parse_formula(parent).get_el_amt_dict().items()}
     except FormulaError as exc:
@@ -372,9 +362,6 @@ def doping_grid(parent: str, substitutions: list[str], grid: str) -> DopingGrid:
         a zero charge or a charge of the other sign than the host's, and a grid of more than
         :data:`explainsse._config.MAX_GRID_CANDIDATES` candidates.
     """
-    from .. import _config
-    from ..chemistry import parse_formula
-
     start, step, count = range_count(grid)
     charges = parent_charges(parent)
     base = {el: float(n) for el, n in parse_formula(parent).get_el_amt_dict().items()}

@@ -20,6 +20,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import Pipeline
 
 from ..errors import InputDataError
+from ..models import make_model
+from ..models.factory import make_search
+from ..models.train import TrainedModel
 
 
 @dataclass
@@ -135,11 +138,14 @@ def tuned(family: str, *, random_state: int = 0, n_jobs: int = 1, inner_splits: 
     Fitted inside each outer training part, so the selection never sees the rows it is scored on
     (nested cross-validation).
     """
-    from sklearn.metrics import make_scorer, matthews_corrcoef
-    from sklearn.model_selection import StratifiedKFold
+    from sklearn.metrics import (  # heavy: scikit-learn loads only when a model is built or scored
+        make_scorer,
+        matthews_corrcoef,
+    )
+    from sklearn.model_selection import (
+        StratifiedKFold,  # heavy: scikit-learn loads only when a model is built or scored
+    )
 
-    from ..models import make_model
-    from ..models.factory import make_search
 
     model = make_model(family, "classification", random_state=random_state, n_jobs=n_jobs)
     return make_search(family, "classification", model, scoring=make_scorer(matthews_corrcoef), n_jobs=1,
@@ -163,9 +169,6 @@ def make_classifier(spec, *, random_state: int = 0, n_jobs: int = 1, params: dic
         For a family: choose its hyperparameters by inner CV inside every training part (nested;
         slow with leave-one-out).
     """
-    from ..models import make_model
-    from ..models.train import TrainedModel
-
     if isinstance(spec, str) and tune:
         return Classifier(f"{spec} (explainsse, tuned by inner 3-fold CV in every training part)",
                           tuned(spec, random_state=random_state, n_jobs=n_jobs), family=spec)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..featurize.presets import DEFAULT_PRESET
 from .inputs import validation_descriptors
+from .nasicon import validate_nasicon
 
 
 def validate_datasets(ds, classifier="logreg", *, model=None, test_ds=None, predictions=None, preset=None,
@@ -40,15 +41,14 @@ def validate_datasets(ds, classifier="logreg", *, model=None, test_ds=None, pred
     description : str
         What was validated on what, in one sentence.
     """
-    from . import validate_nasicon
-
     protocol = protocol or ("external" if (test_ds is not None or predictions is not None) else "within")
     cols = list(descriptor_cols or ())
     X = validation_descriptors(ds, preset=preset, descriptor_cols=cols, model=model)
     test_X = None if test_ds is None else validation_descriptors(test_ds, preset=preset, descriptor_cols=cols,
                                                                  model=model)
-    result = validate_nasicon(ds.frame, X, model if model is not None else classifier, protocol=protocol,
-                              test_frame=None if test_ds is None else test_ds.frame, test_X=test_X,
+    # rows that could not be featurized are not in X (featurization leaves the dataset alone)
+    result = validate_nasicon(ds.frame.loc[X.index], X, model if model is not None else classifier, protocol=protocol,
+                              test_frame=None if test_ds is None else test_ds.frame.loc[test_X.index], test_X=test_X,
                               predictions=predictions, **options)
     descriptors = ("the descriptor columns " + ", ".join(cols) if cols
                    else "preset " + (model.preset if model is not None else preset or DEFAULT_PRESET))

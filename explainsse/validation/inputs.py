@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 import pandas as pd
 
+from ..datasets import load_dataset, load_table
+from ..datasets.registry import REGISTRY
+from ..datasets.table import ColumnMap, guess_columns, read_csv_strict
 from ..errors import InputDataError
+from ..featurize import featurize_dataset
+from ..featurize.descriptors import feature_names
 from ..featurize.presets import DEFAULT_PRESET
 
 
@@ -33,14 +41,12 @@ def validation_descriptors(ds, *, preset: str | None = None, descriptor_cols=Non
                                  f"{list(ds.descriptors.columns)[:20]}")
         X = ds.descriptors[cols].apply(pd.to_numeric, errors="coerce")
         return X.loc[ds.frame.index]
-    from ..featurize import featurize_dataset
-    from ..featurize.descriptors import feature_names
 
     if model is not None:
-        X = featurize_dataset(ds, model.preset, progress=False)
+        X = featurize_dataset(ds, model.preset, progress=False).X
         return model.align(X)
     name = preset or DEFAULT_PRESET
-    X = featurize_dataset(ds, name, progress=False)
+    X = featurize_dataset(ds, name, progress=False).X
     return X[feature_names(name)]
 
 
@@ -61,10 +67,6 @@ def columns_for_test_file(path, like=None):
     -------
     ColumnMap
     """
-    from dataclasses import replace
-
-    from ..datasets.table import ColumnMap, guess_columns, read_csv_strict
-
     header = list(read_csv_strict(path, nrows=0).columns)
     if like is not None and like.target_col in header and like.formula_col in header:
         return like
@@ -92,11 +94,6 @@ def load_test_set(test: str, *, like=None, data_dir=None):
     -------
     Dataset
     """
-    from pathlib import Path
-
-    from ..datasets import load_dataset, load_table
-    from ..datasets.registry import REGISTRY
-
     if Path(test).exists():
         c = columns_for_test_file(Path(test), like)
         return load_table(Path(test), formula_col=c.formula_col, target_col=c.target_col, target_kind=c.target_kind,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..chemistry import parse_formula
 from .detector import detect_nasicon, nasicon_labels
 
 
@@ -28,9 +29,8 @@ def nasicon_membership(frame: pd.DataFrame, *, all_nasicon: bool = False,
 
 def alkali_domain(composition) -> str:
     """``"Li"``, ``"Na"``, ``"mixed"`` (both) or ``"none"`` for one composition (or formula)."""
-    from pymatgen.core import Composition
+    from pymatgen.core import Composition  # heavy: pymatgen loads only where structures/compositions need it
 
-    from ..chemistry import parse_formula
 
     comp = composition if isinstance(composition, Composition) else parse_formula(composition)
     els = {str(e) for e in comp.elements}

@@ -32,10 +32,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .._config import DEFAULT_N_SCRAMBLE
+from .._config import DEFAULT_N_SCRAMBLE, DEFAULT_THRESHOLD_S_CM
 from ..errors import InputDataError
+from ..explain import explain
+from ..featurize import describe
+from ..io import to_jsonable
 from ..models.scoring import CLASS_NAMES, verdict
 from ..models.targets import make_target
+from ..models.train import TrainedModel
 from .classifier import Classifier, make_classifier
 from .detector import detect_nasicon, detector_agreement, nasicon_labels
 from .drivers import domain_shift, site_drivers
@@ -80,8 +84,6 @@ class NasiconValidation:
 
     def to_dict(self) -> dict:
         """The JSON form (numbers, strings, lists and dicts only)."""
-        from ..io import to_jsonable
-
         return to_jsonable({
             "protocol": self.protocol, "classifier": self.classifier, "threshold_S_cm": self.threshold,
             "membership_source": self.membership_source, "subset": self.subset,
@@ -104,7 +106,7 @@ class NasiconValidation:
 
 
 def validate_nasicon(frame: pd.DataFrame, X: pd.DataFrame, classifier="logreg", *, protocol: str = "within",
-                     threshold: float = 1e-4, all_nasicon: bool = False,
+                     threshold: float = DEFAULT_THRESHOLD_S_CM, all_nasicon: bool = False,
                      test_frame: pd.DataFrame | None = None, test_X: pd.DataFrame | None = None,
                      predictions: pd.DataFrame | None = None, n_splits: int = 5, n_repeats: int = 5,
                      loo: bool = True, n_permutations: int = DEFAULT_N_SCRAMBLE, n_boot: int = 500, explain_top: int = 10,
@@ -192,12 +194,11 @@ def _explain(clf: Classifier, X_fit, y_fit, X_rows, frame_rows, evaluation: Nasi
     Returns the explanation (JSON form, with the site drivers when the model has NASICON site
     descriptors) and the ExplanationTable (None when SHAP failed).
     """
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import FunctionTransformer
+    from sklearn.pipeline import Pipeline  # heavy: scikit-learn loads only when a model is built or scored
+    from sklearn.preprocessing import (
+        FunctionTransformer,  # heavy: scikit-learn loads only when a model is built or scored
+    )
 
-    from ..explain import explain
-    from ..featurize import describe
-    from ..models.train import TrainedModel
 
     model = clf.fitted if clf.fitted is not None else clf.fit(X_fit, y_fit)
     model = getattr(model, "best_estimator_", model)  # a tuned search: explain the selected model

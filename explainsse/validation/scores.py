@@ -39,7 +39,9 @@ class NasiconEvaluation:
 def _calibration(y: np.ndarray, score: np.ndarray, kind: str) -> dict:
     if kind != "probability" or len(np.unique(y)) < 2:
         return {}
-    from sklearn.calibration import calibration_curve
+    from sklearn.calibration import (
+        calibration_curve,  # heavy: scikit-learn loads only when a model is built or scored
+    )
 
     bins = int(min(5, max(2, len(y) // 10)))
     frac, mean = calibration_curve(y, score, n_bins=bins, strategy="quantile")

@@ -243,9 +243,9 @@ def test_internal_errors_are_reported_as_bugs_not_as_bad_input():
 
 
 def test_bug_message_through_the_cli(monkeypatch):
-    import explainsse.featurize as featurize
+    import explainsse.cli.descriptors as command
 
-    monkeypatch.setattr(featurize, "glossary", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(command, "glossary", lambda *a, **k: 1 / 0)
     r = CliRunner().invoke(app, ["descriptors"])
     assert r.exit_code == 3
     assert "internal error (this is a bug in explainsse" in r.stderr and "--debug" in r.stderr

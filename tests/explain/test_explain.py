@@ -24,7 +24,7 @@ FAMILY_TASKS = [("logreg", "classification"), ("pls", "regression"), ("pls", "cl
 
 @pytest.fixture(scope="module")
 def obelix_X(obelix):
-    return obelix.frame, featurize_dataset(obelix, "crystal-v1", cache=False)
+    return obelix.frame, featurize_dataset(obelix, "crystal-v1", cache=False).X
 
 
 def fit(frame, X, family, task, **params):

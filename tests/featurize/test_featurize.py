@@ -82,7 +82,7 @@ def test_cell_volume():
 
 def test_crystal_descriptors_on_a_user_table():
     ds = load_table(DATA / "candidates.csv", id_col="id", space_group_col="sg", z_col="Z")
-    X = featurize_dataset(ds, "crystal-v1", cache=False)
+    X = featurize_dataset(ds, "crystal-v1", cache=False).X
     llzo = X.loc[0]
     volume = 12.97**3
     assert llzo["Crystal cell volume"] == pytest.approx(volume)
@@ -144,7 +144,7 @@ def test_errors_raise_with_row_or_give_nan():
 def test_passthrough_columns(tmp_path):
     ds = load_table(DATA / "bad_rows.csv", formula_col="composition", target_col="sigma_S_cm",
                     id_col="sample", descriptor_cols=["site_radius"])
-    X = featurize_dataset(ds, cache=False)
+    X = featurize_dataset(ds, cache=False).X
     assert X["site_radius"].tolist() == [1.02, 0.9, 0.3]
     table = pd.DataFrame({"formula": ["Li2O"], "note": ["x"]})
     with pytest.raises(InputDataError, match="'note' is not numeric"):
@@ -167,7 +167,7 @@ def test_every_descriptor_has_a_glossary_entry():
 
 @pytest.mark.integration
 def test_obelix_crystal_features_have_no_silent_drops(obelix):
-    X = featurize_dataset(obelix, "crystal-v1")
+    X = featurize_dataset(obelix, "crystal-v1").X
     assert X.shape == (599, len(feature_names("crystal-v1")))
     assert list(X.index) == list(obelix.frame.index)
     # every column is populated for (nearly) every row; the NaNs that exist are explained

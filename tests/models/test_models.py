@@ -20,7 +20,7 @@ from explainsse.models import (
     make_target,
 )
 from explainsse.models.censored import XGBAFTRegressor
-from explainsse.models.factory import Clipper
+from explainsse.models.estimators import Clipper
 
 
 @parametrize_with_checks([Clipper(), PLSRegressor(), PLSDAClassifier(), XGBAFTRegressor(n_estimators=100, learning_rate=0.3)])
@@ -84,7 +84,7 @@ def test_pls_adapter_coefficients_are_stable():
 @pytest.fixture(scope="module")
 def obelix_small(obelix):
     """OBELiX with composition-v1 descriptors (cached per module)."""
-    return obelix.frame, featurize_dataset(obelix, "composition-v1", cache=False)
+    return obelix.frame, featurize_dataset(obelix, "composition-v1", cache=False).X
 
 
 @pytest.mark.integration

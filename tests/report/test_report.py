@@ -91,7 +91,7 @@ def test_report_end_to_end_small(tmp_path):
 
 
 def test_markdown_cells_are_neutralised():
-    from explainsse.report.render import _md_cell
+    from explainsse.report.markdown import md_cell as _md_cell
 
     assert _md_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)" and _md_cell("a|b") == "a\\|b"
 

@@ -28,7 +28,7 @@ def xu_sites(tmp_path_factory):
     if path is None:
         pytest.fail("real datasets not found: set EXPLAINSSE_DATA_DIR=../shared/datasets")
     ds = load_dataset("xu2020", data_dir=path, download=False, cache_dir=tmp_path_factory.mktemp("xu-cache"))
-    return ds, featurize_dataset(ds, "nasicon-v1", cache=False)
+    return ds, featurize_dataset(ds, "nasicon-v1", cache=False).X
 
 
 @pytest.mark.integration
@@ -53,11 +53,12 @@ def test_site_descriptors_match_xus_own_table(xu_sites):
 def test_obelix_nasicon_rows_get_site_descriptors_and_others_the_reason(obelix):
     from explainsse.featurize import featurize_dataset
 
-    X = featurize_dataset(obelix, "nasicon-v1")
+    result = featurize_dataset(obelix, "nasicon-v1")
+    X = result.X
     labelled = obelix.frame["family"].str.casefold().eq("nasicon")
     assert (X.loc[labelled, P + "framework"] == 1).sum() >= 133
     other = X[P + "framework"] == 0
-    notes = obelix.descriptor_notes.set_index("row")["reason"]
+    notes = result.notes.set_index("row")["reason"]
     assert other.sum() > 400 and notes.loc[X.index[other]].str.contains("not NASICON").all()
     assert X.loc[labelled & (X[P + "framework"] == 1), P + "volume per unit"].between(190, 270).all()
 

@@ -16,95 +16,9 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-
 from ...errors import InputDataError
-
-#: Model outputs shared by families (SHAP values are in the same units as the output).
-LOG_ODDS = "log-odds of sigma >= threshold"
-LOG10_SIGMA = "predicted log10 sigma (S/cm)"
-
-
-@dataclass(frozen=True)
-class Family:
-    """One model family.
-
-    Attributes
-    ----------
-    name : str
-        Registry key (``--family`` on the command line).
-    description : str
-        One line for help texts and reports.
-    tasks : tuple of str
-        Tasks it supports (``regression``, ``classification``).
-    estimator : callable
-        ``estimator(task, random_state, n_jobs, params) -> estimator``: the final pipeline step.
-    search_space : callable
-        ``search_space(task) -> dict or list of dict``: pipeline parameter grid (``model__...``),
-        fixed a priori and searched on training rows only.
-    explainer : callable
-        ``explainer(pipeline, family, task, X, background, **meta) -> ExplanationTable``.
-    output_units : mapping
-        Task -> what the model output (log-odds, log10 sigma) is measured in.
-    scaled : bool
-        Standardize and clip descriptors before the estimator (linear families).
-    named_input : bool
-        Pass descriptor names to the estimator (pandas); False gives a plain matrix (XGBoost
-        refuses some names).
-    search : {"grid", "random"}
-        Exhaustive grid search, or ``n_iter`` sampled candidates (fixed seed).
-    n_iter : int
-        Candidates of a random search.
-    threads : bool
-        The estimator uses ``n_jobs`` threads itself (so the search runs candidates one by one).
-    persistence : {"skops", "xgboost-json"}
-        File format of the fitted estimator (never pickle).
-    trusted_types : tuple of str
-        Extra types skops may rebuild when loading this family's estimator.
-    cost : int
-        Relative cost of validating it (higher first, so pool workers start the slow ones).
-    regression_rank : int
-        Preference for the report's per-material regression explanations (lowest wins).
-    native : callable, optional
-        ``native(model, X, y, top, seed) -> dict``: the family's own interpretable view
-        (odds ratios, VIP, gain), beside SHAP.
-    censored_estimator : callable, optional
-        ``censored_estimator(random_state, n_jobs, params)``: a censoring-aware regressor
-        (``--censoring aft``) when the family has one.
-    extra : mapping
-        Optional views by name, e.g. ``interactions(model, X, seed) -> dict`` (XGBoost's SHAP
-        interaction values, ``explainsse importance --interactions``).
-    """
-
-    name: str
-    description: str
-    tasks: tuple[str, ...]
-    estimator: Callable
-    search_space: Callable
-    explainer: Callable
-    output_units: Mapping[str, str]
-    scaled: bool = True
-    named_input: bool = True
-    search: str = "grid"
-    n_iter: int = 0
-    threads: bool = False
-    persistence: str = "skops"
-    trusted_types: tuple[str, ...] = ()
-    cost: int = 1
-    regression_rank: int = 9
-    native: Callable | None = None
-    censored_estimator: Callable | None = None
-    extra: Mapping = field(default_factory=dict)
-
-    def supports(self, task: str) -> bool:
-        """Whether the family models ``task``."""
-        return task in self.tasks
-
-    def units(self, task: str) -> str:
-        """What the model output of ``task`` is measured in."""
-        return self.output_units.get(task, "model output")
-
+from . import logreg, pls, xgb
+from .base import LOG10_SIGMA, LOG_ODDS, Family
 
 _REGISTRY: dict[str, Family] = {}
 #: Names of the families that come with explainsse.
@@ -112,13 +26,34 @@ BUILTIN = ("logreg", "pls", "xgb")
 
 
 def _builtins() -> dict[str, Family]:
-    """The registry, with the built-in families loaded on first use (no work at import time)."""
+    """The registry, with the built-in families put (back) in when none of them is there."""
     if not any(name in _REGISTRY for name in BUILTIN):
-        from . import logreg, pls, xgb
-
         for module in (logreg, pls, xgb):
             _REGISTRY.setdefault(module.FAMILY.name, module.FAMILY)
     return _REGISTRY
+
+
+def user_families() -> list[Family]:
+    """Families registered in this process beyond the built-in ones."""
+    return [f for name, f in _builtins().items() if name not in BUILTIN]
+
+
+def _register_all(families: list[Family]) -> None:
+    for family in families:
+        register_family(family, replace=True)
+
+
+def worker_setup() -> tuple | None:
+    """Task-pool hook (:class:`explainsse.parallel.TaskPool`): workers register this process's own families.
+
+    Returns
+    -------
+    tuple or None
+        ``(function, args)`` for the worker to call before each task, or None when only the
+        built-in families are registered.
+    """
+    extra = user_families()
+    return (_register_all, (extra,)) if extra else None
 
 
 def register_family(family: Family, *, replace: bool = False) -> Family:
@@ -175,4 +110,4 @@ def check_families(names) -> list[str]:
 
 
 __all__ = ["BUILTIN", "LOG10_SIGMA", "LOG_ODDS", "Family", "check_families", "family_names", "get_family",
-           "register_family", "unregister_family"]
+           "register_family", "unregister_family", "user_families", "worker_setup"]

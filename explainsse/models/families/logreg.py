@@ -6,7 +6,7 @@ which the grid sets. Before scikit-learn 1.8 the penalty is named beside the sol
 
 from __future__ import annotations
 
-from . import LOG_ODDS, Family
+from .base import LOG_ODDS, Family
 
 #: Searched by inner CV on training rows only. L2 (``l1_ratio=0``) is solved by lbfgs, which
 #: converges in tens of iterations where saga needs thousands; the elastic net needs saga. The
@@ -19,7 +19,7 @@ GRID = [
 
 
 def _sklearn_version() -> tuple[int, int]:
-    import sklearn
+    import sklearn  # heavy: scikit-learn loads only when a model is built or scored
 
     major, minor = sklearn.__version__.split(".")[:2]
     return int(major), int("".join(ch for ch in minor if ch.isdigit()) or 0)
@@ -27,7 +27,9 @@ def _sklearn_version() -> tuple[int, int]:
 
 def estimator(task: str, random_state: int, n_jobs: int, params: dict):
     """``LogisticRegression`` with explainsse defaults (classification only)."""
-    from sklearn.linear_model import LogisticRegression
+    from sklearn.linear_model import (
+        LogisticRegression,  # heavy: scikit-learn loads only when a model is built or scored
+    )
 
     defaults = {"C": 1.0, "l1_ratio": 0.0, "solver": "lbfgs", "max_iter": 5000}
     if _sklearn_version() < (1, 8):
@@ -43,28 +45,14 @@ def search_space(task: str):
     return GRID
 
 
-def native(model, X, y, top: int, seed: int, n_bootstrap: int = 20) -> dict:
-    """Odds ratio per standard deviation of each descriptor, with bootstrap 95% CIs."""
-    from ...explain.native import logreg_odds_ratios
-
-    odds = logreg_odds_ratios(model, X, y, n_bootstrap=n_bootstrap, random_state=seed)
-    return {"odds_ratios": odds.head(top).reset_index(names="descriptor").to_dict("records")}
-
-
-def _explainer(*args, **kwargs):
-    from ...explain.explainers import explain_linear
-
-    return explain_linear(*args, **kwargs)
-
-
 FAMILY = Family(
     name="logreg",
     description="logistic regression, a classifier of superionic or not",
     tasks=("classification",),
     estimator=estimator,
     search_space=search_space,
-    explainer=_explainer,
+    explainer="linear",
     output_units={"classification": LOG_ODDS},
     cost=3,
-    native=native,
+    native="odds-ratios",
 )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from . import LOG10_SIGMA, LOG_ODDS, Family
+from ..censored import XGBAFTRegressor
+from .base import LOG10_SIGMA, LOG_ODDS, Family
 
 #: Sampled (``N_ITER`` candidates, fixed seed: the candidates never depend on the data).
 SPACE = {
@@ -22,7 +23,7 @@ def estimator(task: str, random_state: int, n_jobs: int, params: dict):
     64 histogram bins (XGBoost's default is 256): a few hundred training rows rarely have more
     distinct split points worth separating, and fits are about 3x faster.
     """
-    import xgboost as xgb
+    import xgboost as xgb  # heavy: XGBoost loads only when a tree model is used
 
     defaults = {"n_estimators": 400, "learning_rate": 0.05, "max_depth": 5,
                 "min_child_weight": 1, "subsample": 0.8, "colsample_bytree": 0.5, "max_bin": 64}
@@ -33,8 +34,6 @@ def estimator(task: str, random_state: int, n_jobs: int, params: dict):
 
 def censored_estimator(random_state: int, n_jobs: int, params: dict):
     """Censoring-aware AFT regression that trains on upper bounds as bounds."""
-    from ..censored import XGBAFTRegressor
-
     return XGBAFTRegressor(random_state=random_state, n_jobs=n_jobs, **params)
 
 
@@ -43,33 +42,13 @@ def search_space(task: str):
     return SPACE
 
 
-def native(model, X, y, top: int, seed: int) -> dict:
-    """Total gain per descriptor (a secondary view, biased towards many-valued descriptors)."""
-    from ...explain.native import xgb_gain
-
-    return {"gain_secondary_view": xgb_gain(model).head(top).to_dict()}
-
-
-def interactions(model, X, seed: int) -> dict:
-    """SHAP interaction values between the top descriptors (XGBoost ``pred_interactions``, on a row sample)."""
-    from ...explain.native import xgb_interactions
-
-    return xgb_interactions(model, X, random_state=seed)
-
-
-def _explainer(pipeline, family, task, X, background=None, **meta):
-    from ...explain.explainers import explain_tree
-
-    return explain_tree(pipeline, family, task, X, **meta)
-
-
 FAMILY = Family(
     name="xgb",
     description="gradient-boosted trees (XGBoost, hist), TreeSHAP explanations",
     tasks=("regression", "classification"),
     estimator=estimator,
     search_space=search_space,
-    explainer=_explainer,
+    explainer="tree",
     output_units={"classification": LOG_ODDS + " (XGBoost margin)", "regression": LOG10_SIGMA},
     scaled=False,
     named_input=False,
@@ -79,7 +58,7 @@ FAMILY = Family(
     persistence="xgboost-json",
     cost=2,
     regression_rank=0,
-    native=native,
+    native="gain",
     censored_estimator=censored_estimator,
-    extra={"interactions": interactions},
+    extra={"interactions": "tree-interactions"},
 )
