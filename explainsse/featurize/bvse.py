@@ -29,7 +29,7 @@ import numpy as np
 
 from .. import _config
 from .._config import BVSE_RESOLUTION_A
-from .oxidation import covalent_radius, framework_charges
+from .oxidation import OxidationError, covalent_radius, framework_charges
 from .percolation import GridPercolation, percolation_thresholds
 
 #: softBV Li+-anion Morse parameters (Rmin / A, alpha / A^-1, D0 / eV) by anion element.
@@ -62,8 +62,6 @@ class BVSEError(ValueError):
 
 
 def _charges(structure) -> dict[str, int]:
-    from .oxidation import OxidationError
-
     try:
         return framework_charges(structure)
     except OxidationError as exc:
@@ -95,7 +93,7 @@ class Landscape:
 
 
 def _period(symbol: str) -> int:
-    from pymatgen.core import Element
+    from pymatgen.core import Element  # heavy: pymatgen loads only where structures/compositions need it
 
     return int(Element(symbol).row)
 
@@ -213,7 +211,7 @@ def _species_energy(matrix: np.ndarray, shape: np.ndarray, offsets_xyz: np.ndarr
     base : numpy.ndarray (species x 3)
     energies : numpy.ndarray (species x offsets)
     """
-    from scipy.special import erfc
+    from scipy.special import erfc  # heavy: scipy loads only where its routines run
 
     scaled = frac * shape
     base = np.minimum(np.floor(scaled).astype(int), shape - 1)  # frac % 1.0 can round to 1.0

@@ -152,7 +152,7 @@ class GridPercolation:
 
     def dimension(self, mask: np.ndarray) -> int:
         """0 (no cluster reaches its own image), 1, 2 or 3 for the ``True`` cells of ``mask``."""
-        from scipy import ndimage
+        from scipy import ndimage  # heavy: scipy loads only where its routines run
 
         labels, n = ndimage.label(mask, structure=np.ones((3, 3, 3), bool))
         if n == 0:

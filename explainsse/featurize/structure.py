@@ -41,7 +41,9 @@ import numpy as np
 
 from .._config import STRUCTURE_TIME_LIMIT_S
 from ..datasets.cifs import structure_problem
+from .bvse import MAX_BARRIER, RESOLUTION, BVSEError, bvse_barriers
 from .glossary import DescriptorInfo
+from .oxidation import OxidationError, anion_roles, framework_charges
 from .percolation import percolation_distances
 
 #: Sites of one element closer than this (angstrom) are one split position.
@@ -216,7 +218,9 @@ def sites_of(structure, keep) -> Sites:
 
 def _close_pairs(lattice, xyz: np.ndarray, cutoff: float) -> tuple[np.ndarray, np.ndarray]:
     """Pairs ``i < j`` of points closer than ``cutoff`` through some periodic image (coincident ones included)."""
-    from pymatgen.optimization.neighbors import find_points_in_spheres
+    from pymatgen.optimization.neighbors import (
+        find_points_in_spheres,  # heavy: pymatgen loads only where structures/compositions need it
+    )
 
     points = np.ascontiguousarray(xyz, dtype=float)
     i, j, _, d = find_points_in_spheres(points, points, r=float(cutoff), pbc=np.ones(3, dtype=np.int64),
@@ -232,7 +236,9 @@ def _pairs(lattice, a: np.ndarray, b: np.ndarray, cutoff: float, images: bool = 
     image is the lattice translation of ``b[j]`` (as given) that the pair reaches. Uses
     pymatgen's compiled neighbour search.
     """
-    from pymatgen.optimization.neighbors import find_points_in_spheres
+    from pymatgen.optimization.neighbors import (
+        find_points_in_spheres,  # heavy: pymatgen loads only where structures/compositions need it
+    )
 
     if not len(a) or not len(b):
         empty = (np.zeros(0, int), np.zeros(0, int), np.zeros(0))
@@ -271,7 +277,7 @@ def _shortest(lattice, a: np.ndarray, b: np.ndarray, same: bool) -> np.ndarray:
 
 
 def _electronegativity(species: dict) -> float:
-    from pymatgen.core import Element
+    from pymatgen.core import Element  # heavy: pymatgen loads only where structures/compositions need it
 
     values = [(Element(el).X, amt) for el, amt in species.items() if not math.isnan(Element(el).X)]
     total = sum(a for _, a in values)
@@ -301,7 +307,7 @@ def _q46(lattice, sites: Sites, n_neighbours: int, deadline=None) -> np.ndarray:
     Uses the addition theorem, q_l^2 = sum_jk w_j w_k P_l(u_j . u_k) / (sum w)^2, so no spherical
     harmonics are needed.
     """
-    from scipy.special import eval_legendre
+    from scipy.special import eval_legendre  # heavy: scipy loads only where its routines run
 
     volume_per_site = lattice.volume / max(len(sites), 1)
     radius = (3 * volume_per_site * (n_neighbours + 4) / (4 * math.pi)) ** (1 / 3) * 1.5
@@ -333,7 +339,10 @@ def _q46(lattice, sites: Sites, n_neighbours: int, deadline=None) -> np.ndarray:
 @lru_cache(maxsize=None)
 def _ideal_q46(packing: str) -> tuple[float, float]:
     """(q4, q6) of an ideal bcc, fcc or hcp lattice, from the same code as the measured values."""
-    from pymatgen.core import Lattice, Structure
+    from pymatgen.core import (  # heavy: pymatgen loads only where structures/compositions need it
+        Lattice,
+        Structure,
+    )
 
     if packing == "hcp":
         s = Structure(Lattice.hexagonal(1.0, math.sqrt(8 / 3)), ["O", "O"], [[1 / 3, 2 / 3, 0.25], [2 / 3, 1 / 3, 0.75]])
@@ -359,7 +368,10 @@ def _packing_similarity(lattice, anions: Sites, deadline=None) -> dict[str, floa
 
 
 def _ionic_volume(species: dict, charges: dict) -> float:
-    from pymatgen.core import Element, Species
+    from pymatgen.core import (  # heavy: pymatgen loads only where structures/compositions need it
+        Element,
+        Species,
+    )
 
     volume = 0.0
     for el, amt in species.items():
@@ -398,7 +410,7 @@ class StructureValues:
 def _sendek(lattice, volume: float, n_atoms: float, li: Sites, anion: Sites, frame: Sites, charges: dict | None,
             reasons: list, deadline=lambda: None) -> dict:
     out: dict[str, float] = {"Sendek V/atom volume per atom": volume / n_atoms if n_atoms else math.nan}
-    from pymatgen.core import Element
+    from pymatgen.core import Element  # heavy: pymatgen loads only where structures/compositions need it
 
     if len(anion):
         shortest_aa = _shortest(lattice, anion.xyz, anion.xyz, same=True)
@@ -548,9 +560,6 @@ def structure_descriptors(structure, *, bvse: bool = True, resolution: float | N
     >>> round(v["Sendek LLSD mean shortest Li-Li distance"], 3), v["Sendek AFC anion framework coordination"]
     (2.305, 12.0)
     """
-    from .bvse import MAX_BARRIER, RESOLUTION, BVSEError, bvse_barriers
-    from .oxidation import OxidationError, anion_roles, framework_charges
-
     problem = structure_problem(structure)
     if problem:
         return refused_values(problem)

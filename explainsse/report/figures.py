@@ -20,7 +20,7 @@ def plain_text(func):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        import matplotlib
+        import matplotlib  # heavy: matplotlib loads only when a figure is drawn
 
         with matplotlib.rc_context(PLAIN_TEXT):
             return func(*args, **kwargs)
@@ -31,7 +31,7 @@ def plain_text(func):
 def _axes(ax, size=(6.0, 4.0)):
     if ax is not None:
         return ax
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure  # heavy: matplotlib loads only when a figure is drawn
 
     return Figure(figsize=size, layout="constrained").add_subplot()
 
@@ -73,7 +73,10 @@ def parity(pred: pd.DataFrame, ax=None, title: str = ""):
 @plain_text
 def roc(preds: dict[str, pd.DataFrame], ax=None):
     """ROC curves of several classifiers (family -> predictions with y_true, y_pred)."""
-    from sklearn.metrics import roc_auc_score, roc_curve
+    from sklearn.metrics import (  # heavy: scikit-learn loads only when a model is built or scored
+        roc_auc_score,
+        roc_curve,
+    )
 
     ax = _axes(ax, (4.2, 4.0))
     for name, p in preds.items():
@@ -268,7 +271,7 @@ def prediction_histogram(edges, counts, task: str, n: int, ax=None):
     n : int
         Candidates screened (the title).
     """
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import FuncFormatter  # heavy: matplotlib loads only when a figure is drawn
 
     ax = _axes(ax, size=(6.5, 3.2))
     edges = np.asarray(edges, float)
