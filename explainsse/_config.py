@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
@@ -175,10 +175,6 @@ class Settings:
     random_state: int = 0
     censored_floor: float = DEFAULT_CENSORED_FLOOR
     data_dir_from_env: bool = False
-
-    def with_overrides(self, **changes) -> "Settings":
-        """Return a copy with the non-``None`` values of ``changes`` applied."""
-        return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
 def _env_path(name: str) -> Path | None:

@@ -24,7 +24,7 @@ from ..models import evaluate
 from ..models.families import check_families, get_family, worker_setup
 from ..models.persistence import recorded_versions
 from ..models.splits import check_scheme
-from ..models.targets import superionic
+from ..models.targets import TASKS, superionic
 from ..parallel import TaskPool
 from ..validation import validate_nasicon
 from ..validation.membership import nasicon_membership
@@ -33,7 +33,6 @@ from .steps import drop_empty_descriptors, explain_model, explain_regression, fi
 from .study import Study
 
 #: Tasks a study validates by default.
-TASKS = ("regression", "classification")
 
 
 def _explain_classifier(frame, X, family, params, preset, threshold, top, seed, n_jobs):

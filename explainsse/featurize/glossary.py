@@ -13,10 +13,6 @@ WARD_2016 = (
     "framework for predicting properties of inorganic materials\", npj Comput. Mater. 2, 16028 "
     "(2016), doi:10.1038/npjcompumats.2016.28"
 )
-MATMINER = (
-    "L. Ward et al., \"Matminer: An open source toolkit for materials data mining\", "
-    "Comput. Mater. Sci. 152, 60-69 (2018), doi:10.1016/j.commatsci.2018.05.018"
-)
 SHANNON_1976 = (
     "R. D. Shannon, \"Revised effective ionic radii and systematic studies of interatomic "
     "distances in halides and chalcogenides\", Acta Cryst. A32, 751-767 (1976), "

@@ -23,9 +23,6 @@ from .nasicon import NasiconSiteFeaturizer, nasicon_entries
 from .structure import structure_entries
 from .structure_table import NOTES, StructureFeaturizer
 
-#: What a group reads (``sites``: the formula, plus lattice columns or a structure where present).
-INPUT_KINDS = ("composition", "lattice", "structure", "sites")
-
 
 @dataclass(frozen=True)
 class FeaturizerGroup:
@@ -224,4 +221,4 @@ def featurize_tables(groups, table: pd.DataFrame, *, n_jobs: int | None = None,
     return out
 
 
-__all__ = ["GROUPS", "INPUT_KINDS", "FeaturizerGroup", "featurize_tables"]
+__all__ = ["GROUPS", "FeaturizerGroup", "featurize_tables"]

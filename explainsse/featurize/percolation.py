@@ -8,11 +8,19 @@ cluster's dimensionality is the rank of its cycle vectors (0: isolated pockets, 
 2: layers, 3: a 3D network).
 
 Used for the Li-sublattice hop distances (:func:`percolation_distances`) and the bond-valence
-site-energy barriers (:func:`grid_dimension`, :func:`percolation_thresholds`).
+site-energy barriers (:func:`grid_levels`, :func:`percolation_thresholds`; :func:`grid_dimension`
+is the same test for one level).
+
+For an energy grid the exact levels are found in one sweep (:func:`grid_levels`): the cells are
+added in order of rising energy into a periodic union-find compiled with numba (on first use,
+never at import), and the energy of the cell whose addition first makes some cluster percolate
+in *d* dimensions is the level ``E_d``. The percolation of the cells below a level never drops
+as the level rises, so ``grid_dimension(energy <= level) >= d`` exactly when ``level >= E_d``.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable
 
@@ -189,6 +197,143 @@ def grid_dimension(mask: np.ndarray) -> int:
     return GridPercolation(mask.shape).dimension(mask)
 
 
+@functools.lru_cache(maxsize=1)
+def _sweep_kernel():
+    """The compiled sweep of :func:`grid_levels` (numba, compiled on the first call of a process)."""
+    import numba
+
+    @numba.njit(cache=False, nogil=True)
+    def find(parent, off, i):
+        """Root of ``i`` and the cell of ``i`` relative to it; compresses the path."""
+        root, tx, ty, tz = i, 0, 0, 0
+        while parent[root] != root:
+            tx += off[root, 0]
+            ty += off[root, 1]
+            tz += off[root, 2]
+            root = parent[root]
+        cur, ax, ay, az = i, tx, ty, tz
+        while cur != root:  # every node on the path now hangs from the root, its offset summed
+            nxt = parent[cur]
+            sx, sy, sz = off[cur, 0], off[cur, 1], off[cur, 2]
+            off[cur, 0], off[cur, 1], off[cur, 2] = ax, ay, az
+            parent[cur] = root
+            ax, ay, az = ax - sx, ay - sy, az - sz
+            cur = nxt
+        return root, tx, ty, tz
+
+    @numba.njit(cache=False, nogil=True)
+    def add_cycle(basis, rank, root, vx, vy, vz):
+        """Add a cycle vector to a cluster's basis if it is independent of it (exact integer tests)."""
+        r = rank[root]
+        if r >= 3 or (vx == 0 and vy == 0 and vz == 0):
+            return
+        if r == 1:
+            b = basis[root, 0]
+            if b[1] * vz - b[2] * vy == 0 and b[2] * vx - b[0] * vz == 0 and b[0] * vy - b[1] * vx == 0:
+                return  # parallel to the one vector
+        elif r == 2:
+            b, c = basis[root, 0], basis[root, 1]
+            nx, ny, nz = b[1] * c[2] - b[2] * c[1], b[2] * c[0] - b[0] * c[2], b[0] * c[1] - b[1] * c[0]
+            if nx * vx + ny * vy + nz * vz == 0:
+                return  # in the plane of the two
+        basis[root, r, 0], basis[root, r, 1], basis[root, r, 2] = vx, vy, vz
+        rank[root] = r + 1
+
+    @numba.njit(cache=False, nogil=True)
+    def sweep(order, energy, nx, ny, nz, upper, levels):
+        n = nx * ny * nz
+        parent = np.full(n, -1, np.int64)  # -1: cell not added yet
+        size = np.zeros(n, np.int64)
+        off = np.zeros((n, 3), np.int64)  # cell of a node relative to its parent
+        basis = np.zeros((n, 3, 3), np.int64)  # independent cycle vectors of each root's cluster
+        rank = np.zeros(n, np.int64)
+        best = 0
+        for idx in order:
+            e = energy[idx]
+            if not e <= upper:  # above the search (or NaN, sorted last)
+                break
+            parent[idx] = idx
+            size[idx] = 1
+            i, j, k = idx // (ny * nz), (idx // nz) % ny, idx % nz
+            for di in range(-1, 2):
+                ni, wi = i + di, 0
+                if ni < 0:
+                    ni, wi = ni + nx, -1
+                elif ni >= nx:
+                    ni, wi = ni - nx, 1
+                for dj in range(-1, 2):
+                    nj, wj = j + dj, 0
+                    if nj < 0:
+                        nj, wj = nj + ny, -1
+                    elif nj >= ny:
+                        nj, wj = nj - ny, 1
+                    for dk in range(-1, 2):
+                        if di == 0 and dj == 0 and dk == 0:
+                            continue
+                        nk, wk = k + dk, 0
+                        if nk < 0:
+                            nk, wk = nk + nz, -1
+                        elif nk >= nz:
+                            nk, wk = nk - nz, 1
+                        nb = (ni * ny + nj) * nz + nk
+                        if parent[nb] < 0:
+                            continue
+                        # idx in cell 0 touches nb in cell (wi, wj, wk)
+                        ra, ax, ay, az = find(parent, off, idx)
+                        rb, bx, by, bz = find(parent, off, nb)
+                        dx, dy, dz = wi - bx + ax, wj - by + ay, wk - bz + az  # rb's copy, relative to ra
+                        if ra != rb:
+                            if size[ra] < size[rb]:  # the smaller tree hangs from the larger
+                                ra, rb, dx, dy, dz = rb, ra, -dx, -dy, -dz
+                            parent[rb] = ra
+                            off[rb, 0], off[rb, 1], off[rb, 2] = dx, dy, dz
+                            size[ra] += size[rb]
+                            for m in range(rank[rb]):
+                                add_cycle(basis, rank, ra, basis[rb, m, 0], basis[rb, m, 1], basis[rb, m, 2])
+                        else:
+                            add_cycle(basis, rank, ra, dx, dy, dz)
+                        while best < rank[ra]:
+                            levels[best] = e
+                            best += 1
+                        if best == 3:
+                            return
+        return
+
+    return sweep
+
+
+def grid_levels(energy: np.ndarray, upper: float = np.inf) -> list[float]:
+    """Exact lowest levels at which the cells ``energy <= level`` percolate in 1, 2 and 3 dimensions.
+
+    Parameters
+    ----------
+    energy : numpy.ndarray, shape (nx, ny, nz)
+        Values on one unit cell of a periodic grid (26-connectivity, as :func:`grid_dimension`).
+    upper : float
+        Cells above it are not added; a dimensionality not reached at ``upper`` gives ``inf``.
+
+    Returns
+    -------
+    list of float
+        ``[E_1D, E_2D, E_3D]``, each one of the grid's values (or ``inf``):
+        ``grid_dimension(energy <= level) >= d`` exactly when ``level >= E_d``.
+
+    Examples
+    --------
+    >>> energy = np.full((4, 4, 4), 2.0)
+    >>> energy[:, 1, 1] = 0.5  # a channel along a
+    >>> grid_levels(energy)
+    [0.5, 2.0, 2.0]
+    """
+    energy = np.ascontiguousarray(energy, dtype=float)
+    if energy.ndim != 3:
+        raise ValueError(f"energy must be a 3D grid, got shape {energy.shape}")
+    flat = energy.ravel()
+    levels = np.full(3, np.inf)
+    _sweep_kernel()(np.argsort(flat, kind="stable"), flat, *energy.shape, float(upper), levels)
+    return [float(x) for x in levels]
+
+
 def percolation_thresholds(dimension_at: Callable[[float], int], upper: float, tol: float = 0.01,
                            deadline: Callable[[], None] | None = None) -> list[float]:
     """Smallest level at which :func:`grid_dimension`-style percolation reaches 1, 2 and 3 dimensions.
@@ -240,4 +385,5 @@ def percolation_thresholds(dimension_at: Callable[[float], int], upper: float, t
     return out
 
 
-__all__ = ["GridPercolation", "PeriodicUnionFind", "grid_dimension", "percolation_distances", "percolation_thresholds"]
+__all__ = ["GridPercolation", "PeriodicUnionFind", "grid_dimension", "grid_levels", "percolation_distances",
+           "percolation_thresholds"]

@@ -22,11 +22,6 @@ PUBLISHED_ANCHORS = (
      "metric": "mcc", "value": 0.56},
 )
 
-#: Benchmark JSON rows: one per number.
-BENCHMARK_COLUMNS = ("family", "task", "scheme", "split", "subset", "fold", "metric", "value",
-                     "ci_low", "ci_high")
-
-
 def combinations(families=None) -> list[tuple[str, str]]:
     """(family, task) pairs that exist (each family's own tasks; logreg is a classifier only)."""
     families = family_names() if families is None else families

@@ -6,8 +6,6 @@ import numpy as np
 from scipy.stats import rankdata
 from sklearn.metrics import confusion_matrix
 
-REGRESSION_METRICS = ("mae", "rmse", "r2", "spearman", "within_1_log")
-CLASSIFICATION_METRICS = ("accuracy", "balanced_accuracy", "mcc", "roc_auc", "pr_auc", "f1")
 #: Metrics where lower is better (everything else: higher is better).
 LOWER_IS_BETTER = {"mae", "rmse"}
 
