@@ -55,7 +55,7 @@ def study_and_views(obelix, tmp_path_factory):
 @pytest.mark.integration
 def test_report_numbers_match_the_golden_file(study_and_views):
     study, fresh, _, _ = study_and_views
-    assert study.config["preset"] == GOLDEN["preset"]
+    assert study.config.preset == GOLDEN["preset"]
     g = GOLDEN["report"]
     assert _results_match(fresh["results"], g["results"]) == []
     for family, top in g["top"].items():

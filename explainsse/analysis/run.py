@@ -28,6 +28,7 @@ from ..models.targets import TASKS, superionic
 from ..parallel import TaskPool
 from ..validation import validate_nasicon
 from ..validation.membership import nasicon_membership
+from .sections import CensoredRows, DataCard, Provenance, StudyConfig
 from .sendek import published_model, sparse_logistic
 from .steps import drop_empty_descriptors, explain_model, explain_regression, fit_model, native_view
 from .study import Study
@@ -151,21 +152,23 @@ def _nasicon_section(frame, X, threshold, seed, n_jobs) -> dict:
     return r.to_dict()
 
 
-def _data_card(ds, preset: str, preset_reason: str) -> dict:
+def _data_card(ds, preset: str, preset_reason: str, notes=(), skipped: dict | None = None) -> DataCard:
     frame = ds.frame
     cens = frame[frame["censored"]]
-    return {
-        "summary": ds.summary(),
-        "source": ds.spec.source if ds.spec else f"user file ({', '.join(ds.files)})",
-        "license": ds.spec.license if ds.spec else "as supplied by the user",
-        "citation": ds.spec.citation if ds.spec else "",
-        "files": ds.files,
-        "issues": ds.issues.astype(str).to_dict("records"),
-        "notes": [f"Descriptor preset {preset}: {preset_reason}.", *ds.notes],
-        "censored": {"n": int(len(cens)), "floor_S_cm": ds.censored_floor,
-                     "bounds": {f"{b:g}": int(n) for b, n in cens["sigma_bound_S_cm"].value_counts().items()},
-                     "in_test": int(cens.index.isin(frame.index[split_mask(frame, "test")]).sum())},
-    }
+    return DataCard(
+        summary=ds.summary(),
+        source=ds.spec.source if ds.spec else f"user file ({', '.join(ds.files)})",
+        license=ds.spec.license if ds.spec else "as supplied by the user",
+        citation=ds.spec.citation if ds.spec else "",
+        files=dict(ds.files),
+        issues=ds.issues.astype(str).to_dict("records"),
+        notes=[f"Descriptor preset {preset}: {preset_reason}.", *ds.notes, *notes],
+        censored=CensoredRows(
+            n=int(len(cens)), floor_S_cm=ds.censored_floor,
+            bounds={f"{b:g}": int(n) for b, n in cens["sigma_bound_S_cm"].value_counts().items()},
+            in_test=int(cens.index.isin(frame.index[split_mask(frame, "test")]).sum())),
+        skipped_sections={k: v for k, v in (skipped or {}).items() if v},
+    )
 
 
 def run_study(ds, *, preset: str | None = None, families=DEFAULT_FAMILIES, tasks=TASKS,
@@ -318,19 +321,17 @@ def run_study(ds, *, preset: str | None = None, families=DEFAULT_FAMILIES, tasks
         ag = cross_family_agreement({f: ex.table for f, ex in explanations.items()}, top_k=top)
         agreement = {"rank_correlation": ag["rank_correlation"], "direction_agreement": ag["direction_agreement"],
                      "direction": ag["direction"].to_dict("records"), "top_k": top}
-    config = {"dataset": ds.name, "preset": preset, "preset_reason": preset_reason, "families": list(families),
-              "tasks": list(tasks), "scheme": scheme, "threshold_S_cm": threshold,
-              "seed": seed, "n_scramble": n_scramble, "n_boot": n_boot, "top": top,
-              "regression_family": reg_family}
-    provenance = {"versions": recorded_versions(), "started": started.isoformat(timespec="seconds"),
-                  "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-                  "seconds": round(time.perf_counter() - clock, 1)}
+    config = StudyConfig(dataset=ds.name, preset=preset, preset_reason=preset_reason, families=list(families),
+                         tasks=list(tasks), scheme=scheme, threshold_S_cm=threshold, seed=seed,
+                         n_scramble=n_scramble, n_boot=n_boot, top=top, regression_family=reg_family)
+    provenance = Provenance(versions=recorded_versions(), started=started.isoformat(timespec="seconds"),
+                            finished=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+                            seconds=round(time.perf_counter() - clock, 1))
     say("study complete")
-    card = _data_card(ds, preset, preset_reason)
-    card = {**card, "notes": [*card["notes"], *dropped], "skipped_sections": {k: v for k, v in skipped.items() if v}}
-    return Study(config, frame, X, card, evaluations,
-                 {k: models[k] for k in sorted(models)}, explanations, regression, agreement, nasicon_result,
-                 provenance, structure_result)
+    return Study(config=config, frame=frame, descriptors=X,
+                 data_card=_data_card(ds, preset, preset_reason, dropped, skipped), evaluations=evaluations,
+                 models={k: models[k] for k in sorted(models)}, explanations=explanations, regression=regression,
+                 agreement=agreement, nasicon=nasicon_result, provenance=provenance, structure=structure_result)
 
 
 def structure_section(frame, X, threshold: float, seed: int) -> dict:

@@ -45,6 +45,7 @@ from ..io import (
 from ..io.outputs import FILE_DIGESTS_KEY, MANIFEST, OUTPUT_KEY, verify_manifest
 from ..models.evaluate import Evaluation
 from ..models.persistence import load_model, save_model
+from .sections import DataCard, Provenance, StudyConfig
 from .steps import FamilyExplanation, RegressionExplanation
 
 FORMAT = "explainsse-study"
@@ -67,15 +68,14 @@ class Study:
 
     Attributes
     ----------
-    config : dict
-        ``dataset, preset, preset_reason, families, tasks, scheme, threshold_S_cm, seed,
-        n_scramble, n_boot, top``.
+    config : StudyConfig
+        Dataset, preset, families, tasks, scheme, threshold, seed, ...
     frame : pandas.DataFrame
         The modelled dataset rows (normalized columns, without Python objects).
     descriptors : pandas.DataFrame
         Their descriptors (same index).
-    data_card : dict
-        ``summary, source, license, citation, files, issues, notes, censored``.
+    data_card : DataCard
+        Counts, source, licence, citation, files, excluded rows, notes, censored rows, skipped sections.
     evaluations : tuple of Evaluation
         One per validated family and task.
     models : dict
@@ -88,24 +88,24 @@ class Study:
         Cross-family rank correlation and direction agreement.
     nasicon : dict or None
         The within-NASICON validation (JSON form), when there are enough NASICON rows.
-    provenance : dict
+    provenance : Provenance
         Library versions, start and end times, seconds.
     structure : dict or None
         With structure descriptors: the share of rows with a structure, Sendek et al.'s published
         model scored on them and the sparse L1 refit (:mod:`explainsse.analysis.sendek`).
     """
 
-    config: dict
+    config: StudyConfig
     frame: pd.DataFrame
     descriptors: pd.DataFrame
-    data_card: dict
+    data_card: DataCard
     evaluations: tuple[Evaluation, ...]
     models: dict = field(default_factory=dict)
     explanations: dict = field(default_factory=dict)
     regression: RegressionExplanation | None = None
     agreement: dict | None = None
     nasicon: dict | None = None
-    provenance: dict = field(default_factory=dict)
+    provenance: Provenance | None = None
     structure: dict | None = None
 
     @property
@@ -208,13 +208,14 @@ def write_study(study: Study, folder: Path) -> None:
         save_model(model, target, training_data=False)  # its training rows are in descriptors.parquet
         rows = [] if model.train_X is None else to_jsonable(list(model.train_X.index))
         models[key] = {"path": target.relative_to(folder).as_posix(), "train_rows": rows}
-    payload = {"format": FORMAT, "format_version": FORMAT_VERSION, "config": study.config,
-               "data_card": study.data_card, "provenance": study.provenance, "evaluations": evaluations,
+    payload = {"format": FORMAT, "format_version": FORMAT_VERSION, "config": study.config.to_dict(),
+               "data_card": study.data_card.to_dict(),
+               "provenance": study.provenance.to_dict() if study.provenance else {}, "evaluations": evaluations,
                "explanations": explanations, "regression": regression, "agreement": study.agreement,
                "nasicon": study.nasicon, "structure": study.structure, "models": models}
     (folder / "study.json").write_text(json.dumps(to_jsonable(payload, keep_nan=True), indent=1, default=str), encoding="utf-8")
     write_manifest(folder, {"format": FORMAT, "format_version": FORMAT_VERSION,
-                            "dataset": study.config.get("dataset")}, kind="study")
+                            "dataset": study.config.dataset}, kind="study")
 
 
 def _fold_keys(params: dict) -> dict:
@@ -412,9 +413,11 @@ def load_study(directory: str | os.PathLike, *, models: bool = True) -> Study:
         frame = _table(_member(folder, "frame.parquet", listed))
         descriptors = _table(_member(folder, "descriptors.parquet", listed))
         loaded = _models(folder, payload, listed, frame, descriptors, load=models)
-        return Study(payload["config"], frame, descriptors,
-                     payload["data_card"], evaluations, loaded, explanations, regression, payload["agreement"],
-                     payload["nasicon"], payload["provenance"], payload.get("structure"))
+        return Study(config=StudyConfig.from_dict(payload["config"]), frame=frame, descriptors=descriptors,
+                     data_card=DataCard.from_dict(payload["data_card"]), evaluations=evaluations, models=loaded,
+                     explanations=explanations, regression=regression, agreement=payload["agreement"],
+                     nasicon=payload["nasicon"], provenance=Provenance.from_dict(payload["provenance"]),
+                     structure=payload.get("structure"))
     except ExplainsseError:
         raise
     except (KeyError, TypeError, AttributeError, ValueError) as exc:  # a study.json edited with its hashes

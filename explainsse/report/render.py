@@ -206,7 +206,8 @@ def render_study_report(study, output: str | os.PathLike, *, force: bool = False
     pathlib.Path
     """
     view, figures = build_view(study)
-    extra = {"preset": study.config["preset"], "study_seconds": study.provenance.get("seconds")}
+    extra = {"preset": study.config.preset,
+             "study_seconds": study.provenance.seconds if study.provenance else None}
     return write_report(view, figures, output, force=force, inputs=inputs, manifest_extra=extra,
                         study=study if save_study else None, copy_study=copy_study)
 

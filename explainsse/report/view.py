@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from ..analysis.sections import DataCard
 from ..featurize import describe
 from ..featurize.structure import HAS_STRUCTURE, LABELS
 from ..models import SCHEMES
@@ -60,7 +61,7 @@ class ReportView:
     headings : dict
         Section key -> numbered heading.
     summary_sentences : list of str
-    data : dict
+    data : DataCard
         Data card.
     models : dict
         Model comparison: scheme, tables, anchors, params, confusion matrices, y-scrambling.
@@ -90,7 +91,7 @@ class ReportView:
     started: str
     headings: dict
     summary_sentences: list
-    data: dict
+    data: DataCard
     models: dict
     explanations: dict
     agreement: dict | None
@@ -141,7 +142,7 @@ SKIPPED_NAMES = {"classification": "classification task", "regression": "regress
 
 def _skipped(study) -> dict:
     """Section key -> why it was skipped (from the data card; empty for studies that skipped nothing)."""
-    return dict(study.data_card.get("skipped_sections") or {})
+    return dict(study.data_card.skipped_sections)
 
 
 def _nasicon_context(result: dict | None, frame, reason: str = "") -> dict:
@@ -163,7 +164,7 @@ def _nasicon_context(result: dict | None, frame, reason: str = "") -> dict:
 
 def _models(study, figures: dict) -> dict:
     cfg, results = study.config, study.results
-    scheme = cfg["scheme"]
+    scheme = cfg.scheme
     for e in study.evaluations:
         if e.task == "regression":
             figures[f"parity_{e.family}"] = fig.parity(e.predictions, title=f"{e.family}: {scheme}").figure
@@ -174,13 +175,13 @@ def _models(study, figures: dict) -> dict:
         figures["roc"] = fig.roc(clf).figure
     return {"scheme": scheme, "scheme_description": SCHEMES[scheme].description,
             "tables": {t: summary_table(results, t).to_dict("records") for t in ("regression", "classification")},
-            "anchors": list(PUBLISHED_ANCHORS) if cfg["dataset"] == "obelix" else [],
+            "anchors": list(PUBLISHED_ANCHORS) if cfg.dataset == "obelix" else [],
             "params": {f"{e.family}/{e.task}": e.params for e in study.evaluations},
             "confusion": {e.family: e.confusion for e in study.evaluations if e.confusion},
             "y_scramble": {f"{e.family}/{e.task}": e.scramble for e in study.evaluations if e.scramble},
             "y_scramble_sentences": [scramble_sentence(f"{e.family}/{e.task}", e.scramble)
                                      for e in study.evaluations if e.scramble],
-            "threshold_S_cm": cfg["threshold_S_cm"], "n_scramble": cfg["n_scramble"]}
+            "threshold_S_cm": cfg.threshold_S_cm, "n_scramble": cfg.n_scramble}
 
 
 def _explanations(study, figures: dict, top: int) -> dict:
@@ -342,7 +343,7 @@ def build_view(study, *, top: int | None = None) -> tuple[ReportView, dict]:
         Figure name -> matplotlib Figure.
     """
     cfg, frame = study.config, study.frame
-    top = top or cfg.get("top", 10)
+    top = top or cfg.top
     figures = {"data_distribution": fig.log_sigma_by_family(frame).figure}
     models = _models(study, figures)
     explained = _explanations(study, figures, top)
@@ -352,9 +353,10 @@ def build_view(study, *, top: int | None = None) -> tuple[ReportView, dict]:
                       | {d["descriptor"] for d in dependence}
                       | {d["descriptor"] for d in structure.get("drivers", [])})
     view = ReportView(
-        title=f"explainsse report: {cfg['dataset']}", dataset=cfg["dataset"], preset=cfg["preset"],
-        preset_reason=cfg["preset_reason"], families=list(cfg["families"]), threshold_S_cm=cfg["threshold_S_cm"],
-        seed=cfg["seed"], started=study.provenance.get("started", ""), headings=headings(cfg["threshold_S_cm"]),
+        title=f"explainsse report: {cfg.dataset}", dataset=cfg.dataset, preset=cfg.preset,
+        preset_reason=cfg.preset_reason, families=list(cfg.families), threshold_S_cm=cfg.threshold_S_cm,
+        seed=cfg.seed, started=study.provenance.started if study.provenance else "",
+        headings=headings(cfg.threshold_S_cm),
         summary_sentences=[*_sentences(explained, study.agreement, study.nasicon, models, structure),
                            *(f"Not shown: the {SKIPPED_NAMES.get(k, k)} ({why})." for k, why in _skipped(study).items()
                              if k != "structure" or HAS_STRUCTURE in study.descriptors)],

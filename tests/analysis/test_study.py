@@ -68,7 +68,7 @@ def test_a_fourth_family_runs_through_study_save_load_and_report(toy_family, sma
     assert isinstance(study, Study)
     assert {(e.family, e.task) for e in study.evaluations} == {(f, t) for f in ("pls", "toy")
                                                                 for t in ("regression", "classification")}
-    assert study.config["regression_family"] == "toy"  # its regression_rank wins
+    assert study.config.regression_family == "toy"  # its regression_rank wins
     assert set(study.explanations) == {"pls", "toy"} and study.agreement is not None
     toy = study.explanations["toy"]
     assert toy.table.output_units == LOG_ODDS and toy.table.method.startswith("exact linear SHAP")
@@ -97,8 +97,8 @@ def test_run_study_lists_excluded_rows_and_refuses_unknown_families(small):
     with pytest.raises(InputDataError, match="unknown families"):
         run_study(ds, families=("logreg", "nope"))
     study = run_study(ds, families=("pls",), tasks=("regression",), n_scramble=0, n_boot=0, nasicon=False, n_jobs=1)
-    assert study.data_card["summary"]["rows_excluded"] == 1  # the Xx2O row, with its reason
-    assert any("Xx2O" in str(r["value"]) for r in study.data_card["issues"])
+    assert study.data_card.summary["rows_excluded"] == 1  # the Xx2O row, with its reason
+    assert any("Xx2O" in str(r["value"]) for r in study.data_card.issues)
     assert study.explanations == {} and study.regression is not None and study.nasicon is None
 
 

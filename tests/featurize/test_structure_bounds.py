@@ -79,7 +79,6 @@ def columns(table, labels):
     present = [k for k in labels if k in table]
     assert len(present) > 0.8 * len(labels)
     return present
-    assert table.loc[row_id, HAS_STRUCTURE] == 0
 
 
 # --- cells -----------------------------------------------------------------------------------------------
