@@ -30,7 +30,7 @@ from sklearn.linear_model import LogisticRegression
 
 from explainsse.datasets import load_dataset
 from explainsse.report import write_report
-from explainsse.report.nasicon import build_nasicon_report, nasicon_markdown
+from explainsse.report.nasicon_report import build_nasicon_report, nasicon_markdown
 from explainsse.validation import validate_nasicon, validation_descriptors
 
 XU_FEATURES = ["a", "c", "h", "d", "D1ionicr", "D2ionicr", "PO4", "D1eneg", "D2eneg", "D3eneg"]

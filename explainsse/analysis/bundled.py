@@ -26,7 +26,7 @@ from ..models.bundled import (
     NASICON_PRESET,
     NASICON_THRESHOLD,
 )
-from ..models.evaluate import evaluate
+from ..models.evaluation import evaluate
 from ..models.factory import make_model
 from ..models.metrics import classification_metrics
 from ..models.persistence import save_model

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ..explain import explain
+from ..explain.correlation import correlated_groups
 from ..explain.domain import ApplicabilityDomain
-from ..explain.groups import correlated_groups
 from ..explain.material import explain_materials
 from ..explain.native import family_native_view
 from ..explain.stability import explanation_stability

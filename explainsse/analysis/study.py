@@ -43,7 +43,7 @@ from ..io import (
     write_parquet,
 )
 from ..io.outputs import FILE_DIGESTS_KEY, MANIFEST, OUTPUT_KEY, verify_manifest
-from ..models.evaluate import Evaluation
+from ..models.evaluation import Evaluation
 from ..models.persistence import load_model, save_model
 from .sections import DataCard, Provenance, StudyConfig
 from .steps import FamilyExplanation, RegressionExplanation

@@ -9,7 +9,7 @@ from .._config import DEFAULT_N_SCRAMBLE
 from ..datasets.table import read_csv_strict
 from ..models.persistence import load_model
 from ..report import write_report
-from ..report.nasicon import build_nasicon_report, nasicon_markdown
+from ..report.nasicon_report import build_nasicon_report, nasicon_markdown
 from ..validation import load_test_set, validate_datasets
 from ._app import echo_err, guard_output, handle_errors, validate_app, write_json
 from .models import seed_or_default

@@ -1,8 +1,8 @@
 """Descriptors: presets, the `DescriptorFeaturizer` transformer, glossary and cache."""
 
+from .descriptor_info import DescriptorInfo
 from .descriptors import describe, feature_names, glossary, make_featurizers
 from .electrolyte import ANION_CHARGES, ElectrolyteComposition
-from .glossary import DescriptorInfo
 from .presets import DEFAULT_PRESET, PRESETS, Preset, get_preset
 from .transformer import DescriptorFeaturizer, Featurized, dataset_descriptors, featurize_dataset
 

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 
 from ..chemistry import FormulaError, parse_formula
+from .descriptor_info import OBELIX_LATTICE, DescriptorInfo
 from .electrolyte import ANION_CHARGES
-from .glossary import OBELIX_LATTICE, DescriptorInfo
 
 PREFIX = "Crystal "
 

@@ -6,7 +6,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-from .glossary import DescriptorInfo
+from .descriptor_info import DescriptorInfo
 from .presets import PRESETS, Preset, get_preset
 
 

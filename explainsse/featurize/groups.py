@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from .crystal import LatticeDescriptors, crystal_entries
+from .descriptor_info import MAGPIE_PROPERTIES, MAGPIE_STATS, WARD_2016, DescriptorInfo
 from .electrolyte import ElectrolyteComposition, electrolyte_entries
-from .glossary import MAGPIE_PROPERTIES, MAGPIE_STATS, WARD_2016, DescriptorInfo
-from .nasicon import NasiconSiteFeaturizer, nasicon_entries
+from .nasicon_descriptors import NasiconSiteFeaturizer, nasicon_entries
 from .structure import structure_entries
 from .structure_table import NOTES, StructureFeaturizer
 

@@ -16,7 +16,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .nasicon import (
+from .nasicon_descriptors import (
     COL_A,
     COL_A_PER_UNIT,
     COL_A_RADIUS,

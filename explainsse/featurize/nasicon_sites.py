@@ -6,7 +6,7 @@ cations M and 1 to 4 alkali ions on the A1 (1 per unit) and A2 (3 per unit) site
 that form both tetrahedra and octahedra (Ge in LAGP, V in Na3V2(PO4)3, Mo, W, As) are counted
 as X only as far as needed to reach 3 X per unit (shared in proportion to their amounts); the
 rest are M. :func:`detect_formula` is the NASICON formula rule built on it; the NASICON detector
-(:mod:`explainsse.validation.detector`), the ``nasicon`` descriptor group (:mod:`.nasicon`) and
+(:mod:`explainsse.validation.detector`), the ``nasicon`` descriptor group (:mod:`.nasicon_descriptors`) and
 the per-material explanations all use it.
 """
 

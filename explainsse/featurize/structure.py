@@ -42,7 +42,7 @@ import numpy as np
 from .._config import STRUCTURE_TIME_LIMIT_S
 from ..datasets.cifs import structure_problem
 from .bvse import MAX_BARRIER, RESOLUTION, BVSEError, bvse_barriers
-from .glossary import DescriptorInfo
+from .descriptor_info import DescriptorInfo
 from .oxidation import OxidationError, anion_roles, framework_charges
 from .percolation import percolation_distances
 

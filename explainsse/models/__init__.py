@@ -1,6 +1,6 @@
 """Model families, leakage-aware validation, metrics and safe persistence."""
 
-from .evaluate import RESULT_COLUMNS, Evaluation, evaluate, tune
+from .evaluation import RESULT_COLUMNS, Evaluation, evaluate, tune
 from .factory import PLSDAClassifier, PLSRegressor, make_model, param_grid
 from .families import Family, family_names, get_family, register_family
 from .splits import SCHEMES, chemical_system, groups_for, iter_folds

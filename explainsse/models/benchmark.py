@@ -9,7 +9,7 @@ import pandas as pd
 from .._config import DEFAULT_N_SCRAMBLE
 from ..datasets.table import split_mask
 from ..parallel import TaskPool
-from .evaluate import CIF_SUBSET, evaluate
+from .evaluation import CIF_SUBSET, evaluate
 from .families import family_names, get_family, worker_setup
 from .persistence import recorded_versions
 from .targets import DEFAULT_THRESHOLD
@@ -116,7 +116,7 @@ def summary_table(results: pd.DataFrame, task: str | None = None) -> pd.DataFram
     Parameters
     ----------
     results : pandas.DataFrame
-        Tidy results (:data:`~explainsse.models.evaluate.RESULT_COLUMNS`).
+        Tidy results (:data:`~explainsse.models.evaluation.RESULT_COLUMNS`).
     task : str, optional
         Keep one task only (its columns then line up).
     """

@@ -11,9 +11,9 @@ import pandas as pd
 from ..chemistry import parse_formula
 from ..datasets.table import split_mask
 from ..errors import InputDataError
-from ..featurize.nasicon import COL_FRAMEWORK
+from ..featurize.nasicon_descriptors import COL_FRAMEWORK
 from .censored import encode_censored
-from .evaluate import SELECTION_METRIC, check_descriptors, tune
+from .evaluation import SELECTION_METRIC, check_descriptors, tune
 from .targets import DEFAULT_THRESHOLD, make_target
 
 

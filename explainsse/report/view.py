@@ -19,7 +19,7 @@ from ..models import SCHEMES
 from ..models.benchmark import PUBLISHED_ANCHORS, summary_table
 from ..models.scoring import scramble_sentence
 from . import figures as fig
-from .nasicon import evaluation_rows
+from .nasicon_report import evaluation_rows
 
 CITATIONS = [
     "OBELiX: F. Therrien et al., arXiv:2502.14234 (2025); Digital Discovery (2026).",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..featurize.nasicon import site_of
+from ..featurize.nasicon_descriptors import site_of
 
 #: Order in which the sites are named.
 SITES = ("A site", "M site", "X site", "lattice")

@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 from explainsse.cli import app
 from explainsse.explain import ExplanationTable, explain, model_output
 from explainsse.explain.agreement import cross_family_agreement
+from explainsse.explain.correlation import correlated_groups
 from explainsse.explain.domain import ApplicabilityDomain
-from explainsse.explain.groups import correlated_groups
 from explainsse.featurize import featurize_dataset
 from explainsse.models import make_model, make_target
 from explainsse.models.train import TrainedModel

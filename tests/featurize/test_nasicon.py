@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from explainsse.featurize import DescriptorFeaturizer, glossary
-from explainsse.featurize.nasicon import (
+from explainsse.featurize.nasicon_descriptors import (
     COL_A,
     COL_C,
     COL_FRAMEWORK,

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ..chemistry import FormulaError, parse_formula
-from .glossary import PAULING, SHANNON_1976, DescriptorInfo
+from .descriptor_info import PAULING, SHANNON_1976, DescriptorInfo
 from .nasicon_sites import (
     A_SITES_PER_UNIT,
     NASICON_SPACE_GROUPS,
