@@ -30,7 +30,7 @@ from sklearn.linear_model import LogisticRegression
 
 from explainsse.datasets import load_dataset
 from explainsse.report import write_report
-from explainsse.report.nasicon_report import build_nasicon_report, nasicon_markdown
+from explainsse.report.nasicon_report import nasicon_report
 from explainsse.validation import validate_nasicon, validation_descriptors
 
 XU_FEATURES = ["a", "c", "h", "d", "D1ionicr", "D2ionicr", "PO4", "D1eneg", "D2eneg", "D3eneg"]
@@ -108,8 +108,7 @@ def main(write: bool = True, json_path: str | None = None) -> None:
              "trained on Xu et al.'s 70 Na NASICONs and tested on OBELiX's Li NASICONs (and the reverse), "
              "superionic at 1e-6 S/cm."),
         ):
-            context, figures = build_nasicon_report(result, dataset=ds.name, files=ds.files, description=what)
-            write_report(context, figures, out, force=True, template="nasicon.html.j2", markdown=nasicon_markdown)
+            write_report(nasicon_report(result, dataset=ds.name, files=ds.files, description=what), out, force=True)
             print("wrote", out)
 
 

@@ -9,7 +9,7 @@ from .._config import DEFAULT_N_SCRAMBLE
 from ..datasets.table import read_csv_strict
 from ..models.persistence import load_model
 from ..report import write_report
-from ..report.nasicon_report import build_nasicon_report, nasicon_markdown
+from ..report.nasicon_report import nasicon_report
 from ..validation import load_test_set, validate_datasets
 from ._app import echo_err, guard_output, handle_errors, validate_app, write_json
 from .models import seed_or_default
@@ -75,9 +75,9 @@ def validate_nasicon_cmd(
         all_nasicon=all_nasicon, n_repeats=n_repeats, n_permutations=n_permutations, loo=loo, random_state=seed,
         tune=tune, test_all_nasicon=test_all_nasicon)
     files = {**ds.files, **(test_ds.files if test_ds is not None else {})}
-    context, figures = build_nasicon_report(result, dataset=ds.name, files=files, description=description, seed=seed)
-    write_report(context, figures, output, force=force, template="nasicon.html.j2", markdown=nasicon_markdown,
-                 inputs=protected)
+    report = nasicon_report(result, dataset=ds.name, files=files, description=description, seed=seed)
+    context = report.view
+    write_report(report, output, force=force, inputs=protected)
     if json_out is not None:
         write_json(json_out, context["result"])
     if not quiet:

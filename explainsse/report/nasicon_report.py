@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..featurize import describe
 from . import figures as fig
+from .document import Report
 from .markdown import md_cell, md_table
 
 CITATIONS = [
@@ -173,4 +174,12 @@ def nasicon_markdown(c: dict, figure_files: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["build_nasicon_report", "evaluation_rows", "nasicon_markdown"]
+def nasicon_report(result, *, dataset: str, files: dict, description: str, seed: int = 0,
+                   started: str | None = None) -> Report:
+    """The NASICON validation report (:func:`build_nasicon_report`'s view and figures, its template and Markdown)."""
+    context, figures = build_nasicon_report(result, dataset=dataset, files=files, description=description, seed=seed,
+                                            started=started)
+    return Report(context, figures, "nasicon.html.j2", nasicon_markdown)
+
+
+__all__ = ["build_nasicon_report", "evaluation_rows", "nasicon_markdown", "nasicon_report"]

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import os
 import sys
 from pathlib import Path
 
 from ..analysis.study import copy_study as copy_saved_study
 from ..analysis.study import write_study
-from ..io import output_directory, to_jsonable, write_manifest
+from ..io import output_directory, write_manifest
 from ..models.persistence import recorded_versions
-from .html import embedded_figure, split_text, svg_bytes, template_environment
+from .document import Report
+from .html import split_text
 from .markdown import md_cell, md_table
 from .predictions import build_prediction_report, prediction_markdown
 from .view import build_view
@@ -57,7 +57,7 @@ def _structure_markdown(heading: str, st: dict, preset: str, figure_files: dict)
     return lines
 
 
-def _markdown(c: dict, figure_files: dict[str, str]) -> str:
+def study_markdown(c: dict, figure_files: dict[str, str]) -> str:
     h = {k: f"## {md_cell(v)}" for k, v in c["headings"].items()}
     lines = [f"# {md_cell(c['title'])}", "",
              f"Preset {md_cell(c['preset'])}; threshold {c['threshold_S_cm']:g} S/cm; scheme {md_cell(c['models']['scheme'])} "
@@ -119,55 +119,46 @@ def _markdown(c: dict, figure_files: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_report(context, figures: dict, output: str | os.PathLike, *, force: bool = False,
-                 manifest_extra: dict | None = None, template: str = "report.html.j2",
-                 markdown=None, inputs=(), study=None, copy_study=None) -> Path:
-    """Write the report folder atomically: index.html, report.md and report.json from one view model.
+def study_report(study) -> Report:
+    """The validation-and-explanation report of ``study`` (view, figures, template, Markdown writer)."""
+    view, figures = build_view(study)
+    return Report(view, figures, "report.html.j2", study_markdown)
 
-    ``context`` is a view model (:class:`~explainsse.report.view.ReportView`, or a plain dict for
-    the prediction and NASICON reports); ``study`` (a :class:`~explainsse.analysis.Study`) is
-    saved in ``study/`` beside the report, so ``explainsse report --from-study`` can re-render it
-    (``copy_study``: copy an already saved study folder there instead, exactly the files its
-    manifest lists, each checked against its sha256; see :func:`explainsse.analysis.study.copy_study`).
+
+def prediction_report(ds, model, model_name: str) -> Report:
+    """The prediction report of ``ds``'s candidates with ``model``."""
+    context, figures = build_prediction_report(ds, model, model_name)
+    return Report(context, figures, "predictions.html.j2", prediction_markdown)
+
+
+def write_report(report: Report, output: str | os.PathLike, *, force: bool = False,
+                 manifest_extra: dict | None = None, inputs=(), study=None, copy_study=None) -> Path:
+    """Write a report folder atomically: the report's files (:meth:`Report.write`), its study, a manifest.
+
+    ``study`` (a :class:`~explainsse.analysis.Study`) is saved in ``study/`` beside the report, so
+    ``explainsse report --from-study`` can re-render it (``copy_study``: copy an already saved
+    study folder there instead, exactly the files its manifest lists, each checked against its
+    sha256; see :func:`explainsse.analysis.study.copy_study`).
 
     A non-empty ``output`` is refused unless ``force``, and even then only an earlier, unmodified
     explainsse output folder is replaced (:func:`explainsse.io.check_output_target`);
     ``inputs`` are the run's input files (a folder holding one is never replaced).
-    ``template`` / ``markdown`` select the HTML template and the Markdown writer (default: the
-    validation-and-explanation report; the prediction report passes its own).
 
     Parameters
     ----------
-    context : ReportView or dict
-    figures : dict
-        Figure name -> matplotlib Figure (written as SVG, embedded in the HTML).
+    report : Report
+        Any kind (:func:`study_report`, :func:`prediction_report`, the NASICON validation report).
     output : path-like
     force : bool
     manifest_extra : dict, optional
         Added to ``manifest.json``.
-    template : str
-        HTML template.
-    markdown : callable, optional
-        ``markdown(context, figure_files) -> str`` (default: the study report's).
     inputs : iterable of path-like
     study : Study, optional
     copy_study : path-like, optional
     """
     output = Path(output)
-    context = context.to_dict() if hasattr(context, "to_dict") else context
-    env = template_environment()
     with output_directory(output, force=force, inputs=inputs) as tmp:
-        (tmp / "figures").mkdir()
-        embedded, files = {}, {}
-        for name, figure in figures.items():
-            svg = svg_bytes(figure)
-            (tmp / "figures" / f"{name}.svg").write_bytes(svg)
-            files[name] = f"figures/{name}.svg"
-            embedded[name] = embedded_figure(name, svg)
-        html = env.get_template(template).render(c=context, figs=embedded, fig_names=list(figures))
-        (tmp / "index.html").write_text(html, encoding="utf-8")
-        (tmp / "report.md").write_text((markdown or _markdown)(context, files), encoding="utf-8")
-        (tmp / "report.json").write_text(json.dumps(to_jsonable(context), indent=1, default=str), encoding="utf-8")
+        context = report.write(tmp)
         if copy_study is not None:  # exactly the files its manifest lists, verified, never through a link
             copy_saved_study(copy_study, tmp / "study")
         elif study is not None:
@@ -205,10 +196,9 @@ def render_study_report(study, output: str | os.PathLike, *, force: bool = False
     -------
     pathlib.Path
     """
-    view, figures = build_view(study)
     extra = {"preset": study.config.preset,
              "study_seconds": study.provenance.seconds if study.provenance else None}
-    return write_report(view, figures, output, force=force, inputs=inputs, manifest_extra=extra,
+    return write_report(study_report(study), output, force=force, inputs=inputs, manifest_extra=extra,
                         study=study if save_study else None, copy_study=copy_study)
 
 
@@ -227,8 +217,7 @@ def render_prediction_report(ds, model, model_name: str, output: str | os.PathLi
     force : bool
     inputs : iterable of path-like
     """
-    context, figures = build_prediction_report(ds, model, model_name)
-    write_report(context, figures, output, force=force, template="predictions.html.j2", markdown=prediction_markdown,
-                 inputs=inputs)
-    return len(context["materials"])
+    report = prediction_report(ds, model, model_name)
+    write_report(report, output, force=force, inputs=inputs)
+    return len(report.view["materials"])
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 
 from ..formatting import ordinal
-from ..io import write_table, write_text_atomic
+from ..io import write_table
+from ..report.document import Report
 from ..report.figures import doping_curves, prediction_histogram
-from ..report.html import embedded_figure, svg_bytes, template_environment
 from ..report.markdown import md_cell
 
 
@@ -46,7 +46,7 @@ def _context(payload: dict, short: pd.DataFrame, long: pd.DataFrame, ups: pd.Dat
             "ups": ups.to_dict("records"), "sentences": sentences}
 
 
-def _markdown(c: dict) -> str:
+def _markdown(c: dict, figure_files: dict) -> str:
     p = c["payload"]
     lines = [f"# {md_cell(c['title'])}", "", f"Model: {md_cell(p['model']['family'])} / {p['model']['task']}, preset "
              f"{md_cell(p['model']['preset'])} (sha256 {p['model']['sha256'][:12]}...).", ""]
@@ -118,31 +118,29 @@ def _thinned(curves: pd.DataFrame) -> dict:
     return out
 
 
-def write_report(out: Path, payload: dict, short: pd.DataFrame, long: pd.DataFrame, ups: pd.DataFrame,
-                 curves: pd.DataFrame | None = None, parent: float | None = None) -> None:
-    """Write ``report.html`` (self-contained, every user string escaped), ``report.md`` and the figures.
+def screening_report(payload: dict, short: pd.DataFrame, long: pd.DataFrame, ups: pd.DataFrame,
+                     curves: pd.DataFrame | None = None, parent: float | None = None) -> Report:
+    """The screening report: the shortlist, the distribution of predictions and, for a doping grid, each series.
 
-    For a doping grid (``curves``), the prediction against the dopant amount per series is drawn
-    (``figures/doping_series.svg``) and tabulated in ``doping_series.csv``.
+    Written as ``report.html`` (self-contained, every user string escaped) and ``report.md``; the
+    screening's own JSON is its ``summary.json`` and parts.
     """
     context = _context(payload, short, long, ups)
-    svg = svg_bytes(prediction_histogram(payload["histogram"]["edges"], payload["histogram"]["counts"],
-                                        payload["model"]["task"], payload["counts"]["screened"]))
-    (out / "figures").mkdir(exist_ok=True)
-    (out / "figures" / "predictions.svg").write_bytes(svg)
-    figure = embedded_figure("distribution of predictions", svg)
-    series_figure = None
+    figures = {"predictions": prediction_histogram(payload["histogram"]["edges"], payload["histogram"]["counts"],
+                                                   payload["model"]["task"], payload["counts"]["screened"])}
     context["series"] = []
     if curves is not None and len(curves):
-        write_table(curves, out / "doping_series.csv")
-        series_svg = svg_bytes(doping_curves(_thinned(curves), payload["model"]["task"], parent))
-        (out / "figures" / "doping_series.svg").write_bytes(series_svg)
-        series_figure = embedded_figure("prediction against the dopant amount", series_svg)
+        figures["doping_series"] = doping_curves(_thinned(curves), payload["model"]["task"], parent)
         context["series"] = _series_rows(curves, parent)
-    html = template_environment().get_template("screen.html.j2").render(c=context, figure=figure,
-                                                                        series_figure=series_figure)
-    write_text_atomic(out / "report.html", html)
-    write_text_atomic(out / "report.md", _markdown(context))
+    return Report(context, figures, "screen.html.j2", _markdown, html_name="report.html", json_name=None)
+
+
+def write_report(out: Path, payload: dict, short: pd.DataFrame, long: pd.DataFrame, ups: pd.DataFrame,
+                 curves: pd.DataFrame | None = None, parent: float | None = None) -> None:
+    """Write the screening report into ``out`` (:func:`screening_report`); a grid's series also go to ``doping_series.csv``."""
+    if curves is not None and len(curves):
+        write_table(curves, out / "doping_series.csv")
+    screening_report(payload, short, long, ups, curves, parent).write(out)
 
 
 def _series_rows(curves: pd.DataFrame, parent: float | None) -> list[dict]:
@@ -157,4 +155,4 @@ def _series_rows(curves: pd.DataFrame, parent: float | None) -> list[dict]:
     return rows
 
 
-__all__ = ["doping_series", "write_report"]
+__all__ = ["doping_series", "screening_report", "write_report"]

@@ -131,13 +131,14 @@ def test_report_opens_in_headless_chromium(tmp_path):
     import matplotlib
     import pandas as pd
 
+    from explainsse.report import Report
     from explainsse.report import figures as fig
-    from explainsse.report.render import write_report
+    from explainsse.report.render import study_markdown, write_report
 
     matplotlib.use("Agg")
     frame = pd.DataFrame({"family": ["a", "a", "b"], "log10_sigma": [-3.0, -4.0, -6.0]})
     figures = {"data_distribution": fig.log_sigma_by_family(frame).figure}
-    out = write_report(minimal_context(), figures, tmp_path / "rep")
+    out = write_report(Report(minimal_context(), figures, "report.html.j2", study_markdown), tmp_path / "rep")
     total, loaded, external = _open_in_chromium(out / "index.html", tmp_path)
     assert total == 1 and loaded == total and external == 0
 
@@ -173,9 +174,10 @@ def minimal_context():
 
 
 def test_template_escapes_everything(tmp_path):
-    from explainsse.report.render import write_report
+    from explainsse.report import Report
+    from explainsse.report.render import study_markdown, write_report
 
-    out = write_report(minimal_context(), {}, tmp_path / "r")
+    out = write_report(Report(minimal_context(), {}, "report.html.j2", study_markdown), tmp_path / "r")
     html = (out / "index.html").read_text()
     assert "t &lt;b&gt;x&lt;/b&gt;" in html and "&lt;i&gt;s&lt;/i&gt;" in html and "<i>s</i>" not in html
 
