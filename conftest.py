@@ -4,9 +4,14 @@
   and present (CI sets it explicitly), so integration tests and doctests read the real files.
 * Tests that use a real-data fixture are marked ``integration`` automatically (others carry the
   mark themselves), so ``pytest -m "not integration"`` runs offline.
-* Every test gets its own empty ``EXPLAINSSE_CACHE_DIR``, so nothing is written outside
+* ``EXPLAINSSE_CACHE_DIR`` is a temporary folder shared by the whole session, so descriptors
+  (above all the structures' bond-valence grids) are computed once; a test that checks caching
+  itself is marked ``fresh_cache`` and gets its own empty folder. Nothing is written outside
   pytest's temporary folders; hypothesis keeps its example database and caches in a temporary
   folder too (not ``.hypothesis/`` in the checkout).
+* Tiers: ``pytest -m "not slow and not integration"`` is the inner loop (offline, about a
+  minute); ``slow`` marks tests of more than about a second (process pools, subprocesses, large
+  generated inputs); ``integration`` the tests on the real data files.
 """
 
 from __future__ import annotations
@@ -57,8 +62,16 @@ def pytest_unconfigure(config):
         shutil.rmtree(home, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def _session_cache(tmp_path_factory):
+    """One cache folder for the session's tests that do not check caching themselves."""
+    return tmp_path_factory.mktemp("session-cache")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_cache(tmp_path_factory, monkeypatch):
-    cache = tmp_path_factory.mktemp("cache")
+def _isolated_cache(request, tmp_path_factory, monkeypatch, _session_cache):
+    """``EXPLAINSSE_CACHE_DIR`` for one test: the session's folder, or an empty one (``fresh_cache``)."""
+    fresh = request.node.get_closest_marker("fresh_cache") is not None
+    cache = tmp_path_factory.mktemp("cache") if fresh else _session_cache
     monkeypatch.setenv("EXPLAINSSE_CACHE_DIR", str(cache))
     yield cache

@@ -113,9 +113,8 @@ class TaskPool:
             # A private loky executor (not the process-wide reusable one, which joblib and
             # scikit-learn own and configure themselves); one thread per worker for OpenMP
             # (XGBoost) and BLAS too, or they oversubscribe the cores.
-            from joblib.externals.loky import (
-                ProcessPoolExecutor,  # heavy: the process pool (loky) starts only when workers are needed
-            )
+            # heavy: the process pool (loky) starts only when workers are needed
+            from joblib.externals.loky import ProcessPoolExecutor
 
             self._executor = ProcessPoolExecutor(max_workers=self._workers, env=_SINGLE_THREAD,
                                                  initializer=_exit_with_parent, initargs=(os.getpid(),))

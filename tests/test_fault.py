@@ -23,6 +23,9 @@ from explainsse.io import child_processes, is_running
 
 from .conftest import DATA
 
+# these tests check caching itself, or patch what gets cached: each gets an empty cache
+pytestmark = pytest.mark.fresh_cache
+
 LINUX = Path("/proc/self/stat").exists()
 
 

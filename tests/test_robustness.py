@@ -16,6 +16,9 @@ from explainsse.errors import ExplainsseError, FeaturizationError, FormulaError,
 
 from .conftest import DATA
 
+# these tests check caching itself, or patch what gets cached: each gets an empty cache
+pytestmark = pytest.mark.fresh_cache
+
 runner = CliRunner()
 
 

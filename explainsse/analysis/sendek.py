@@ -79,15 +79,12 @@ def published_model(frame: pd.DataFrame, X: pd.DataFrame, *, threshold: float = 
 
 def _l1(C: float, seed: int):
     from sklearn.impute import SimpleImputer  # heavy: scikit-learn loads only when a model is built or scored
-    from sklearn.linear_model import (
-        LogisticRegression,  # heavy: scikit-learn loads only when a model is built or scored
-    )
-    from sklearn.pipeline import (
-        make_pipeline,  # heavy: scikit-learn loads only when a model is built or scored
-    )
-    from sklearn.preprocessing import (
-        StandardScaler,  # heavy: scikit-learn loads only when a model is built or scored
-    )
+    # heavy: scikit-learn loads only when a model is built or scored
+    from sklearn.linear_model import LogisticRegression
+    # heavy: scikit-learn loads only when a model is built or scored
+    from sklearn.pipeline import make_pipeline
+    # heavy: scikit-learn loads only when a model is built or scored
+    from sklearn.preprocessing import StandardScaler
 
 
     # scikit-learn >= 1.8 names the L1 penalty by l1_ratio; older versions by penalty
@@ -122,9 +119,8 @@ def sparse_logistic(frame: pd.DataFrame, X: pd.DataFrame, *, threshold: float = 
         per SD, odds ratio per SD and its CI, share of bootstrap refits that kept it),
         ``test`` (official test rows with a CIF, scored once), ``sendek_published_five``.
     """
-    from sklearn.model_selection import (
-        StratifiedGroupKFold,  # heavy: scikit-learn loads only when a model is built or scored
-    )
+    # heavy: scikit-learn loads only when a model is built or scored
+    from sklearn.model_selection import StratifiedGroupKFold
 
 
     columns = [c for c in LABELS if c != HAS_STRUCTURE and c in X]

@@ -351,7 +351,9 @@ def explain_candidates(ds, model: TrainedModel, *, top: int = 5) -> CandidateExp
                      "volume per unit are the model's estimate from the M- and X-site radii (its linear fit on "
                      "its training rows)")
     background = model.train_X if model.train_X is not None else X
-    table = explain(model, X, background, ids=ds.frame["id"].astype(str), formulas=ds.frame["formula"].astype(str))
+    # XGBoost's own TreeSHAP (exact): importing shap would double the time of explaining a few candidates
+    table = explain(model, X, background, ids=ds.frame["id"].astype(str), formulas=ds.frame["formula"].astype(str),
+                    shap_check=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the warnings are in each material's record
         materials = explain_materials(model, ds.frame, X, top=top, table=table)

@@ -31,9 +31,8 @@ class ApplicabilityDomain:
     """
 
     def __init__(self, X_train: pd.DataFrame, percentile: float = DEFAULT_DOMAIN_PERCENTILE):
-        from sklearn.decomposition import (
-            PCA,  # heavy: scikit-learn loads only when a model is built or scored
-        )
+        # heavy: scikit-learn loads only when a model is built or scored
+        from sklearn.decomposition import PCA
         from sklearn.neighbors import KDTree  # heavy: scikit-learn loads only when a model is built or scored
 
         self.columns = list(X_train.columns)

@@ -94,9 +94,8 @@ def _built(group: FeaturizerGroup):
 # -- matminer composition featurizers ------------------------------------------------------------
 
 def _magpie():
-    from matminer.featurizers.composition import (
-        ElementProperty,  # heavy: matminer loads only when its featurizers run
-    )
+    # heavy: matminer loads only when its featurizers run
+    from matminer.featurizers.composition import ElementProperty
 
     return ElementProperty.from_preset("magpie", impute_nan=False)
 
@@ -109,9 +108,8 @@ def _describe_magpie(label: str) -> DescriptorInfo:
 
 
 def _stoichiometry():
-    from matminer.featurizers.composition import (
-        Stoichiometry,  # heavy: matminer loads only when its featurizers run
-    )
+    # heavy: matminer loads only when its featurizers run
+    from matminer.featurizers.composition import Stoichiometry
 
     return Stoichiometry()
 
@@ -124,9 +122,8 @@ def _describe_stoichiometry(label: str) -> DescriptorInfo:
 
 
 def _valence_orbital():
-    from matminer.featurizers.composition import (
-        ValenceOrbital,  # heavy: matminer loads only when its featurizers run
-    )
+    # heavy: matminer loads only when its featurizers run
+    from matminer.featurizers.composition import ValenceOrbital
 
     return ValenceOrbital(impute_nan=False)
 

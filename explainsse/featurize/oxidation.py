@@ -31,9 +31,8 @@ SAME_POSITION = 0.5
 
 def covalent_radius(symbol: str) -> float:
     """Covalent radius (angstrom; Cordero et al. 2008, via pymatgen)."""
-    from pymatgen.analysis.molecule_structure_comparator import (
-        CovalentRadius,  # heavy: pymatgen loads only where structures/compositions need it
-    )
+    # heavy: pymatgen loads only where structures/compositions need it
+    from pymatgen.analysis.molecule_structure_comparator import CovalentRadius
 
     return float(CovalentRadius.radius[symbol])
 

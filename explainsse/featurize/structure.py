@@ -218,9 +218,8 @@ def sites_of(structure, keep) -> Sites:
 
 def _close_pairs(lattice, xyz: np.ndarray, cutoff: float) -> tuple[np.ndarray, np.ndarray]:
     """Pairs ``i < j`` of points closer than ``cutoff`` through some periodic image (coincident ones included)."""
-    from pymatgen.optimization.neighbors import (
-        find_points_in_spheres,  # heavy: pymatgen loads only where structures/compositions need it
-    )
+    # heavy: pymatgen loads only where structures/compositions need it
+    from pymatgen.optimization.neighbors import find_points_in_spheres
 
     points = np.ascontiguousarray(xyz, dtype=float)
     i, j, _, d = find_points_in_spheres(points, points, r=float(cutoff), pbc=np.ones(3, dtype=np.int64),
@@ -236,9 +235,8 @@ def _pairs(lattice, a: np.ndarray, b: np.ndarray, cutoff: float, images: bool = 
     image is the lattice translation of ``b[j]`` (as given) that the pair reaches. Uses
     pymatgen's compiled neighbour search.
     """
-    from pymatgen.optimization.neighbors import (
-        find_points_in_spheres,  # heavy: pymatgen loads only where structures/compositions need it
-    )
+    # heavy: pymatgen loads only where structures/compositions need it
+    from pymatgen.optimization.neighbors import find_points_in_spheres
 
     if not len(a) or not len(b):
         empty = (np.zeros(0, int), np.zeros(0, int), np.zeros(0))

@@ -38,9 +38,8 @@ def element_table() -> tuple[tuple[str, ...], tuple[str, ...], np.ndarray]:
 
     Properties: the magpie preset's features, then ``NsValence .. NfValence`` and ``NValence``.
     """
-    from matminer.featurizers.composition import (
-        ElementProperty,  # heavy: matminer loads only when its featurizers run
-    )
+    # heavy: matminer loads only when its featurizers run
+    from matminer.featurizers.composition import ElementProperty
     from matminer.utils.data import MagpieData  # heavy: matminer loads only when its featurizers run
 
     features = tuple(ElementProperty.from_preset("magpie").features)

@@ -142,9 +142,8 @@ def tuned(family: str, *, random_state: int = 0, n_jobs: int = 1, inner_splits: 
         make_scorer,
         matthews_corrcoef,
     )
-    from sklearn.model_selection import (
-        StratifiedKFold,  # heavy: scikit-learn loads only when a model is built or scored
-    )
+    # heavy: scikit-learn loads only when a model is built or scored
+    from sklearn.model_selection import StratifiedKFold
 
 
     model = make_model(family, "classification", random_state=random_state, n_jobs=n_jobs)

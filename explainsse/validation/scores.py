@@ -39,9 +39,8 @@ class NasiconEvaluation:
 def _calibration(y: np.ndarray, score: np.ndarray, kind: str) -> dict:
     if kind != "probability" or len(np.unique(y)) < 2:
         return {}
-    from sklearn.calibration import (
-        calibration_curve,  # heavy: scikit-learn loads only when a model is built or scored
-    )
+    # heavy: scikit-learn loads only when a model is built or scored
+    from sklearn.calibration import calibration_curve
 
     bins = int(min(5, max(2, len(y) // 10)))
     frac, mean = calibration_curve(y, score, n_bins=bins, strategy="quantile")

@@ -11,6 +11,9 @@ from explainsse.errors import UnsafeArchiveError
 
 from ..conftest import DATA
 
+# these tests check caching itself, or patch what gets cached: each gets an empty cache
+pytestmark = pytest.mark.fresh_cache
+
 LI2O_CIF = """data_Li2O
 _symmetry_space_group_name_H-M   'P 1'
 _cell_length_a   4.61

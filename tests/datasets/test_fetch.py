@@ -11,6 +11,9 @@ import pytest
 from explainsse.datasets import FileSpec, fetch_file, sha256_file
 from explainsse.errors import DataIntegrityError, DataUnavailableError
 
+# these tests check caching itself, or patch what gets cached: each gets an empty cache
+pytestmark = pytest.mark.fresh_cache
+
 PAYLOAD = b"ID,True Composition\nabc,Li2O\n"
 GOOD = hashlib.sha256(PAYLOAD).hexdigest()
 

@@ -5,6 +5,9 @@ import pytest
 
 from explainsse.datasets import NORMALIZED_COLUMNS, REGISTRY, load_dataset, sha256_file
 
+# these tests check caching itself, or patch what gets cached: each gets an empty cache
+pytestmark = pytest.mark.fresh_cache
+
 
 def test_registry_hashes_match_the_shared_copies(shared_data):
     for spec in REGISTRY.values():

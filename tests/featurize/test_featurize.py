@@ -20,6 +20,9 @@ from explainsse.featurize.crystal import cell_volume
 
 from ..conftest import DATA
 
+# these tests check caching itself, or patch what gets cached: each gets an empty cache
+pytestmark = pytest.mark.fresh_cache
+
 GOLDEN = ["Li7La3Zr2O12", "Li10GeP2S12", "Li1.3Al0.3Ti1.7(PO4)3"]
 
 

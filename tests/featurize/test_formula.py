@@ -10,6 +10,9 @@ from explainsse.chemistry import parse_formula
 from explainsse.errors import FormulaError
 from explainsse.featurize.formula import parse_amounts, parse_many
 
+# these tests check caching itself, or patch what gets cached: each gets an empty cache
+pytestmark = pytest.mark.fresh_cache
+
 SYMBOLS = ["Li", "La", "Zr", "O", "P", "S", "Ge", "Ti", "Al", "Na", "Cl", "Br", "I", "N", "H", "B", "Si", "Ta",
            "Nb", "Y", "C", "F", "Ga", "In", "Sc", "W", "Mo", "Se", "Te", "Zn"]
 

@@ -22,6 +22,9 @@ from explainsse.featurize import structure as structure_module
 from explainsse.featurize.structure import HAS_STRUCTURE, LABELS, structure_descriptors
 from explainsse.featurize.structure_table import NOTES, StructureFeaturizer
 
+# these tests check caching itself, or patch what gets cached: each gets an empty cache
+pytestmark = pytest.mark.fresh_cache
+
 BVSE = [k for k in LABELS if k.startswith("BVSE")]
 GEOMETRY = [k for k in LABELS if not k.startswith("BVSE") and k != HAS_STRUCTURE]
 

@@ -13,6 +13,9 @@ from explainsse.featurize import DescriptorFeaturizer, get_preset
 from explainsse.featurize.presets import choose_preset
 from explainsse.featurize.structure import HAS_STRUCTURE, LABELS
 
+# these tests check caching itself, or patch what gets cached: each gets an empty cache
+pytestmark = pytest.mark.fresh_cache
+
 LI2O = Structure.from_spacegroup("Fm-3m", Lattice.cubic(4.61), ["Li", "O"], [[0.25, 0.25, 0.25], [0, 0, 0]])
 LI3N = Structure(Lattice.hexagonal(3.648, 3.875), ["N", "Li", "Li", "Li"],
                  [[0, 0, 0], [0, 0, 0.5], [1 / 3, 2 / 3, 0], [2 / 3, 1 / 3, 0]])

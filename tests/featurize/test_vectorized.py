@@ -15,6 +15,9 @@ from explainsse.featurize import DescriptorFeaturizer
 from explainsse.featurize.groups import GROUPS
 from explainsse.featurize.vectorized import composition_descriptors, element_table
 
+# these tests check caching itself, or patch what gets cached: each gets an empty cache
+pytestmark = pytest.mark.fresh_cache
+
 
 def random_formulas(n: int, seed: int = 0) -> list[str]:
     """Formulas of 1-6 elements (Z <= 94) with 0-3 decimals, often with Li and an anion, some mode ties."""

@@ -16,6 +16,9 @@ from typer.testing import CliRunner
 
 from explainsse.cli import app
 
+# these tests check caching itself, or patch what gets cached: each gets an empty cache
+pytestmark = pytest.mark.fresh_cache
+
 
 def _screen(*args):
     workers = [] if "--workers" in args else ["--workers", "1"]

@@ -27,9 +27,8 @@ def _sklearn_version() -> tuple[int, int]:
 
 def estimator(task: str, random_state: int, n_jobs: int, params: dict):
     """``LogisticRegression`` with explainsse defaults (classification only)."""
-    from sklearn.linear_model import (
-        LogisticRegression,  # heavy: scikit-learn loads only when a model is built or scored
-    )
+    # heavy: scikit-learn loads only when a model is built or scored
+    from sklearn.linear_model import LogisticRegression
 
     defaults = {"C": 1.0, "l1_ratio": 0.0, "solver": "lbfgs", "max_iter": 5000}
     if _sklearn_version() < (1, 8):
