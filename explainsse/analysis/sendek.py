@@ -79,10 +79,13 @@ def published_model(frame: pd.DataFrame, X: pd.DataFrame, *, threshold: float = 
 
 def _l1(C: float, seed: int):
     from sklearn.impute import SimpleImputer  # heavy: scikit-learn loads only when a model is built or scored
+
     # heavy: scikit-learn loads only when a model is built or scored
     from sklearn.linear_model import LogisticRegression
+
     # heavy: scikit-learn loads only when a model is built or scored
     from sklearn.pipeline import make_pipeline
+
     # heavy: scikit-learn loads only when a model is built or scored
     from sklearn.preprocessing import StandardScaler
 

@@ -142,6 +142,7 @@ def tuned(family: str, *, random_state: int = 0, n_jobs: int = 1, inner_splits: 
         make_scorer,
         matthews_corrcoef,
     )
+
     # heavy: scikit-learn loads only when a model is built or scored
     from sklearn.model_selection import StratifiedKFold
 

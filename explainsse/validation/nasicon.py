@@ -195,6 +195,7 @@ def _explain(clf: Classifier, X_fit, y_fit, X_rows, frame_rows, evaluation: Nasi
     descriptors) and the ExplanationTable (None when SHAP failed).
     """
     from sklearn.pipeline import Pipeline  # heavy: scikit-learn loads only when a model is built or scored
+
     # heavy: scikit-learn loads only when a model is built or scored
     from sklearn.preprocessing import FunctionTransformer
 
