@@ -18,7 +18,6 @@ from .steps import (
     explain_candidates,
     explain_model,
     explain_regression,
-    fit_model,
     native_view,
 )
 from .study import Study, StudyFileError, load_study
@@ -38,7 +37,6 @@ __all__ = [
     "explain_families",
     "explain_model",
     "explain_regression",
-    "fit_model",
     "load_study",
     "native_view",
     "run_study",

@@ -31,7 +31,7 @@ from ..models.factory import make_model
 from ..models.metrics import classification_metrics
 from ..models.persistence import save_model
 from ..models.targets import make_target
-from ..models.train import train_model
+from ..models.train import final_model
 from ..validation.membership import nasicon_membership
 
 
@@ -46,7 +46,7 @@ def build_bundled_model(output: str | os.PathLike, *, data_dir=None, seed: int =
     """
     ds = load_dataset("obelix", data_dir=data_dir)
     ds, X = dataset_descriptors(ds, BUNDLE_PRESET, progress=False)
-    model = train_model(ds.frame, X, BUNDLE_FAMILY, BUNDLE_TASK, preset=BUNDLE_PRESET, random_state=seed,
+    model = final_model(ds.frame, X, BUNDLE_FAMILY, BUNDLE_TASK, preset=BUNDLE_PRESET, random_state=seed,
                         n_jobs=n_jobs, dataset_info={"name": "obelix", "files_sha256": ds.files})
     ev = evaluate(ds.frame, X, BUNDLE_FAMILY, BUNDLE_TASK, "official", n_boot=500, n_scramble=0,
                   random_state=seed, n_jobs=n_jobs)
@@ -123,7 +123,7 @@ def build_nasicon_model(output: str | os.PathLike, *, data_dir=None, seed: int =
         frame = pd.concat([frame, frame_xu.set_axis(frame_xu.index + offset)])
         X = pd.concat([X, X_xu.set_axis(X_xu.index + offset)])
     frame = frame.assign(split=pd.NA)
-    model = train_model(frame, X, NASICON_FAMILY, "classification", preset=NASICON_PRESET,
+    model = final_model(frame, X, NASICON_FAMILY, "classification", preset=NASICON_PRESET,
                         threshold=NASICON_THRESHOLD, random_state=seed, n_jobs=n_jobs, use_split=False,
                         dataset_info={"name": "obelix NASICONs" + (" + xu2020" if use_xu else ""),
                                       "files_sha256": {**obx.files, **(xu.files if use_xu else {})}})

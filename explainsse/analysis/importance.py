@@ -10,7 +10,7 @@ from ..explain.agreement import cross_family_agreement
 from ..explain.native import family_extra_view
 from ..featurize import describe
 from ..models.families import get_family
-from ..models.train import train_model
+from ..models.train import final_model
 from .steps import FamilyExplanation, explain_model
 
 
@@ -92,7 +92,7 @@ def explain_families(ds, X: pd.DataFrame, families, task: str, *, preset: str, t
     """
     explanations, models = {}, {}
     for fam in families:
-        model = train_model(ds.frame, X, fam, task, preset=preset, threshold=threshold, random_state=seed,
+        model = final_model(ds.frame, X, fam, task, preset=preset, threshold=threshold, random_state=seed,
                             n_jobs=n_jobs)
         frame_tr = ds.frame.loc[model.train_X.index]
         ex: FamilyExplanation = explain_model(model, frame_tr, model.train_X, top=top, n_bootstrap=n_bootstrap,

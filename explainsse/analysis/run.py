@@ -25,12 +25,13 @@ from ..models.families import check_families, get_family, worker_setup
 from ..models.persistence import recorded_versions
 from ..models.splits import check_scheme
 from ..models.targets import TASKS, superionic
+from ..models.train import chosen_params, final_model
 from ..parallel import TaskPool
 from ..validation import validate_nasicon
 from ..validation.membership import nasicon_membership
 from .sections import CensoredRows, DataCard, Provenance, StudyConfig
 from .sendek import published_model, sparse_logistic
-from .steps import drop_empty_descriptors, explain_model, explain_regression, fit_model, native_view
+from .steps import drop_empty_descriptors, explain_model, explain_regression, native_view
 from .study import Study
 
 #: Tasks a study validates by default.
@@ -38,22 +39,22 @@ from .study import Study
 
 def _explain_classifier(frame, X, family, params, preset, threshold, top, seed, n_jobs):
     """Fit one classifier on the training rows; its SHAP, stability and groups (the native view runs apart)."""
-    model = fit_model(frame, X, family, "classification", params, preset=preset, threshold=threshold,
-                      seed=seed, n_jobs=n_jobs)
+    model = final_model(frame, X, family, "classification", params=params, preset=preset,
+                      threshold=threshold, random_state=seed, n_jobs=n_jobs)
     return model, explain_model(model, frame, X, top=top, n_bootstrap=2, seed=seed, n_jobs=n_jobs)
 
 
 def _native(frame, X, family, params, preset, threshold, top, seed, n_jobs) -> dict:
     """The family's own view of its classifier (odds ratios refit 20 times: its own task)."""
-    model = fit_model(frame, X, family, "classification", params, preset=preset, threshold=threshold,
-                      seed=seed, n_jobs=n_jobs)
+    model = final_model(frame, X, family, "classification", params=params, preset=preset,
+                      threshold=threshold, random_state=seed, n_jobs=n_jobs)
     return native_view(model, frame, X, top=top, seed=seed)
 
 
 def _regression(frame, X, train, rows, family, params, preset, threshold, seed, n_jobs):
     """Fit the regression model on the training rows; predictions, SHAP and domain on ``rows``."""
-    model = fit_model(frame[train], X[train], family, "regression", params, preset=preset, threshold=threshold,
-                      seed=seed, n_jobs=n_jobs)
+    model = final_model(frame[train], X[train], family, "regression", params=params, preset=preset,
+                      threshold=threshold, random_state=seed, n_jobs=n_jobs)
     return model, explain_regression(model, X[train], frame.loc[rows], X.loc[rows])
 
 
@@ -286,7 +287,7 @@ def run_study(ds, *, preset: str | None = None, families=DEFAULT_FAMILIES, tasks
         for future in pool.as_completed(list(pending)):
             e = done[pending[future]] = future.result()
             say(f"validated {e.family}/{e.task}")
-            params = next(iter(e.params.values()))
+            params = chosen_params(e)  # the final model refits with the validation's choice
             args = (e.family, params, preset, threshold)
             if e.task == "classification":
                 followups[pool.submit(_explain_classifier, ft, Xt, *args, top, seed, pool.inner_jobs)] = (

@@ -21,7 +21,6 @@ from ..explain.stability import explanation_stability
 from ..featurize import dataset_descriptors, get_preset
 from ..featurize.nasicon_lattice import fill_lattice
 from ..featurize.presets import choose_preset
-from ..models import make_model
 from ..models.families import get_family
 from ..models.targets import make_target
 from ..models.train import TrainedModel
@@ -151,33 +150,6 @@ def drop_empty_descriptors(X: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
             f"{', '.join(empty[:6])}{' ...' if len(empty) > 6 else ''} (they need input the table does not have, "
             "e.g. lattice parameters, space groups or CIFs)")
     return X.drop(columns=empty), [note]
-
-
-def fit_model(frame: pd.DataFrame, X: pd.DataFrame, family: str, task: str, params: dict, *, preset: str,
-              threshold: float, seed: int, n_jobs: int = 1) -> TrainedModel:
-    """Fit ``family`` with the given (already selected) hyperparameters on all rows of ``X``.
-
-    Parameters
-    ----------
-    frame, X : pandas.DataFrame
-        Dataset rows and their descriptors (the training rows only).
-    family, task : str
-    params : dict
-        Pipeline parameters chosen by inner CV (``model__...``).
-    preset : str
-        Descriptor preset ``X`` came from.
-    threshold : float
-        Superionic threshold (S/cm).
-    seed, n_jobs : int
-
-    Returns
-    -------
-    TrainedModel
-    """
-    pipe = make_model(family, task, random_state=seed, n_jobs=n_jobs).set_params(**params)
-    pipe.fit(X, make_target(frame, task, threshold))
-    return TrainedModel(pipe, family, task, preset, list(X.columns), threshold, params, random_state=seed,
-                        train_X=X, train_meta=frame[["id", "formula", "family"]].astype(object).reset_index(drop=True))
 
 
 def explain_model(model: TrainedModel, frame: pd.DataFrame, X: pd.DataFrame, *, top: int = 10,
@@ -362,4 +334,4 @@ def explain_candidates(ds, model: TrainedModel, *, top: int = 5) -> CandidateExp
 
 __all__ = ["CandidateExplanation", "Descriptors", "descriptors_for", "drop_empty_descriptors", "FamilyExplanation", "RegressionExplanation", "candidate_descriptors",
            "explain_candidates", "explain_model",
-           "explain_regression", "fit_model", "native_view"]
+           "explain_regression", "native_view"]

@@ -19,7 +19,7 @@ from ..models.factory import check_family_task
 from ..models.families import check_families
 from ..models.persistence import save_model
 from ..models.splits import check_scheme
-from ..models.train import train_model
+from ..models.train import final_model
 from ._app import (
     app,
     echo_err,
@@ -94,7 +94,7 @@ def train(
     ds = inputs.load()
     d = features(ds, preset, quiet)
     ds = d.dataset
-    model = train_model(ds.frame, d.X, family, task, preset=d.preset, threshold=threshold,
+    model = final_model(ds.frame, d.X, family, task, preset=d.preset, threshold=threshold,
                         dataset_info={"name": ds.name, "files_sha256": ds.files}, random_state=seed_or_default(seed),
                         n_jobs=n_jobs, censoring=censoring)
     for note in model.dataset.get("notes", []):

@@ -14,6 +14,7 @@ from ..errors import InputDataError
 from ..featurize.nasicon_descriptors import COL_FRAMEWORK
 from .censored import encode_censored
 from .evaluation import SELECTION_METRIC, check_descriptors, tune
+from .factory import make_model
 from .targets import DEFAULT_THRESHOLD, make_target
 
 
@@ -142,3 +143,54 @@ def train_model(frame: pd.DataFrame, X: pd.DataFrame, family: str, task: str, *,
                          "inner_cv": "3-fold grouped by chemical system on the training rows"},
                         info, random_state, censoring, Xt.copy(),
                         f[["id", "formula", "family"]].astype(object).reset_index(drop=True))
+
+
+def chosen_params(evaluation) -> dict:
+    """The hyperparameters the validation's inner CV chose most often across its outer folds.
+
+    Ties go to the earliest fold. These are what :func:`final_model` refits with in a report,
+    so the model explained is the one whose validation is shown (no second tuning).
+    """
+    choices = [dict(p) for p in evaluation.params.values()]
+    if not choices:
+        return {}
+    keys = [repr(sorted(c.items())) for c in choices]
+    return choices[max(range(len(keys)), key=lambda i: (keys.count(keys[i]), -i))]
+
+
+def final_model(frame: pd.DataFrame, X: pd.DataFrame, family: str, task: str, *, preset: str,
+                threshold: float = DEFAULT_THRESHOLD, params: dict | None = None, random_state: int = 0,
+                n_jobs: int = 1, **options) -> TrainedModel:
+    """The one final model of a family and task: fitted on all the training rows it is given.
+
+    Its hyperparameters are chosen by grouped inner CV on training rows only, either here
+    (``params=None``: :func:`train_model`, as ``explainsse train``, ``importance`` and the bundled
+    models do) or already by the validation (``params``, e.g. :func:`chosen_params` of the
+    report's evaluation), so it is never tuned twice.
+
+    Parameters
+    ----------
+    frame, X : pandas.DataFrame
+        Training rows and their descriptors (with ``params``: exactly the rows to fit on).
+    family, task : str
+    preset : str
+    threshold : float
+    params : dict, optional
+        Pipeline parameters (``model__...``) already chosen by inner CV.
+    random_state, n_jobs : int
+    **options
+        Passed to :func:`train_model` when it tunes (``use_split``, ``dataset_info``, ``censoring``).
+
+    Returns
+    -------
+    TrainedModel
+    """
+    if params is None:
+        return train_model(frame, X, family, task, preset=preset, threshold=threshold, random_state=random_state,
+                           n_jobs=n_jobs, **options)
+    pipe = make_model(family, task, random_state=random_state, n_jobs=n_jobs).set_params(**params)
+    pipe.fit(X, make_target(frame, task, threshold))
+    return TrainedModel(pipe, family, task, preset, list(X.columns), threshold, dict(params),
+                        {"selection": "hyperparameters chosen by the validation's grouped inner CV"},
+                        random_state=random_state, train_X=X,
+                        train_meta=frame[["id", "formula", "family"]].astype(object).reset_index(drop=True))
