@@ -25,6 +25,7 @@ ELEMENTS = ["Li", "Na", "K", "La", "Zr", "Ta", "Ti", "Al", "Ge", "P", "S", "O", 
 FORMULA_CHARS = string.ascii_letters + string.digits + "().[]{}·*+-_ eE,/\\'\"<>\u2212\u00b7\u2022"
 
 
+@pytest.mark.slow
 @FAST
 @given(st.one_of(st.text(alphabet=FORMULA_CHARS, max_size=40), st.text(max_size=30)))
 def test_fuzz_formula_parser_parses_or_raises_formula_error(text):
@@ -52,6 +53,7 @@ def formulas(draw):
     return head
 
 
+@pytest.mark.slow
 @FAST
 @given(formulas())
 def test_fuzz_generated_formulas_match_pymatgen(text):
@@ -62,6 +64,7 @@ def test_fuzz_generated_formulas_match_pymatgen(text):
         assert got[element] == pytest.approx(value, rel=1e-12)
 
 
+@pytest.mark.slow
 @FAST
 @given(formulas(), st.integers(1, 12), st.sampled_from(["·", ".", "*", "•"]))
 def test_fuzz_hydrates_are_base_plus_water(base, n, sep):
@@ -79,6 +82,7 @@ def test_fuzz_hydrates_are_base_plus_water(base, n, sep):
 CONDUCTIVITY_CHARS = string.digits + ".eE+-<>≤≥ _,x\u2212infa"
 
 
+@pytest.mark.slow
 @FAST
 @given(st.one_of(st.text(alphabet=CONDUCTIVITY_CHARS, max_size=16), st.text(max_size=12),
                  st.floats(allow_nan=True, allow_infinity=True), st.none()),
@@ -99,6 +103,7 @@ def test_fuzz_plain_numbers_round_trip(value):
         assert parsed.error is None and parsed.sigma == pytest.approx(float(text), rel=0)
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=5000, suppress_health_check=[HealthCheck.too_slow], database=None)
 @given(st.lists(st.tuples(st.one_of(formulas(), st.text(alphabet=FORMULA_CHARS, max_size=12)),
                           st.one_of(st.text(alphabet=CONDUCTIVITY_CHARS, max_size=8), st.just("1e-4"))),

@@ -15,6 +15,7 @@ def _threads():
     return os.environ.get("OMP_NUM_THREADS")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("n_jobs", [1, 2])
 def test_pool_returns_results_as_submitted(n_jobs):
     with TaskPool(n_jobs) as pool:
@@ -26,6 +27,7 @@ def test_pool_returns_results_as_submitted(n_jobs):
     assert pids == {os.getpid()} if n_jobs == 1 else os.getpid() not in pids
 
 
+@pytest.mark.slow
 def test_workers_are_single_threaded_and_joblib_still_works_afterwards():
     with TaskPool(2) as pool:
         assert pool.submit(_threads).result() == "1"
@@ -47,6 +49,7 @@ def _fail():
     raise ValueError("task failed")
 
 
+@pytest.mark.slow
 def test_a_failing_task_raises_in_the_caller_and_the_workers_stop():
     pool = TaskPool(2)
     with pytest.raises(ValueError, match="task failed"), pool:
@@ -60,6 +63,7 @@ def _square_or_die(k, doomed):
     return k * k
 
 
+@pytest.mark.slow
 def test_a_killed_worker_costs_only_its_own_task():
     with TaskPool(2) as pool:
         results = {k: (value, lost) for k, value, lost in pool.run_each(_square_or_die, [(k, 3) for k in range(7)])}
@@ -69,6 +73,7 @@ def test_a_killed_worker_costs_only_its_own_task():
     assert value is None and lost.startswith(WORKER_DIED) and "SIGKILL" in lost
 
 
+@pytest.mark.slow
 def test_run_each_inline_runs_in_order_and_errors_propagate():
     with TaskPool(1) as pool:
         assert list(pool.run_each(pow, [(2, k) for k in range(3)])) == [(0, 1, None), (1, 2, None), (2, 4, None)]

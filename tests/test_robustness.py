@@ -150,6 +150,7 @@ def test_impossible_lattice_values_are_row_issues():
 
 
 # -- 6. user strings -----------------------------------------------------------------------------
+@pytest.mark.slow
 def test_descriptor_names_with_brackets_work_with_xgboost(tmp_path):
     from explainsse.explain import explain
     from explainsse.models.persistence import load_model, save_model
@@ -277,6 +278,7 @@ def test_all_bad_table_says_no_row_is_usable(tmp_path):
     assert "MagpieData" not in r.stderr
 
 
+@pytest.mark.slow
 def test_explain_lists_bad_rows_in_text_mode(tmp_path):
     path = tmp_path / "c.csv"
     path.write_text("formula\nLi7La3Zr2O12\nXx2O\n")

@@ -36,6 +36,7 @@ def test_published_model_uses_the_published_weights():
     assert r["weights"]["Sendek LASD mean shortest Li-anion distance"] == 8.70
 
 
+@pytest.mark.slow
 def test_sparse_model_finds_the_signal_with_at_most_five_descriptors():
     frame, X, signal = synthetic()
     r = sparse_logistic(frame, X, n_boot=30)

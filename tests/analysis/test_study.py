@@ -57,6 +57,7 @@ def _load(path):
     return load_table(path, target_col="sigma", id_col="id", family_col="family", space_group_col="sg", z_col="Z")
 
 
+@pytest.mark.slow
 def test_a_fourth_family_runs_through_study_save_load_and_report(toy_family, small, tmp_path):
     import matplotlib
 
@@ -90,6 +91,7 @@ def test_a_fourth_family_runs_through_study_save_load_and_report(toy_family, sma
     pd.testing.assert_frame_equal(loaded.results, study.results)
 
 
+@pytest.mark.slow
 def test_run_study_lists_excluded_rows_and_refuses_unknown_families(small):
     from explainsse.errors import InputDataError
 

@@ -22,6 +22,9 @@ from explainsse.io.outputs import verify_manifest
 
 from ..report.test_report import make_csv
 
+# every test here reads one saved study of a real report run (about 20 s to build)
+pytestmark = pytest.mark.slow
+
 runner = CliRunner()
 
 
@@ -74,6 +77,7 @@ def _refused(result, out, *needles) -> str:
     return line
 
 
+@pytest.mark.slow
 def test_an_untouched_study_re_renders_and_its_copy_holds_exactly_the_listed_files(study, tmp_path):
     out = tmp_path / "again"
     r = _rerender(study, out)

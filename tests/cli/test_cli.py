@@ -133,6 +133,7 @@ def test_descriptors_glossary():
     assert r.exit_code == 0 and "nm^-3" in r.stdout
 
 
+@pytest.mark.slow
 def test_console_script_offline_empty_dir_fails_fast(tmp_path):
     from pathlib import Path
 
@@ -150,6 +151,7 @@ def test_console_script_offline_empty_dir_fails_fast(tmp_path):
     assert list((tmp_path / "empty" / "obelix").iterdir()) == []
 
 
+@pytest.mark.slow
 def test_python_dash_m(tmp_path):
     p = subprocess.run([sys.executable, "-m", "explainsse", "--version"], capture_output=True, text=True)
     assert p.stdout.strip() == "explainsse 0.1.0"
@@ -257,6 +259,7 @@ def _command_paths(command, path=()):
         yield from _command_paths(sub, (*path, name))
 
 
+@pytest.mark.slow
 def test_help_shows_flags_as_plain_flags_everywhere():
     import typer
 
@@ -281,6 +284,7 @@ def test_flags_still_parse_after_the_help_change(tmp_path):
     assert pd.read_csv(tmp_path / "f.csv")["id"].tolist() == ["a"]
 
 
+@pytest.mark.slow
 def test_explain_prints_the_found_by_name_note_once(tmp_path):
     p = tmp_path / "mine.csv"
     p.write_text("id,formula,sigma\nllzo,Li7La3Zr2O12,3e-4\nlps,Li3PS4,1e-7\n")

@@ -190,6 +190,7 @@ def test_large_inputs_use_the_native_tree_path(obelix_X, monkeypatch):
                     atol=1e-4)
 
 
+@pytest.mark.slow
 def test_bundled_model_works_offline_without_data(tmp_path):
     """`explainsse explain "Li7La3Zr2O12"` on a machine with no dataset at all."""
     import subprocess

@@ -18,6 +18,7 @@ def li2o():
     return Structure.from_spacegroup("Fm-3m", Lattice.cubic(4.61), ["Li", "O"], [[0.25, 0.25, 0.25], [0, 0, 0]])
 
 
+@pytest.mark.slow
 def test_charges_of_common_electrolyte_chemistries():
     li3ps4 = Structure.from_spacegroup("P-43m", Lattice.cubic(5.6), ["Li", "P", "S"],
                                        [[0.5, 0, 0], [0, 0, 0], [0.21, 0.21, 0.21]])
@@ -32,6 +33,7 @@ def test_charges_of_common_electrolyte_chemistries():
         framework_charges(Structure(Lattice.cubic(3.5), ["Li", "Li"], [[0, 0, 0], [0.5, 0.5, 0.5]]))
 
 
+@pytest.mark.slow
 def test_landscape_of_li2o_respects_cubic_symmetry():
     s = li2o()
     land = li_landscape(s, resolution=0.2)
@@ -48,6 +50,7 @@ def test_landscape_of_li2o_respects_cubic_symmetry():
     assert b[0] == b[1] == b[2] and 0.1 < b[2] < 1.0  # cubic: the same barrier in every direction
 
 
+@pytest.mark.slow
 def test_partial_occupancy_weights_the_framework():
     s = li2o()
     half = s.copy()
@@ -65,6 +68,7 @@ def test_an_anion_without_softbv_parameters_is_a_clear_error():
         bvse_barriers(li3p)
 
 
+@pytest.mark.slow
 def test_time_limit_stops_the_grid():
     with pytest.raises(TimeoutError, match="not finished within"):
         bvse_barriers(li2o(), resolution=0.1, time_limit=0.0)

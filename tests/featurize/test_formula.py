@@ -49,12 +49,14 @@ hydrates = st.tuples(formulas, st.sampled_from([".", "·", "*", ".2", "·0.5", "
 noise = st.text(alphabet="LiOPSZrla()[]0123456789.·* eHX-", min_size=0, max_size=14)
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(formulas)
 def test_plain_formulas_give_pymatgens_amounts_bit_for_bit(text):
     assert _ours(text) == _reference(text)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(hydrates)
 def test_hydrates_and_adducts_are_read_as_the_strict_reader_does(text):

@@ -42,6 +42,7 @@ def assert_same(a: dict, b: dict, labels, tol=1e-9, bvse_tol=0.05):
             (k, a[k], b[k])
 
 
+@pytest.mark.slow
 def test_li2o_values_follow_from_the_geometry():
     v = values(li2o())
     # Li: simple cubic sublattice of spacing s = a/2; within 4 A: 6 at s (2.31 A), 12 at s*sqrt(2)
@@ -67,6 +68,7 @@ def test_li2o_values_follow_from_the_geometry():
     assert v["Li mean site occupancy"] == 1 and v["Li sites per Li"] == 1 and v[HAS_STRUCTURE] == 1
 
 
+@pytest.mark.slow
 def test_li3n_values_follow_from_the_geometry():
     a, c = 3.648, 3.875
     v = values(li3n(a, c))
@@ -83,6 +85,7 @@ def test_li3n_values_follow_from_the_geometry():
     assert v["Sendek LNC Li neighbour count"] == pytest.approx((2 + 2 * 3) / 3)
 
 
+@pytest.mark.slow
 def test_supercell_gives_the_same_values():
     s = li3n()
     big = s.copy()
@@ -114,6 +117,7 @@ def test_occupancy_one_written_as_disorder_equals_the_ordered_structure():
     assert_same(reference, values(two_halves, bvse=True), LABELS, tol=1e-9)
 
 
+@pytest.mark.slow
 def test_a_split_li_position_counts_as_one_site():
     s = li2o()
     split = s.copy()
@@ -124,6 +128,7 @@ def test_a_split_li_position_counts_as_one_site():
     assert_same(values(s, bvse=True), values(split, bvse=True), LABELS, tol=1e-2)
 
 
+@pytest.mark.slow
 def test_partial_li_occupancy_weights_the_neighbour_counts():
     half = li2o()
     half.replace_species({"Li": {"Li": 0.5}})
@@ -134,6 +139,7 @@ def test_partial_li_occupancy_weights_the_neighbour_counts():
     assert v["Sendek LPF Li packing fraction"] == pytest.approx(values(li2o())["Sendek LPF Li packing fraction"] / 2)
 
 
+@pytest.mark.slow
 def test_noise_of_the_public_cifs_moves_distances_by_less_than_its_size():
     rng = np.random.default_rng(0)
     s = li2o()
@@ -146,6 +152,7 @@ def test_noise_of_the_public_cifs_moves_distances_by_less_than_its_size():
         assert abs(a[k] - b[k]) < 2 * sigma_angstrom if "distance" in k else abs(a[k] - b[k]) < 1e-9
 
 
+@pytest.mark.slow
 def test_no_li_site_is_a_reason_not_an_error():
     nacl = Structure.from_spacegroup("Fm-3m", Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
     r = structure_descriptors(nacl)
@@ -158,6 +165,7 @@ def test_no_li_site_is_a_reason_not_an_error():
     assert math.isnan(sendek_probability(r.values))
 
 
+@pytest.mark.slow
 def test_sendek_probability_is_their_published_model():
     v = values(li2o())
     z = SENDEK_BIAS + sum(w * v[k] for w, k in zip(SENDEK_WEIGHTS, SENDEK_MODEL))

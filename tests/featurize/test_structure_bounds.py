@@ -110,6 +110,7 @@ def test_a_tiny_or_huge_cell_built_in_python_is_refused_before_anything_is_compu
     assert "below the physical floor of 2 A^3 (MIN_VOLUME_PER_SITE_A3)" in structure_problem(flat)
 
 
+@pytest.mark.slow
 def test_a_big_cell_beyond_the_grid_limit_keeps_its_other_descriptors(monkeypatch):
     monkeypatch.setattr(_config, "MAX_BVSE_GRID_POINTS", 100_000)  # Li2O at 0.3 A: 15^3 points, padded 61^3
     r = structure_descriptors(li2o())
@@ -121,6 +122,7 @@ def test_a_big_cell_beyond_the_grid_limit_keeps_its_other_descriptors(monkeypatc
     assert all(math.isfinite(v) for v in structure_descriptors(li2o()).values.values())
 
 
+@pytest.mark.slow
 def test_too_many_sites_in_a_cif_or_a_structure(tmp_path, monkeypatch):
     monkeypatch.setattr(_config, "MAX_STRUCTURE_SITES", 8)  # the conventional Li2O cell has 12
     r = structure_descriptors(li2o())
@@ -137,6 +139,7 @@ def test_too_many_sites_in_a_cif_or_a_structure(tmp_path, monkeypatch):
         read_cif(path)
 
 
+@pytest.mark.slow
 def test_the_bounds_reach_worker_processes(monkeypatch):
     """Bounds patched in the parent apply in the workers too (they are passed with each row)."""
     monkeypatch.setattr(_config, "MAX_STRUCTURE_SITES", 8)
@@ -222,6 +225,7 @@ def test_a_fifo_named_cif_is_refused_without_being_read(tmp_path):
 # --- time limit ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_one_time_limit_covers_every_descriptor():
     r = structure_descriptors(li2o(), time_limit=0.0)
     assert r.reasons == ["time limit of 0 s per structure reached during preparation: Sendek, Li sublattice, "
@@ -229,6 +233,7 @@ def test_one_time_limit_covers_every_descriptor():
     assert all(math.isnan(r.values[k]) for k in GEOMETRY + BVSE) and r.values[HAS_STRUCTURE] == 1
 
 
+@pytest.mark.slow
 def test_time_running_out_half_way_keeps_what_was_finished(monkeypatch):
     import time
 
@@ -262,6 +267,7 @@ class KillsItsWorker:
         return (_die, ())
 
 
+@pytest.mark.slow
 def test_a_killed_worker_costs_only_its_row():
     # the killer comes last, so the test starts few pools (tests/test_parallel.py has one in the middle)
     ids = ["a", "b", "c", "d", "killer"]

@@ -52,6 +52,7 @@ def check_backends_agree(formulas, preset="composition-v1") -> int:
     return a.size
 
 
+@pytest.mark.slow
 def test_random_formulas_match_matminer_on_every_composition_descriptor():
     assert check_backends_agree(random_formulas(2000)) > 2000 * 160
 

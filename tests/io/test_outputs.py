@@ -93,6 +93,7 @@ def test_force_refuses_a_folder_without_manifest_and_never_suggests_force_for_it
     assert sentinel.is_file()
 
 
+@pytest.mark.slow
 def test_force_replaces_an_earlier_output_but_not_one_with_foreign_files(tmp_path):
     cand = _candidates(tmp_path / "in")
     target = tmp_path / "rep"
@@ -138,6 +139,7 @@ def test_block_that_writes_unlisted_files_fails_and_leaves_nothing(tmp_path):
     assert not [p for p in tmp_path.iterdir()]
 
 
+@pytest.mark.slow
 def test_outputs_follow_the_umask_and_stale_partials_are_removed(tmp_path):
     cand = _candidates(tmp_path / "in")
     target = tmp_path / "rep"

@@ -23,6 +23,7 @@ from explainsse.models.censored import XGBAFTRegressor
 from explainsse.models.estimators import Clipper
 
 
+@pytest.mark.slow
 @parametrize_with_checks([Clipper(), PLSRegressor(), PLSDAClassifier(), XGBAFTRegressor(n_estimators=100, learning_rate=0.3)])
 def test_custom_estimators_follow_the_sklearn_contract(estimator, check):
     check(estimator)

@@ -182,6 +182,7 @@ def test_template_escapes_everything(tmp_path):
     assert "t &lt;b&gt;x&lt;/b&gt;" in html and "&lt;i&gt;s&lt;/i&gt;" in html and "<i>s</i>" not in html
 
 
+@pytest.mark.slow
 def test_prediction_report_for_candidates_with_the_bundled_model(tmp_path, monkeypatch):
     monkeypatch.setenv("EXPLAINSSE_DATA_DIR", str(tmp_path / "no-data"))  # works with no data at all
     src = tmp_path / "cands.csv"

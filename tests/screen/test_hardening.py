@@ -71,6 +71,7 @@ def test_devices_and_pipes_are_refused_at_once(tmp_path):
     assert not (tmp_path / "o1").exists() and not (tmp_path / "o2").exists()
 
 
+@pytest.mark.slow
 def test_semicolon_separated_candidates_are_read(tmp_path):
     path = _csv(tmp_path / "c.csv", ["Li7La3Zr2O12", "Li3PS4"], sep=";")
     result = _screen("--input", path, "-o", tmp_path / "out")
@@ -95,6 +96,7 @@ def test_meaningless_options_are_refused_before_anything_is_written(tmp_path, ar
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_an_unreachable_scheduler_leaves_no_folder(tmp_path, monkeypatch):
     from explainsse.screen import engines
 
@@ -114,6 +116,7 @@ def test_acceptance_huge_range_is_exit_2_and_nothing_is_built(tmp_path):
     assert not (tmp_path / "x").exists()
 
 
+@pytest.mark.slow
 def test_acceptance_li_site_doping_grid_with_series_plot(tmp_path):
     result = _screen("--parent", "Li7La3Zr2O12", "--substitute", "Li:Ga,Al", "--range", "0:0.4:0.05",
                      "-o", tmp_path / "ga")
@@ -144,6 +147,7 @@ def test_force_keeps_user_files_inside_an_unfinished_screen(tmp_path):
     assert (out / "parts" / "my-notes.txt").read_text() == "keep me"
 
 
+@pytest.mark.slow
 def test_a_running_screen_holds_its_folder_until_its_manifest_is_written(tmp_path, monkeypatch):
     from explainsse.screen import run as screen_run
     from explainsse.screen.run import _FolderLock
@@ -187,6 +191,7 @@ def test_a_refused_screen_leaves_nothing_in_a_user_folder(tmp_path):
     assert [p.name for p in out.iterdir()] == ["thesis.tex"]
 
 
+@pytest.mark.slow
 def test_report_markdown_uses_the_shared_cell_escaping(tmp_path):
     evil = ["![p](http://evil.example/p.png)", "=1+1", "@SUM(A1)", "`code`", "[link](http://x.example)"]
     path = _csv(tmp_path / "c.csv", ["Li7La3Zr2O12"] * len(evil), ids=evil)
@@ -199,6 +204,7 @@ def test_report_markdown_uses_the_shared_cell_escaping(tmp_path):
     assert "'=1+1" in md and "\\`code\\`" in md
 
 
+@pytest.mark.slow
 def test_nasicon_model_gives_non_nasicon_rows_no_probability(tmp_path):
     path = _csv(tmp_path / "c.csv", ["Li1.3Al0.3Ti1.7(PO4)3", "Li7La3Zr2O12"], ids=["latp", "llzo"])
     result = _screen("--input", path, "--model", "nasicon-default", "-o", tmp_path / "out")
@@ -211,6 +217,7 @@ def test_nasicon_model_gives_non_nasicon_rows_no_probability(tmp_path):
     assert invalid["id"].tolist() == ["llzo"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("formula, match", [
     ("Li7\x00La3Zr2O12", "control character"),
     ("Li7La3Zr2O12La-1", "negative amount"),
@@ -225,6 +232,7 @@ def test_misleading_formulas_are_row_issues(tmp_path, formula, match):
     assert invalid["id"].tolist() == ["c1"] and match in invalid["error"].iloc[0]
 
 
+@pytest.mark.slow
 def test_nul_bytes_in_parquet_cells_are_row_issues_shown_as_the_nul_mark(tmp_path):
     path = tmp_path / "c.parquet"
     pd.DataFrame({"id": ["ok", "nul"], "formula": ["Li3PS4", "Li7\x00La3Zr2O12"]}).to_parquet(path)

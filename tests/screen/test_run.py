@@ -63,6 +63,7 @@ def test_warnings_name_no_li_and_unseen_elements():
     assert "Po never occur in the training data" in part["warnings"].iloc[1]
 
 
+@pytest.mark.slow
 def test_doping_grid_screen_explains_every_shortlisted_row(tmp_path):
     source = enumeration_source("Li7La3Zr2O12", ["Zr:Ta,Nb"], "0:1:0.05", 50_000)
     m = run_screen(source, "default", tmp_path / "s", top=20, workers=1, progress=False)
@@ -83,6 +84,7 @@ def test_doping_grid_screen_explains_every_shortlisted_row(tmp_path):
     assert json.loads((tmp_path / "s" / "manifest.json").read_text())["model"]["sha256"]
 
 
+@pytest.mark.slow
 def test_min_sigma_shortlist_and_html_escaping(tmp_path):
     frame = candidates(200)
     frame.loc[3, "id"] = "<script>alert(1)</script>"
@@ -102,6 +104,7 @@ def test_min_sigma_shortlist_and_html_escaping(tmp_path):
     assert short["in_domain"].all() and len(short) == inside["counts"]["screened"] - inside["counts"]["outside"]
 
 
+@pytest.mark.slow
 def test_output_folder_rules(tmp_path):
     source = lambda: enumeration_source("Li7La3Zr2O12", ["Zr:Ta"], "0:0.5:0.25", 100)  # noqa: E731
     other = lambda: enumeration_source("Li7La3Zr2O12", ["Zr:Nb"], "0:0.5:0.25", 100)  # noqa: E731
@@ -118,6 +121,7 @@ def test_output_folder_rules(tmp_path):
         run_screen(other(), "default", tmp_path / "s", workers=1, progress=False)
 
 
+@pytest.mark.slow
 def test_local_and_dask_engines_write_identical_parts(tmp_path):
     pytest.importorskip("distributed")
     candidates(10_000).to_parquet(tmp_path / "c.parquet")
@@ -132,6 +136,7 @@ def test_local_and_dask_engines_write_identical_parts(tmp_path):
     assert (runs["local"] / "shortlist.csv").read_bytes() == (runs["dask"] / "shortlist.csv").read_bytes()
 
 
+@pytest.mark.slow
 def test_an_existing_dask_scheduler_is_used_by_its_address(tmp_path):
     """--scheduler: connect to a running cluster (here a LocalCluster started apart), same parts as local."""
     distributed = pytest.importorskip("distributed")
@@ -146,6 +151,7 @@ def test_an_existing_dask_scheduler_is_used_by_its_address(tmp_path):
     assert _files(tmp_path / "local") == _files(tmp_path / "remote")
 
 
+@pytest.mark.slow
 def test_kill_9_then_the_same_command_resumes_to_the_same_output(tmp_path):
     candidates(12_000).to_parquet(tmp_path / "c.parquet")
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -174,6 +180,7 @@ def test_kill_9_then_the_same_command_resumes_to_the_same_output(tmp_path):
     assert not list((tmp_path / "cut").rglob(".*.part"))
 
 
+@pytest.mark.slow
 def test_cli_acceptance_doping_grid(tmp_path):
     from typer.testing import CliRunner
 
@@ -187,6 +194,7 @@ def test_cli_acceptance_doping_grid(tmp_path):
     assert bad.exit_code == 2 and "--substitute" in bad.output
 
 
+@pytest.mark.slow
 def test_any_saved_model_family_screens_a_nasicon_series(tmp_path):
     """The bundled NASICON classifier (logreg, nasicon-v1): probabilities, linear SHAP, no --min-sigma."""
     source = enumeration_source("LiTi2(PO4)3", ["Ti:Al"], "0:0.5:0.1", 1000)
@@ -199,6 +207,7 @@ def test_any_saved_model_family_screens_a_nasicon_series(tmp_path):
         run_screen(source, "nasicon-default", tmp_path / "m", min_sigma=1e-4, workers=1, progress=False)
 
 
+@pytest.mark.slow
 def test_cli_when_no_row_can_be_screened(tmp_path):
     from typer.testing import CliRunner
 

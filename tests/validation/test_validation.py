@@ -83,6 +83,7 @@ def test_verdict_calls_weak_classifiers_weak():
     assert collapsed["collapsed"] and "collapsed to one class" in collapsed["text"]
 
 
+@pytest.mark.slow
 def test_label_permutation_test_separates_signal_from_noise():
     rng = np.random.default_rng(0)
     y = np.tile([0, 1], 20)
