@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import time
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -33,8 +33,6 @@ from .sections import CensoredRows, DataCard, Provenance, StudyConfig
 from .sendek import published_model, sparse_logistic
 from .steps import drop_empty_descriptors, explain_model, explain_regression, native_view
 from .study import Study
-
-#: Tasks a study validates by default.
 
 
 def _explain_classifier(frame, X, family, params, preset, threshold, top, seed, n_jobs):
@@ -172,6 +170,194 @@ def _data_card(ds, preset: str, preset_reason: str, notes=(), skipped: dict | No
     )
 
 
+@dataclass(frozen=True)
+class StudyPlan:
+    """What a study will run, decided from the data before any fit (:func:`plan_study`).
+
+    Attributes
+    ----------
+    dataset : Dataset
+        The rows used (those that could not be featurized are in its issues).
+    X : pandas.DataFrame
+        Their descriptors.
+    config : StudyConfig
+    notes : list of str
+        Descriptors left out (no value in any row).
+    train : pandas.Series
+        Training-row mask (all rows without an official split).
+    test_rows : pandas.Index
+        Rows whose predictions are explained (the test split, else every row).
+    evaluations : tuple of dict
+        Keyword arguments of each :func:`~explainsse.models.evaluate` call (family x task).
+    skipped : dict
+        Task or section -> why the data cannot support it ("" when it runs).
+    has_structures : bool
+    """
+
+    dataset: object
+    X: pd.DataFrame
+    config: StudyConfig
+    notes: list
+    train: pd.Series
+    test_rows: pd.Index
+    evaluations: tuple
+    skipped: dict
+    has_structures: bool
+
+    @property
+    def n_stages(self) -> int:
+        """Stages the progress bar counts (descriptors, validations, explanations, sections, assembly)."""
+        jobs = self.evaluations
+        classifiers = [j["family"] for j in jobs if j["task"] == "classification"]
+        native = sum(get_family(f).native is not None for f in classifiers)
+        return (1 + len(jobs) + len(classifiers) + native + (self.config.regression_family is not None)
+                + (not self.skipped["nasicon"]) + self.has_structures + 1)
+
+
+def plan_study(ds, *, preset: str | None = None, families=DEFAULT_FAMILIES, tasks=TASKS,
+               scheme: str | None = None, threshold: float = DEFAULT_THRESHOLD_S_CM, seed: int | None = None,
+               n_scramble: int = DEFAULT_N_SCRAMBLE, n_boot: int = 200, top: int = 10, nasicon: bool = True,
+               say=None) -> StudyPlan:
+    """Descriptors, the validation scheme, and which tasks and sections the rows support (see :func:`run_study`)."""
+    say = say or (lambda text: None)
+    seed = get_settings().random_state if seed is None else seed
+    families = check_families(families)
+    ds.require_rows("a study")
+    preset, preset_reason = (preset, "chosen by the user") if preset else choose_preset(ds.frame)
+    say(f"note: descriptor preset {preset}: {preset_reason} (--preset to choose); computing the descriptors of "
+        f"{len(ds.frame)} rows")
+    # rows that cannot be featurized go to the issues of the dataset the study uses; structures show a bar
+    show = not getattr(say, "quiet", True)
+    ds, X = dataset_descriptors(ds, preset, progress=show)
+    X, dropped = drop_empty_descriptors(X)
+    for note in dropped:
+        say(f"note: {note}")
+    ds.require_rows("a study")
+    frame = ds.frame
+    has_split = bool(split_mask(frame, "train").any() and split_mask(frame, "test").any())
+    scheme = scheme or ("official" if has_split else "group-chemsys")
+    check_scheme(scheme)
+    train = split_mask(frame, "train") if has_split else pd.Series(True, index=frame.index)
+    skipped = {}
+    tasks = [t for t in TASKS if t in tasks]
+    for task, support in (("regression", lambda: regression_support(frame[train])),
+                          ("classification", lambda: classification_support(frame[train], threshold))):
+        why = support() if task in tasks else ""
+        if why:
+            tasks.remove(task)
+            skipped[task] = why
+    if not tasks:
+        raise InputDataError("nothing to model: " + ("; ".join(f"{k}: {v}" for k, v in skipped.items())
+                                                     or "no task chosen"))
+    skipped["nasicon"] = nasicon_section_support(frame, threshold) if nasicon else "not requested"
+    has_structures = bool(HAS_STRUCTURE in X and X[HAS_STRUCTURE].any())
+    skipped["structure"] = "" if has_structures else "no row has a crystal structure (CIF)"
+    say(f"note: validation scheme {scheme}" + "".join(f"; {k} skipped: {v}" for k, v in skipped.items()
+                                                        if v and k != "structure"))
+    part = frame if scheme == "official" else frame[train]
+    jobs = tuple({"frame": part, "X": X.loc[part.index], "family": family, "task": task, "scheme": scheme,
+                  "threshold": threshold, "n_boot": n_boot, "n_scramble": n_scramble, "random_state": seed}
+                 for task in tasks for family in families if get_family(family).supports(task))
+    regressors = sorted((f for f in families if get_family(f).supports("regression")),
+                        key=lambda f: get_family(f).regression_rank)
+    config = StudyConfig(dataset=ds.name, preset=preset, preset_reason=preset_reason, families=list(families),
+                         tasks=list(tasks), scheme=scheme, threshold_S_cm=threshold, seed=seed,
+                         n_scramble=n_scramble, n_boot=n_boot, top=top,
+                         regression_family=regressors[0] if regressors and "regression" in tasks else None)
+    test_rows = frame.index[split_mask(frame, "test")] if scheme == "official" else frame.index
+    return StudyPlan(ds, X, config, dropped, train, test_rows, jobs, skipped, has_structures)
+
+
+@dataclass
+class StudyResults:
+    """What the scheduler collected (:func:`run_plan`)."""
+
+    evaluations: tuple = ()
+    models: dict = field(default_factory=dict)
+    explanations: dict = field(default_factory=dict)
+    natives: dict = field(default_factory=dict)
+    regression: object = None
+    nasicon: dict | None = None
+    structure: dict | None = None
+    skipped: dict = field(default_factory=dict)
+
+
+def run_plan(plan: StudyPlan, *, n_jobs: int = 2, say=None) -> StudyResults:
+    """Run the plan's validations in a task pool; each model is explained as soon as its validation is done.
+
+    The NASICON and structure sections start at once beside the validations; a classifier's
+    explanation (and native view) or the regression's per-material explanation is submitted when
+    the family's validation has chosen its hyperparameters (:func:`~explainsse.models.train.chosen_params`).
+    """
+    say = say or (lambda text: None)
+    cfg, frame, X, train = plan.config, plan.dataset.frame, plan.X, plan.train
+    ft, Xt = frame[train], X[train]
+    out = StudyResults(skipped=dict(plan.skipped))
+    jobs = plan.evaluations
+    with TaskPool(n_jobs, worker_setup=worker_setup) as pool:  # workers stop when the block ends, also on errors
+        order = sorted(range(len(jobs)), key=lambda i: -get_family(jobs[i]["family"]).cost)
+        pending = {pool.submit(evaluate, **jobs[i], n_jobs=pool.inner_jobs): i for i in order}
+        followups = {}
+        if not out.skipped["nasicon"]:
+            future = pool.submit(_optional, _nasicon_section, frame, X, cfg.threshold_S_cm, cfg.seed, pool.inner_jobs)
+            followups[future] = ("nasicon", "")
+        if plan.has_structures:
+            future = pool.submit(_optional, structure_section, frame, X, cfg.threshold_S_cm, cfg.seed)
+            followups[future] = ("structure", "")
+        done = {}
+        for future in pool.as_completed(list(pending)):
+            e = done[pending[future]] = future.result()
+            say(f"validated {e.family}/{e.task}")
+            args = (e.family, chosen_params(e), cfg.preset, cfg.threshold_S_cm)
+            if e.task == "classification":
+                followups[pool.submit(_explain_classifier, ft, Xt, *args, cfg.top, cfg.seed, pool.inner_jobs)] = (
+                    "classification", e.family)
+                if get_family(e.family).native is not None:
+                    followups[pool.submit(_native, ft, Xt, *args, cfg.top, cfg.seed, pool.inner_jobs)] = (
+                        "native", e.family)
+            elif e.family == cfg.regression_family:
+                followups[pool.submit(_regression, frame, X, train, plan.test_rows, *args, cfg.seed,
+                                      pool.inner_jobs)] = ("regression", e.family)
+        out.evaluations = tuple(done[i] for i in range(len(jobs)))
+        for future in pool.as_completed(list(followups)):
+            kind, family = followups[future]
+            if kind in ("nasicon", "structure"):
+                result, out.skipped[kind] = future.result()
+                setattr(out, kind, result)
+                name = "NASICON" if kind == "nasicon" else kind
+                say(f"{name} section" + (f" skipped: {out.skipped[kind]}" if out.skipped[kind] else ""))
+            elif kind == "native":
+                out.natives[family] = future.result()
+                say(f"native view {family}")
+            elif kind == "regression":
+                out.models[f"{family}/regression"], out.regression = future.result()
+                say(f"predictions explained ({family})")
+            else:
+                out.models[f"{family}/classification"], out.explanations[family] = future.result()
+                say(f"explained {family}")
+    return out
+
+
+def assemble_study(plan: StudyPlan, results: StudyResults, *, started: _dt.datetime, seconds: float) -> Study:
+    """The :class:`Study` of a run plan and its results: native views joined, cross-family agreement, data card."""
+    cfg = plan.config
+    order = [e.family for e in results.evaluations if e.task == "classification"]
+    explanations = {f: _with_native(results.explanations[f], results.natives.get(f, {})) for f in order}
+    agreement = None
+    if len(explanations) > 1:
+        ag = cross_family_agreement({f: ex.table for f, ex in explanations.items()}, top_k=cfg.top)
+        agreement = {"rank_correlation": ag["rank_correlation"], "direction_agreement": ag["direction_agreement"],
+                     "direction": ag["direction"].to_dict("records"), "top_k": cfg.top}
+    provenance = Provenance(versions=recorded_versions(), started=started.isoformat(timespec="seconds"),
+                            finished=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+                            seconds=round(seconds, 1))
+    card = _data_card(plan.dataset, cfg.preset, cfg.preset_reason, plan.notes, results.skipped)
+    return Study(config=cfg, frame=plan.dataset.frame, descriptors=plan.X, data_card=card,
+                 evaluations=results.evaluations, models={k: results.models[k] for k in sorted(results.models)},
+                 explanations=explanations, regression=results.regression, agreement=agreement,
+                 nasicon=results.nasicon, provenance=provenance, structure=results.structure)
+
+
 def run_study(ds, *, preset: str | None = None, families=DEFAULT_FAMILIES, tasks=TASKS,
               scheme: str | None = None, threshold: float = DEFAULT_THRESHOLD_S_CM, seed: int | None = None,
               n_scramble: int = DEFAULT_N_SCRAMBLE, n_boot: int = 200, top: int = 10, nasicon: bool = True,
@@ -216,123 +402,26 @@ def run_study(ds, *, preset: str | None = None, families=DEFAULT_FAMILIES, tasks
     Study
     """
     say = progress or (lambda text: None)
-    seed = get_settings().random_state if seed is None else seed
-    families = check_families(families)
     started, clock = _dt.datetime.now(_dt.timezone.utc), time.perf_counter()
-    ds.require_rows("a study")
-    preset, preset_reason = (preset, "chosen by the user") if preset else choose_preset(ds.frame)
-    say(f"note: descriptor preset {preset}: {preset_reason} (--preset to choose); computing the descriptors of "
-        f"{len(ds.frame)} rows")
-    # rows that cannot be featurized go to the issues of the dataset the study uses; structures show a bar
-    show = progress is not None and not getattr(progress, "quiet", False)
-    ds, X = dataset_descriptors(ds, preset, progress=show)
-    X, dropped = drop_empty_descriptors(X)
-    for note in dropped:
-        say(f"note: {note}")
-    ds.require_rows("a study")
-    frame = ds.frame
-    has_split = bool(split_mask(frame, "train").any() and split_mask(frame, "test").any())
-    scheme = scheme or ("official" if has_split else "group-chemsys")
-    check_scheme(scheme)
-    train = split_mask(frame, "train") if has_split else pd.Series(True, index=frame.index)
-    skipped = {}
-    tasks = [t for t in TASKS if t in tasks]
-    if "regression" in tasks:
-        why = regression_support(frame[train])
-        if why:
-            tasks.remove("regression")
-            skipped["regression"] = why
-    if "classification" in tasks:
-        why = classification_support(frame[train], threshold)
-        if why:
-            tasks.remove("classification")
-            skipped["classification"] = why
-    if not tasks:
-        raise InputDataError("nothing to model: " + ("; ".join(f"{k}: {v}" for k, v in skipped.items())
-                                                     or "no task chosen"))
-    if nasicon:
-        skipped["nasicon"] = nasicon_section_support(frame, threshold)
-    else:
-        skipped["nasicon"] = "not requested"
-    has_structures = bool(HAS_STRUCTURE in X and X[HAS_STRUCTURE].any())
-    skipped["structure"] = "" if has_structures else "no row has a crystal structure (CIF)"
-    say(f"note: validation scheme {scheme}" + "".join(f"; {k} skipped: {v}" for k, v in skipped.items()
-                                                        if v and k != "structure"))
-
-    part = frame if scheme == "official" else frame[train]
-    jobs = [{"frame": part, "X": X.loc[part.index], "family": family, "task": task, "scheme": scheme,
-             "threshold": threshold, "n_boot": n_boot, "n_scramble": n_scramble, "random_state": seed}
-            for task in tasks for family in families if get_family(family).supports(task)]
-    ft, Xt = frame[train], X[train]
-    regressors = sorted((f for f in families if get_family(f).supports("regression")),
-                        key=lambda f: get_family(f).regression_rank)
-    reg_family = regressors[0] if regressors and "regression" in tasks else None
-    n_classifiers = sum(j["task"] == "classification" for j in jobs)
-    n_native = sum(j["task"] == "classification" and get_family(j["family"]).native is not None for j in jobs)
-    n_stages = 1 + len(jobs) + n_classifiers + n_native + (reg_family is not None) + (not skipped["nasicon"])
-    say(f"total: {n_stages + has_structures + 1}")
-    say(f"descriptors ({X.shape[1]} per row)")
-    rows = frame.index[split_mask(frame, "test")] if scheme == "official" else frame.index
-    models, explanations, natives, regression, nasicon_result, structure_result = {}, {}, {}, None, None, None
-    with TaskPool(n_jobs, worker_setup=worker_setup) as pool:  # workers stop when the block ends, also on errors
-        order = sorted(range(len(jobs)), key=lambda i: -get_family(jobs[i]["family"]).cost)
-        pending = {pool.submit(evaluate, **jobs[i], n_jobs=pool.inner_jobs): i for i in order}
-        followups = {}
-        if not skipped["nasicon"]:
-            followups[pool.submit(_optional, _nasicon_section, frame, X, threshold, seed, pool.inner_jobs)] = (
-                "nasicon",)
-        if has_structures:
-            followups[pool.submit(_optional, structure_section, frame, X, threshold, seed)] = ("structure",)
-        done = {}
-        for future in pool.as_completed(list(pending)):
-            e = done[pending[future]] = future.result()
-            say(f"validated {e.family}/{e.task}")
-            params = chosen_params(e)  # the final model refits with the validation's choice
-            args = (e.family, params, preset, threshold)
-            if e.task == "classification":
-                followups[pool.submit(_explain_classifier, ft, Xt, *args, top, seed, pool.inner_jobs)] = (
-                    "classification", e.family)
-                if get_family(e.family).native is not None:
-                    followups[pool.submit(_native, ft, Xt, *args, top, seed, pool.inner_jobs)] = ("native", e.family)
-            elif e.family == reg_family:
-                followups[pool.submit(_regression, frame, X, train, rows, *args, seed, pool.inner_jobs)] = (
-                    "regression", e.family)
-        evaluations = tuple(done[i] for i in range(len(jobs)))
-        for future in pool.as_completed(list(followups)):
-            kind, *family = followups[future]
-            if kind == "nasicon":
-                nasicon_result, skipped["nasicon"] = future.result()
-                say("NASICON section" + (f" skipped: {skipped['nasicon']}" if skipped["nasicon"] else ""))
-            elif kind == "structure":
-                structure_result, skipped["structure"] = future.result()
-                say("structure section" + (f" skipped: {skipped['structure']}" if skipped["structure"] else ""))
-            elif kind == "native":
-                natives[family[0]] = future.result()
-                say(f"native view {family[0]}")
-            elif kind == "regression":
-                models[f"{family[0]}/regression"], regression = future.result()
-                say(f"predictions explained ({family[0]})")
-            else:
-                models[f"{family[0]}/classification"], explanations[family[0]] = future.result()
-                say(f"explained {family[0]}")
-    order = [e.family for e in evaluations if e.task == "classification"]
-    explanations = {f: _with_native(explanations[f], natives.get(f, {})) for f in order}
-    agreement = None
-    if len(explanations) > 1:
-        ag = cross_family_agreement({f: ex.table for f, ex in explanations.items()}, top_k=top)
-        agreement = {"rank_correlation": ag["rank_correlation"], "direction_agreement": ag["direction_agreement"],
-                     "direction": ag["direction"].to_dict("records"), "top_k": top}
-    config = StudyConfig(dataset=ds.name, preset=preset, preset_reason=preset_reason, families=list(families),
-                         tasks=list(tasks), scheme=scheme, threshold_S_cm=threshold, seed=seed,
-                         n_scramble=n_scramble, n_boot=n_boot, top=top, regression_family=reg_family)
-    provenance = Provenance(versions=recorded_versions(), started=started.isoformat(timespec="seconds"),
-                            finished=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-                            seconds=round(time.perf_counter() - clock, 1))
+    plan = plan_study(ds, preset=preset, families=families, tasks=tasks, scheme=scheme, threshold=threshold,
+                      seed=seed, n_scramble=n_scramble, n_boot=n_boot, top=top, nasicon=nasicon,
+                      say=_Say(say, quiet=progress is None or getattr(progress, "quiet", False)))
+    say(f"total: {plan.n_stages}")
+    say(f"descriptors ({plan.X.shape[1]} per row)")
+    results = run_plan(plan, n_jobs=n_jobs, say=say)
+    study = assemble_study(plan, results, started=started, seconds=time.perf_counter() - clock)
     say("study complete")
-    return Study(config=config, frame=frame, descriptors=X,
-                 data_card=_data_card(ds, preset, preset_reason, dropped, skipped), evaluations=evaluations,
-                 models={k: models[k] for k in sorted(models)}, explanations=explanations, regression=regression,
-                 agreement=agreement, nasicon=nasicon_result, provenance=provenance, structure=structure_result)
+    return study
+
+
+class _Say:
+    """The progress callback, carrying whether bars may be shown (the structures' bar)."""
+
+    def __init__(self, say, quiet: bool):
+        self.say, self.quiet = say, quiet
+
+    def __call__(self, text: str) -> None:
+        self.say(text)
 
 
 def structure_section(frame, X, threshold: float, seed: int) -> dict:
@@ -373,4 +462,4 @@ def _with_native(ex, native: dict):
     return replace(ex, native={**ex.native, **native}) if native else ex
 
 
-__all__ = ["TASKS", "run_study"]
+__all__ = ["TASKS", "StudyPlan", "StudyResults", "assemble_study", "plan_study", "run_plan", "run_study"]
