@@ -47,6 +47,49 @@ def headings(threshold: float) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
+class ModelsSection:
+    """Model comparison: scheme, metric tables with 95% intervals, published anchors, hyperparameters, y-scrambling."""
+
+    scheme: str
+    scheme_description: str
+    tables: dict
+    anchors: list
+    params: dict
+    confusion: dict
+    y_scramble: dict
+    y_scramble_sentences: list
+    threshold_S_cm: float
+    n_scramble: int
+
+
+@dataclass(frozen=True)
+class TopDescriptor:
+    """One descriptor of a family's ranking: mean |SHAP| with its 95% interval over refits, unit, meaning, direction."""
+
+    descriptor: str
+    mean_abs_shap: float
+    ci_low: float
+    ci_high: float
+    unstable: bool
+    unit: str
+    meaning: str
+    direction: str
+
+
+@dataclass(frozen=True)
+class FamilySection:
+    """How one family's classifier is explained: method, output units, top descriptors, stability, groups, native view."""
+
+    method: str
+    notes: list
+    output_units: str
+    top: list
+    stability: dict
+    groups: list
+    native: dict
+
+
+@dataclass(frozen=True)
 class ReportView:
     """Everything the report shows, as plain data (see :meth:`to_dict` for ``report.json``).
 
@@ -63,10 +106,11 @@ class ReportView:
     summary_sentences : list of str
     data : DataCard
         Data card.
-    models : dict
+    models : ModelsSection
         Model comparison: scheme, tables, anchors, params, confusion matrices, y-scrambling.
     explanations : dict
-        Family -> method, units, top descriptors with CIs, directions, stability, groups, native view.
+        Family -> :class:`FamilySection` (method, units, top descriptors with CIs, directions,
+        stability, groups, native view).
     agreement : dict or None
     dependence : list of dict
     materials : list of dict
@@ -92,7 +136,7 @@ class ReportView:
     headings: dict
     summary_sentences: list
     data: DataCard
-    models: dict
+    models: ModelsSection
     explanations: dict
     agreement: dict | None
     dependence: list
@@ -162,7 +206,7 @@ def _nasicon_context(result: dict | None, frame, reason: str = "") -> dict:
                     "`explainsse validate nasicon` runs all four protocols with leave-one-out."}
 
 
-def _models(study, figures: dict) -> dict:
+def _models(study, figures: dict) -> ModelsSection:
     cfg, results = study.config, study.results
     scheme = cfg.scheme
     for e in study.evaluations:
@@ -173,33 +217,33 @@ def _models(study, figures: dict) -> dict:
     clf = {e.family: e.predictions for e in study.evaluations if e.task == "classification"}
     if clf:
         figures["roc"] = fig.roc(clf).figure
-    return {"scheme": scheme, "scheme_description": SCHEMES[scheme].description,
-            "tables": {t: summary_table(results, t).to_dict("records") for t in ("regression", "classification")},
-            "anchors": list(PUBLISHED_ANCHORS) if cfg.dataset == "obelix" else [],
-            "params": {f"{e.family}/{e.task}": e.params for e in study.evaluations},
-            "confusion": {e.family: e.confusion for e in study.evaluations if e.confusion},
-            "y_scramble": {f"{e.family}/{e.task}": e.scramble for e in study.evaluations if e.scramble},
-            "y_scramble_sentences": [scramble_sentence(f"{e.family}/{e.task}", e.scramble)
-                                     for e in study.evaluations if e.scramble],
-            "threshold_S_cm": cfg.threshold_S_cm, "n_scramble": cfg.n_scramble}
+    return ModelsSection(
+        scheme=scheme, scheme_description=SCHEMES[scheme].description,
+        tables={t: summary_table(results, t).to_dict("records") for t in ("regression", "classification")},
+        anchors=list(PUBLISHED_ANCHORS) if cfg.dataset == "obelix" else [],
+        params={f"{e.family}/{e.task}": e.params for e in study.evaluations},
+        confusion={e.family: e.confusion for e in study.evaluations if e.confusion},
+        y_scramble={f"{e.family}/{e.task}": e.scramble for e in study.evaluations if e.scramble},
+        y_scramble_sentences=[scramble_sentence(f"{e.family}/{e.task}", e.scramble)
+                              for e in study.evaluations if e.scramble],
+        threshold_S_cm=cfg.threshold_S_cm, n_scramble=cfg.n_scramble)
 
 
-def _explanations(study, figures: dict, top: int) -> dict:
+def _explanations(study, figures: dict, top: int) -> dict[str, FamilySection]:
     explained = {}
     for family, ex in study.explanations.items():
         table, imp = ex.table, ex.importance
         directions = ex.directions(top)
-        explained[family] = {
-            "method": table.method, "notes": list(table.notes), "output_units": table.output_units,
-            "top": [{"descriptor": d, "mean_abs_shap": float(r.mean_abs_shap), "ci_low": float(r.ci_low),
-                     "ci_high": float(r.ci_high), "unstable": bool(r.unstable), "unit": describe(d).unit,
-                     "meaning": describe(d).meaning, "direction": directions["sentence"].get(d, "")}
-                    for d, r in imp.head(top).iterrows()],
-            "stability": {"rank_stability": ex.stability["rank_stability"],
-                          "top_k_jaccard": ex.stability["top_k_jaccard"], "runs": ex.stability["runs"]},
-            "groups": _ranked_groups(table, ex.groups, top),
-            "native": ex.native,
-        }
+        explained[family] = FamilySection(
+            method=table.method, notes=list(table.notes), output_units=table.output_units,
+            top=[TopDescriptor(d, float(r.mean_abs_shap), float(r.ci_low), float(r.ci_high), bool(r.unstable),
+                               describe(d).unit, describe(d).meaning, directions["sentence"].get(d, ""))
+                 for d, r in imp.head(top).iterrows()],
+            stability={"rank_stability": ex.stability["rank_stability"],
+                       "top_k_jaccard": ex.stability["top_k_jaccard"], "runs": ex.stability["runs"]},
+            groups=_ranked_groups(table, ex.groups, top),
+            native=ex.native,
+        )
         figures[f"importance_{family}"] = fig.importance_bar(imp, top=top, title=f"{family}: mean |SHAP|").figure
         figures[f"beeswarm_{family}"] = fig.beeswarm(table, top=top, title=f"{family}: SHAP per material").figure
     if study.agreement:
@@ -294,17 +338,17 @@ def _structure_sentences(st: dict) -> list[str]:
     return out
 
 
-def _sentences(explained: dict, agreement: dict | None, nasicon: dict | None, models: dict,
-               structure: dict | None = None) -> list[str]:
+def _sentences(explained: dict[str, FamilySection], agreement: dict | None, nasicon: dict | None,
+               models: ModelsSection, structure: dict | None = None) -> list[str]:
     sentences = []
     for family, info in explained.items():
-        lead = info["top"][:3]
+        lead = info.top[:3]
         sentences.append(
             f"{family}: the strongest drivers are " + "; ".join(
-                f"{t['descriptor']} ({_meaning(t['descriptor'])}mean |SHAP| {t['mean_abs_shap']:.2f}, "
-                f"95% interval {t['ci_low']:.2f}-{t['ci_high']:.2f}"
-                f"{', unstable rank' if t['unstable'] else ''})" for t in lead) + ".")
-        directions = [t["direction"] for t in lead if t["direction"] and "no monotonic" not in t["direction"]]
+                f"{t.descriptor} ({_meaning(t.descriptor)}mean |SHAP| {t.mean_abs_shap:.2f}, "
+                f"95% interval {t.ci_low:.2f}-{t.ci_high:.2f}"
+                f"{', unstable rank' if t.unstable else ''})" for t in lead) + ".")
+        directions = [t.direction for t in lead if t.direction and "no monotonic" not in t.direction]
         if directions:
             sentences.append(f"{family} directions: " + "; ".join(directions) + ".")
     if agreement:
@@ -312,9 +356,9 @@ def _sentences(explained: dict, agreement: dict | None, nasicon: dict | None, mo
         pairs = [f"{a}-{b} {rc[a][b]:.2f}" for i, a in enumerate(rc) for b in list(rc)[i + 1:]]
         sentences.append(f"Families agree on the direction of effect for {agreement['direction_agreement']:.0%} of their "
                          f"top descriptors; rank correlation of importance: {', '.join(pairs)}.")
-    if models["y_scramble_sentences"]:
+    if models.y_scramble_sentences:
         sentences.append("y-scrambling (the same model refitted on permuted targets): "
-                         + "; ".join(models["y_scramble_sentences"]) + ".")
+                         + "; ".join(models.y_scramble_sentences) + ".")
     sentences += _structure_sentences(structure or {})
     if nasicon:
         for e in nasicon["evaluations"]:
@@ -349,7 +393,7 @@ def build_view(study, *, top: int | None = None) -> tuple[ReportView, dict]:
     explained = _explanations(study, figures, top)
     materials, dependence = _per_material(study, figures)
     structure = _structure(study, figures, top)
-    glossary = sorted({t["descriptor"] for f in explained.values() for t in f["top"]}
+    glossary = sorted({t.descriptor for f in explained.values() for t in f.top}
                       | {d["descriptor"] for d in dependence}
                       | {d["descriptor"] for d in structure.get("drivers", [])})
     view = ReportView(
@@ -372,4 +416,5 @@ def build_view(study, *, top: int | None = None) -> tuple[ReportView, dict]:
     return view, figures
 
 
-__all__ = ["CITATIONS", "SECTION_KEYS", "ReportView", "build_view", "headings"]
+__all__ = ["CITATIONS", "SECTION_KEYS", "FamilySection", "ModelsSection", "ReportView", "TopDescriptor",
+           "build_view", "headings"]
