@@ -199,105 +199,110 @@ def grid_dimension(mask: np.ndarray) -> int:
 
 @functools.lru_cache(maxsize=1)
 def _sweep_kernel():
-    """The compiled sweep of :func:`grid_levels` (numba, compiled on the first call of a process)."""
+    """The compiled sweep of :func:`grid_levels` (numba, compiled on the first call of a process).
+
+    Plain scalar code: the cells enter in the given order; each joins its 26 neighbours already
+    in (periodic union-find with cell offsets, union by size, path compression), and each cluster
+    keeps a basis of its independent cycle vectors (exact integer cross/triple products).
+    """
     import numba
 
     @numba.njit(cache=False, nogil=True)
     def find(parent, off, i):
-        """Root of ``i`` and the cell of ``i`` relative to it; compresses the path."""
-        root, tx, ty, tz = i, 0, 0, 0
+        """Root of ``i``; afterwards ``i`` hangs from it directly and ``off[i]`` is its cell relative to it."""
+        root = i
+        tx = ty = tz = 0
         while parent[root] != root:
             tx += off[root, 0]
             ty += off[root, 1]
             tz += off[root, 2]
             root = parent[root]
-        cur, ax, ay, az = i, tx, ty, tz
-        while cur != root:  # every node on the path now hangs from the root, its offset summed
+        cur = i
+        while cur != root:  # offsets accumulate from the root down
             nxt = parent[cur]
-            sx, sy, sz = off[cur, 0], off[cur, 1], off[cur, 2]
-            off[cur, 0], off[cur, 1], off[cur, 2] = ax, ay, az
+            sx = off[cur, 0]
+            sy = off[cur, 1]
+            sz = off[cur, 2]
+            off[cur, 0] = tx
+            off[cur, 1] = ty
+            off[cur, 2] = tz
             parent[cur] = root
-            ax, ay, az = ax - sx, ay - sy, az - sz
+            tx -= sx
+            ty -= sy
+            tz -= sz
             cur = nxt
-        return root, tx, ty, tz
+        return root
 
     @numba.njit(cache=False, nogil=True)
     def add_cycle(basis, rank, root, vx, vy, vz):
-        """Add a cycle vector to a cluster's basis if it is independent of it (exact integer tests)."""
+        """Add a cycle vector to the basis of ``root``'s cluster when it is independent of it."""
         r = rank[root]
         if r >= 3 or (vx == 0 and vy == 0 and vz == 0):
             return
+        bx = basis[root, 0]
+        by = basis[root, 1]
+        bz = basis[root, 2]
         if r == 1:
-            b = basis[root, 0]
-            if b[1] * vz - b[2] * vy == 0 and b[2] * vx - b[0] * vz == 0 and b[0] * vy - b[1] * vx == 0:
+            if by * vz - bz * vy == 0 and bz * vx - bx * vz == 0 and bx * vy - by * vx == 0:
                 return  # parallel to the one vector
         elif r == 2:
-            b, c = basis[root, 0], basis[root, 1]
-            nx, ny, nz = b[1] * c[2] - b[2] * c[1], b[2] * c[0] - b[0] * c[2], b[0] * c[1] - b[1] * c[0]
-            if nx * vx + ny * vy + nz * vz == 0:
+            cx = basis[root, 3]
+            cy = basis[root, 4]
+            cz = basis[root, 5]
+            if (by * cz - bz * cy) * vx + (bz * cx - bx * cz) * vy + (bx * cy - by * cx) * vz == 0:
                 return  # in the plane of the two
-        basis[root, r, 0], basis[root, r, 1], basis[root, r, 2] = vx, vy, vz
+        basis[root, 3 * r] = vx
+        basis[root, 3 * r + 1] = vy
+        basis[root, 3 * r + 2] = vz
         rank[root] = r + 1
 
     @numba.njit(cache=False, nogil=True)
-    def sweep(order, energy, nx, ny, nz, upper, levels):
-        n = nx * ny * nz
-        parent = np.full(n, -1, np.int64)  # -1: cell not added yet
-        size = np.zeros(n, np.int64)
-        off = np.zeros((n, 3), np.int64)  # cell of a node relative to its parent
-        basis = np.zeros((n, 3, 3), np.int64)  # independent cycle vectors of each root's cluster
-        rank = np.zeros(n, np.int64)
+    def sweep(order, energy, nx, ny, nz, upper, directions, levels, parent, size, off, basis, rank):
+        # the arrays come allocated from NumPy (allocating them here would compile NumPy's constructors too)
         best = 0
         for idx in order:
             e = energy[idx]
-            if not e <= upper:  # above the search (or NaN, sorted last)
+            if not e <= upper:  # above the search (NaN sorts last)
                 break
             parent[idx] = idx
             size[idx] = 1
-            i, j, k = idx // (ny * nz), (idx // nz) % ny, idx % nz
-            for di in range(-1, 2):
-                ni, wi = i + di, 0
-                if ni < 0:
-                    ni, wi = ni + nx, -1
-                elif ni >= nx:
-                    ni, wi = ni - nx, 1
-                for dj in range(-1, 2):
-                    nj, wj = j + dj, 0
-                    if nj < 0:
-                        nj, wj = nj + ny, -1
-                    elif nj >= ny:
-                        nj, wj = nj - ny, 1
-                    for dk in range(-1, 2):
-                        if di == 0 and dj == 0 and dk == 0:
-                            continue
-                        nk, wk = k + dk, 0
-                        if nk < 0:
-                            nk, wk = nk + nz, -1
-                        elif nk >= nz:
-                            nk, wk = nk - nz, 1
-                        nb = (ni * ny + nj) * nz + nk
-                        if parent[nb] < 0:
-                            continue
-                        # idx in cell 0 touches nb in cell (wi, wj, wk)
-                        ra, ax, ay, az = find(parent, off, idx)
-                        rb, bx, by, bz = find(parent, off, nb)
-                        dx, dy, dz = wi - bx + ax, wj - by + ay, wk - bz + az  # rb's copy, relative to ra
-                        if ra != rb:
-                            if size[ra] < size[rb]:  # the smaller tree hangs from the larger
-                                ra, rb, dx, dy, dz = rb, ra, -dx, -dy, -dz
-                            parent[rb] = ra
-                            off[rb, 0], off[rb, 1], off[rb, 2] = dx, dy, dz
-                            size[ra] += size[rb]
-                            for m in range(rank[rb]):
-                                add_cycle(basis, rank, ra, basis[rb, m, 0], basis[rb, m, 1], basis[rb, m, 2])
-                        else:
-                            add_cycle(basis, rank, ra, dx, dy, dz)
-                        while best < rank[ra]:
-                            levels[best] = e
-                            best += 1
-                        if best == 3:
-                            return
-        return
+            i = idx // (ny * nz)
+            j = (idx // nz) % ny
+            k = idx % nz
+            for q in range(directions.shape[0]):
+                ni = i + directions[q, 0]
+                nj = j + directions[q, 1]
+                nk = k + directions[q, 2]
+                wi = (ni >= nx) - (ni < 0)  # the neighbour's cell
+                wj = (nj >= ny) - (nj < 0)
+                wk = (nk >= nz) - (nk < 0)
+                nb = ((ni - wi * nx) * ny + nj - wj * ny) * nz + nk - wk * nz
+                if parent[nb] < 0:
+                    continue
+                ra = find(parent, off, idx)
+                rb = find(parent, off, nb)
+                # cell of rb's copy that this contact reaches, relative to ra
+                dx = wi - (off[nb, 0] if nb != rb else 0) + (off[idx, 0] if idx != ra else 0)
+                dy = wj - (off[nb, 1] if nb != rb else 0) + (off[idx, 1] if idx != ra else 0)
+                dz = wk - (off[nb, 2] if nb != rb else 0) + (off[idx, 2] if idx != ra else 0)
+                if ra != rb:
+                    if size[ra] < size[rb]:  # the smaller tree hangs from the larger
+                        ra, rb = rb, ra
+                        dx, dy, dz = -dx, -dy, -dz
+                    parent[rb] = ra
+                    off[rb, 0] = dx
+                    off[rb, 1] = dy
+                    off[rb, 2] = dz
+                    size[ra] += size[rb]
+                    for m in range(rank[rb]):
+                        add_cycle(basis, rank, ra, basis[rb, 3 * m], basis[rb, 3 * m + 1], basis[rb, 3 * m + 2])
+                else:
+                    add_cycle(basis, rank, ra, dx, dy, dz)
+                while best < rank[ra]:
+                    levels[best] = e
+                    best += 1
+                if best == 3:
+                    return
 
     return sweep
 
@@ -329,8 +334,15 @@ def grid_levels(energy: np.ndarray, upper: float = np.inf) -> list[float]:
     if energy.ndim != 3:
         raise ValueError(f"energy must be a 3D grid, got shape {energy.shape}")
     flat = energy.ravel()
+    n = flat.size
     levels = np.full(3, np.inf)
-    _sweep_kernel()(np.argsort(flat, kind="stable"), flat, *energy.shape, float(upper), levels)
+    _sweep_kernel()(np.argsort(flat, kind="stable"), flat, *energy.shape, float(upper), _DIRECTIONS.astype(np.int64),
+                    levels,
+                    np.full(n, -1, np.int64),  # parent (-1: cell not added yet)
+                    np.zeros(n, np.int64),  # size of the tree under a root
+                    np.zeros((n, 3), np.int64),  # cell of a node relative to its parent
+                    np.zeros((n, 9), np.int64),  # up to three independent cycle vectors of a root's cluster
+                    np.zeros(n, np.int64))  # their number: the cluster's percolation dimensionality
     return [float(x) for x in levels]
 
 

@@ -475,13 +475,18 @@ def _path_width(lattice, li: Sites, anion: Sites, shortest: np.ndarray, samples:
     frac_li = lattice.get_fractional_coords(li.xyz)
     frac_an = lattice.get_fractional_coords(anion.xyz)
     t = np.linspace(0, 1, samples)[1:-1, None]
-    for n, k in enumerate(np.flatnonzero(np.isclose(d, shortest[i], atol=1e-6))):
-        if deadline is not None and n % 64 == 0:
+    hops = np.flatnonzero(np.isclose(d, shortest[i], atol=1e-6))  # each Li to its nearest Li (ties: all)
+    # the sample points of many hops go to one distance call (each distance is computed on its own,
+    # so the values are those of one call per hop); chunks bound the (points x anions) matrix
+    chunk = max(1, 2_000_000 // (len(t) * max(len(anion), 1)))
+    for lo in range(0, len(hops), chunk):
+        if deadline is not None:
             deadline()
-        a, b = frac_li[i[k]], frac_li[j[k]] + img[k]
-        points = a + t * (b - a)
-        closest = float(lattice.get_all_distances(points, frac_an).min())
-        width[i[k]] = closest if np.isnan(width[i[k]]) else max(width[i[k]], closest)
+        k = hops[lo:lo + chunk]
+        a, b = frac_li[i[k]][:, None, :], (frac_li[j[k]] + img[k])[:, None, :]
+        points = (a + t[None] * (b - a)).reshape(-1, 3)
+        closest = lattice.get_all_distances(points, frac_an).reshape(len(k), -1).min(axis=1)
+        np.fmax.at(width, i[k], closest)  # the widest of a Li's nearest hops (NaN until its first)
     ok = np.isfinite(width)
     return float(np.average(width[ok], weights=li.occ[ok])) if ok.any() else math.nan
 
@@ -579,13 +584,14 @@ def structure_descriptors(structure, *, bvse: bool = True, resolution: float | N
         deadline()
         state["frame"] = sites_of(structure, lambda el: el != "Li")
         deadline()
+        state["amounts"] = structure.composition.element_composition  # pymatgen builds it anew on every access
         try:
             state["charges"] = framework_charges(structure, roles)
         except OxidationError:
             state["charges"] = None
 
     def sendek():
-        amounts = structure.composition.element_composition
+        amounts = state["amounts"]
         values.update(_sendek(lattice, structure.volume, float(amounts.num_atoms), state["li"], state["anion"],
                               state["frame"], state["charges"], reasons, deadline))
 
@@ -594,7 +600,7 @@ def structure_descriptors(structure, *, bvse: bool = True, resolution: float | N
         if not len(li):
             reasons.append("no Li site: Li descriptors undefined")
             return
-        n_li_atoms = float(structure.composition.element_composition.get("Li", 0.0))
+        n_li_atoms = float(state["amounts"].get("Li", 0.0))
         values.update(_li_sublattice(lattice, li, n_li_atoms, deadline))
         capped = [dim for dim in (1, 2, 3) if math.isnan(values[f"Li percolation {dim}D hop distance"])]
         for dim in capped:  # not connected within the search: the cap is the value (a lower bound)
@@ -609,7 +615,7 @@ def structure_descriptors(structure, *, bvse: bool = True, resolution: float | N
             reasons.append("no anion site (N, O, S, Se, Te, F, Cl, Br, I, P, As, hydride H): anion descriptors "
                            "undefined")
             return
-        amounts = structure.composition.element_composition
+        amounts = state["amounts"]
         n_anions = sum(float(a) for el, a in amounts.items() if el.symbol in state["anions"])
         values["Anion framework volume per anion"] = structure.volume / n_anions
         values.update(_packing_similarity(lattice, anion, deadline))
