@@ -91,6 +91,17 @@ DEFAULT_THRESHOLD_S_CM = 1e-4
 DEFAULT_WORKERS = 2
 #: y-scrambling refits per validated model: 19 is the fewest for which p can reach 0.05.
 DEFAULT_N_SCRAMBLE = 19
+#: Composition clusters of the cluster-out (LOCO-CV) scheme; each is held out in turn.
+DEFAULT_CLUSTERS = 10
+#: Headline level of prediction intervals and conformal prediction sets.
+INTERVAL_LEVEL = 0.9
+#: Every level at which intervals are given (the headline one among them).
+INTERVAL_LEVELS = (0.8, 0.9, 0.95)
+#: Normalized conformal intervals: a prediction's difficulty is DIFFICULTY_BETA + the mean
+#: distance to its DIFFICULTY_K nearest training materials (in units of the calibration rows'
+#: median distance); chosen by cluster-out CV on the OBELiX training rows (benchmarks/uncertainty.py).
+DIFFICULTY_K = 1
+DIFFICULTY_BETA = 0.05
 #: Grid spacing (angstrom) of the Li+ bond-valence site-energy landscape: within 0.05 eV of
 #: bvlain's barriers at 0.2 A on OBELiX's ordered CIFs, about 3x faster (benchmarks/structure.py).
 BVSE_RESOLUTION_A = 0.3
