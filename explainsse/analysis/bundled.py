@@ -47,7 +47,7 @@ def build_bundled_model(output: str | os.PathLike, *, data_dir=None, seed: int =
     ds = load_dataset("obelix", data_dir=data_dir)
     ds, X = dataset_descriptors(ds, BUNDLE_PRESET, progress=False)
     model = final_model(ds.frame, X, BUNDLE_FAMILY, BUNDLE_TASK, preset=BUNDLE_PRESET, random_state=seed,
-                        n_jobs=n_jobs, dataset_info={"name": "obelix", "files_sha256": ds.files})
+                        n_jobs=n_jobs, dataset_info={"name": "obelix", "files_sha256": ds.files}, calibrate=True)
     ev = evaluate(ds.frame, X, BUNDLE_FAMILY, BUNDLE_TASK, "official", n_boot=500, n_scramble=0,
                   random_state=seed, n_jobs=n_jobs)
     metrics = {m: ev.metric(m) for m in ("mae", "rmse", "r2", "spearman", "within_1_log")}
@@ -74,11 +74,33 @@ def _card(model, m: dict) -> str:
   MAE {m['mae']:.2f} (95% bootstrap CI {m['mae_ci95'][0]:.2f}-{m['mae_ci95'][1]:.2f}), RMSE {m['rmse']:.2f},
   R2 {m['r2']:.2f}, Spearman {m['spearman']:.2f}, within one log unit {m['within_1_log']:.2f};
   MAE on uncensored rows {m['mae_uncensored']:.2f}; median-predictor MAE {m['mae_median_baseline']:.2f}.
+{_calibration_lines(model)}
 * Limits: trained on 478 Li conductors from 20+ structural families; predictions for compositions far
   from them (new elements, no Li) are flagged by `explainsse explain` and should not be trusted.
   Composition descriptors cannot tell polymorphs apart.
 * Rebuild: `EXPLAINSSE_DATA_DIR=../shared/datasets explainsse bundle-model -o explainsse/data/models/default --force`
 """
+
+
+def _calibration_lines(model) -> str:
+    """Model-card lines on the calibration (cluster-out CV over the training rows)."""
+    cal = model.calibration
+    if cal is None:
+        return "* Not calibrated: `explain` gives no interval."
+    m = cal.summary
+    if cal.task == "regression":
+        return (f"* Uncertainty: conformal intervals (crepes, normalized by the distance to the nearest training "
+                f"material) calibrated on leave-cluster-out CV over the training rows ({cal.n_folds} composition "
+                f"clusters, {m['n']} uncensored rows). Checked cluster by cluster (each calibrated on the others): "
+                f"90% intervals cover {m['coverage_0.9']:.2f} of the held-out rows with mean width "
+                f"{m['mean_width_0.9']:.1f} decades of S/cm (80%: {m['coverage_0.8']:.2f}, "
+                f"{m['mean_width_0.8']:.1f}; 95%: {m['coverage_0.95']:.2f}, {m['mean_width_0.95']:.1f}); Spearman "
+                f"of width with absolute error {m['spearman_width_abs_error']:.2f}; out-of-cluster MAE "
+                f"{m['mae_out_of_fold']:.2f} decades (new chemistry is predicted much worse than the test split).")
+    return (f"* Uncertainty: Venn-Abers probabilities and 90% conformal prediction sets calibrated on "
+            f"leave-cluster-out CV over the training rows ({cal.n_folds} clusters, {m['n']} rows): Brier "
+            f"{m['brier_raw']:.3f} raw, {m['brier_calibrated']:.3f} calibrated; expected calibration error "
+            f"{m['ece_raw']:.3f} raw, {m['ece_calibrated']:.3f} calibrated (each cluster calibrated on the others).")
 
 
 def build_nasicon_model(output: str | os.PathLike, *, data_dir=None, seed: int = 0, n_jobs: int = 2,
@@ -124,7 +146,7 @@ def build_nasicon_model(output: str | os.PathLike, *, data_dir=None, seed: int =
         X = pd.concat([X, X_xu.set_axis(X_xu.index + offset)])
     frame = frame.assign(split=pd.NA)
     model = final_model(frame, X, NASICON_FAMILY, "classification", preset=NASICON_PRESET,
-                        threshold=NASICON_THRESHOLD, random_state=seed, n_jobs=n_jobs, use_split=False,
+                        threshold=NASICON_THRESHOLD, random_state=seed, n_jobs=n_jobs, use_split=False, calibrate=True,
                         dataset_info={"name": "obelix NASICONs" + (" + xu2020" if use_xu else ""),
                                       "files_sha256": {**obx.files, **(xu.files if use_xu else {})}})
     result = {"leave_papers_out_cv": cv, "xu2020_added": bool(use_xu), "n_obelix": int(len(rows)),
@@ -154,6 +176,7 @@ def _nasicon_card(model, r: dict) -> str:
   in training) decided ({'added' if r['xu2020_added'] else 'not added'}):
   - OBELiX rows only: {line('obelix')}
   - plus Xu's Na rows: {line('obelix+xu2020')}
+{_calibration_lines(model)}
 * Limits: only NASICON frameworks (formulas the detector rejects are flagged and their prediction means
   nothing); paper-to-paper spread of measured conductivity for the same composition is large (one log unit
   for LATP), so probabilities near 0.5 are not decisions. There is no held-out test split: OBELiX's official

@@ -30,22 +30,26 @@ def explain_cmd(
     model_dir: Annotated[str, typer.Option("--model", help="Model directory from `explainsse train`, "
                                            "or 'default' for the bundled OBELiX model.")] = "default",
     top: Annotated[int, typer.Option("--top", help="Descriptors shown per material.")] = 5,
-    as_json: opt.JsonOpt = False,
+    json_out: Annotated[Optional[str], typer.Option(
+        "--json", help="Write everything as JSON to this file ('-' for stdout): per material the prediction, its "
+        "interval(s), nearest training materials, measured value when in the training data, top descriptors.")] = None,
     quiet: opt.QuietOpt = False,
 ) -> None:
-    """Predict and explain materials with a saved model: top descriptors, SHAP, domain warnings."""
+    """Predict and explain materials with a saved model: interval, nearest training materials, top descriptors."""
     if bool(formulas) == (inputs.path is not None):
         raise InputDataError("give formulas as arguments or --input FILE.csv (one of the two)")
     model = load_model(resolve_model_dir(model_dir))
     ds = from_formulas(formulas) if formulas else inputs.load()
     result = explain_candidates(ds, model, top=top)
     ds = result.dataset  # without the rows that could not be featurized (now in its issues)
-    if as_json:
-        typer.echo(json.dumps(to_jsonable({"model": str(model_dir), "family": model.family, "task": model.task,
-                                           "preset": model.preset, "notes": result.notes,
-                                           "issues": ds.issues.astype(str).to_dict("records"),
-                                           "materials": result.materials}), indent=2))
+    body = {"model": str(model_dir), "family": model.family, "task": model.task, "preset": model.preset,
+            "validation": model_validation(model), "notes": result.notes,
+            "issues": ds.issues.astype(str).to_dict("records"), "materials": result.materials}
+    if json_out == "-":
+        typer.echo(json.dumps(to_jsonable(body), indent=2))
         return
+    if json_out:
+        write_json(Path(json_out), body)
     echo_issues(ds)
     for note in result.notes:
         if note not in ds.notes:  # the loader's own notes were printed by inputs.load() (or silenced by --quiet)
@@ -56,6 +60,8 @@ def explain_cmd(
             typer.echo(f"  prediction   none: {r['not_applicable']}")
             continue
         typer.echo(f"  prediction   {r['prediction']:.3g} {r['prediction_units']}")
+        for line in trust_lines(r, model):
+            typer.echo(f"  {line}")
         if r.get("domain"):
             d = r["domain"]
             typer.echo(f"  domain       {'inside' if d['inside'] else 'OUTSIDE'} (nearest-neighbour distance at the "
@@ -65,6 +71,51 @@ def explain_cmd(
         typer.echo(f"  base value   {r['base_value']:.3g} {r['output_units']}")
         print_table([[t["descriptor"], "missing (imputed)" if t["value"] is None else f"{t['value']:.4g}", f"{t['shap']:+.3f}",
                       t["unit"]] for t in r["top_descriptors"]], ["descriptor", "value", "SHAP", "unit"])
+
+
+def model_validation(model) -> dict:
+    """What the model card says of the model's accuracy, with units (for the JSON and the text)."""
+    m, cal = model.metrics, getattr(model, "calibration", None)
+    out = {}
+    if model.task == "regression":
+        for key, label in (("official_test_mae", "official test split"), ("inner_cv_mae", "grouped inner CV")):
+            if isinstance(m.get(key), (int, float)):
+                out[key] = {"value": float(m[key]), "units": "decades of S/cm (log10 sigma)", "scheme": label}
+        if cal is not None and "mae_out_of_fold" in cal.summary:
+            out["cluster_out_mae"] = {"value": cal.summary["mae_out_of_fold"], "units": "decades of S/cm (log10 sigma)",
+                                      "scheme": f"leave-cluster-out CV ({cal.n_folds} composition clusters)"}
+    elif cal is not None:
+        out["cluster_out_calibration"] = dict(cal.summary)
+    return out
+
+
+def trust_lines(r: dict, model) -> list[str]:
+    """Text lines: interval or prediction set, measured value in training, nearest training materials."""
+    lines = []
+    units = "decades of S/cm"
+    if r.get("measured_in_training") is not None:
+        lines.append(f"MEASURED     log10 sigma {r['measured_in_training']:.2f} in the training data "
+                     f"({len(r.get('training_matches', []))} row(s)): use the measurement, not the prediction")
+    iv = r.get("interval")
+    if iv and model.task == "regression":
+        others = ", ".join(f"{o['level']:.0%}: {o['lower']:.1f} to {o['upper']:.1f}" for o in r.get("intervals", []))
+        lines.append(f"interval     {iv['level']:.0%}: {iv['lower']:.1f} to {iv['upper']:.1f} log10 sigma "
+                     f"(width {iv['upper'] - iv['lower']:.1f} {units}; {others}; conformal, cluster-out calibrated)")
+    elif iv:
+        lines.append(f"probability  {r['probability']:.2f} calibrated (Venn-Abers {iv['lower']:.2f}-{iv['upper']:.2f}; "
+                     f"model's own {r['probability_raw']:.2f}); {iv['level']:.0%} prediction set "
+                     f"{{{', '.join(r['prediction_set'])}}}" + (" = undecided" if len(r["prediction_set"]) == 2 else ""))
+    else:
+        lines.append("interval     none (the model was saved without calibration)")
+    val = model_validation(model)
+    for key in ("official_test_mae", "cluster_out_mae"):
+        if key in val:
+            lines.append(f"model MAE    {val[key]['value']:.2f} {units} on the {val[key]['scheme']}")
+    for n in r.get("neighbours", []):
+        meas = "unknown" if n["measured"] is None else (("< " if n["censored"] else "") + f"{n['measured']:.2f}")
+        lines.append(f"nearest      {n['formula']} ({n['id']}): measured log10 sigma {meas}, distance "
+                     f"{n['distance']:.2f}" + (f", doi {n['doi']}" if n["doi"] else ""))
+    return lines
 
 
 @app.command("importance")

@@ -20,6 +20,7 @@ from ..models.families import check_families
 from ..models.persistence import save_model
 from ..models.splits import check_scheme
 from ..models.train import final_model
+from ..models.uncertainty import calibrate
 from ._app import (
     app,
     echo_err,
@@ -99,6 +100,16 @@ def train(
                         n_jobs=n_jobs, censoring=censoring)
     for note in model.dataset.get("notes", []):
         echo_err(f"note: {note}")
+    if censoring == "aft":
+        echo_err("note: censoring-aware (aft) models are not calibrated: `explain` gives them no interval")
+    else:
+        if not quiet:
+            echo_err("calibrating on cluster-out CV over the training rows (intervals and probabilities)")
+        try:
+            rows = model.train_X.index
+            model.calibration = calibrate(model, ds.frame.loc[rows], d.X.loc[rows], random_state=seed_or_default(seed))
+        except InputDataError as exc:
+            echo_err(f"note: not calibrated ({exc}): `explain` gives this model no interval")
     save_model(model, output, overwrite=force, inputs=protected)
     if not quiet:
         typer.echo(f"{family}/{task} trained on {model.dataset['n_train']} rows "

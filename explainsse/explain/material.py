@@ -13,6 +13,7 @@ from ..formatting import ordinal
 from ..models.train import TrainedModel
 from .domain import DEFAULT_DOMAIN_PERCENTILE, ApplicabilityDomain
 from .explainers import explain
+from .trust import TrainingEvidence, intervals_for
 
 #: Warning given for a material without Li.
 NO_LI = "contains no Li: the model was trained on Li conductors"
@@ -35,7 +36,8 @@ def not_applicable(row, model: TrainedModel, reason: str) -> dict:
     return {"id": str(row["id"]), "formula": str(row["formula"]), "family": model.family, "task": model.task,
             "prediction": None, "prediction_units": prediction_units(model), "base_value": None,
             "model_output": None, "output_units": "", "top_descriptors": [], "domain": None,
-            "not_applicable": reason, "warnings": [reason]}
+            "not_applicable": reason, "warnings": [reason], "interval": None, "intervals": [],
+            "neighbours": [], "measured_in_training": None}
 
 
 def prediction_units(model: TrainedModel) -> str:
@@ -68,6 +70,9 @@ def explain_materials(model: TrainedModel, frame: pd.DataFrame, X: pd.DataFrame,
     domain = ApplicabilityDomain(model.align(model.train_X)).assess(model.align(X)) \
         if model.train_X is not None else None
     known = model.elements
+    evidence = TrainingEvidence(model)
+    trust = intervals_for(model, X, prediction, evidence)
+    neighbours = evidence.neighbours(X)
     results = []
     for i, (idx, row) in enumerate(frame.iterrows()):
         contrib = table.sample_at(i).head(top)  # the table is in the order of frame
@@ -99,6 +104,13 @@ def explain_materials(model: TrainedModel, frame: pd.DataFrame, X: pd.DataFrame,
                 for r in contrib.itertuples()
             ],
         }
+        measured, matches = evidence.measured(row["composition"])
+        entry.update({"interval": None, "intervals": [], **trust[i], "neighbours": neighbours[i],
+                      "measured_in_training": measured, "training_matches": matches})
+        if matches:
+            notes.append(f"in the training data ({len(matches)} row(s), e.g. {matches[0]['id']}): measured "
+                         + ("log10 sigma " + f"{measured:.2f}" if measured is not None else "value unknown")
+                         + "; the prediction is not a new estimate")
         if domain is not None:
             d = domain.loc[idx]
             nearest = int(d["nearest"])

@@ -11,8 +11,11 @@ Layout of a model directory::
     model.json          XGBoost's own JSON format (family xgb), or
     model.skops         the linear estimator (families logreg, pls)
     train_descriptors.parquet, train_rows.parquet
-                        training descriptors and ids/formulas (background for explanations,
-                        applicability domain), when the model was trained by ``train_model``
+                        training descriptors and ids/formulas/measured sigma/DOIs (background
+                        for explanations, applicability domain, nearest training materials),
+                        when the model was trained by ``train_model``
+    calibration.json    conformal calibration (:mod:`explainsse.models.uncertainty`), when the
+                        model was calibrated: intervals and prediction sets need no data
 """
 
 from __future__ import annotations
@@ -42,6 +45,10 @@ from ..io import (
 from .censored import XGBAFTRegressor
 from .families import get_family
 from .train import TrainedModel
+from .uncertainty import Calibration
+
+#: The calibration file of a model directory (JSON; hashed in the manifest like the others).
+CALIBRATION_FILE = "calibration.json"
 
 FORMAT = "explainsse-model"
 FORMAT_VERSION = 1
@@ -145,6 +152,9 @@ def save_model(model: TrainedModel, directory: str | os.PathLike, *, overwrite: 
             if model.train_meta is not None:
                 write_parquet(model.train_meta.astype(str), tmp / "train_rows.parquet")
                 data_files.append("train_rows.parquet")
+        if getattr(model, "calibration", None) is not None:
+            (tmp / CALIBRATION_FILE).write_text(json.dumps(model.calibration.to_dict()), encoding="utf-8")
+            data_files.append(CALIBRATION_FILE)
         manifest = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
@@ -260,7 +270,7 @@ def load_model(directory: str | os.PathLike) -> TrainedModel:
         raise ModelFileError(f"{directory}/manifest.json is not an explainsse model manifest "
                              f"(needs keys {', '.join(required)})")
     model_file = manifest["model_file"]
-    allowed = {"preprocess.skops", model_file, "train_descriptors.parquet", "train_rows.parquet"}
+    allowed = {"preprocess.skops", model_file, "train_descriptors.parquet", "train_rows.parquet", CALIBRATION_FILE}
     if not {"preprocess.skops", model_file} <= set(manifest["files"]) <= allowed or "/" in model_file:
         raise ModelFileError(f"{directory}/manifest.json lists unexpected files {sorted(manifest['files'])}")
     for name, expected in manifest["files"].items():
@@ -307,8 +317,14 @@ def load_model(directory: str | os.PathLike) -> TrainedModel:
         train_X = read_parquet(directory / "train_descriptors.parquet")
         if "train_rows.parquet" in manifest["files"]:
             train_meta = read_parquet(directory / "train_rows.parquet")
+    calibration = None
+    if CALIBRATION_FILE in manifest["files"]:
+        try:
+            calibration = Calibration.from_dict(json.loads((directory / CALIBRATION_FILE).read_text(encoding="utf-8")))
+        except (ValueError, TypeError, ExplainsseError) as exc:
+            raise ModelFileError(f"{directory / CALIBRATION_FILE}: not a readable calibration ({exc})") from None
     return TrainedModel(pipeline, manifest["family"], manifest["task"], manifest["preset"],
                         list(manifest["feature_names"]), float(manifest.get("threshold_S_cm", DEFAULT_THRESHOLD_S_CM)),
                         manifest.get("params", {}), manifest.get("metrics", {}),
                         manifest.get("dataset", {}), int(manifest.get("random_state", 0)), censoring,
-                        train_X, train_meta)
+                        train_X, train_meta, calibration)

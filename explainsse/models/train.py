@@ -16,6 +16,7 @@ from .censored import encode_censored
 from .evaluation import SELECTION_METRIC, check_descriptors, tune
 from .factory import make_model
 from .targets import DEFAULT_THRESHOLD, make_target
+from .uncertainty import calibrate
 
 
 @dataclass
@@ -39,6 +40,12 @@ class TrainedModel:
     dataset : dict
         Name, file sha256 values and row counts of the training data.
     random_state : int
+    censoring : str
+    train_X, train_meta : pandas.DataFrame, optional
+        Training descriptors, and the training rows' ``id``, ``formula``, ``family`` and (models
+        trained since the calibrated intervals) ``log10_sigma``, ``censored``, ``doi``.
+    calibration : Calibration, optional
+        Conformal calibration (:func:`explainsse.models.uncertainty.calibrate`).
     """
 
     pipeline: object
@@ -54,6 +61,7 @@ class TrainedModel:
     censoring: str = "floor"
     train_X: pd.DataFrame | None = None
     train_meta: pd.DataFrame | None = None
+    calibration: object | None = None
 
     @property
     def elements(self) -> set[str]:
@@ -141,8 +149,7 @@ def train_model(frame: pd.DataFrame, X: pd.DataFrame, family: str, task: str, *,
     return TrainedModel(pipeline, family, task, preset, list(X.columns), threshold, params,
                         {"selection_metric": metric, f"inner_cv_{metric}": inner,
                          "inner_cv": "3-fold grouped by chemical system on the training rows"},
-                        info, random_state, censoring, Xt.copy(),
-                        f[["id", "formula", "family"]].astype(object).reset_index(drop=True))
+                        info, random_state, censoring, Xt.copy(), training_rows(f))
 
 
 def chosen_params(evaluation) -> dict:
@@ -179,18 +186,36 @@ def final_model(frame: pd.DataFrame, X: pd.DataFrame, family: str, task: str, *,
         Pipeline parameters (``model__...``) already chosen by inner CV.
     random_state, n_jobs : int
     **options
-        Passed to :func:`train_model` when it tunes (``use_split``, ``dataset_info``, ``censoring``).
+        Passed to :func:`train_model` when it tunes (``use_split``, ``dataset_info``, ``censoring``);
+        ``calibrate=True`` also calibrates the model's intervals / probabilities on cluster-out
+        out-of-fold predictions over its training rows
+        (:func:`explainsse.models.uncertainty.calibrate`).
 
     Returns
     -------
     TrainedModel
     """
+    calibrated = options.pop("calibrate", False)
     if params is None:
-        return train_model(frame, X, family, task, preset=preset, threshold=threshold, random_state=random_state,
-                           n_jobs=n_jobs, **options)
-    pipe = make_model(family, task, random_state=random_state, n_jobs=n_jobs).set_params(**params)
-    pipe.fit(X, make_target(frame, task, threshold))
-    return TrainedModel(pipe, family, task, preset, list(X.columns), threshold, dict(params),
-                        {"selection": "hyperparameters chosen by the validation's grouped inner CV"},
-                        random_state=random_state, train_X=X,
-                        train_meta=frame[["id", "formula", "family"]].astype(object).reset_index(drop=True))
+        model = train_model(frame, X, family, task, preset=preset, threshold=threshold, random_state=random_state,
+                            n_jobs=n_jobs, **options)
+    else:
+        pipe = make_model(family, task, random_state=random_state, n_jobs=n_jobs).set_params(**params)
+        pipe.fit(X, make_target(frame, task, threshold))
+        model = TrainedModel(pipe, family, task, preset, list(X.columns), threshold, dict(params),
+                             {"selection": "hyperparameters chosen by the validation's grouped inner CV"},
+                             random_state=random_state, train_X=X,
+                             train_meta=training_rows(frame))
+    if calibrated:
+        rows = model.train_X.index
+        model.calibration = calibrate(model, frame.loc[rows], X.loc[rows], random_state=random_state)
+    return model
+
+
+#: Columns of a model's training rows (``train_rows.parquet``) that are kept when present.
+TRAINING_ROW_COLUMNS = ("id", "formula", "family", "log10_sigma", "censored", "sigma_bound_S_cm", "doi")
+
+
+def training_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """The training rows a model keeps: ids, formulas, family, measured log10 sigma, censoring, DOI."""
+    return frame[[c for c in TRAINING_ROW_COLUMNS if c in frame.columns]].astype(object).reset_index(drop=True)

@@ -292,6 +292,6 @@ def test_explain_prints_the_found_by_name_note_once(tmp_path):
     assert r.exit_code == 0, r.output
     assert r.stderr.count("found by name") == 1, r.stderr
     assert "conductivity column 'sigma'" in r.stderr and "(llzo)" in r.stdout and "(lps)" in r.stdout
-    q = run("explain", "--model", "default", "--input", p, "--top", "2", "--quiet", "--json")
+    q = run("explain", "--model", "default", "--input", p, "--top", "2", "--quiet", "--json", "-")
     assert "found by name" not in q.stderr  # --quiet silences the loader's notes; the JSON keeps them
     assert sum("found by name" in n for n in json.loads(q.stdout)["notes"]) == 1

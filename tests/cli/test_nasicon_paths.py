@@ -34,7 +34,7 @@ def test_train_nasicon_preset_on_a_formula_only_mixed_csv(tmp_path):
 
 
 def test_nasicon_classifier_gives_other_frameworks_no_probability():
-    result = CliRunner().invoke(app, ["explain", "--model", "nasicon-default", "--json", "Li7La3Zr2O12",
+    result = CliRunner().invoke(app, ["explain", "--model", "nasicon-default", "--json", "-", "Li7La3Zr2O12",
                                       "Li1.3Al0.3Ti1.7(PO4)3"])
     assert result.exit_code == 0, result.output
     materials = {m["formula"]: m for m in json.loads(result.stdout[result.stdout.index("{"):])["materials"]}

@@ -133,11 +133,13 @@ def test_cli_explain_and_importance(shared_data, tmp_path):
                             "--preset", "composition-v1", "-o", str(model_dir), "-q"])
     assert r.exit_code == 0, r.output
     r = runner.invoke(app, ["explain", "--model", str(model_dir), "Li7La3Zr2O12", "Li3InCl6", "Cs2PuO3",
-                            "--json"])
+                            "--json", "-"])
     assert r.exit_code == 0, r.output
     j = json.loads(r.stdout)
     mats = {m["formula"]: m for m in j["materials"]}
-    assert mats["Li7La3Zr2O12"]["domain"]["inside"] and not mats["Li7La3Zr2O12"]["warnings"]
+    llzo = mats["Li7La3Zr2O12"]
+    assert llzo["domain"]["inside"] and llzo["measured_in_training"] is not None  # LLZO is in the training split
+    assert [w for w in llzo["warnings"] if "in the training data" not in w] == []
     assert any("Pu" in w for w in mats["Cs2PuO3"]["warnings"])
     assert not mats["Cs2PuO3"]["domain"]["inside"]
     for m in mats.values():
@@ -208,9 +210,37 @@ def test_bundled_model_works_offline_without_data(tmp_path):
     exe = Path(sys.executable).with_name("explainsse")
     env = {"PATH": "", "HOME": str(tmp_path), "EXPLAINSSE_DATA_DIR": str(tmp_path / "no-data"),
            "EXPLAINSSE_CACHE_DIR": str(tmp_path / "cache"), "HTTPS_PROXY": "http://127.0.0.1:9"}
-    p = subprocess.run([str(exe), "explain", "Li7La3Zr2O12", "--json"], capture_output=True, text=True,
+    p = subprocess.run([str(exe), "explain", "Li7La3Zr2O12", "--json", "-"], capture_output=True, text=True,
                        env=env, timeout=120)
     assert p.returncode == 0, p.stderr
     m = json.loads(p.stdout)["materials"][0]
     assert -8 < m["prediction"] < -1 and m["domain"]["inside"]
     assert not (tmp_path / "no-data").exists()
+
+
+def test_explain_json_has_intervals_neighbours_and_the_measured_value(tmp_path):
+    out = tmp_path / "p.json"
+    r = CliRunner().invoke(app, ["explain", "--model", "default", "Li3InCl6", "Li10GeP2S12", "--json", str(out)])
+    assert r.exit_code == 0, r.output
+    mats = {m["formula"]: m for m in json.loads(out.read_text())["materials"]}
+    for m in mats.values():
+        iv = m["interval"]
+        assert iv["level"] == 0.9 and iv["lower"] < m["prediction"] < iv["upper"]
+        assert sorted(o["level"] for o in m["intervals"]) == [0.8, 0.95]
+        wide = {o["level"]: o["upper"] - o["lower"] for o in m["intervals"]}
+        assert wide[0.8] < iv["upper"] - iv["lower"] < wide[0.95]
+        assert len(m["neighbours"]) == 3
+        assert all(set(n) >= {"id", "formula", "measured", "distance", "doi"} for n in m["neighbours"])
+        assert [n["distance"] for n in m["neighbours"]] == sorted(n["distance"] for n in m["neighbours"])
+    lgps, lic = mats["Li10GeP2S12"], mats["Li3InCl6"]
+    assert lgps["measured_in_training"] == pytest.approx(-1.92, abs=0.05)  # LGPS is in OBELiX's training split
+    assert lic["measured_in_training"] is None
+    assert any("in the training data" in w for w in lgps["warnings"])
+
+
+def test_explain_classifier_json_has_calibrated_probability_and_prediction_set():
+    r = CliRunner().invoke(app, ["explain", "--model", "nasicon-default", "Li1.3Al0.3Ti1.7(PO4)3", "--json", "-"])
+    assert r.exit_code == 0, r.output
+    m = json.loads(r.stdout)["materials"][0]
+    assert 0 <= m["interval"]["lower"] <= m["probability"] <= m["interval"]["upper"] <= 1
+    assert set(m["prediction_set"]) <= {"superionic", "not superionic"} and m["prediction_set"]

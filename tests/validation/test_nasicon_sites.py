@@ -82,7 +82,7 @@ def test_descriptors_lists_the_nasicon_preset():
 
 def test_bundled_nasicon_classifier_explains_a_formula_offline(tmp_path, monkeypatch):
     monkeypatch.delenv("EXPLAINSSE_DATA_DIR", raising=False)
-    r = CliRunner().invoke(app, ["explain", "--model", "nasicon-default", "Li1.3Al0.3Ti1.7(PO4)3", "--json"])
+    r = CliRunner().invoke(app, ["explain", "--model", "nasicon-default", "Li1.3Al0.3Ti1.7(PO4)3", "--json", "-"])
     assert r.exit_code == 0, r.output
     m = json.loads(r.stdout)["materials"][0]
     assert 0 <= m["prediction"] <= 1 and "probability" in m["prediction_units"]
@@ -101,7 +101,7 @@ def test_bundled_nasicon_classifier_explains_a_formula_offline(tmp_path, monkeyp
     csv = tmp_path / "c.csv"
     csv.write_text("id,formula\nlagp,Li1.5Al0.5Ge1.5(PO4)3\nllzo,Li7La3Zr2O12\n")
     r = CliRunner().invoke(app, ["explain", "--model", "nasicon-default", "--input", str(csv), "--id-col", "id",
-                                 "--json"])
+                                 "--json", "-"])
     assert r.exit_code == 0, r.output
     mats = {m["id"]: m for m in json.loads(r.stdout)["materials"]}
     assert not any("NASICON framework" in w for w in mats["lagp"]["warnings"])

@@ -1,0 +1,131 @@
+"""How far to trust one prediction: its conformal interval or prediction set, its nearest training materials,
+and the measured value when the composition is in the training data.
+
+The records follow the ``explain --json`` contract: ``interval`` = ``{"level", "lower", "upper"}``
+at the headline level (:data:`~explainsse._config.INTERVAL_LEVEL`), the other levels in
+``intervals``, ``neighbours`` = ``{"id", "formula", "measured", "distance", "doi"}`` (measured
+log10 sigma; for a censored row the log10 of its upper bound, with ``censored: true``), and
+``measured_in_training``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .._config import INTERVAL_LEVEL, INTERVAL_LEVELS
+from ..chemistry import parse_formula
+from ..models.splits import reduced_composition
+from ..models.uncertainty import NeighbourSpace, interval_record
+
+#: Nearest training materials listed per prediction.
+N_NEIGHBOURS = 3
+
+
+def _number(value) -> float | None:
+    """A float from a training-row cell (stored as text), or None."""
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return None
+    return out if np.isfinite(out) else None
+
+
+def _flag(value) -> bool:
+    return str(value).strip().lower() in ("true", "1", "yes")
+
+
+def _doi(value) -> str | None:
+    text = "" if value is None else str(value).strip()
+    return None if text.lower() in ("", "nan", "none", "<na>") else text
+
+
+def measured_value(row: pd.Series) -> tuple[float | None, bool]:
+    """Measured log10 sigma of a training row and whether it is an upper bound (censored)."""
+    censored = _flag(row.get("censored"))
+    if censored:
+        bound = _number(row.get("sigma_bound_S_cm"))
+        return (float(np.log10(bound)) if bound and bound > 0 else None), True
+    return _number(row.get("log10_sigma")), False
+
+
+class TrainingEvidence:
+    """Nearest training materials and exact composition matches for a saved model.
+
+    Parameters
+    ----------
+    model : TrainedModel
+        With ``train_X`` and ``train_meta`` (a model directory's training data).
+    """
+
+    def __init__(self, model):
+        self.model = model
+        self.meta = model.train_meta.reset_index(drop=True) if model.train_meta is not None else None
+        self.space = NeighbourSpace(model.align(model.train_X)) if model.train_X is not None else None
+        self._keys = None
+
+    @property
+    def keys(self) -> dict[str, list[int]]:
+        """Reduced composition -> training positions (built on first use)."""
+        if self._keys is None:
+            self._keys = {}
+            if self.meta is not None and "formula" in self.meta:
+                for i, formula in enumerate(self.meta["formula"]):
+                    try:
+                        key = reduced_composition(parse_formula(str(formula)))
+                    except Exception:  # a training formula this parser refuses is simply not matched
+                        continue
+                    self._keys.setdefault(key, []).append(i)
+        return self._keys
+
+    def neighbour(self, position: int, distance: float) -> dict:
+        """The record of one training material."""
+        row = self.meta.iloc[position] if self.meta is not None else pd.Series(dtype=object)
+        measured, censored = measured_value(row)
+        return {"id": str(row.get("id", position)), "formula": str(row.get("formula", "")),
+                "measured": measured, "censored": censored, "distance": float(distance),
+                "doi": _doi(row.get("doi"))}
+
+    def neighbours(self, X: pd.DataFrame, k: int = N_NEIGHBOURS) -> list[list[dict]]:
+        """The ``k`` nearest training materials of each row (standardized descriptor distance)."""
+        if self.space is None:
+            return [[] for _ in range(len(X))]
+        dist, pos = self.space.neighbours(self.model.align(X), k)
+        return [[self.neighbour(int(p), float(d)) for p, d in zip(prow, drow)] for prow, drow in zip(pos, dist)]
+
+    def measured(self, composition) -> tuple[float | None, list[dict]]:
+        """Measured value of an exact composition match in the training data (median if several) and all matches."""
+        matches = [self.neighbour(i, 0.0) for i in self.keys.get(reduced_composition(composition), [])]
+        values = [m["measured"] for m in matches if m["measured"] is not None and not m["censored"]]
+        if values:
+            return float(np.median(values)), matches
+        bounds = [m["measured"] for m in matches if m["measured"] is not None]
+        return (float(max(bounds)) if bounds else None), matches
+
+
+def intervals_for(model, X: pd.DataFrame, prediction: np.ndarray, evidence: TrainingEvidence) -> list[dict]:
+    """Per row: ``interval``, ``intervals`` (regression), or ``probability``, ``prediction_set`` and a
+    Venn-Abers ``interval`` (classification); an empty dict for an uncalibrated model."""
+    cal = getattr(model, "calibration", None)
+    if cal is None or evidence.space is None:
+        return [{} for _ in range(len(X))]
+    if model.task == "regression":
+        sig = cal.difficulty(evidence.space, model.align(X))
+        by_level = cal.intervals(prediction, sig, INTERVAL_LEVELS)
+        out = []
+        for i in range(len(X)):
+            records = {lv: interval_record(iv[i, 0], iv[i, 1], lv) for lv, iv in by_level.items()}
+            out.append({"interval": records[INTERVAL_LEVEL],
+                        "intervals": [r for lv, r in records.items() if lv != INTERVAL_LEVEL],
+                        "difficulty": float(sig[i])})
+        return out
+    p0, p1 = cal.venn_abers(prediction)
+    prob = p1 / (1.0 - p0 + p1)
+    sets = cal.prediction_sets(prediction, INTERVAL_LEVEL)
+    return [{"probability": float(prob[i]), "probability_raw": float(prediction[i]),
+             "interval": interval_record(p0[i], p1[i], INTERVAL_LEVEL) | {"kind": "Venn-Abers"},
+             "intervals": [], "prediction_set": sets[i], "prediction_set_level": INTERVAL_LEVEL}
+            for i in range(len(X))]
+
+
+__all__ = ["N_NEIGHBOURS", "TrainingEvidence", "intervals_for", "measured_value"]
