@@ -11,6 +11,7 @@ from sklearn.model_selection import GroupKFold, LeaveOneOut, RepeatedStratifiedK
 
 from ..errors import InputDataError
 from ..models.metrics import classification_metrics
+from ..models.splits import groups_for
 from .classifier import Classifier, positive_score
 from .membership import alkali_domain
 from .prediction_files import align_predictions
@@ -88,7 +89,38 @@ def _within(clf, X, y, frame, meta, *, n_splits, n_repeats, loo, n_permutations,
         score, kind, description = papers
         out.append(score_predictions("leave-papers-out", description, y, score, kind, train_majority=_majority(y),
                                      permutation=None, n_boot=n_boot, random_state=random_state, meta=meta))
+    dopants = _leave_dopant_out(clf, X, y, frame)
+    if dopants is not None:
+        score, kind, description = dopants
+        out.append(score_predictions("leave-dopant-out", description, y, score, kind, train_majority=_majority(y),
+                                     permutation=None, n_boot=n_boot, random_state=random_state, meta=meta))
     return out
+
+
+def _leave_dopant_out(clf, X, y, frame):
+    """Out-of-fold scores with every composition sharing its M-site substituent held out together.
+
+    A new dopant is new chemistry: the folds keep all Al-substituted (LATP, LAGP), all
+    Sc-substituted, all undoped ... NASICONs together (and equal compositions always together),
+    so the score says how the classifier does on a substitution it never saw. None with the
+    reason in ``clf.notes`` when there are too few substituents.
+    """
+    if "composition" not in frame:
+        clf.notes.append("leave-dopant-out not run: no compositions")
+        return None
+    groups = groups_for(frame, "dopant")
+    n_groups = len(np.unique(groups))
+    if n_groups < 3:
+        clf.notes.append(f"leave-dopant-out not run: only {n_groups} M-site substituent group(s)")
+        return None
+    g = int(min(5, n_groups))
+    try:
+        score, kind = _oof(clf, X, y, GroupKFold(g).split(X, y, groups))
+    except InputDataError as exc:  # a group fold left one class only
+        clf.notes.append(f"leave-dopant-out not run: {exc}")
+        return None
+    return score, kind, (f"group {g}-fold CV: all NASICONs sharing their M-site substituent (Al, Sc, none, ...) "
+                         f"held out together ({n_groups} groups); performance on a new substitution")
 
 
 def _leave_papers_out(clf, X, y, frame):

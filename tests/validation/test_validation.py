@@ -141,7 +141,9 @@ def test_within_nasicon_on_obelix_reports_three_schemes_and_catches_a_collapse(o
     X = validation_descriptors(obelix)
     r = validate_nasicon(obelix.frame, X, "logreg", n_repeats=2, loo=False, n_permutations=0, n_boot=100)
     names = [e.name for e in r.evaluations]
-    assert names == ["repeated stratified 5-fold", "leave-papers-out"]
+    assert names == ["repeated stratified 5-fold", "leave-papers-out", "leave-dopant-out"]
+    dopant = r.evaluations[-1]  # a new M-site substitution is new chemistry: scored beside leave-papers-out
+    assert "substituent" in dopant.description and 0.5 < dopant.metrics["accuracy"] <= 1
     # 134 rows labelled NASICON (72 superionic at 1e-4) plus one unlabelled row the detector
     # recognises: Li1.2Sc0.2Ti1.8(PO4)3, R-3c, 9.98e-5 S/cm (just below the threshold)
     assert r.subset["n"] == 135 and r.subset["positive"] == 72
@@ -239,9 +241,10 @@ def test_tuned_family_is_nested_and_reports_its_choices(xu):
     X = validation_descriptors(xu, descriptor_cols=XU_FEATURES)
     r = validate_nasicon(xu.frame, X, "logreg", tune=True, threshold=1e-6, all_nasicon=True, n_repeats=1,
                          loo=False, n_permutations=2, n_boot=0)
-    # one selection per outer training part (5 folds + the leave-papers-out is absent: no DOI), plus
-    # the final fit for the explanation; permutation refits are not counted
-    assert sum(r.selected.values()) == 5 + 1
+    # one selection per outer training part (5 folds + 5 leave-dopant-out folds; leave-papers-out is
+    # absent: no DOI), plus the final fit for the explanation; permutation refits are not counted
+    assert [e.name for e in r.evaluations][-1] == "leave-dopant-out"
+    assert sum(r.selected.values()) == 5 + 5 + 1
     assert "tuned by inner 3-fold CV" in r.classifier
     assert r.explanation["top"]
 
