@@ -8,7 +8,7 @@ import typer
 
 from ..errors import InputDataError
 from ..screen import enumeration_source, file_source, run_screen
-from ..screen.run import DEFAULT_CHUNK_ROWS
+from ..screen.run import DEFAULT_BATCH_DISTANCE, DEFAULT_CHUNK_ROWS
 from . import options as opt
 from ._app import app, echo_err, handle_errors, print_table
 
@@ -44,6 +44,16 @@ def screen_cmd(
                                                    "count).")] = None,
     chunk_rows: Annotated[int, typer.Option("--chunk-rows", help="Rows per chunk (the unit of work and of "
                                             "resumption).")] = DEFAULT_CHUNK_ROWS,
+    rank: Annotated[str, typer.Option("--rank", help="Rank the shortlist by the prediction (mean), the lower bound "
+                                      "of its 90% interval (lower), or the expected improvement over --target-sigma "
+                                      "(ei).")] = "mean",
+    target_sigma: Annotated[Optional[float], typer.Option("--target-sigma", help="Target conductivity (S/cm) of "
+                                                          "--rank ei (default 1e-4, the superionic threshold).")] = None,
+    batch: Annotated[Optional[int], typer.Option("--batch", help="Also pick N diverse next experiments "
+                                                 "(batch.csv): down the ranking, no two picks closer than "
+                                                 "--batch-distance.")] = None,
+    batch_distance: Annotated[float, typer.Option("--batch-distance", help="Smallest L1 distance of element "
+                                                  "fractions between two picks of --batch.")] = DEFAULT_BATCH_DISTANCE,
     force: opt.ForceOpt = False,
     quiet: opt.QuietOpt = False,
 ) -> None:
@@ -59,7 +69,8 @@ def screen_cmd(
               else enumeration_source(parent, substitute, grid, chunk_rows))
     m = run_screen(source, model_dir, output, top=top, min_sigma=min_sigma, explain_top=explain_top,
                    engine=engine, workers=workers, scheduler=scheduler, chunk_size=chunk_rows, force=force,
-                   progress=not quiet, in_domain_only=in_domain_only)
+                   progress=not quiet, in_domain_only=in_domain_only, rank=rank, target_sigma=target_sigma,
+                   batch=batch, batch_distance=batch_distance)
     c, t = m["counts"], m["timing_s"]
     if not quiet:
         resumed = f", {c['chunks_resumed']} of {c['chunks']} chunks resumed from an earlier run" \
@@ -73,7 +84,22 @@ def screen_cmd(
     short = pd.read_csv(Path(output) / "shortlist.csv", nrows=10, keep_default_na=False)
     typer.echo(f"shortlist: {c['shortlisted']} candidates ({m['model']['task']}, "
                f"{'log10 sigma' if m['model']['task'] == 'regression' else 'probability'}); the best:")
-    print_table([[r.rank, r.formula, f"{r.prediction:.3g}", "inside" if r.in_domain else "OUTSIDE",
-                  r.reasons.split("; ")[0]] for r in short.itertuples()],
-                ["rank", "formula", "prediction", "domain", "top descriptor (value, SHAP)"])
-    typer.echo(f"written: {output}/report.html, shortlist.csv, shortlist_explained.csv, invalid.csv, parts/")
+    print_table([[r.rank, r.formula, f"{r.prediction:.3g}", _bounds(r.lower, r.upper),
+                  "inside" if r.in_domain else "OUTSIDE", r.reasons.split("; ")[0]] for r in short.itertuples()],
+                ["rank", "formula", "prediction", "90% interval", "domain", "top descriptor (value, SHAP)"])
+    if m.get("batch"):
+        typer.echo(f"\nbatch of {len(m['batch'])} next experiments (ranked by {rank}; no two within "
+                   f"{batch_distance:g} in element fractions):")
+        print_table([[b["batch"], b["formula"], f"{b['prediction']:.3g}", _bounds(b["lower"], b["upper"]),
+                      f"{b['score']:.3g}"] for b in m["batch"]], ["pick", "formula", "prediction", "90% interval", rank])
+    typer.echo(f"written: {output}/report.html, shortlist.csv, shortlist_explained.csv, "
+               f"{'batch.csv, ' if m.get('batch') else ''}invalid.csv, parts/")
+
+
+def _bounds(lower, upper) -> str:
+    """``lower to upper`` or ``none`` (an uncalibrated model)."""
+    try:
+        lo, hi = float(lower), float(upper)
+    except (TypeError, ValueError):
+        return "none"
+    return f"{lo:.2f} to {hi:.2f}" if lo == lo and hi == hi else "none"

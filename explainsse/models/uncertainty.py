@@ -178,7 +178,10 @@ class Calibration:
         if not self.cal_scores:
             return raw, raw
         grid = np.linspace(0.0, 1.0, VENN_ABERS_GRID)
-        p0, p1 = venn_abers_grid(np.asarray(self.cal_scores, float), np.asarray(self.cal_labels, int), grid)
+        if getattr(self, "_venn_abers", None) is None:  # computed once per calibration (not a stored field)
+            self._venn_abers = venn_abers_grid(np.asarray(self.cal_scores, float), np.asarray(self.cal_labels, int),
+                                               grid)
+        p0, p1 = self._venn_abers
         return np.interp(raw, grid, p0), np.interp(raw, grid, p1)
 
     def probability(self, raw) -> np.ndarray:

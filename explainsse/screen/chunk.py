@@ -17,15 +17,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._config import INTERVAL_LEVEL
 from ..explain.domain import ApplicabilityDomain
 from ..explain.material import NO_LI, outside_domain, unseen_elements
 from ..featurize import DescriptorFeaturizer
 from ..featurize.vectorized import element_table
 from ..io import atomic_file, sha256_file, write_parquet
 from ..models.persistence import load_model
+from ..models.uncertainty import NeighbourSpace
 
 #: Columns of every part file, in order.
-PART_COLUMNS = ("row", "id", "formula", "prediction", "domain_percentile", "in_domain", "warnings", "error")
+PART_COLUMNS = ("row", "id", "formula", "prediction", "lower", "upper", "domain_percentile", "in_domain", "warnings",
+                "error")
+#: Version of the part files (``lower``/``upper``: the calibrated interval at INTERVAL_LEVEL, since 2).
+PART_FORMAT = 2
 #: Fixed histogram bins of the predictions (log10 S/cm, or probability), shared by every chunk.
 HIST_BINS = {"regression": np.linspace(-14.0, 0.0, 57), "classification": np.linspace(0.0, 1.0, 41)}
 
@@ -48,13 +53,27 @@ NOT_NASICON = ("not an A(1+x)M2(XO4)3 NASICON framework (the NASICON detector's 
 
 @lru_cache(maxsize=2)
 def worker_state(model_dir: str):
-    """The model, its applicability domain and the mask of training elements (once per process)."""
+    """The model, its applicability domain, the mask of training elements and the interval space (once per process)."""
     model = load_model(model_dir)
     domain = ApplicabilityDomain(model.align(model.train_X)) if model.train_X is not None else None
     symbols = element_table()[0]
     known = model.elements
     mask = np.array([s in known for s in symbols] + [True]) if known else None  # last entry: padding (-1)
-    return model, domain, mask
+    space = (NeighbourSpace(model.align(model.train_X))
+             if model.train_X is not None and model.calibration is not None else None)
+    return model, domain, mask, space
+
+
+def interval_bounds(model, space, X: pd.DataFrame, prediction: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper bound at :data:`~explainsse._config.INTERVAL_LEVEL` (conformal interval of log10 sigma,
+    or the Venn-Abers probability pair); NaN for an uncalibrated model."""
+    if space is None or not len(X):
+        return np.full(len(X), np.nan), np.full(len(X), np.nan)
+    cal = model.calibration
+    if model.task == "regression":
+        iv = cal.intervals(prediction, cal.difficulty(space, model.align(X)), [INTERVAL_LEVEL])[INTERVAL_LEVEL]
+        return iv[:, 0], iv[:, 1]
+    return cal.venn_abers(prediction)
 
 
 def _row_warnings(elements: np.ndarray | None, mask: np.ndarray | None, outside: np.ndarray,
@@ -77,7 +96,7 @@ def _row_warnings(elements: np.ndarray | None, mask: np.ndarray | None, outside:
 
 def screen_frame(model_dir: str, frame: pd.DataFrame) -> pd.DataFrame:
     """Screen rows ``id, formula, error`` (+ ``row``): the part table, without writing it."""
-    model, domain, mask = worker_state(model_dir)
+    model, domain, mask, space = worker_state(model_dir)
     frame = frame.reset_index(drop=True)
     error = frame["error"].astype(str).to_numpy(dtype=object).copy()
     todo = np.flatnonzero(error == "")
@@ -93,9 +112,11 @@ def screen_frame(model_dir: str, frame: pd.DataFrame) -> pd.DataFrame:
     ok = todo[error[todo] == ""]
     n = len(frame)
     prediction, percentile, inside = np.full(n, np.nan), np.full(n, np.nan), np.zeros(n, bool)
+    lower, upper = np.full(n, np.nan), np.full(n, np.nan)
     if len(ok):
         Xok = X.loc[ok]
         prediction[ok] = model.predict(Xok)
+        lower[ok], upper[ok] = interval_bounds(model, space, Xok, prediction[ok])
         if domain is not None:
             d = domain.assess(model.align(Xok))
             percentile[ok], inside[ok] = d["percentile"].to_numpy(), d["inside"].to_numpy()
@@ -108,7 +129,7 @@ def screen_frame(model_dir: str, frame: pd.DataFrame) -> pd.DataFrame:
     row_warnings[ok] = notes
     return pd.DataFrame({"row": frame["row"].to_numpy(np.int64), "id": frame["id"].astype(str).to_numpy(object),
                          "formula": frame["formula"].astype(str).to_numpy(object), "prediction": prediction,
-                         "domain_percentile": percentile, "in_domain": inside, "warnings": row_warnings,
+                         "lower": lower, "upper": upper, "domain_percentile": percentile, "in_domain": inside, "warnings": row_warnings,
                          "error": error}, columns=list(PART_COLUMNS))
 
 
@@ -151,5 +172,5 @@ def finished(out: Path, number: int) -> dict | None:
     return summary if summary.get("part_sha256") == sha256_file(part) else None
 
 
-__all__ = ["HIST_BINS", "PART_COLUMNS", "done_path", "finished", "part_path", "screen_chunk", "screen_frame",
+__all__ = ["HIST_BINS", "PART_COLUMNS", "PART_FORMAT", "interval_bounds", "done_path", "finished", "part_path", "screen_chunk", "screen_frame",
            "worker_state"]

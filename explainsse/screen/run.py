@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._config import get_settings
+from .._config import DEFAULT_THRESHOLD_S_CM, INTERVAL_LEVEL, get_settings
 from ..errors import InputDataError
 from ..featurize import get_preset
 from ..io import (
@@ -43,13 +43,15 @@ from ..io import (
 )
 from ..models.bundled import resolve_model_dir
 from ..models.persistence import load_model
-from .chunk import HIST_BINS, finished, part_path, screen_chunk
+from .chunk import HIST_BINS, PART_FORMAT, finished, part_path, screen_chunk
 from .engines import make_engine
 from .report import doping_series, write_report
-from .shortlist import explain_shortlist, push_up, read_back
+from .shortlist import RANKS, explain_shortlist, pick_batch, push_up, read_back
 from .sources import count_rows, doping_grid, file_columns, grid_chunks, read_chunks
 
 RUN_FILE = "screen-run.json"
+#: Smallest L1 distance of element fractions between two picks of a ``--batch``.
+DEFAULT_BATCH_DISTANCE = 0.02
 #: Rows per chunk (a work unit, a part file, the unit of resumption).
 DEFAULT_CHUNK_ROWS = 20_000
 #: Descriptors explained per shortlisted candidate.
@@ -162,7 +164,9 @@ def _prepare_output(out: Path, run: dict, *, force: bool, inputs) -> bool:
 def run_screen(source: Source, model_dir, out, *, top: int | None = None, min_sigma: float | None = None,
                explain_top: int = DEFAULT_EXPLAIN_TOP, engine: str = "local", workers: int | None = None,
                scheduler: str | None = None, chunk_size: int = DEFAULT_CHUNK_ROWS, force: bool = False,
-               progress: bool = True, in_domain_only: bool = False) -> dict:
+               progress: bool = True, in_domain_only: bool = False, rank: str = "mean",
+               target_sigma: float | None = None, batch: int | None = None,
+               batch_distance: float = DEFAULT_BATCH_DISTANCE) -> dict:
     """Screen every candidate of ``source`` with the model in ``model_dir``; write ``out``.
 
     Parameters
@@ -193,6 +197,15 @@ def run_screen(source: Source, model_dir, out, *, top: int | None = None, min_si
         Show a progress bar (rows/s).
     in_domain_only : bool
         Shortlist only candidates inside the model's applicability domain.
+    rank : {"mean", "lower", "ei"}
+        Rank by the prediction, the lower bound of its 90% interval, or the expected improvement
+        over ``target_sigma`` (:func:`~explainsse.screen.shortlist.rank_score`).
+    target_sigma : float, optional
+        Target conductivity (S/cm) of ``rank="ei"`` (default the superionic threshold, 1e-4).
+    batch : int, optional
+        Also pick a diverse batch of this many next experiments (``batch.csv``): down the
+        ranking, no two picks within ``batch_distance`` (L1 of element fractions).
+    batch_distance : float
 
     Returns
     -------
@@ -211,8 +224,10 @@ def run_screen(source: Source, model_dir, out, *, top: int | None = None, min_si
         top = 20
     model_sha = json.loads((Path(model_path) / "manifest.json").read_text(encoding="utf-8"))["manifest_sha256"]
     out = Path(out)
+    _check_rank(model, rank, batch, batch_distance)
+    target = math.log10(target_sigma) if target_sigma is not None else math.log10(DEFAULT_THRESHOLD_S_CM)
     run = {"source": source.spec, "model_sha256": model_sha, "preset": model.preset, "chunk_rows": chunk_size,
-           "explainsse": package_versions(["explainsse"])["explainsse"]}
+           "explainsse": package_versions(["explainsse"])["explainsse"], "part_format": PART_FORMAT}
     inputs = [source.spec["path"]] if source.spec["kind"] == "file" else []
     runner = make_engine(engine, workers, scheduler)  # an unreachable scheduler is refused before any write
     lock = None
@@ -253,7 +268,8 @@ def run_screen(source: Source, model_dir, out, *, top: int | None = None, min_si
     bar.close()
     screened_s = time.perf_counter() - started
     rule = {"top": top, "min_sigma_S_cm": min_sigma, "in_domain_only": in_domain_only,
-            "explained_descriptors": explain_top}
+            "explained_descriptors": explain_top, "rank": rank,
+            "target_log10_S_cm": target if rank == "ei" else None, "batch": batch, "batch_distance": batch_distance}
     try:  # the lock is held until the manifest is written
         return _finish(out, model, str(model_dir), run, summaries, rule, engine=described, resumed_chunks=skipped,
                        screened_s=screened_s, started=started)
@@ -283,6 +299,21 @@ def _check_model(model, min_sigma) -> None:
         raise InputDataError(f"--min-sigma must be a conductivity > 0 in S/cm, got {min_sigma}")
 
 
+def _check_rank(model, rank: str, batch: int | None, batch_distance: float) -> None:
+    """Refuse a ranking the model cannot support, and a batch that makes no sense, before any write."""
+    if rank not in RANKS:
+        raise InputDataError(f"--rank must be one of {', '.join(RANKS)}, got {rank!r}")
+    if rank != "mean" and model.calibration is None:
+        raise InputDataError(f"--rank {rank} needs a calibrated model (intervals); this model was saved without "
+                             "calibration: retrain it with `explainsse train`, or use --rank mean")
+    if rank == "ei" and model.task != "regression":
+        raise InputDataError("--rank ei needs a regression model (expected improvement in log10 sigma)")
+    if batch is not None and batch < 1:
+        raise InputDataError(f"--batch must be at least 1, got {batch}")
+    if not batch_distance >= 0:
+        raise InputDataError(f"--batch-distance must be >= 0, got {batch_distance}")
+
+
 def _check_counts(top: int | None, explain_top: int, chunk_size: int) -> None:
     """Refuse counts that make no sense before anything is written (``--top 0``, ``--explain-top -3``)."""
     if top is not None and top < 1:
@@ -300,7 +331,11 @@ def _finish(out: Path, model, model_name: str, run, summaries, rule: dict, *, en
     parts = [part_path(out, n) for n in numbers]
     t0 = time.perf_counter()
     floor = math.log10(rule["min_sigma_S_cm"]) if rule["min_sigma_S_cm"] is not None else None
-    short, invalid = read_back(parts, top=rule["top"], floor=floor, in_domain_only=rule["in_domain_only"])
+    short, invalid = read_back(parts, top=None if rule["batch"] else rule["top"], floor=floor,
+                               in_domain_only=rule["in_domain_only"], rank=rule["rank"],
+                               target=rule["target_log10_S_cm"])
+    batch = pick_batch(short, rule["batch"], rule["batch_distance"]) if rule["batch"] else None
+    short = short.head(rule["top"]) if rule["top"] is not None else short
     reference = run["source"].get("parent")  # a doping grid: what changed from the parent
     short, long, info = explain_shortlist(model, short, rule["explained_descriptors"], reference=reference)
     explain_s = time.perf_counter() - t0
@@ -312,11 +347,16 @@ def _finish(out: Path, model, model_name: str, run, summaries, rule: dict, *, en
     with atomic_file(out / "shortlist.parquet") as tmp:
         write_parquet(short, tmp)
     write_table(long, out / "shortlist_explained.csv")
+    if batch is not None:
+        write_table(batch, out / "batch.csv")
     total_s = time.perf_counter() - started
     payload = {
         "command": "screen", "source": run["source"], "model": {"path": model_name, "family": model.family,
                                                                "task": model.task, "preset": model.preset,
                                                                "sha256": run["model_sha256"]},
+        "batch": None if batch is None else batch[["batch", "id", "formula", "prediction", "lower", "upper",
+                                                   "score"]].to_dict("records"),
+        "interval_level": INTERVAL_LEVEL,
         "counts": {**totals, "invalid_listed_in": "invalid.csv", "shortlisted": int(len(short)), "chunks": len(numbers),
                    "chunks_resumed": int(resumed_chunks)},
         "shortlist": {**rule,

@@ -8,22 +8,72 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..chemistry import parse_formula
 from ..explain import explain, model_output, output_units
 from ..featurize import DescriptorFeaturizer, describe
+from ..models.splits import element_fractions
 
 #: Most candidates a ``--min-sigma`` shortlist keeps without ``--top`` (the best ones).
 MAX_SHORTLIST = 10_000
-SHORT_COLUMNS = ["row", "id", "formula", "prediction", "domain_percentile", "in_domain", "warnings"]
+SHORT_COLUMNS = ["row", "id", "formula", "prediction", "lower", "upper", "domain_percentile", "in_domain", "warnings"]
+#: How a shortlist is ranked: the prediction, the lower bound of its interval, or the expected
+#: improvement over a target conductivity (Bayesian-optimization style).
+RANKS = ("mean", "lower", "ei")
+#: z of the two-sided 90% interval: a Gaussian with this interval has sd = width / (2 z).
+Z90 = 1.6448536269514722
+
+
+def rank_score(part: pd.DataFrame, rank: str, target: float | None) -> np.ndarray:
+    """The ranking score of each row (higher is better).
+
+    ``mean``: the prediction. ``lower``: the lower bound of the 90% interval (a cautious pick:
+    likely at least this good). ``ei``: expected improvement over ``target`` (log10 S/cm) of a
+    Gaussian with the prediction as mean and the 90% interval as its central 90%,
+    ``EI = (mu - t) Phi(z) + s phi(z)``, ``z = (mu - t) / s`` (Jones et al. 1998; used for oxide
+    electrolytes by Nakayama et al.): it rewards a high prediction and a wide interval alike.
+    """
+    mu = part["prediction"].to_numpy(float)
+    if rank == "mean":
+        return mu
+    if rank == "lower":
+        return part["lower"].to_numpy(float)
+    from scipy.stats import norm  # heavy: SciPy loads only when a screen ranks by expected improvement
+
+    sd = np.maximum((part["upper"].to_numpy(float) - part["lower"].to_numpy(float)) / (2 * Z90), 1e-9)
+    z = (mu - target) / sd
+    return (mu - target) * norm.cdf(z) + sd * norm.pdf(z)
+
+
+def pick_batch(short: pd.DataFrame, n: int, min_distance: float) -> pd.DataFrame:
+    """Greedy diverse batch: down the ranking, keep a candidate when it is at least ``min_distance`` from every pick.
+
+    The distance is the L1 distance of the element fractions (0.02 is about a quarter of a
+    dopant atom per formula unit of a garnet with 24 atoms).
+    """
+    if short.empty:
+        return short.assign(batch=[])
+    F, _ = element_fractions([parse_formula(f) for f in short["formula"]])
+    picks: list[int] = []
+    for i in range(len(short)):
+        if all(np.abs(F[i] - F[j]).sum() >= min_distance for j in picks):
+            picks.append(i)
+            if len(picks) == n:
+                break
+    out = short.iloc[picks].copy()
+    out.insert(0, "batch", np.arange(1, len(out) + 1))
+    return out.reset_index(drop=True)
 INVALID_COLUMNS = ["row", "id", "formula", "error"]
 LONG_COLUMNS = ["rank", "id", "formula", "order", "descriptor", "value", "shap", "unit", "meaning"]
 
 
 def read_back(parts: list[Path], *, top: int | None, floor: float | None,
-              in_domain_only: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+              in_domain_only: bool = False, rank: str = "mean",
+              target: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One pass over the part files: the shortlist, and every row that could not be screened.
 
     The shortlist holds the best screened rows: prediction >= ``floor``, inside the applicability
-    domain with ``in_domain_only``, the ``top`` highest (:data:`MAX_SHORTLIST` without ``top``).
+    domain with ``in_domain_only``, the ``top`` highest by ``rank`` (:func:`rank_score`; column
+    ``score``) (:data:`MAX_SHORTLIST` without ``top``).
     Parts are read one at a time, so memory stays bounded by the shortlist and the invalid rows.
     Ties are broken by input position, so the result does not depend on the engine.
 
@@ -37,7 +87,7 @@ def read_back(parts: list[Path], *, top: int | None, floor: float | None,
     import pyarrow.parquet as pq  # heavy: pyarrow loads only when a Parquet file is read or written
 
     limit = top if top is not None else MAX_SHORTLIST
-    best = pd.DataFrame(columns=SHORT_COLUMNS)
+    best = pd.DataFrame(columns=[*SHORT_COLUMNS, "score"])
     invalid = [pd.DataFrame(columns=INVALID_COLUMNS)]
     for path in parts:
         part = pq.read_table(str(path), columns=SHORT_COLUMNS + ["error"], use_threads=False).to_pandas()
@@ -50,9 +100,11 @@ def read_back(parts: list[Path], *, top: int | None, floor: float | None,
         if in_domain_only:
             keep &= part["in_domain"]
         part = part.loc[keep, SHORT_COLUMNS]
+        part = part.assign(score=rank_score(part, rank, target))
+        part = part[np.isfinite(part["score"].to_numpy(float))]
         if len(part):
             both = part if best.empty else pd.concat([best, part], ignore_index=True)
-            best = both.sort_values(["prediction", "row"], ascending=[False, True], kind="mergesort").head(limit)
+            best = both.sort_values(["score", "row"], ascending=[False, True], kind="mergesort").head(limit)
     invalid = pd.concat(invalid[1:], ignore_index=True) if len(invalid) > 1 else invalid[0]
     return best.reset_index(drop=True), invalid
 
@@ -131,4 +183,4 @@ def push_up(long: pd.DataFrame, n: int = 10) -> pd.DataFrame:
     return grouped.sort_values(["candidates", "mean_shap"], ascending=False).head(n).reset_index()
 
 
-__all__ = ["MAX_SHORTLIST", "explain_shortlist", "push_up", "read_back"]
+__all__ = ["MAX_SHORTLIST", "RANKS", "explain_shortlist", "pick_batch", "push_up", "rank_score", "read_back"]
