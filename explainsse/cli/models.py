@@ -13,7 +13,14 @@ from ..datasets import load_dataset
 from ..errors import InputDataError
 from ..io import write_table
 from ..models import SCHEMES, evaluate
-from ..models.benchmark import PUBLISHED_ANCHORS, benchmark_payload, run_benchmark, summary_table
+from ..models.benchmark import (
+    DEFAULT_EXTRA_SCHEMES,
+    PUBLISHED_ANCHORS,
+    benchmark_payload,
+    extrapolation_penalty,
+    run_benchmark,
+    summary_table,
+)
 from ..models.bundled import BUNDLED_NAMES, NASICON_NAME
 from ..models.factory import check_family_task
 from ..models.families import check_families
@@ -169,6 +176,9 @@ def benchmark(
     threshold: ThresholdOpt = THRESHOLD_DEFAULT,
     families: FamiliesOpt = FAMILIES_DEFAULT,
     cv_scheme: Annotated[str, typer.Option("--cv-scheme", help="CV scheme on the training rows.")] = "group-chemsys",
+    extra_schemes: Annotated[str, typer.Option("--extra-schemes", help="Comma-separated schemes run beside it with "
+                                               "the hyperparameters it chose ('' for none).")] = ",".join(
+                                                   DEFAULT_EXTRA_SCHEMES),
     n_boot: Annotated[int, typer.Option("--n-boot", help="Bootstrap resamples for 95% CIs.")] = 300,
     n_scramble: Annotated[int, typer.Option(
         "--n-scramble", help="y-scrambling refits on the official split.")] = DEFAULT_N_SCRAMBLE,
@@ -185,7 +195,8 @@ def benchmark(
     ds = d.dataset
     seed = seed_or_default(seed)
     out = run_benchmark(ds.frame, d.X, families=chosen, threshold=threshold, cv_scheme=cv_scheme, n_boot=n_boot,
-                        n_scramble=n_scramble, random_state=seed, n_jobs=n_jobs, progress=progress_printer(quiet))
+                        n_scramble=n_scramble, random_state=seed, n_jobs=n_jobs, progress=progress_printer(quiet),
+                        extra_schemes=split_list(extra_schemes) if extra_schemes else ())
     typer.echo(f"{name} benchmark, preset {d.preset}, threshold {threshold:g} S/cm, "
                f"{out['seconds']:.0f} s; 95% bootstrap CIs in brackets")
     for task in ("regression", "classification"):
@@ -194,6 +205,8 @@ def benchmark(
             typer.echo("")
             print_table(table.astype(str).values.tolist(), list(table.columns))
     typer.echo("")
+    for line in extrapolation_penalty(out["results"]):
+        typer.echo(line["sentence"])
     typer.echo("published anchors (official test split): " + "; ".join(
         f"{a['model']} {a['metric'].upper()} {a['value']}" for a in PUBLISHED_ANCHORS))
     payload = benchmark_payload(out, dataset=name, preset=d.preset, threshold=threshold, seed=seed)

@@ -146,7 +146,7 @@ def _rows(family, task, scheme, split, subset, fold, metrics, cis=None):
 def evaluate(frame: pd.DataFrame, X: pd.DataFrame, family: str, task: str, scheme: str = "official", *,
              threshold: float = DEFAULT_THRESHOLD, n_boot: int = 500, n_scramble: int = DEFAULT_N_SCRAMBLE,
              random_state: int = 0, n_jobs: int = 1, n_splits: int = 5, censoring: str = "floor",
-             progress=None) -> Evaluation:
+             params: dict | None = None, progress=None) -> Evaluation:
     """Tune, fit and score one family on one task under one validation scheme.
 
     Hyperparameters are chosen by inner CV grouped by chemical system on each training part
@@ -170,6 +170,11 @@ def evaluate(frame: pd.DataFrame, X: pd.DataFrame, family: str, task: str, schem
     censoring : {"floor", "aft"}
         ``aft`` trains xgb regression on upper bounds as bounds (censoring-aware); results are
         labelled family ``xgb-aft`` and scored exactly like the default, for comparison.
+    params : dict, optional
+        Pipeline parameters (``model__...``) tuned once already (e.g. by another scheme's inner
+        CV on the same training rows): every fold is fitted with them, nothing is tuned. Used by
+        the extra schemes of a benchmark, so random, grouped and cluster-out scores differ only
+        in their folds.
     progress : callable, optional
         Called with a short text after each fold.
 
@@ -187,6 +192,7 @@ def evaluate(frame: pd.DataFrame, X: pd.DataFrame, family: str, task: str, schem
         y_fit, label = encode_censored(frame), f"{family}-aft"
     if len(y) < 10:
         raise InputDataError(f"only {len(y)} rows: too few to validate a model")
+    fixed = params
     preds, params, fold_rows = [], {}, []
     scheme_split = "test" if scheme == "official" else "cv"
     folds = list(iter_folds(scheme, frame, y.to_numpy(), task=task, n_splits=n_splits,
@@ -195,8 +201,13 @@ def evaluate(frame: pd.DataFrame, X: pd.DataFrame, family: str, task: str, schem
         ytr = y.iloc[tr]
         if task == "classification" and ytr.nunique() < 2:
             raise InputDataError(f"fold {fold} of scheme {scheme!r} has a single class in training")
-        model, best, _ = tune(family, task, X.iloc[tr], y_fit.iloc[tr], frame.iloc[tr],
-                           random_state=random_state, n_jobs=n_jobs, censoring=censoring)
+        if fixed is None:
+            model, best, _ = tune(family, task, X.iloc[tr], y_fit.iloc[tr], frame.iloc[tr],
+                                  random_state=random_state, n_jobs=n_jobs, censoring=censoring)
+        else:
+            model = make_model(family, task, random_state=random_state, n_jobs=n_jobs,
+                               censoring=censoring).set_params(**fixed).fit(X.iloc[tr], y_fit.iloc[tr])
+            best = dict(fixed)
         params[fold] = best
         score = _score(model, task, X.iloc[te])
         base_score = baseline_scores(task, ytr, len(te))

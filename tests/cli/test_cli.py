@@ -220,8 +220,14 @@ def test_benchmark_json_schema(shared_data, tmp_path):
     official = rows[(rows.scheme == "official") & (rows.fold == "all") & (rows.subset == "all")]
     assert set(official.family) == {"pls", "baseline-median", "baseline-majority"}
     assert {"mae", "mcc"} <= set(official.metric)
-    assert set(rows.scheme) == {"official", "group-chemsys"}
+    assert set(rows.scheme) == {"official", "group-chemsys", "random-kfold", "cluster-out"}
     assert {a["value"] for a in j["anchors"]} == {1.59, 2.16, 0.56}
+    # the extra schemes reuse the grouped CV's hyperparameters; the penalty is said in words
+    pen = {(p["family"], p["task"]): p for p in j["extrapolation_penalty"]}
+    assert set(pen) == {("pls", "regression"), ("pls", "classification")}
+    reg = pen[("pls", "regression")]
+    assert reg["penalty"] == pytest.approx(reg["scores"]["cluster-out"] - reg["scores"]["random-kfold"])
+    assert "new chemistry (cluster-out)" in r.stdout
 
 
 def test_internal_errors_are_reported_as_bugs_not_as_bad_input():
