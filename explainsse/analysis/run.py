@@ -23,7 +23,7 @@ from ..featurize.transformer import table_inputs
 from ..models import evaluate
 from ..models.families import check_families, get_family, worker_setup
 from ..models.persistence import recorded_versions
-from ..models.splits import check_scheme
+from ..models.splits import DEFAULT_USER_SCHEME, check_scheme
 from ..models.targets import TASKS, superionic
 from ..models.train import chosen_params, final_model
 from ..parallel import TaskPool
@@ -235,7 +235,7 @@ def plan_study(ds, *, preset: str | None = None, families=DEFAULT_FAMILIES, task
     ds.require_rows("a study")
     frame = ds.frame
     has_split = bool(split_mask(frame, "train").any() and split_mask(frame, "test").any())
-    scheme = scheme or ("official" if has_split else "group-chemsys")
+    scheme = scheme or ("official" if has_split else DEFAULT_USER_SCHEME)
     check_scheme(scheme)
     train = split_mask(frame, "train") if has_split else pd.Series(True, index=frame.index)
     skipped = {}
@@ -379,7 +379,7 @@ def run_study(ds, *, preset: str | None = None, families=DEFAULT_FAMILIES, tasks
         ``regression`` (log10 sigma) and/or ``classification`` (sigma >= ``threshold``).
     scheme : str, optional
         Validation scheme; default ``official`` when the data has a train/test split, else
-        ``group-chemsys`` (grouped CV by chemical system).
+        ``cluster-out`` (leave-cluster-out CV: performance on new chemistry).
     threshold : float
         Superionic threshold in S/cm.
     seed : int, optional

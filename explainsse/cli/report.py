@@ -30,7 +30,7 @@ def report_cmd(
     families: opt.FamiliesOpt = opt.FAMILIES_DEFAULT,
     threshold: opt.ThresholdOpt = opt.THRESHOLD_DEFAULT,
     scheme: Annotated[Optional[str], typer.Option("--scheme", help="Validation scheme (default: official "
-                                                  "split when the data has one, else group-chemsys).")] = None,
+                                                  "split when the data has one, else cluster-out: clusters of compositions held out in turn).")] = None,
     n_scramble: Annotated[int, typer.Option(
         "--n-scramble", help="y-scrambling refits per model (19 or more let p reach 0.05).")] = DEFAULT_N_SCRAMBLE,
     model_dir: Annotated[Optional[str], typer.Option(

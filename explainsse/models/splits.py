@@ -207,6 +207,10 @@ SCHEMES = {
 }
 
 
+#: Validation scheme of a report on data without an official split: what a new material can expect.
+DEFAULT_USER_SCHEME = "cluster-out"
+
+
 def groups_for(frame: pd.DataFrame, group_by: str, *, random_state: int = 0,
                n_clusters: int = DEFAULT_CLUSTERS) -> np.ndarray:
     """Group labels of each row for ``group_by``, with equal reduced compositions always joined.
