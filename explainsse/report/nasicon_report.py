@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..featurize import describe
+from ..models.scoring import STATUS_TO_VERDICT, format_p_value
 from . import figures as fig
 from .document import Report
 from .markdown import md_cell, md_table
@@ -28,17 +29,22 @@ def _ci(e: dict, metric: str) -> str:
 
 
 def evaluation_rows(evaluations: list[dict]) -> list[dict]:
-    """Display rows (strings with CIs) of evaluations in their JSON form (``NasiconValidation.to_dict()``)."""
+    """Display rows (strings with CIs) of evaluations in their JSON form (``NasiconValidation.to_dict()``).
+
+    ``verdict`` is the skill verdict (``"skill"``, ``"weak"``, ``"no skill"``), ``status`` the NASICON
+    status it maps from (``passes``, ``weak``, ``fails``); the permutation p is printed with the number
+    of permutations it rests on (:func:`~explainsse.models.scoring.format_p_value`).
+    """
     rows = []
     for e in evaluations:
-        p = e["permutation"].get("p_value")
         rows.append({"evaluation": e["name"], "n": e["n"], "superionic": e["n_positive"],
                      "accuracy": _ci(e, "accuracy"), "balanced accuracy": _ci(e, "balanced_accuracy"),
                      "MCC": _ci(e, "mcc"), "ROC AUC": _ci(e, "roc_auc"), "F1": _ci(e, "f1"),
                      "majority baseline": f"{e['baseline']['best_constant_accuracy']:.2f} "
                                           f"({e['baseline']['best_constant_class']})",
-                     "permutation p": "" if p is None or not np.isfinite(p) else f"{p:.3f}",
-                     "verdict": e["verdict"]["status"]})
+                     "permutation p": format_p_value(e["permutation"]),
+                     "status": e["verdict"]["status"],
+                     "verdict": e["verdict"].get("verdict") or STATUS_TO_VERDICT[e["verdict"]["status"]]})
     return rows
 
 

@@ -40,15 +40,17 @@ def _structure_markdown(heading: str, st: dict, preset: str, figure_files: dict)
     if not pm:
         lines += [md_cell(st.get("published_note") or "Sendek et al.'s published model not scored."), ""]
     else:
+        acc = pm["intervals"]["accuracy"]
         lines += [f"Sendek et al. 2017 published model on {pm['n']} rows: accuracy {pm['accuracy']:.2f} "
-                  f"[{pm['accuracy_ci'][0]:.2f}, {pm['accuracy_ci'][1]:.2f}] vs majority "
+                  f"[{acc['ci_low']:.2f}, {acc['ci_high']:.2f}] vs majority "
                   f"{pm['majority_accuracy']:.2f} ({'beats' if pm['beats_majority'] else 'does not beat'} it), "
                   f"MCC {pm['mcc']:.2f}, ROC AUC {pm['roc_auc']:.2f}.", ""]
     sp = st.get("sparse_logistic")
     if sp:
         lines += ["Sparse L1 logistic regression (at most 5 structure descriptors) keeps: " + "; ".join(
-            f"{md_cell(r['descriptor'])} (odds ratio per SD {r['odds_ratio_per_sd']:.2f}, "
-            f"{r['odds_ratio_ci'][0]:.2f}-{r['odds_ratio_ci'][1]:.2f})" for r in sp["selected"]) + ".", ""]
+            f"{md_cell(r['descriptor'])} (odds ratio per SD {r['odds_ratio_per_sd']:.2f}, 95% interval "
+            f"{r['ci_low']:.2f}-{r['ci_high']:.2f}, bootstrap refits centred on the full fit)"
+            for r in sp["selected"]) + ".", ""]
         if sp.get("test"):
             lines += [f"Official test rows with a CIF: accuracy {sp['test']['accuracy']:.2f} vs majority "
                       f"{sp['test']['majority_accuracy']:.2f}, MCC {sp['test']['mcc']:.2f}.", ""]
@@ -57,11 +59,26 @@ def _structure_markdown(heading: str, st: dict, preset: str, figure_files: dict)
     return lines
 
 
+def _verdict_markdown(evaluations: list[dict]) -> list[str]:
+    """The verdict table that opens the summary (same rows as the HTML)."""
+    if not evaluations:
+        return []
+    lines = ["| model | scheme | score (95% interval) | baseline | y-scrambling | verdict |", "|---|---|---|---|---|---|"]
+    lines += [f"| {md_cell(v['family'])}/{md_cell(v['task'])} | {md_cell(v['scheme'])} | {v['metric'].upper()} "
+              f"{v['value']:.2f} ({v['ci_low']:.2f}-{v['ci_high']:.2f}) | {v['baseline']:.2f} "
+              f"({md_cell(v['baseline_name'])}) | {md_cell(v['p_text'])} | **{md_cell(v['verdict'])}** |"
+              for v in evaluations]
+    return lines + ["", "Verdict: skill = beats the baseline with the whole 95% interval on the better side and "
+                    "y-scrambling p <= 0.05; no skill = no better than the baseline, or y-scrambling p > 0.5; "
+                    "weak = in between. Only explanations of models with skill are stated as findings.", ""]
+
+
 def study_markdown(c: dict, figure_files: dict[str, str]) -> str:
     h = {k: f"## {md_cell(v)}" for k, v in c["headings"].items()}
     lines = [f"# {md_cell(c['title'])}", "",
              f"Preset {md_cell(c['preset'])}; threshold {c['threshold_S_cm']:g} S/cm; scheme {md_cell(c['models']['scheme'])} "
              f"({md_cell(c['models']['scheme_description'])}); seed {c['seed']}.", "", h["summary"], ""]
+    lines += _verdict_markdown(c.get("evaluations") or [])
     lines += [f"- {md_cell(s)}" for s in c["summary_sentences"]]
     s = c["data"]["summary"]
     lines += ["", h["data"], "", f"Source: {md_cell(c['data']['source'])}  ", f"Licence: {md_cell(c['data']['license'])}", "",
@@ -86,15 +103,23 @@ def study_markdown(c: dict, figure_files: dict[str, str]) -> str:
         lines += ["No classification model, so no global explanation: "
                   f"{md_cell(c['skipped']['classification'])}.", ""]
     for family, e in c["explanations"].items():
-        lines += [f"### {md_cell(family)}", "",
-                  f"{md_cell(e['method'])}; SHAP in {md_cell(e['output_units'])}.", "",
-                  "| descriptor | mean abs SHAP | 95% interval | direction | unit |", "|---|---|---|---|---|"]
+        finding = e.get("finding", True)
+        lines += [f"### {md_cell(family if finding else e['heading'])}", ""]
+        if "verdict" in e:
+            lines += [f"Verdict of the explained model: **{md_cell(e['verdict'])}** ({md_cell(e['verdict_reason'])}).", ""]
+        lines += [f"{md_cell(e['method'])}; SHAP in {md_cell(e['output_units'])}.", "",
+                  f"| descriptor | mean abs SHAP (full fit) | {md_cell(e['stability'].get('interval', '95% interval'))} "
+                  "| direction | unit |", "|---|---|---|---|---|"]
         lines += [f"| {md_cell(t['descriptor'])}{' (unstable)' if t['unstable'] else ''} | {t['mean_abs_shap']:.3f} | "
                   f"{t['ci_low']:.3f}-{t['ci_high']:.3f} | {md_cell(t['direction'])} | {md_cell(t['unit'])} |" for t in e["top"]]
         if f"importance_{family}" in figure_files:
             lines += ["", f"![importance]({figure_files['importance_' + family]})"]
         lines.append("")
     lines += [h["dependence"], ""]
+    rv = c.get("regression_verdict") or {}
+    if rv and rv["verdict"] != "skill":
+        lines += [f"**{md_cell(rv['heading'])}** ({md_cell(rv['verdict_reason'])}). The dependence plots, structural "
+                  "drivers and per-material explanations below come from this model.", ""]
     for d in c.get("dependence", []):
         lines += [f"**{md_cell(d['descriptor'])}** ({md_cell(d['unit'])}): {md_cell(d['meaning'])}", ""]
         if d.get("figure") in figure_files:

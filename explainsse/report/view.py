@@ -13,11 +13,20 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from ..analysis.sections import DataCard
+from ..explain.stability import INTERVAL_METHOD
 from ..featurize import describe
 from ..featurize.structure import HAS_STRUCTURE, LABELS
 from ..models import SCHEMES
 from ..models.benchmark import PUBLISHED_ANCHORS, summary_table
-from ..models.scoring import scramble_sentence
+from ..models.scoring import (
+    NO_SKILL,
+    SKILL,
+    STATUS_TO_VERDICT,
+    WEAK,
+    evaluation_verdict,
+    format_p_value,
+    scramble_sentence,
+)
 from . import figures as fig
 from .nasicon_report import evaluation_rows
 
@@ -78,7 +87,12 @@ class TopDescriptor:
 
 @dataclass(frozen=True)
 class FamilySection:
-    """How one family's classifier is explained: method, output units, top descriptors, stability, groups, native view."""
+    """How one family's classifier is explained: method, output units, top descriptors, stability, groups, native view.
+
+    ``verdict`` is the skill verdict of the explained model (:func:`~explainsse.models.scoring.skill_verdict`);
+    ``finding`` is True only for ``"skill"``: otherwise ``heading`` marks the explanation as tentative
+    (``"weak"``) or as noise (``"no skill"``) and the summary never lists its descriptors as drivers.
+    """
 
     method: str
     notes: list
@@ -87,6 +101,11 @@ class FamilySection:
     stability: dict
     groups: list
     native: dict
+    task: str = "classification"
+    verdict: str = WEAK
+    verdict_reason: str = ""
+    finding: bool = False
+    heading: str = ""
 
 
 @dataclass(frozen=True)
@@ -123,6 +142,13 @@ class ReportView:
         The structure section (empty without structure descriptors).
     skipped : dict
         Section or task -> why the data could not support it (shown in its place).
+    evaluations : list of dict
+        One per validated family x task: its headline metric with ``ci_low`` / ``ci_high``, the
+        baseline, the y-scrambling p and the ``verdict`` (``"skill"``, ``"weak"`` or ``"no skill"``)
+        with ``verdict_reason``. The summary opens with them.
+    regression_verdict : dict
+        The verdict of the regression model whose SHAP values explain the materials, the
+        dependence plots and the structural drivers (with the ``heading`` they are shown under).
     """
 
     title: str
@@ -147,6 +173,8 @@ class ReportView:
     nasicon: dict = field(default_factory=dict)
     structure: dict = field(default_factory=dict)
     skipped: dict = field(default_factory=dict)
+    evaluations: list = field(default_factory=list)
+    regression_verdict: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """Plain dict for the templates and ``report.json``."""
@@ -196,17 +224,75 @@ def _nasicon_context(result: dict | None, frame, reason: str = "") -> dict:
         return {"n": n, "note": f"No NASICON validation: {reason or 'fewer than 10 NASICON materials'}.", "rows": []}
     return {"n": n, "n_subset": result["subset"]["n"], "source": result["membership_source"],
             "classifier": result["classifier"], "rows": evaluation_rows(result["evaluations"]),
-            "verdicts": [f"{e['name']}: {e['verdict']['text']}" for e in result["evaluations"]],
+            "verdicts": [f"{e['name']}: {_nasicon_verdict(e)} ({e['verdict']['text']})" for e in result["evaluations"]],
+            "evaluations": [_nasicon_evaluation(e) for e in result["evaluations"]],
             "detector": result["detector"],
             "top": (result["explanation"].get("top") or [])[:5], "warnings": result["warnings"],
             "sites": (result["explanation"].get("sites") or {}).get("sentence", ""),
             "note": "Logistic regression (explainsse defaults) on the NASICON site descriptors (nasicon-v1), NASICON "
                     "rows only: "
-                    "3 x stratified 5-fold and leave-papers-out, 19 permutation refits. "
+                    "3 x stratified 5-fold and leave-papers-out; each permutation p says how many permutations "
+                    "it rests on (refits, or labels permuted against fixed predictions). "
                     "`explainsse validate nasicon` runs all four protocols with leave-one-out."}
 
 
-def _models(study, figures: dict) -> ModelsSection:
+def _nasicon_verdict(e: dict) -> str:
+    """The skill verdict of a NASICON evaluation (JSON form; older studies carry only the status)."""
+    v = e["verdict"]
+    return v.get("verdict") or STATUS_TO_VERDICT.get(v.get("status"), WEAK)
+
+
+def _nasicon_evaluation(e: dict) -> dict:
+    """A NASICON evaluation as report.json lists it: accuracy with ci_low / ci_high, baseline, p, verdict."""
+    lo, hi = (e.get("ci") or {}).get("accuracy") or (math.nan, math.nan)
+    return {"name": e["name"], "metric": "accuracy", "value": e["metrics"]["accuracy"], "ci_low": lo, "ci_high": hi,
+            "baseline": e["baseline"]["best_constant_accuracy"],
+            "p_value": e["permutation"].get("p_value"), "p_text": format_p_value(e["permutation"]),
+            "status": e["verdict"]["status"], "verdict": _nasicon_verdict(e), "verdict_reason": e["verdict"]["text"]}
+
+
+def _verdicts(study) -> list[dict]:
+    """The skill verdict of every evaluation (:func:`~explainsse.models.scoring.evaluation_verdict`)."""
+    return [evaluation_verdict(e) for e in study.evaluations]
+
+
+def _verdict_of(verdicts: list[dict], family: str, task: str) -> dict:
+    for v in verdicts:
+        if (v["family"], v["task"]) == (family, task):
+            return v
+    return {"verdict": WEAK, "verdict_reason": f"{family}/{task} was not validated in this study, so its skill "
+                                               "is unknown"}
+
+
+def _gate_heading(family: str, task: str, verdict: dict) -> str:
+    """The heading an explanation is shown under, by the verdict of its model."""
+    baseline = "the median" if task == "regression" else "chance (the majority class)"
+    if verdict["verdict"] == SKILL:
+        return f"{family}: skill against {baseline}; its explanation is a finding"
+    if verdict["verdict"] == NO_SKILL:
+        return (f"{family}: this model does not beat {baseline}; its SHAP values describe noise, "
+                "not drivers of conductivity")
+    return f"{family}: weak model, its skill against {baseline} is uncertain; its explanation is tentative"
+
+
+#: Column of the model tables that shows each model's verdict (the baseline rows say "baseline").
+VERDICT_COLUMN = "verdict vs baseline"
+
+
+def _tables_with_verdicts(results, verdicts: list[dict], task: str) -> list[dict]:
+    """The headline table of one task with each row's verdict and a p-value printed as it can be."""
+    rows = summary_table(results, task).to_dict("records")
+    for row in rows:
+        match = [v for v in verdicts if (v["family"], v["task"], v["scheme"]) == (row["family"], row["task"],
+                                                                                 row["scheme"])]
+        if match and "y-scramble p" in row and row["y-scramble p"] not in ("", "n/a"):
+            row["y-scramble p"] = match[0]["p_text"]
+        row[VERDICT_COLUMN] = match[0]["verdict"] if match else ("baseline" if str(row["family"]).startswith(
+            "baseline") else "")
+    return rows
+
+
+def _models(study, figures: dict, verdicts: list[dict] | None = None) -> ModelsSection:
     cfg, results = study.config, study.results
     scheme = cfg.scheme
     for e in study.evaluations:
@@ -219,7 +305,7 @@ def _models(study, figures: dict) -> ModelsSection:
         figures["roc"] = fig.roc(clf).figure
     return ModelsSection(
         scheme=scheme, scheme_description=SCHEMES[scheme].description,
-        tables={t: summary_table(results, t).to_dict("records") for t in ("regression", "classification")},
+        tables={t: _tables_with_verdicts(results, verdicts or [], t) for t in ("regression", "classification")},
         anchors=list(PUBLISHED_ANCHORS) if cfg.dataset == "obelix" else [],
         params={f"{e.family}/{e.task}": e.params for e in study.evaluations},
         confusion={e.family: e.confusion for e in study.evaluations if e.confusion},
@@ -229,20 +315,69 @@ def _models(study, figures: dict) -> ModelsSection:
         threshold_S_cm=cfg.threshold_S_cm, n_scramble=cfg.n_scramble)
 
 
-def _explanations(study, figures: dict, top: int) -> dict[str, FamilySection]:
+def _odds_ratios(native: dict) -> dict:
+    """The native view with its odds-ratio intervals named ``ci_low`` / ``ci_high`` (coefficient intervals too).
+
+    The odds ratio comes from the full fit and its bootstrap interval from refits; where the
+    refits' interval misses the full fit, it is shifted onto it (by its midpoint in log-odds, the
+    refits' median not being stored), so every interval contains the odds ratio printed beside it.
+    """
+    rows = native.get("odds_ratios")
+    if not rows:
+        return native
+    out = []
+    for r in rows:
+        r = dict(r)
+        coef = r.get("coef_per_sd", math.log(r["odds_ratio_per_sd"]) if r.get("odds_ratio_per_sd") else math.nan)
+        lo, hi = r.pop("coef_ci_low", math.nan), r.pop("coef_ci_high", math.nan)
+        or_lo, or_hi = r.pop("or_ci_low", math.nan), r.pop("or_ci_high", math.nan)
+        if "ci_low" in r:  # already in this form
+            out.append(r)
+            continue
+        if np.isfinite(lo) and np.isfinite(hi) and np.isfinite(coef) and not lo <= coef <= hi:
+            mid = (lo + hi) / 2
+            lo, hi = coef + lo - mid, coef + hi - mid
+            or_lo, or_hi = math.exp(lo), math.exp(hi)
+        r.update({"ci_low": or_lo, "ci_high": or_hi,
+                  "coefficient": {"value": coef, "ci_low": lo, "ci_high": hi}})
+        out.append(r)
+    return {**native, "odds_ratios": out}
+
+
+def _contained(point: float, low: float, high: float) -> tuple[float, float]:
+    """(low, high) of a mean |SHAP| interval, shifted onto ``point`` when it misses it.
+
+    Studies saved before the intervals were centred on the full fit
+    (:func:`~explainsse.explain.stability.centred_interval`) hold the refits' plain percentiles;
+    their width is kept and their midpoint moved to the full-fit value (never below 0).
+    """
+    point, low, high = float(point), float(low), float(high)
+    if not (np.isfinite(low) and np.isfinite(high)) or low <= point <= high:
+        return low, high
+    shift = point - (low + high) / 2
+    return max(0.0, low + shift), max(0.0, high + shift)
+
+
+def _explanations(study, figures: dict, top: int, verdicts: list[dict] | None = None) -> dict[str, FamilySection]:
     explained = {}
     for family, ex in study.explanations.items():
         table, imp = ex.table, ex.importance
         directions = ex.directions(top)
+        task = getattr(ex, "task", "classification") or "classification"
+        verdict = _verdict_of(verdicts or [], family, task)
         explained[family] = FamilySection(
             method=table.method, notes=list(table.notes), output_units=table.output_units,
-            top=[TopDescriptor(d, float(r.mean_abs_shap), float(r.ci_low), float(r.ci_high), bool(r.unstable),
-                               describe(d).unit, describe(d).meaning, directions["sentence"].get(d, ""))
+            top=[TopDescriptor(d, float(r.mean_abs_shap), *_contained(r.mean_abs_shap, r.ci_low, r.ci_high),
+                               bool(r.unstable), describe(d).unit, describe(d).meaning,
+                               directions["sentence"].get(d, ""))
                  for d, r in imp.head(top).iterrows()],
             stability={"rank_stability": ex.stability["rank_stability"],
-                       "top_k_jaccard": ex.stability["top_k_jaccard"], "runs": ex.stability["runs"]},
+                       "top_k_jaccard": ex.stability["top_k_jaccard"], "runs": ex.stability["runs"],
+                       "interval": ex.stability.get("interval") or INTERVAL_METHOD},
             groups=_ranked_groups(table, ex.groups, top),
-            native=ex.native,
+            native=_odds_ratios(ex.native),
+            task=task, verdict=verdict["verdict"], verdict_reason=verdict["verdict_reason"],
+            finding=verdict["verdict"] == SKILL, heading=_gate_heading(family, task, verdict),
         )
         figures[f"importance_{family}"] = fig.importance_bar(imp, top=top, title=f"{family}: mean |SHAP|").figure
         figures[f"beeswarm_{family}"] = fig.beeswarm(table, top=top, title=f"{family}: SHAP per material").figure
@@ -315,55 +450,120 @@ def _structure(study, figures: dict, top: int) -> dict:
         name = f"structure_{len(plots)}"
         figures[name] = fig.versus_measured(X[d], frame, d, unit=describe(d).unit).figure
         plots.append({"descriptor": d, "unit": describe(d).unit, "meaning": describe(d).meaning, "figure": name})
-    return {**info, "drivers": drivers, "plots": plots,
-            "regression_family": study.regression.family if study.regression is not None else ""}
+    out = {**info, "drivers": drivers, "plots": plots,
+           "regression_family": study.regression.family if study.regression is not None else ""}
+    out["published_model"] = _metric_intervals(info.get("published_model") or {})
+    if info.get("sparse_logistic"):
+        sp = dict(info["sparse_logistic"])
+        sp["selected"] = [_odds_interval(r) for r in sp.get("selected", [])]
+        sp["test"] = _metric_intervals(sp.get("test") or {})
+        out["sparse_logistic"] = sp
+    return out
 
 
-def _structure_sentences(st: dict) -> list[str]:
+def _metric_intervals(summary: dict) -> dict:
+    """A Sendek summary with ``accuracy_ci`` / ``mcc_ci`` lists rewritten as ``intervals`` with ``ci_low`` / ``ci_high``."""
+    if not summary:
+        return summary
+    out = {k: v for k, v in summary.items() if not k.endswith("_ci")}
+    out["intervals"] = {}
+    for metric in ("accuracy", "mcc"):
+        lo, hi = summary.get(f"{metric}_ci") or (math.nan, math.nan)
+        out["intervals"][metric] = {"value": summary.get(metric, math.nan), "ci_low": lo, "ci_high": hi}
+    return out
+
+
+def _odds_interval(row: dict) -> dict:
+    """A Sendek sparse-model row with its odds-ratio interval as ``ci_low`` / ``ci_high`` around the odds ratio.
+
+    Studies saved before the interval was centred on the full fit hold the refits' plain
+    percentiles; these are shifted (in log-odds, by their midpoint) onto the odds ratio.
+    """
+    row = dict(row)
+    lo, hi = row.pop("odds_ratio_ci", None) or (row.get("ci_low", math.nan), row.get("ci_high", math.nan))
+    point = row["odds_ratio_per_sd"]
+    if all(np.isfinite([lo, hi, point])) and min(lo, hi, point) > 0 and not lo <= point <= hi:
+        shift = math.log(point) - (math.log(lo) + math.log(hi)) / 2
+        lo, hi = lo * math.exp(shift), hi * math.exp(shift)
+    row["ci_low"], row["ci_high"] = lo, hi
+    return row
+
+
+def _structure_sentences(st: dict, regression_verdict: dict | None = None) -> list[str]:
     if not st or st.get("skipped"):
         return []
     out = []
     lead = st.get("drivers", [])[:3]
-    if lead:
+    verdict = (regression_verdict or {}).get("verdict", SKILL)
+    if lead and verdict == SKILL:
         out.append(f"Structure ({st['n_with_structure']} of {st['n_rows']} rows have a CIF): the strongest structural "
                    f"drivers of the {st['regression_family']} regression model are " + "; ".join(
                        f"{d['descriptor']} (rank {d['rank']}, {d['direction']})" for d in lead) + ".")
+    elif lead:
+        out.append(f"Structure ({st['n_with_structure']} of {st['n_rows']} rows have a CIF): the "
+                   f"{st['regression_family']} regression model has {verdict} ("
+                   f"{regression_verdict['verdict_reason']}), so its structural SHAP ranking is not a finding "
+                   "(listed in the structure section only).")
     pm = st["published_model"]
     if not pm:
         return out + [st.get("published_note") or "Sendek et al.'s published model not scored."]
+    acc = pm["intervals"]["accuracy"]
     out.append(f"Sendek et al.'s published model on {pm['n']} rows: accuracy {pm['accuracy']:.2f} "
-               f"[{pm['accuracy_ci'][0]:.2f}, {pm['accuracy_ci'][1]:.2f}] against "
+               f"[{acc['ci_low']:.2f}, {acc['ci_high']:.2f}] against "
                f"{pm['majority_accuracy']:.2f} for the majority class ("
                f"{'beats' if pm['beats_majority'] else 'does not beat'} it), ROC AUC {pm['roc_auc']:.2f}.")
     return out
 
 
-def _sentences(explained: dict[str, FamilySection], agreement: dict | None, nasicon: dict | None,
-               models: ModelsSection, structure: dict | None = None) -> list[str]:
-    sentences = []
-    for family, info in explained.items():
-        lead = info.top[:3]
-        sentences.append(
-            f"{family}: the strongest drivers are " + "; ".join(
-                f"{t.descriptor} ({_meaning(t.descriptor)}mean |SHAP| {t.mean_abs_shap:.2f}, "
-                f"95% interval {t.ci_low:.2f}-{t.ci_high:.2f}"
-                f"{', unstable rank' if t.unstable else ''})" for t in lead) + ".")
+def verdict_sentences(verdicts: list[dict]) -> list[str]:
+    """One sentence per evaluation: ``family/task (scheme): verdict: reason``; these open the summary."""
+    return [f"{v['family']}/{v['task']} ({v['scheme']}): {v['verdict'].upper()}: {v['verdict_reason']}."
+            for v in verdicts]
+
+
+def _explanation_sentences(family: str, info: FamilySection) -> list[str]:
+    """The summary's sentences on one family's explanation, gated by its verdict."""
+    lead = info.top[:3]
+    listed = "; ".join(f"{t.descriptor} ({_meaning(t.descriptor)}mean |SHAP| {t.mean_abs_shap:.2f}, "
+                       f"95% interval {t.ci_low:.2f}-{t.ci_high:.2f}"
+                       f"{', unstable rank' if t.unstable else ''})" for t in lead)
+    if info.verdict == SKILL:
+        out = [f"{family}: the strongest drivers are {listed}."]
         directions = [t.direction for t in lead if t.direction and "no monotonic" not in t.direction]
         if directions:
-            sentences.append(f"{family} directions: " + "; ".join(directions) + ".")
-    if agreement:
+            out.append(f"{family} directions: " + "; ".join(directions) + ".")
+        return out
+    if info.verdict == NO_SKILL:
+        return [f"{info.heading} ({info.verdict_reason}); its descriptor ranking is not listed here."]
+    return [f"{info.heading} ({info.verdict_reason}); its largest mean |SHAP|, not a finding: {listed}."]
+
+
+def _sentences(explained: dict[str, FamilySection], agreement: dict | None, nasicon: dict | None,
+               models: ModelsSection, structure: dict | None = None, verdicts: list[dict] | None = None,
+               regression_family: str | None = None) -> list[str]:
+    verdicts = verdicts or []
+    sentences = verdict_sentences(verdicts)
+    for family, info in explained.items():
+        sentences += _explanation_sentences(family, info)
+    skilled = [f for f, info in explained.items() if info.verdict == SKILL]
+    if agreement and len(skilled) > 1:
         rc = agreement["rank_correlation"]
-        pairs = [f"{a}-{b} {rc[a][b]:.2f}" for i, a in enumerate(rc) for b in list(rc)[i + 1:]]
+        pairs = [f"{a}-{b} {rc[a][b]:.2f}" for i, a in enumerate(rc) for b in list(rc)[i + 1:]
+                 if a in skilled and b in skilled]
         sentences.append(f"Families agree on the direction of effect for {agreement['direction_agreement']:.0%} of their "
                          f"top descriptors; rank correlation of importance: {', '.join(pairs)}.")
+    elif agreement:
+        sentences.append("Agreement between families is not summarised: fewer than two families have skill "
+                         "(see the explanations section).")
     if models.y_scramble_sentences:
         sentences.append("y-scrambling (the same model refitted on permuted targets): "
                          + "; ".join(models.y_scramble_sentences) + ".")
-    sentences += _structure_sentences(structure or {})
+    regression_verdict = _verdict_of(verdicts, regression_family, "regression") if regression_family else None
+    sentences += _structure_sentences(structure or {}, regression_verdict)
     if nasicon:
         for e in nasicon["evaluations"]:
             sentences.append(f"NASICON subset ({nasicon['subset']['n']} materials), logistic regression, {e['name']}: "
-                             f"{e['verdict']['text']}.")
+                             f"{_nasicon_verdict(e).upper()}: {e['verdict']['text']}.")
         site = (nasicon["explanation"].get("sites") or {}).get("sentence")
         if site:
             sentences.append(f"NASICON site descriptors: {site[0].lower()}{site[1:]}")
@@ -389,8 +589,14 @@ def build_view(study, *, top: int | None = None) -> tuple[ReportView, dict]:
     cfg, frame = study.config, study.frame
     top = top or cfg.top
     figures = {"data_distribution": fig.log_sigma_by_family(frame).figure}
-    models = _models(study, figures)
-    explained = _explanations(study, figures, top)
+    verdicts = _verdicts(study)
+    models = _models(study, figures, verdicts)
+    explained = _explanations(study, figures, top, verdicts)
+    regression_family = study.regression.family if study.regression is not None else None
+    regression_verdict = (dict(_verdict_of(verdicts, regression_family, "regression"), family=regression_family,
+                               heading=_gate_heading(regression_family, "regression",
+                                                     _verdict_of(verdicts, regression_family, "regression")))
+                          if regression_family else {})
     materials, dependence = _per_material(study, figures)
     structure = _structure(study, figures, top)
     glossary = sorted({t.descriptor for f in explained.values() for t in f.top}
@@ -401,7 +607,8 @@ def build_view(study, *, top: int | None = None) -> tuple[ReportView, dict]:
         preset_reason=cfg.preset_reason, families=list(cfg.families), threshold_S_cm=cfg.threshold_S_cm,
         seed=cfg.seed, started=study.provenance.started if study.provenance else "",
         headings=headings(cfg.threshold_S_cm),
-        summary_sentences=[*_sentences(explained, study.agreement, study.nasicon, models, structure),
+        summary_sentences=[*_sentences(explained, study.agreement, study.nasicon, models, structure, verdicts,
+                                      regression_family),
                            *(f"Not shown: the {SKIPPED_NAMES.get(k, k)} ({why})." for k, why in _skipped(study).items()
                              if k != "structure" or HAS_STRUCTURE in study.descriptors)],
         data=study.data_card,
@@ -412,9 +619,9 @@ def build_view(study, *, top: int | None = None) -> tuple[ReportView, dict]:
         results=study.results.to_dict("records"),
         nasicon=_nasicon_context(study.nasicon, frame, _skipped(study).get("nasicon", "")),
         skipped=_skipped(study),
-        structure=structure)
+        structure=structure, evaluations=verdicts, regression_verdict=regression_verdict)
     return view, figures
 
 
 __all__ = ["CITATIONS", "SECTION_KEYS", "FamilySection", "ModelsSection", "ReportView", "TopDescriptor",
-           "build_view", "headings"]
+           "build_view", "headings", "verdict_sentences"]
