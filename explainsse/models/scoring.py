@@ -39,7 +39,7 @@ P_NO_SKILL = 0.5
 #: NASICON classifier statuses -> skill verdicts (the same rule, older names).
 STATUS_TO_VERDICT = {"passes": SKILL, "weak": WEAK, "fails": NO_SKILL}
 #: Baseline of each selection metric: the median predictor's MAE, and chance (MCC 0) for classifiers.
-BASELINE_NAMES = {"mae": "the median predictor", "mcc": "chance (MCC 0, as the majority class)"}
+BASELINE_NAMES = {"mae": "the median predictor", "mcc": "chance (MCC 0, as for the majority class)"}
 
 
 def permutation_test(real: float, null, *, metric: str, kind: str) -> dict:
@@ -283,13 +283,13 @@ def skill_verdict(estimate: float, ci: tuple, baseline: float, permutation: dict
     lo, hi = (np.nan, np.nan) if ci is None else (float(ci[0]), float(ci[1]))
     if estimate is None or not np.isfinite(estimate) or baseline is None or not np.isfinite(baseline):
         return {"verdict": NO_SKILL, "verdict_reason": f"{label} or its baseline could not be computed"}
-    versus = f"{label} {estimate:.2f} vs {baseline:.2f} for {name}"
+    versus = f"{label} {estimate:.2f} vs {baseline:.2f}"
     better = estimate < baseline if lower else estimate > baseline
     if not better:
-        return {"verdict": NO_SKILL, "verdict_reason": f"does not beat {name}: {versus}"}
+        return {"verdict": NO_SKILL, "verdict_reason": f"does not beat {name} ({versus})"}
     if np.isfinite(p) and p > P_NO_SKILL:
-        return {"verdict": NO_SKILL, "verdict_reason": f"no better than refits on scrambled targets: {versus}, "
-                                                        f"y-scrambling {ptext}"}
+        return {"verdict": NO_SKILL, "verdict_reason": f"no better than refits on scrambled targets ({versus} for "
+                                                        f"{name}, y-scrambling {ptext})"}
     doubts = []
     if not (np.isfinite(lo) and np.isfinite(hi)):
         doubts.append("its 95% interval is unknown")
@@ -303,8 +303,8 @@ def skill_verdict(estimate: float, ci: tuple, baseline: float, permutation: dict
         doubts.append(f"too few scrambling refits for p <= 0.05 ({ptext})")
     if doubts:
         return {"verdict": WEAK, "verdict_reason": f"beats {name} ({versus}), but " + " and ".join(doubts)}
-    return {"verdict": SKILL, "verdict_reason": f"beats {name}: {versus} (95% interval {lo:.2f}-{hi:.2f}), "
-                                                f"y-scrambling {ptext}"}
+    return {"verdict": SKILL, "verdict_reason": f"beats {name} ({versus}, 95% interval {lo:.2f}-{hi:.2f}; "
+                                                f"y-scrambling {ptext})"}
 
 
 def evaluation_verdict(evaluation, subset: str = "all") -> dict:
