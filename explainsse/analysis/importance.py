@@ -1,4 +1,10 @@
-"""Global descriptor importance of several families, each tuned and fitted on the training rows."""
+"""Global descriptor importance of several families, each tuned and fitted on the training rows.
+
+Each family is also validated (:func:`~explainsse.models.evaluate`, with y-scrambling) and given
+the skill verdict of :func:`~explainsse.models.scoring.skill_verdict`; only the explanation of a
+family with ``"skill"`` is a finding (``finding`` in the JSON), the others carry a heading that
+says so ("this model does not beat the median; its SHAP values describe noise").
+"""
 
 from __future__ import annotations
 
@@ -6,10 +12,16 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from .._config import DEFAULT_N_SCRAMBLE
+from ..datasets.table import split_mask
 from ..explain.agreement import cross_family_agreement
 from ..explain.native import family_extra_view
+from ..explain.stability import INTERVAL_METHOD
 from ..featurize import describe
+from ..models import evaluate
 from ..models.families import get_family
+from ..models.scoring import NO_SKILL, SKILL, WEAK, evaluation_verdict
+from ..models.splits import DEFAULT_USER_SCHEME
 from ..models.train import final_model
 from .steps import FamilyExplanation, explain_model
 
@@ -27,13 +39,31 @@ class ImportanceResult:
     agreement : dict or None
         Cross-family rank correlation and direction agreement (two or more families).
     config : dict
-        ``dataset, preset, task, threshold_S_cm, top, n_bootstrap, correlation``.
+        ``dataset, preset, task, threshold_S_cm, top, n_bootstrap, correlation, scheme, n_scramble``.
+    verdicts : dict
+        Family -> skill verdict of its validation (:func:`~explainsse.models.scoring.evaluation_verdict`:
+        ``verdict`` "skill" / "weak" / "no skill", ``verdict_reason``, the metric with ``ci_low`` /
+        ``ci_high``, the baseline and the y-scrambling p).
     """
 
     explanations: dict
     models: dict
     agreement: dict | None
     config: dict = field(default_factory=dict)
+    verdicts: dict = field(default_factory=dict)
+
+    def verdict(self, family: str) -> dict:
+        """The verdict of ``family`` (``"weak"`` with the reason when it was not validated)."""
+        return self.verdicts.get(family) or {"verdict": WEAK, "verdict_reason": "not validated (validate=False), "
+                                                                              "so its skill is unknown"}
+
+    def finding(self, family: str) -> bool:
+        """The gate: True only when ``family``'s model has skill, so its explanation may be stated as a finding."""
+        return self.verdict(family)["verdict"] == SKILL
+
+    def heading(self, family: str) -> str:
+        """The line to print above ``family``'s importance table (says when it is not a finding)."""
+        return gate_heading(family, self.config.get("task", "classification"), self.verdict(family))
 
     def to_dict(self) -> dict:
         """The JSON form (``explainsse importance --json``)."""
@@ -41,7 +71,10 @@ class ImportanceResult:
         families = {}
         for fam, ex in self.explanations.items():
             imp, directions = ex.importance, ex.directions(top)
+            v = self.verdict(fam)
             families[fam] = {
+                "verdict": v["verdict"], "verdict_reason": v["verdict_reason"], "finding": self.finding(fam),
+                "heading": self.heading(fam), "evaluation": v,
                 "method": ex.table.method, "notes": list(ex.table.notes), "params": ex.params,
                 "output_units": ex.table.output_units,
                 "importance": [{"descriptor": d, **imp.loc[d].to_dict(), "unit": describe(d).unit,
@@ -49,21 +82,41 @@ class ImportanceResult:
                                for d in imp.index],
                 "stability": {**{k: ex.stability[k] for k in ("rank_stability", "top_k_jaccard", "runs", "scheme",
                                                               "n_bootstrap")},
+                              "interval": ex.stability.get("interval", INTERVAL_METHOD),
                               "unstable": imp.index[imp["unstable"].astype(bool)].tolist()},
                 "groups": [{"group": g, "members": m} for g, m in ex.groups.items()],
                 "grouped_importance": ex.grouped_importance().to_dict(),
                 "native": ex.native,
             }
-        out = {**{k: self.config[k] for k in ("dataset", "preset", "task", "threshold_S_cm")}, "families": families}
+        out = {**{k: self.config[k] for k in ("dataset", "preset", "task", "threshold_S_cm")},
+               "scheme": self.config.get("scheme"), "families": families}
         if self.agreement:
             out["agreement"] = self.agreement
         return out
 
 
+def gate_heading(family: str, task: str, verdict: dict) -> str:
+    """The heading an explanation is shown under, by the verdict of its model (one wording everywhere).
+
+    Examples
+    --------
+    >>> gate_heading("xgb", "regression", {"verdict": "no skill"})
+    'xgb: this model does not beat the median; its SHAP values describe noise, not drivers of conductivity'
+    """
+    baseline = "the median" if task == "regression" else "chance (the majority class)"
+    if verdict["verdict"] == SKILL:
+        return f"{family}: skill against {baseline}; its explanation is a finding"
+    if verdict["verdict"] == NO_SKILL:
+        return (f"{family}: this model does not beat {baseline}; its SHAP values describe noise, "
+                "not drivers of conductivity")
+    return f"{family}: weak model, its skill against {baseline} is uncertain; its explanation is tentative"
+
+
 def explain_families(ds, X: pd.DataFrame, families, task: str, *, preset: str, threshold: float, top: int = 10,
                      n_bootstrap: int = 5, correlation: float = 0.9, interactions: bool = False, seed: int = 0,
-                     n_jobs: int = 1, progress=None) -> ImportanceResult:
-    """Tune each family by grouped inner CV on the training rows, fit, and explain it there.
+                     n_jobs: int = 1, progress=None, validate: bool = True, scheme: str | None = None,
+                     n_scramble: int = DEFAULT_N_SCRAMBLE, n_boot: int = 200) -> ImportanceResult:
+    """Tune each family by grouped inner CV on the training rows, fit, and explain it there; validate it for the gate.
 
     Parameters
     ----------
@@ -85,12 +138,26 @@ def explain_families(ds, X: pd.DataFrame, families, task: str, *, preset: str, t
         slow, on a row sample).
     seed, n_jobs : int
     progress : callable, optional
+    validate : bool, default True
+        Validate each family (``scheme``, ``n_scramble`` y-scrambling refits) and give it a verdict;
+        False skips it (every family is then "weak": not validated, so not a finding).
+    scheme : str, optional
+        Validation scheme: ``official`` when the data has a train/test split, else the default
+        scheme for user data (cluster-out).
+    n_scramble : int
+        y-scrambling refits (19: the fewest for which p <= 0.05 is reachable).
+    n_boot : int
+        Bootstrap resamples for the metric's 95% interval.
 
     Returns
     -------
     ImportanceResult
     """
-    explanations, models = {}, {}
+    frame = ds.frame
+    has_split = bool(split_mask(frame, "train").any() and split_mask(frame, "test").any())
+    scheme = scheme or ("official" if has_split else DEFAULT_USER_SCHEME)
+    part = frame if scheme == "official" or not has_split else frame[split_mask(frame, "train")]
+    explanations, models, verdicts = {}, {}, {}
     for fam in families:
         model = final_model(ds.frame, X, fam, task, preset=preset, threshold=threshold, random_state=seed,
                             n_jobs=n_jobs)
@@ -104,14 +171,21 @@ def explain_families(ds, X: pd.DataFrame, families, task: str, *, preset: str, t
         explanations[fam], models[fam] = ex, model
         if progress:
             progress(f"{fam}: explained {len(frame_tr)} training rows, {ex.stability['runs']} stability runs")
+        if validate:
+            ev = evaluate(part, X.loc[part.index], fam, task, scheme, threshold=threshold, n_boot=n_boot,
+                          n_scramble=n_scramble, random_state=seed, n_jobs=n_jobs)
+            verdicts[fam] = evaluation_verdict(ev)
+            if progress:
+                progress(f"{fam}: {verdicts[fam]['verdict']} ({verdicts[fam]['verdict_reason']})")
     agreement = None
     if len(explanations) > 1:
         ag = cross_family_agreement({f: e.table for f, e in explanations.items()}, top_k=top)
         agreement = {"rank_correlation": ag["rank_correlation"], "direction_agreement": ag["direction_agreement"],
                      "direction": ag["direction"].to_dict("records"), "top_k": top}
     config = {"dataset": ds.name, "preset": preset, "task": task, "threshold_S_cm": threshold, "top": top,
-              "n_bootstrap": n_bootstrap, "correlation": correlation}
-    return ImportanceResult(explanations, models, agreement, config)
+              "n_bootstrap": n_bootstrap, "correlation": correlation, "scheme": scheme if validate else None,
+              "n_scramble": n_scramble if validate else 0}
+    return ImportanceResult(explanations, models, agreement, config, verdicts)
 
 
-__all__ = ["ImportanceResult", "explain_families"]
+__all__ = ["ImportanceResult", "explain_families", "gate_heading"]

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from ..analysis.importance import gate_heading
 from ..analysis.sections import DataCard
 from ..explain.stability import INTERVAL_METHOD
 from ..featurize import describe
@@ -264,17 +265,6 @@ def _verdict_of(verdicts: list[dict], family: str, task: str) -> dict:
                                                "is unknown"}
 
 
-def _gate_heading(family: str, task: str, verdict: dict) -> str:
-    """The heading an explanation is shown under, by the verdict of its model."""
-    baseline = "the median" if task == "regression" else "chance (the majority class)"
-    if verdict["verdict"] == SKILL:
-        return f"{family}: skill against {baseline}; its explanation is a finding"
-    if verdict["verdict"] == NO_SKILL:
-        return (f"{family}: this model does not beat {baseline}; its SHAP values describe noise, "
-                "not drivers of conductivity")
-    return f"{family}: weak model, its skill against {baseline} is uncertain; its explanation is tentative"
-
-
 #: Column of the model tables that shows each model's verdict (the baseline rows say "baseline").
 VERDICT_COLUMN = "verdict vs baseline"
 
@@ -377,7 +367,7 @@ def _explanations(study, figures: dict, top: int, verdicts: list[dict] | None = 
             groups=_ranked_groups(table, ex.groups, top),
             native=_odds_ratios(ex.native),
             task=task, verdict=verdict["verdict"], verdict_reason=verdict["verdict_reason"],
-            finding=verdict["verdict"] == SKILL, heading=_gate_heading(family, task, verdict),
+            finding=verdict["verdict"] == SKILL, heading=gate_heading(family, task, verdict),
         )
         figures[f"importance_{family}"] = fig.importance_bar(imp, top=top, title=f"{family}: mean |SHAP|").figure
         figures[f"beeswarm_{family}"] = fig.beeswarm(table, top=top, title=f"{family}: SHAP per material").figure
@@ -594,7 +584,7 @@ def build_view(study, *, top: int | None = None) -> tuple[ReportView, dict]:
     explained = _explanations(study, figures, top, verdicts)
     regression_family = study.regression.family if study.regression is not None else None
     regression_verdict = (dict(_verdict_of(verdicts, regression_family, "regression"), family=regression_family,
-                               heading=_gate_heading(regression_family, "regression",
+                               heading=gate_heading(regression_family, "regression",
                                                      _verdict_of(verdicts, regression_family, "regression")))
                           if regression_family else {})
     materials, dependence = _per_material(study, figures)

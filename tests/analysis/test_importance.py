@@ -1,0 +1,50 @@
+"""`explain_families` (the `importance` command's engine): every family validated and gated by its verdict."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from explainsse.models.scoring import MIN_PERMUTATIONS
+
+from ..report.test_report import make_csv
+
+pytestmark = pytest.mark.slow
+
+
+def _importance(tmp_path, *, shuffle: bool):
+    from explainsse.analysis import explain_families
+    from explainsse.datasets import load_table
+    from explainsse.featurize import dataset_descriptors
+
+    path = make_csv(tmp_path / "table.csv")
+    if shuffle:
+        table = pd.read_csv(path)
+        table["sigma"] = np.random.default_rng(1).permutation(table["sigma"].to_numpy())
+        table.to_csv(path, index=False)
+    ds = load_table(path, target_col="sigma", id_col="id", family_col="family")
+    ds, X = dataset_descriptors(ds, "composition-v1", progress=False)
+    return explain_families(ds, X, ["pls"], "regression", preset="composition-v1", threshold=1e-4, top=5,
+                            n_bootstrap=2, n_scramble=MIN_PERMUTATIONS, n_boot=100, seed=0)
+
+
+def test_shuffled_targets_are_not_a_finding(tmp_path):
+    result = _importance(tmp_path, shuffle=True)
+    assert result.verdict("pls")["verdict"] == "no skill" and not result.finding("pls")
+    j = result.to_dict()["families"]["pls"]
+    assert j["verdict"] == "no skill" and j["finding"] is False
+    assert j["heading"].startswith("pls: this model does not beat the median; its SHAP values describe noise")
+    ev = j["evaluation"]
+    assert ev["n_permutations"] == MIN_PERMUTATIONS and ev["p_value"] >= 1 / (MIN_PERMUTATIONS + 1)
+    assert ev["value"] >= ev["baseline"] or ev["p_value"] > 0.5
+    for row in j["importance"]:
+        assert row["ci_low"] <= row["mean_abs_shap"] <= row["ci_high"]
+
+
+def test_learnable_targets_have_skill_and_unvalidated_families_are_not_findings(tmp_path):
+    result = _importance(tmp_path, shuffle=False)
+    assert result.verdict("pls")["verdict"] == "skill" and result.finding("pls")
+    assert result.heading("pls") == "pls: skill against the median; its explanation is a finding"
+    unvalidated = type(result)(result.explanations, result.models, None, result.config)
+    assert unvalidated.verdict("pls")["verdict"] == "weak" and not unvalidated.finding("pls")
