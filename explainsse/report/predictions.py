@@ -4,10 +4,43 @@ from __future__ import annotations
 
 import datetime as _dt
 
+import math
+
 from ..analysis import explain_candidates
+from ..analysis.importance import gate_heading
 from ..featurize import describe
+from ..models.scoring import SKILL, VERDICTS, WEAK, skill_verdict
 from . import figures as fig
 from .markdown import md_cell
+
+
+def model_verdict(model) -> dict:
+    """The skill verdict of a saved model, from the scores in its model card (``model.metrics``).
+
+    A card that records a ``verdict`` (one of :data:`~explainsse.models.scoring.VERDICTS`) is
+    taken as it is. Otherwise a card with the official test MAE, its 95% interval
+    (``official_test_mae_ci95``) and the median predictor's MAE is judged by
+    :func:`~explainsse.models.scoring.skill_verdict` (with a y-scrambling record when the card
+    has one, ``y_scramble``); a card without a baseline comparison gives ``"weak"``: its skill is
+    unknown, so its explanations are not findings.
+
+    Returns
+    -------
+    dict
+        ``verdict``, ``verdict_reason`` and ``heading`` (the line the explanations are shown under).
+    """
+    m = model.metrics or {}
+    if m.get("verdict") in VERDICTS:
+        v = {"verdict": m["verdict"], "verdict_reason": m.get("verdict_reason", "from the model card")}
+    elif model.task == "regression" and "official_test_mae" in m and "official_test_mae_median_baseline" in m:
+        ci = m.get("official_test_mae_ci95") or (math.nan, math.nan)
+        v = skill_verdict(m["official_test_mae"], tuple(ci), m["official_test_mae_median_baseline"],
+                          m.get("y_scramble"), metric="mae")
+        v["verdict_reason"] = "official test split: " + v["verdict_reason"]
+    else:
+        v = {"verdict": WEAK, "verdict_reason": "the model card records no score against a baseline, so the "
+                                                "model's skill is unknown"}
+    return {**v, "heading": gate_heading(model.family, model.task, v)}
 
 
 def build_prediction_report(ds, model, model_name: str, *, top: int = 5, max_figures: int = 12):
@@ -36,7 +69,11 @@ def build_prediction_report(ds, model, model_name: str, *, top: int = 5, max_fig
     ranked = [results[i] for i in order]
     outside = [r for r in ranked if r["domain"] and not r["domain"]["inside"]]
     units = ranked[0]["prediction_units"] if ranked else ""
-    sentences = [f"{len(ranked)} candidates explained with model {model_name} ({model.family}, {model.task})."]
+    verdict = model_verdict(model)
+    sentences = [f"Model {model_name}: {verdict['verdict'].upper()} ({verdict['verdict_reason']}).",
+                 f"{len(ranked)} candidates explained with model {model_name} ({model.family}, {model.task})."]
+    if verdict["verdict"] != SKILL:
+        sentences.append(f"{verdict['heading']}: the descriptors listed per material are not findings.")
     if scored:
         best = ", ".join(f"{r['formula']} ({r['prediction']:.2f})" for r in ranked[:3] if r["prediction"] is not None)
         sentences.append(f"Highest predictions ({units}): {best}.")
@@ -57,6 +94,8 @@ def build_prediction_report(ds, model, model_name: str, *, top: int = 5, max_fig
                   "trained_on": f"{model.dataset.get('name', '?')} ({model.dataset.get('n_train', '?')} rows)",
                   "params": model.params, "metrics": model.metrics},
         "summary_sentences": sentences, "notes": notes, "prediction_units": units,
+        "verdict": verdict["verdict"], "verdict_reason": verdict["verdict_reason"],
+        "finding": verdict["verdict"] == SKILL, "explanation_heading": verdict["heading"],
         "data": {"summary": summary, "issues": ds.issues.astype(str).to_dict("records"), "files": ds.files},
         "materials": ranked,
         "glossary": [{"descriptor": d, "meaning": describe(d).meaning, "unit": describe(d).unit,
@@ -72,6 +111,8 @@ def prediction_markdown(c: dict, figure_files: dict) -> str:
     lines = [f"# {md_cell(c['title'])}", "",
              f"Model {md_cell(m['name'])}: {md_cell(m['family'])} / {md_cell(m['task'])}, "
              f"preset {md_cell(m['preset'])}.", ""] + [f"- {md_cell(s)}" for s in c["summary_sentences"]]
+    if not c.get("finding", True):
+        lines += ["", f"### {md_cell(c['explanation_heading'])}", ""]
     lines += ["", f"| id | formula | prediction ({md_cell(c['prediction_units'])}) | domain | warnings |",
               "|---|---|---|---|---|"]
     for m in c["materials"]:
