@@ -148,15 +148,21 @@ def importance_cmd(
                               seed=seed_or_default(seed), n_jobs=n_jobs, progress=progress_printer(quiet))
     for fam, ex in result.explanations.items():
         imp, directions = ex.importance, ex.directions(top)
+        v = result.verdict(fam)
+        typer.echo(f"\n{fam} / {task}: {v['verdict'].upper()}: {v['verdict_reason']}")
+        if not result.finding(fam):
+            typer.echo(f"  {result.heading(fam)}")
         typer.echo(f"\n{fam} / {task}: mean |SHAP| on the {len(ex.table)} training rows ({ex.table.method}); "
                    f"rank stability {ex.stability['rank_stability']:.2f}, top-{top} Jaccard "
                    f"{ex.stability['top_k_jaccard']:.2f}")
         print_table([[name, f"{r.mean_abs_shap:.3f}", f"[{r.ci_low:.3f}, {r.ci_high:.3f}]",
                       "unstable" if r.unstable else "", describe(name).unit, directions["sentence"].get(name, "")]
                      for name, r in imp.head(top).iterrows()],
-                    ["descriptor", "mean |SHAP|", "95% CI (refits)", "stability", "unit", "direction"])
+                    ["descriptor", "mean |SHAP|", "95% interval (refits, centred on the full fit)", "stability", "unit", "direction"])
         typer.echo(f"{len(ex.groups)} groups of correlated descriptors (|Spearman| >= {correlation})")
-    if result.agreement:
+    if result.agreement and sum(bool(result.finding(f)) for f in result.explanations) < 2:
+        typer.echo("\ncross-family agreement not summarised: fewer than two families have skill")
+    elif result.agreement:
         names = list(result.explanations)
         rc = result.agreement["rank_correlation"]
         typer.echo("\ncross-family rank correlation of mean |SHAP|:")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..models.uncertainty import Standardizer
+
 #: Percentile of training nearest-neighbour distances above which a material is flagged.
 DEFAULT_DOMAIN_PERCENTILE = 95.0
 #: Share of the standardized training descriptors' variance the principal components keep.
@@ -35,17 +37,10 @@ class ApplicabilityDomain:
         from sklearn.decomposition import PCA
         from sklearn.neighbors import KDTree  # heavy: scikit-learn loads only when a model is built or scored
 
-        self.columns = list(X_train.columns)
+        self.scaler = Standardizer(X_train)
+        self.columns = self.scaler.columns
         self.percentile = percentile
-        values = X_train.to_numpy(float)
-        with np.errstate(all="ignore"):
-            median = np.nanmedian(np.where(np.isfinite(values), values, np.nan), axis=0)
-        self.median_ = np.where(np.isfinite(median), median, 0.0)
-        filled = self._fill(values)
-        self.mean_ = filled.mean(axis=0)
-        sd = filled.std(axis=0)
-        self.scale_ = np.where(sd > 0, sd, 1.0)
-        Z = (filled - self.mean_) / self.scale_
+        Z = self.scaler.transform(X_train)
         n_comp = DOMAIN_VARIANCE if min(Z.shape) > 1 and np.any(Z) else None
         self.pca_ = PCA(n_components=n_comp, svd_solver="full").fit(Z)
         self.norm_ = np.sqrt(Z.shape[1])
@@ -56,15 +51,9 @@ class ApplicabilityDomain:
         self.reference_ = np.sort(dist[:, k - 1] / self.norm_) if k == 2 else np.zeros(len(P))
         self.threshold_ = float(np.percentile(self.reference_, percentile))
 
-    def _fill(self, values: np.ndarray) -> np.ndarray:
-        values = np.array(values, float)
-        bad = ~np.isfinite(values)
-        values[bad] = np.broadcast_to(self.median_, values.shape)[bad]
-        return values
-
     def assess(self, X: pd.DataFrame) -> pd.DataFrame:
         """``nn_distance``, ``percentile`` (of training distances), ``inside`` and ``nearest`` (row)."""
-        Z = (self._fill(X[self.columns].to_numpy(float)) - self.mean_) / self.scale_
+        Z = self.scaler.transform(X)
         if not len(Z):
             return pd.DataFrame({"nn_distance": [], "percentile": [], "inside": np.array([], bool),
                                  "nearest": np.array([], int)}, index=X.index)

@@ -56,24 +56,17 @@ def reduced_composition(composition, decimals: int = 4) -> str:
 
 def _union(*labelings) -> np.ndarray:
     """Connected components of rows that share a label in any of ``labelings`` (integers 0..k-1)."""
+    from scipy.sparse import coo_matrix  # heavy: SciPy loads only when folds are made
+    from scipy.sparse.csgraph import connected_components
+
     n = len(labelings[0])
-    parent = list(range(n))
-
-    def find(i):
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for labels in labelings:
-        first: dict = {}
-        for i, label in enumerate(labels):
-            j = first.setdefault(label, i)
-            a, b = find(i), find(j)
-            if a != b:
-                parent[max(a, b)] = min(a, b)
-    roots = [find(i) for i in range(n)]
-    return np.unique(roots, return_inverse=True)[1]
+    rows, cols = [], []
+    for labels in labelings:  # each row joined to the first row of its label
+        _, first, inverse = np.unique(np.asarray(labels), return_index=True, return_inverse=True)
+        rows.append(np.arange(n))
+        cols.append(first[inverse])
+    graph = coo_matrix((np.ones(n * len(labelings)), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
+    return connected_components(graph, directed=False)[1]
 
 
 def element_fractions(compositions) -> tuple[np.ndarray, list[str]]:

@@ -46,6 +46,37 @@ CALIBRATION_FORMAT = 1
 SET_LABELS = ("not superionic", "superionic")
 
 
+class Standardizer:
+    """Median imputation then z-scores, with the training columns' statistics (constant columns kept at 0).
+
+    Parameters
+    ----------
+    X_train : pandas.DataFrame
+    """
+
+    def __init__(self, X_train: pd.DataFrame):
+        self.columns = list(X_train.columns)
+        values = X_train.to_numpy(float)
+        with np.errstate(all="ignore"):
+            median = np.nanmedian(np.where(np.isfinite(values), values, np.nan), axis=0)
+        self.median_ = np.where(np.isfinite(median), median, 0.0)
+        filled = self.fill(values)
+        self.mean_ = filled.mean(axis=0)
+        sd = filled.std(axis=0)
+        self.scale_ = np.where(sd > 0, sd, 1.0)
+
+    def fill(self, values: np.ndarray) -> np.ndarray:
+        """``values`` with missing or infinite entries replaced by the training medians."""
+        values = np.array(values, float)
+        bad = ~np.isfinite(values)
+        values[bad] = np.broadcast_to(self.median_, values.shape)[bad]
+        return values
+
+    def transform(self, X: pd.DataFrame) -> np.ndarray:
+        """Standardized values of ``X``'s training columns."""
+        return (self.fill(X[self.columns].to_numpy(float)) - self.mean_) / self.scale_
+
+
 class NeighbourSpace:
     """The model's descriptors, median-imputed and standardized, with a nearest-neighbour index.
 
@@ -58,33 +89,16 @@ class NeighbourSpace:
     def __init__(self, X_train: pd.DataFrame):
         from sklearn.neighbors import NearestNeighbors  # heavy: scikit-learn loads only when a model is used
 
-        self.columns = list(X_train.columns)
-        values = X_train.to_numpy(float)
-        with np.errstate(all="ignore"):
-            median = np.nanmedian(np.where(np.isfinite(values), values, np.nan), axis=0)
-        self.median_ = np.where(np.isfinite(median), median, 0.0)
-        filled = self._fill(values)
-        self.mean_ = filled.mean(axis=0)
-        sd = filled.std(axis=0)
-        self.scale_ = np.where(sd > 0, sd, 1.0)
+        self.scaler = Standardizer(X_train)
+        self.columns = self.scaler.columns
         self.norm_ = np.sqrt(max(len(self.columns), 1))
-        self.index_ = NearestNeighbors().fit(self._z(filled))
-        self.n = len(values)
-
-    def _fill(self, values: np.ndarray) -> np.ndarray:
-        values = np.array(values, float)
-        bad = ~np.isfinite(values)
-        values[bad] = np.broadcast_to(self.median_, values.shape)[bad]
-        return values
-
-    def _z(self, filled: np.ndarray) -> np.ndarray:
-        return (filled - self.mean_) / self.scale_
+        self.index_ = NearestNeighbors().fit(self.scaler.transform(X_train))
+        self.n = len(X_train)
 
     def neighbours(self, X: pd.DataFrame, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Distances (per descriptor, RMS of standardized differences) and positions of the ``k`` nearest rows."""
         k = min(k, self.n)
-        Z = self._z(self._fill(X[self.columns].to_numpy(float)))
-        dist, pos = self.index_.kneighbors(Z, n_neighbors=k)
+        dist, pos = self.index_.kneighbors(self.scaler.transform(X), n_neighbors=k)
         return dist / self.norm_, pos
 
 
@@ -356,5 +370,5 @@ def classification_summary(y, raw, folds) -> dict:
             "ece_calibrated": expected_calibration_error(y[ok], p_cal[ok])}
 
 
-__all__ = ["CALIBRATION_FORMAT", "Calibration", "NeighbourSpace", "SET_LABELS", "calibrate",
+__all__ = ["CALIBRATION_FORMAT", "Calibration", "NeighbourSpace", "SET_LABELS", "Standardizer", "calibrate",
            "distance_difficulty", "expected_calibration_error", "interval_record"]

@@ -108,19 +108,24 @@ def _leave_dopant_out(clf, X, y, frame):
     if "composition" not in frame:
         clf.notes.append("leave-dopant-out not run: no compositions")
         return None
-    groups = groups_for(frame, "dopant")
+    return _grouped_out_of_fold(clf, X, y, groups_for(frame, "dopant"), "leave-dopant-out", "M-site substituent group(s)",
+                                "all NASICONs sharing their M-site substituent (Al, Sc, none, ...) held out together",
+                                "; performance on a new substitution")
+
+
+def _grouped_out_of_fold(clf, X, y, groups, name: str, unit: str, what: str, tail: str = ""):
+    """Out-of-fold scores of group 5-fold CV over ``groups``, or None with the reason in ``clf.notes``."""
     n_groups = len(np.unique(groups))
     if n_groups < 3:
-        clf.notes.append(f"leave-dopant-out not run: only {n_groups} M-site substituent group(s)")
+        clf.notes.append(f"{name} not run: only {n_groups} {unit}")
         return None
     g = int(min(5, n_groups))
     try:
         score, kind = _oof(clf, X, y, GroupKFold(g).split(X, y, groups))
     except InputDataError as exc:  # a group fold left one class only
-        clf.notes.append(f"leave-dopant-out not run: {exc}")
+        clf.notes.append(f"{name} not run: {exc}")
         return None
-    return score, kind, (f"group {g}-fold CV: all NASICONs sharing their M-site substituent (Al, Sc, none, ...) "
-                         f"held out together ({n_groups} groups); performance on a new substitution")
+    return score, kind, f"group {g}-fold CV: {what} ({n_groups} {unit.replace('(s)', 's')}){tail}"
 
 
 def _leave_papers_out(clf, X, y, frame):
@@ -130,19 +135,8 @@ def _leave_papers_out(clf, X, y, frame):
         if doi.notna().any():
             clf.notes.append(f"leave-papers-out not run: {int(doi.isna().sum())} of {len(doi)} rows have no DOI")
         return None
-    groups = doi.astype(str).to_numpy()
-    n_groups = len(np.unique(groups))
-    if n_groups < 3:
-        clf.notes.append(f"leave-papers-out not run: only {n_groups} paper(s)")
-        return None
-    g = int(min(5, n_groups))
-    try:
-        score, kind = _oof(clf, X, y, GroupKFold(g).split(X, y, groups))
-    except InputDataError as exc:  # a group fold left one class only
-        clf.notes.append(f"leave-papers-out not run: {exc}")
-        return None
-    return score, kind, (f"group {g}-fold CV: all materials of one paper (DOI) held out together "
-                         f"({n_groups} papers)")
+    return _grouped_out_of_fold(clf, X, y, doi.astype(str).to_numpy(), "leave-papers-out", "paper(s)",
+                                "all materials of one paper (DOI) held out together")
 
 
 def _train_test(clf, X_tr, y_tr, X_te, y_te, name, description, meta, *, n_permutations, n_boot, random_state):
