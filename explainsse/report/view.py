@@ -442,7 +442,8 @@ def _structure(study, figures: dict, top: int) -> dict:
         plots.append({"descriptor": d, "unit": describe(d).unit, "meaning": describe(d).meaning, "figure": name})
     out = {**info, "drivers": drivers, "plots": plots,
            "regression_family": study.regression.family if study.regression is not None else ""}
-    out["published_model"] = _metric_intervals(info.get("published_model") or {})
+    published = info.get("published_model")
+    out["published_model"] = _metric_intervals(published) if published else None  # None: not scored (the note says why)
     if info.get("sparse_logistic"):
         sp = dict(info["sparse_logistic"])
         sp["selected"] = [_odds_interval(r) for r in sp.get("selected", [])]
