@@ -10,6 +10,7 @@ from .._config import DEFAULT_FAMILIES
 from ..analysis import explain_candidates, explain_families
 from ..datasets import from_formulas
 from ..errors import InputDataError
+from ..explain.trust import interval_text, neighbour_text
 from ..featurize import describe
 from ..formatting import ordinal
 from ..io import to_jsonable
@@ -99,12 +100,9 @@ def trust_lines(r: dict, model) -> list[str]:
     iv = r.get("interval")
     if iv and model.task == "regression":
         others = ", ".join(f"{o['level']:.0%}: {o['lower']:.1f} to {o['upper']:.1f}" for o in r.get("intervals", []))
-        lines.append(f"interval     {iv['level']:.0%}: {iv['lower']:.1f} to {iv['upper']:.1f} log10 sigma "
-                     f"(width {iv['upper'] - iv['lower']:.1f} {units}; {others}; conformal, cluster-out calibrated)")
+        lines.append(f"interval     {interval_text(r)} log10 sigma; {others}; conformal, cluster-out calibrated")
     elif iv:
-        lines.append(f"probability  {r['probability']:.2f} calibrated (Venn-Abers {iv['lower']:.2f}-{iv['upper']:.2f}; "
-                     f"model's own {r['probability_raw']:.2f}); {iv['level']:.0%} prediction set "
-                     f"{{{', '.join(r['prediction_set'])}}}" + (" = undecided" if len(r["prediction_set"]) == 2 else ""))
+        lines.append(f"probability  {interval_text(r, model.task)}; model's own {r['probability_raw']:.2f}")
     else:
         lines.append("interval     none (the model was saved without calibration)")
     val = model_validation(model)
@@ -112,9 +110,7 @@ def trust_lines(r: dict, model) -> list[str]:
         if key in val:
             lines.append(f"model MAE    {val[key]['value']:.2f} {units} on the {val[key]['scheme']}")
     for n in r.get("neighbours", []):
-        meas = "unknown" if n["measured"] is None else (("< " if n["censored"] else "") + f"{n['measured']:.2f}")
-        lines.append(f"nearest      {n['formula']} ({n['id']}): measured log10 sigma {meas}, distance "
-                     f"{n['distance']:.2f}" + (f", doi {n['doi']}" if n["doi"] else ""))
+        lines.append(f"nearest      {neighbour_text(n)}")
     return lines
 
 

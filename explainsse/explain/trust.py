@@ -128,4 +128,38 @@ def intervals_for(model, X: pd.DataFrame, prediction: np.ndarray, evidence: Trai
             for i in range(len(X))]
 
 
-__all__ = ["N_NEIGHBOURS", "TrainingEvidence", "intervals_for", "measured_value"]
+def interval_text(record: dict, task: str = "regression") -> str:
+    """One line on a prediction's interval (regression) or calibrated probability and prediction set.
+
+    Examples
+    --------
+    >>> interval_text({"interval": {"level": 0.9, "lower": -4.4, "upper": 0.3}})
+    '90%: -4.4 to 0.3 (width 4.7 decades of S/cm)'
+    """
+    iv = record.get("interval")
+    if not iv:
+        return "none (model saved without calibration)"
+    if task == "regression":
+        return f"{iv['level']:.0%}: {iv['lower']:.1f} to {iv['upper']:.1f} (width {iv['upper'] - iv['lower']:.1f} decades of S/cm)"
+    labels = record.get("prediction_set", [])
+    return (f"p = {record['probability']:.2f} (Venn-Abers {iv['lower']:.2f}-{iv['upper']:.2f}); {iv['level']:.0%} set "
+            f"{{{', '.join(labels)}}}" + (" = undecided" if len(labels) == 2 else ""))
+
+
+def neighbour_text(n: dict) -> str:
+    """One training material: formula, id, measured log10 sigma (``<`` for a bound), distance, DOI."""
+    meas = "unknown" if n["measured"] is None else (("< " if n.get("censored") else "") + f"{n['measured']:.2f}")
+    return (f"{n['formula']} ({n['id']}): measured {meas}, distance {n['distance']:.2f}"
+            + (f", doi {n['doi']}" if n.get("doi") else ""))
+
+
+def measured_text(record: dict) -> str:
+    """"measured -1.92 in the training data (5 rows)", or "" when the composition is not in the training data."""
+    value = record.get("measured_in_training")
+    if value is None:
+        return ""
+    return f"measured {value:.2f} in the training data ({len(record.get('training_matches', [])) or 1} row(s))"
+
+
+__all__ = ["N_NEIGHBOURS", "TrainingEvidence", "interval_text", "intervals_for", "measured_text",
+           "measured_value", "neighbour_text"]

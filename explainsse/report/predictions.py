@@ -8,6 +8,7 @@ import math
 
 from ..analysis import explain_candidates
 from ..analysis.importance import gate_heading
+from ..explain.trust import interval_text, measured_text, neighbour_text
 from ..featurize import describe
 from ..models.scoring import SKILL, VERDICTS, WEAK, skill_verdict
 from . import figures as fig
@@ -43,6 +44,19 @@ def model_verdict(model) -> dict:
     return {**v, "heading": gate_heading(model.family, model.task, v)}
 
 
+#: Column heading of the interval column, per task.
+INTERVAL_HEADINGS = {
+    "regression": "conformal interval (log10 S/cm, cluster-out calibrated)",
+    "classification": "calibrated probability and prediction set",
+}
+
+
+def trust_cells(record: dict, task: str) -> dict:
+    """Texts the report tables show for one prediction: interval, measured value, nearest training materials."""
+    return {"interval": interval_text(record, task) if record.get("prediction") is not None else "",
+            "measured": measured_text(record), "neighbours": [neighbour_text(n) for n in record.get("neighbours", [])]}
+
+
 def build_prediction_report(ds, model, model_name: str, *, top: int = 5, max_figures: int = 12):
     """Predict and explain every usable row of ``ds`` with ``model``.
 
@@ -66,6 +80,7 @@ def build_prediction_report(ds, model, model_name: str, *, top: int = 5, max_fig
     for r in results:
         r.setdefault("figure", None)
         r.setdefault("domain", None)
+        r["trust"] = trust_cells(r, model.task)
     ranked = [results[i] for i in order]
     outside = [r for r in ranked if r["domain"] and not r["domain"]["inside"]]
     units = ranked[0]["prediction_units"] if ranked else ""
@@ -94,6 +109,7 @@ def build_prediction_report(ds, model, model_name: str, *, top: int = 5, max_fig
                   "trained_on": f"{model.dataset.get('name', '?')} ({model.dataset.get('n_train', '?')} rows)",
                   "params": model.params, "metrics": model.metrics},
         "summary_sentences": sentences, "notes": notes, "prediction_units": units,
+        "interval_heading": INTERVAL_HEADINGS[model.task],
         "verdict": verdict["verdict"], "verdict_reason": verdict["verdict_reason"],
         "finding": verdict["verdict"] == SKILL, "explanation_heading": verdict["heading"],
         "data": {"summary": summary, "issues": ds.issues.astype(str).to_dict("records"), "files": ds.files},
@@ -113,12 +129,15 @@ def prediction_markdown(c: dict, figure_files: dict) -> str:
              f"preset {md_cell(m['preset'])}.", ""] + [f"- {md_cell(s)}" for s in c["summary_sentences"]]
     if not c.get("finding", True):
         lines += ["", f"### {md_cell(c['explanation_heading'])}", ""]
-    lines += ["", f"| id | formula | prediction ({md_cell(c['prediction_units'])}) | domain | warnings |",
-              "|---|---|---|---|---|"]
+    lines += ["", f"| id | formula | prediction ({md_cell(c['prediction_units'])}) | {md_cell(c['interval_heading'])} | "
+              "measured in training | nearest training materials | domain | warnings |",
+              "|---|---|---|---|---|---|---|---|"]
     for m in c["materials"]:
         dom = "" if not m["domain"] else ("inside" if m["domain"]["inside"] else "outside")
         value = "none" if m["prediction"] is None else f"{m['prediction']:.3g}"
-        lines.append(f"| {md_cell(m['id'])} | {md_cell(m['formula'])} | {value} | {dom} | "
+        t = m["trust"]
+        lines.append(f"| {md_cell(m['id'])} | {md_cell(m['formula'])} | {value} | {md_cell(t['interval'])} | "
+                     f"{md_cell(t['measured'])} | {md_cell('; '.join(t['neighbours']))} | {dom} | "
                      f"{md_cell('; '.join(m['warnings']))} |")
     for m in c["materials"]:
         if m["figure"]:

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from explainsse.report.markdown import md_cell
 from explainsse.report.predictions import model_verdict
 
 
@@ -51,3 +52,10 @@ def test_prediction_report_says_whether_its_explanations_are_findings(tmp_path):
     assert j["finding"] == (j["verdict"] == "skill")
     if not j["finding"]:
         assert j["explanation_heading"] in html.replace("&#39;", "'") and j["explanation_heading"] in md
+    # every prediction carries its interval, the training measurement of a known composition, its neighbours
+    lgps = next(m for m in j["materials"] if m["id"] == "lgps")
+    assert lgps["interval"]["lower"] < lgps["prediction"] < lgps["interval"]["upper"]
+    assert lgps["measured_in_training"] is not None and len(lgps["neighbours"]) == 3
+    assert lgps["trust"]["interval"].startswith("90%: ") and "measured" in lgps["trust"]["measured"]
+    for text in (lgps["trust"]["interval"], lgps["trust"]["measured"], lgps["trust"]["neighbours"][0]):
+        assert text in html and md_cell(text) in md  # Markdown escapes the '|' between two DOIs
