@@ -40,22 +40,13 @@ from explainsse.models.bundled import BUNDLE_FAMILY, BUNDLE_PRESET, bundled_mode
 from explainsse.models.persistence import load_model
 from explainsse.models.targets import make_target
 from explainsse.models.train import final_model
-from explainsse.models.uncertainty import Calibration, NeighbourSpace, calibrate, expected_calibration_error, out_of_fold
-
-
-def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """95% Wilson interval of a binomial rate."""
-    if n == 0:
-        return float("nan"), float("nan")
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return centre - half, centre + half
+from explainsse.models.uncertainty import Calibration, NeighbourSpace, calibrate, expected_calibration_error, out_of_fold,
+                                         rate_interval
 
 
 def rate(hits) -> str:
     hits = np.asarray(hits, bool)
-    lo, hi = wilson(int(hits.sum()), len(hits))
+    lo, hi = rate_interval(int(hits.sum()), len(hits))
     return f"{hits.mean():.2f} [{lo:.2f}, {hi:.2f}] (n={len(hits)})"
 
 

@@ -26,6 +26,7 @@ from ..models.persistence import recorded_versions
 from ..models.splits import DEFAULT_USER_SCHEME, check_scheme
 from ..models.targets import TASKS, superionic
 from ..models.train import chosen_params, final_model
+from ..models.uncertainty import calibrate
 from ..parallel import TaskPool
 from ..validation import validate_nasicon
 from ..validation.membership import nasicon_membership
@@ -50,9 +51,18 @@ def _native(frame, X, family, params, preset, threshold, top, seed, n_jobs) -> d
 
 
 def _regression(frame, X, train, rows, family, params, preset, threshold, seed, n_jobs):
-    """Fit the regression model on the training rows; predictions, SHAP and domain on ``rows``."""
+    """Fit the regression model on the training rows; predictions, SHAP, domain and intervals on ``rows``.
+
+    The model is calibrated on cluster-out out-of-fold predictions of the training rows (its
+    conformal intervals); rows too few or too alike for that leave it uncalibrated, which the
+    report says.
+    """
     model = final_model(frame[train], X[train], family, "regression", params=params, preset=preset,
                       threshold=threshold, random_state=seed, n_jobs=n_jobs)
+    try:
+        model.calibration = calibrate(model, frame[train], X[train], random_state=seed)
+    except (ExplainsseError, ValueError):  # e.g. fewer rows than clusters: no intervals, said in the report
+        model.calibration = None
     return model, explain_regression(model, X[train], frame.loc[rows], X.loc[rows])
 
 

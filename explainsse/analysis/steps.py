@@ -18,6 +18,7 @@ from ..explain.domain import ApplicabilityDomain
 from ..explain.material import explain_materials
 from ..explain.native import family_native_view
 from ..explain.stability import explanation_stability
+from ..explain.trust import trust_table
 from ..featurize import dataset_descriptors, get_preset
 from ..featurize.nasicon_lattice import fill_lattice
 from ..featurize.presets import choose_preset
@@ -217,12 +218,16 @@ class RegressionExplanation:
         Predicted log10 sigma of those rows.
     domain : pandas.DataFrame
         Applicability domain of those rows (``percentile``, ``inside``).
+    trust : pandas.DataFrame or None
+        Conformal interval bounds, the measured value of the same composition in the training
+        data and the nearest training materials (:func:`~explainsse.explain.trust.trust_table`).
     """
 
     family: str
     table: object
     predictions: pd.Series
     domain: pd.DataFrame
+    trust: pd.DataFrame | None = None
 
 
 def explain_regression(model: TrainedModel, X_train: pd.DataFrame, frame_rows: pd.DataFrame,
@@ -239,8 +244,9 @@ def explain_regression(model: TrainedModel, X_train: pd.DataFrame, frame_rows: p
         The rows to predict and explain.
     """
     table = explain(model, X_rows, X_train, ids=frame_rows["id"], formulas=frame_rows["formula"])
-    return RegressionExplanation(model.family, table, pd.Series(model.predict(X_rows), index=X_rows.index),
-                                 ApplicabilityDomain(X_train).assess(X_rows))
+    predictions = pd.Series(model.predict(X_rows), index=X_rows.index)
+    return RegressionExplanation(model.family, table, predictions, ApplicabilityDomain(X_train).assess(X_rows),
+                                 trust_table(model, frame_rows, X_rows, predictions))
 
 
 def candidate_descriptors(ds, model: TrainedModel) -> tuple[object, pd.DataFrame, list[str]]:

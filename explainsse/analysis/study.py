@@ -162,6 +162,10 @@ def _storable(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[keep]
 
 
+#: Prefix of the per-material trust columns in ``regression/rows.parquet`` (beside the domain columns).
+TRUST_PREFIX = "trust__"
+
+
 def _name(*parts: str) -> str:
     return "-".join(str(p).replace("/", "_") for p in parts)
 
@@ -200,7 +204,10 @@ def write_study(study: Study, folder: Path) -> None:
         r = study.regression
         (folder / "regression").mkdir()
         r.table.to_parquet(folder / "regression" / "shap.parquet")
-        _write_frame(r.domain.assign(predicted=r.predictions), folder / "regression" / "rows.parquet")
+        rows = r.domain.assign(predicted=r.predictions)
+        if r.trust is not None:
+            rows = rows.join(r.trust.add_prefix(TRUST_PREFIX))
+        _write_frame(rows, folder / "regression" / "rows.parquet")
         regression = {"family": r.family}
     models = {}
     for key, model in study.models.items():
@@ -342,7 +349,10 @@ def _regression(folder: Path, payload: dict, listed: set[str]) -> RegressionExpl
         return None
     rows = _table(_member(folder, "regression/rows.parquet", listed))
     table = _table(_member(folder, "regression/shap.parquet", listed), ExplanationTable.read_parquet)
-    return RegressionExplanation(payload["regression"]["family"], table, rows.pop("predicted"), rows)
+    trust = [c for c in rows.columns if c.startswith(TRUST_PREFIX)]
+    kept = rows[trust].rename(columns=lambda c: c[len(TRUST_PREFIX):]) if trust else None
+    rows = rows.drop(columns=trust)
+    return RegressionExplanation(payload["regression"]["family"], table, rows.pop("predicted"), rows, kept)
 
 
 def _model_folder(folder: Path, entry: dict, listed: set[str]) -> Path:

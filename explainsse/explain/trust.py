@@ -10,6 +10,8 @@ log10 sigma; for a censored row the log10 of its upper bound, with ``censored: t
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 
@@ -128,6 +130,46 @@ def intervals_for(model, X: pd.DataFrame, prediction: np.ndarray, evidence: Trai
             for i in range(len(X))]
 
 
+def trust_table(model, frame_rows: pd.DataFrame, X_rows: pd.DataFrame, prediction) -> pd.DataFrame:
+    """Per row (a regression model): interval bounds at every level, the measured value of the same
+    composition in the training data, and the nearest training materials (as JSON text).
+
+    Columns ``lower_80, upper_80, lower_90, ...`` (empty without a calibration),
+    ``measured_in_training`` and ``neighbours``; the index of ``X_rows``. Stored beside the
+    report's per-material predictions, so a re-rendered report needs no model.
+    """
+    evidence = TrainingEvidence(model)
+    records = intervals_for(model, X_rows, np.asarray(prediction, float), evidence)
+    out = pd.DataFrame(index=X_rows.index)
+    for level in INTERVAL_LEVELS:
+        for side in ("lower", "upper"):
+            out[f"{side}_{round(level * 100)}"] = [
+                next((iv[side] for iv in [r.get("interval"), *r.get("intervals", [])] if iv and iv["level"] == level),
+                     np.nan) for r in records]
+    measured = []
+    for _, row in frame_rows.iterrows():
+        try:
+            composition = row["composition"] if "composition" in row else parse_formula(str(row["formula"]))
+            measured.append(evidence.measured(composition)[0])
+        except Exception:  # noqa: BLE001 - an unreadable formula has no training match
+            measured.append(None)
+    out["measured_in_training"] = pd.Series(measured, index=X_rows.index, dtype=float)
+    out["neighbours"] = [json.dumps(n) for n in evidence.neighbours(X_rows)]
+    return out
+
+
+def trust_record(row: pd.Series) -> dict:
+    """The ``explain --json`` shape (``interval``, ``intervals``, ``measured_in_training``, ``neighbours``)
+    of one row of :func:`trust_table`."""
+    levels = [lv for lv in INTERVAL_LEVELS if pd.notna(row.get(f"lower_{round(lv * 100)}", np.nan))]
+    records = {lv: interval_record(row[f"lower_{round(lv * 100)}"], row[f"upper_{round(lv * 100)}"], lv)
+               for lv in levels}
+    measured = row.get("measured_in_training")
+    return {"interval": records.get(INTERVAL_LEVEL), "intervals": [r for lv, r in records.items() if lv != INTERVAL_LEVEL],
+            "measured_in_training": None if measured is None or pd.isna(measured) else float(measured),
+            "neighbours": json.loads(row["neighbours"]) if isinstance(row.get("neighbours"), str) else []}
+
+
 def interval_text(record: dict, task: str = "regression") -> str:
     """One line on a prediction's interval (regression) or calibrated probability and prediction set.
 
@@ -162,4 +204,4 @@ def measured_text(record: dict) -> str:
 
 
 __all__ = ["N_NEIGHBOURS", "TrainingEvidence", "interval_text", "intervals_for", "measured_text",
-           "measured_value", "neighbour_text"]
+           "measured_value", "neighbour_text", "trust_record", "trust_table"]

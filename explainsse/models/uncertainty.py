@@ -219,6 +219,23 @@ def interval_record(lower: float, upper: float, level: float) -> dict:
     return {"level": float(level), "lower": float(lower), "upper": float(upper)}
 
 
+def rate_interval(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson interval of a binomial rate ``k / n`` (e.g. an interval's empirical coverage), via SciPy.
+
+    Examples
+    --------
+    >>> lo, hi = rate_interval(90, 100)
+    >>> round(lo, 3), round(hi, 3)
+    (0.826, 0.945)
+    """
+    if n == 0:
+        return float("nan"), float("nan")
+    from scipy.stats import binomtest
+
+    ci = binomtest(int(k), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
+    return float(ci.low), float(ci.high)
+
+
 def expected_calibration_error(y, p, bins: int = 10) -> float:
     """Expected calibration error: mean |observed rate - mean probability| over equal-width bins, weighted by count."""
     y, p = np.asarray(y, float), np.asarray(p, float)
@@ -370,5 +387,5 @@ def classification_summary(y, raw, folds) -> dict:
             "ece_calibrated": expected_calibration_error(y[ok], p_cal[ok])}
 
 
-__all__ = ["CALIBRATION_FORMAT", "Calibration", "NeighbourSpace", "SET_LABELS", "Standardizer", "calibrate",
+__all__ = ["CALIBRATION_FORMAT", "Calibration", "NeighbourSpace", "SET_LABELS", "Standardizer", "calibrate", "rate_interval",
            "distance_difficulty", "expected_calibration_error", "interval_record"]

@@ -125,9 +125,17 @@ def study_markdown(c: dict, figure_files: dict[str, str]) -> str:
         if d.get("figure") in figure_files:
             lines += [f"![dependence of {md_cell(d['descriptor'])}]({figure_files[d['figure']]})", ""]
     lines += _structure_markdown(h["structure"], c.get("structure") or {}, c["preset"], figure_files)
-    lines += [h["materials"], "", "| why | id | formula | predicted | measured | domain |", "|---|---|---|---|---|---|"]
-    lines += [f"| {md_cell(m['why'])} | {md_cell(m['id'])} | {md_cell(m['formula'])} | {m['predicted']:.2f} | {md_cell(m.get('measured_text') or format(m['measured'], '.2f'))} | "
-              f"{'inside' if m['inside_domain'] else 'outside'} |" for m in c["materials"]]
+    lines += [h["materials"], ""]
+    if c.get("interval_coverage"):
+        lines += [md_cell(c["interval_coverage"]["sentence"]), ""]
+    lines += ["| why | id | formula | predicted | conformal interval (log10 S/cm) | measured | same composition in training "
+              "| nearest training materials | domain |", "|---|---|---|---|---|---|---|---|---|"]
+    for m in c["materials"]:
+        t = m.get("trust") or {"interval": "", "measured": "", "neighbours": []}
+        lines.append(f"| {md_cell(m['why'])} | {md_cell(m['id'])} | {md_cell(m['formula'])} | {m['predicted']:.2f} | "
+                     f"{md_cell(t['interval'])} | {md_cell(m.get('measured_text') or format(m['measured'], '.2f'))} | "
+                     f"{md_cell(t['measured'])} | {md_cell('; '.join(t['neighbours']))} | "
+                     f"{'inside' if m['inside_domain'] else 'outside'} |")
     nz = c.get("nasicon") or {}
     lines += ["", h["nasicon"], "", md_cell(nz.get("note", ""))]
     if nz.get("rows"):

@@ -12,9 +12,11 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from .._config import INTERVAL_LEVEL
 from ..analysis.importance import gate_heading
 from ..analysis.sections import DataCard
 from ..explain.stability import INTERVAL_METHOD
+from ..explain.trust import interval_text, measured_text, neighbour_text, trust_record
 from ..featurize import describe
 from ..featurize.structure import HAS_STRUCTURE, LABELS
 from ..models import SCHEMES
@@ -28,6 +30,7 @@ from ..models.scoring import (
     format_p_value,
     scramble_sentence,
 )
+from ..models.uncertainty import rate_interval
 from . import figures as fig
 from .nasicon_report import evaluation_rows
 
@@ -150,6 +153,9 @@ class ReportView:
     regression_verdict : dict
         The verdict of the regression model whose SHAP values explain the materials, the
         dependence plots and the structural drivers (with the ``heading`` they are shown under).
+    interval_coverage : dict or None
+        With an official split: how many measured test materials lie inside their 90% conformal
+        interval (``coverage`` with ``ci_low`` / ``ci_high``, ``mean_width``, ``sentence``).
     """
 
     title: str
@@ -176,6 +182,7 @@ class ReportView:
     skipped: dict = field(default_factory=dict)
     evaluations: list = field(default_factory=list)
     regression_verdict: dict = field(default_factory=dict)
+    interval_coverage: dict | None = None
 
     def to_dict(self) -> dict:
         """Plain dict for the templates and ``report.json``."""
@@ -404,8 +411,48 @@ def _per_material(study, figures: dict) -> tuple[list, list]:
                           "measured_text": _measured_text(frame.loc[idx]),
                           "censored": bool(frame.at[idx, "censored"]),
                           "domain_percentile": float(domain.at[idx, "percentile"]),
-                          "inside_domain": bool(domain.at[idx, "inside"]), "figure": name})
+                          "inside_domain": bool(domain.at[idx, "inside"]), "figure": name,
+                          **_trust(r.trust, idx)})
     return materials, dependence
+
+
+def _trust(trust, idx) -> dict:
+    """A shown material's interval, training measurement and neighbours (records and the texts the tables show)."""
+    if trust is None or idx not in trust.index:
+        return {"interval": None, "intervals": [], "measured_in_training": None, "neighbours": [],
+                "trust": {"interval": "none (older study or uncalibrated model)", "measured": "", "neighbours": []}}
+    record = trust_record(trust.loc[idx])
+    return {**record, "trust": {"interval": interval_text(record), "measured": measured_text(record),
+                                "neighbours": [neighbour_text(n) for n in record["neighbours"]]}}
+
+
+#: The headline interval level in percent (column suffix of the stored trust table).
+LEVEL_PCT = round(INTERVAL_LEVEL * 100)
+
+
+def interval_coverage(study) -> dict | None:
+    """How often the explained rows' 90% intervals hold their measured value (uncensored rows).
+
+    Only meaningful when the explained rows were not used to fit the model (the official test
+    split); on a study without a split the explained rows are the training rows, so None.
+    """
+    r = study.regression
+    if r is None or r.trust is None or study.config.scheme != "official" or f"lower_{LEVEL_PCT}" not in r.trust:
+        return None
+    part = study.frame.loc[r.trust.index]
+    keep = ~part["censored"].astype(bool) & r.trust[f"lower_{LEVEL_PCT}"].notna()
+    if not keep.any():
+        return None
+    y = part.loc[keep, "log10_sigma"].astype(float)
+    lo, hi = r.trust.loc[keep, f"lower_{LEVEL_PCT}"], r.trust.loc[keep, f"upper_{LEVEL_PCT}"]
+    inside = int(((y >= lo) & (y <= hi)).sum())
+    n = int(keep.sum())
+    low, high = rate_interval(inside, n)
+    return {"level": INTERVAL_LEVEL, "n": n, "inside": inside, "coverage": inside / n, "ci_low": low, "ci_high": high,
+            "mean_width": float((hi - lo).mean()),
+            "sentence": f"The {INTERVAL_LEVEL:.0%} conformal intervals (cluster-out calibrated on the training rows) "
+                        f"hold {inside} of the {n} measured test materials ({inside / n:.2f}, 95% interval "
+                        f"{low:.2f}-{high:.2f}); mean width {float((hi - lo).mean()):.1f} decades of S/cm."}
 
 
 #: Structure descriptors always plotted against the measured conductivity (when present).
@@ -589,6 +636,7 @@ def build_view(study, *, top: int | None = None) -> tuple[ReportView, dict]:
                                                      _verdict_of(verdicts, regression_family, "regression")))
                           if regression_family else {})
     materials, dependence = _per_material(study, figures)
+    coverage = interval_coverage(study)
     structure = _structure(study, figures, top)
     glossary = sorted({t.descriptor for f in explained.values() for t in f.top}
                       | {d["descriptor"] for d in dependence}
@@ -600,6 +648,7 @@ def build_view(study, *, top: int | None = None) -> tuple[ReportView, dict]:
         headings=headings(cfg.threshold_S_cm),
         summary_sentences=[*_sentences(explained, study.agreement, study.nasicon, models, structure, verdicts,
                                       regression_family),
+                           *([coverage["sentence"]] if coverage else []),
                            *(f"Not shown: the {SKIPPED_NAMES.get(k, k)} ({why})." for k, why in _skipped(study).items()
                              if k != "structure" or HAS_STRUCTURE in study.descriptors)],
         data=study.data_card,
@@ -610,7 +659,8 @@ def build_view(study, *, top: int | None = None) -> tuple[ReportView, dict]:
         results=study.results.to_dict("records"),
         nasicon=_nasicon_context(study.nasicon, frame, _skipped(study).get("nasicon", "")),
         skipped=_skipped(study),
-        structure=structure, evaluations=verdicts, regression_verdict=regression_verdict)
+        structure=structure, evaluations=verdicts, regression_verdict=regression_verdict,
+        interval_coverage=coverage)
     return view, figures
 
 
