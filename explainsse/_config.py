@@ -93,6 +93,9 @@ DEFAULT_WORKERS = 2
 DEFAULT_N_SCRAMBLE = 19
 #: Composition clusters of the cluster-out (LOCO-CV) scheme; each is held out in turn.
 DEFAULT_CLUSTERS = 10
+#: CV schemes a report runs beside its own (hyperparameters reused, no y-scrambling): random folds,
+#: grouped by chemical system, leave-cluster-out; side by side they show the extrapolation penalty.
+SIDE_SCHEMES = ("random-kfold", "group-chemsys", "cluster-out")
 #: Headline level of prediction intervals and conformal prediction sets.
 INTERVAL_LEVEL = 0.9
 #: Every level at which intervals are given (the headline one among them).

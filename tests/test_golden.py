@@ -92,3 +92,18 @@ def test_benchmark_numbers_match_the_golden_file(study_and_views, family, task):
                 and r["family"] in (family, "baseline-median", "baseline-majority")]
     assert len(expected) > 5
     assert _results_match(ev.results.to_dict("records"), expected) == []
+
+
+@pytest.mark.integration
+def test_official_report_has_intervals_coverage_and_schemes(study_and_views):
+    """OBELiX: the test materials carry 90% conformal intervals whose test coverage is stated with its
+    interval, and every model is scored under random, grouped and cluster-out folds beside the official split."""
+    _, fresh, _, _ = study_and_views
+    cov = fresh["interval_coverage"]
+    assert cov["n"] > 100 and cov["ci_low"] <= cov["coverage"] <= cov["ci_high"]
+    assert 0.7 <= cov["coverage"] <= 1.0  # calibrated on cluster-out folds of the training rows only
+    assert all(m["interval"]["lower"] <= m["predicted"] <= m["interval"]["upper"] for m in fresh["materials"])
+    side = fresh["cv_schemes"]
+    assert [s["name"] for s in side["schemes"]] == ["official", "random-kfold", "group-chemsys", "cluster-out"]
+    xgb = next(p for p in side["penalties"] if (p["family"], p["task"]) == ("xgb", "regression"))
+    assert xgb["penalty"] > 0  # new chemistry is harder than random folds suggest

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from .._config import DEFAULT_FAMILIES, DEFAULT_N_SCRAMBLE, DEFAULT_THRESHOLD_S_CM, get_settings
+from .._config import DEFAULT_FAMILIES, DEFAULT_N_SCRAMBLE, DEFAULT_THRESHOLD_S_CM, SIDE_SCHEMES, get_settings
 from ..datasets.table import split_mask
 from ..errors import ExplainsseError, InputDataError
 from ..explain.agreement import cross_family_agreement
@@ -48,6 +48,12 @@ def _native(frame, X, family, params, preset, threshold, top, seed, n_jobs) -> d
     model = final_model(frame, X, family, "classification", params=params, preset=preset,
                       threshold=threshold, random_state=seed, n_jobs=n_jobs)
     return native_view(model, frame, X, top=top, seed=seed)
+
+
+def _side_scheme(frame, X, family, task, scheme, params, threshold, n_boot, seed, n_jobs):
+    """One family and task under another CV scheme, with the hyperparameters already chosen (no y-scrambling)."""
+    return evaluate(frame, X, family, task, scheme, threshold=threshold, n_boot=n_boot, n_scramble=0,
+                    random_state=seed, params=params, n_jobs=n_jobs)
 
 
 def _regression(frame, X, train, rows, family, params, preset, threshold, seed, n_jobs):
@@ -220,14 +226,15 @@ class StudyPlan:
         jobs = self.evaluations
         classifiers = [j["family"] for j in jobs if j["task"] == "classification"]
         native = sum(get_family(f).native is not None for f in classifiers)
-        return (1 + len(jobs) + len(classifiers) + native + (self.config.regression_family is not None)
+        return (1 + len(jobs) * (1 + len(self.config.side_schemes)) + len(classifiers) + native
+                + (self.config.regression_family is not None)
                 + (not self.skipped["nasicon"]) + self.has_structures + 1)
 
 
 def plan_study(ds, *, preset: str | None = None, families=DEFAULT_FAMILIES, tasks=TASKS,
                scheme: str | None = None, threshold: float = DEFAULT_THRESHOLD_S_CM, seed: int | None = None,
                n_scramble: int = DEFAULT_N_SCRAMBLE, n_boot: int = 200, top: int = 10, nasicon: bool = True,
-               say=None) -> StudyPlan:
+               side_schemes=SIDE_SCHEMES, say=None) -> StudyPlan:
     """Descriptors, the validation scheme, and which tasks and sections the rows support (see :func:`run_study`)."""
     say = say or (lambda text: None)
     seed = get_settings().random_state if seed is None else seed
@@ -247,6 +254,9 @@ def plan_study(ds, *, preset: str | None = None, families=DEFAULT_FAMILIES, task
     has_split = bool(split_mask(frame, "train").any() and split_mask(frame, "test").any())
     scheme = scheme or ("official" if has_split else DEFAULT_USER_SCHEME)
     check_scheme(scheme)
+    side_schemes = [s for s in dict.fromkeys(side_schemes) if s != scheme and s not in ("official", "loo")]
+    for side in side_schemes:
+        check_scheme(side)
     train = split_mask(frame, "train") if has_split else pd.Series(True, index=frame.index)
     skipped = {}
     tasks = [t for t in TASKS if t in tasks]
@@ -273,7 +283,8 @@ def plan_study(ds, *, preset: str | None = None, families=DEFAULT_FAMILIES, task
     config = StudyConfig(dataset=ds.name, preset=preset, preset_reason=preset_reason, families=list(families),
                          tasks=list(tasks), scheme=scheme, threshold_S_cm=threshold, seed=seed,
                          n_scramble=n_scramble, n_boot=n_boot, top=top,
-                         regression_family=regressors[0] if regressors and "regression" in tasks else None)
+                         regression_family=regressors[0] if regressors and "regression" in tasks else None,
+                         side_schemes=side_schemes)
     test_rows = frame.index[split_mask(frame, "test")] if scheme == "official" else frame.index
     return StudyPlan(ds, X, config, dropped, train, test_rows, jobs, skipped, has_structures)
 
@@ -283,6 +294,7 @@ class StudyResults:
     """What the scheduler collected (:func:`run_plan`)."""
 
     evaluations: tuple = ()
+    schemes: tuple = ()
     models: dict = field(default_factory=dict)
     explanations: dict = field(default_factory=dict)
     natives: dict = field(default_factory=dict)
@@ -319,6 +331,10 @@ def run_plan(plan: StudyPlan, *, n_jobs: int = 2, say=None) -> StudyResults:
             e = done[pending[future]] = future.result()
             say(f"validated {e.family}/{e.task}")
             args = (e.family, chosen_params(e), cfg.preset, cfg.threshold_S_cm)
+            for side in cfg.side_schemes:  # same hyperparameters, other folds: the side-by-side table
+                followups[pool.submit(_optional, _side_scheme, ft, Xt, e.family, e.task, side, args[1],
+                                      cfg.threshold_S_cm, cfg.n_boot, cfg.seed, pool.inner_jobs)] = (
+                    "scheme", (pending[future], side))
             if e.task == "classification":
                 followups[pool.submit(_explain_classifier, ft, Xt, *args, cfg.top, cfg.seed, pool.inner_jobs)] = (
                     "classification", e.family)
@@ -329,9 +345,18 @@ def run_plan(plan: StudyPlan, *, n_jobs: int = 2, say=None) -> StudyResults:
                 followups[pool.submit(_regression, frame, X, train, plan.test_rows, *args, cfg.seed,
                                       pool.inner_jobs)] = ("regression", e.family)
         out.evaluations = tuple(done[i] for i in range(len(jobs)))
+        schemes = {}
         for future in pool.as_completed(list(followups)):
             kind, family = followups[future]
-            if kind in ("nasicon", "structure"):
+            if kind == "scheme":
+                e, why = future.result()
+                job = jobs[family[0]]
+                if e is None:
+                    out.skipped[f"{family[1]} scores of {job['family']}/{job['task']}"] = why
+                else:
+                    schemes[family] = e
+                say(f"{job['family']}/{job['task']} under {family[1]} (side by side)" + (f" skipped: {why}" if why else ""))
+            elif kind in ("nasicon", "structure"):
                 result, out.skipped[kind] = future.result()
                 setattr(out, kind, result)
                 name = "NASICON" if kind == "nasicon" else kind
@@ -345,6 +370,7 @@ def run_plan(plan: StudyPlan, *, n_jobs: int = 2, say=None) -> StudyResults:
             else:
                 out.models[f"{family}/classification"], out.explanations[family] = future.result()
                 say(f"explained {family}")
+        out.schemes = tuple(schemes[key] for key in sorted(schemes, key=lambda k: (k[0], cfg.side_schemes.index(k[1]))))
     return out
 
 
@@ -363,7 +389,7 @@ def assemble_study(plan: StudyPlan, results: StudyResults, *, started: _dt.datet
                             seconds=round(seconds, 1))
     card = _data_card(plan.dataset, cfg.preset, cfg.preset_reason, plan.notes, results.skipped)
     return Study(config=cfg, frame=plan.dataset.frame, descriptors=plan.X, data_card=card,
-                 evaluations=results.evaluations, models={k: results.models[k] for k in sorted(results.models)},
+                 evaluations=results.evaluations, schemes=results.schemes, models={k: results.models[k] for k in sorted(results.models)},
                  explanations=explanations, regression=results.regression, agreement=agreement,
                  nasicon=results.nasicon, provenance=provenance, structure=results.structure)
 
@@ -371,7 +397,7 @@ def assemble_study(plan: StudyPlan, results: StudyResults, *, started: _dt.datet
 def run_study(ds, *, preset: str | None = None, families=DEFAULT_FAMILIES, tasks=TASKS,
               scheme: str | None = None, threshold: float = DEFAULT_THRESHOLD_S_CM, seed: int | None = None,
               n_scramble: int = DEFAULT_N_SCRAMBLE, n_boot: int = 200, top: int = 10, nasicon: bool = True,
-              n_jobs: int = 2, progress=None) -> Study:
+              side_schemes=SIDE_SCHEMES, n_jobs: int = 2, progress=None) -> Study:
     """Validate and explain every family on a dataset: the analysis a report shows.
 
     Parameters
@@ -402,6 +428,11 @@ def run_study(ds, *, preset: str | None = None, families=DEFAULT_FAMILIES, tasks
         Size of the top-descriptor sets (stability, agreement).
     nasicon : bool
         Add the within-NASICON validation when the data has at least 10 NASICON rows.
+    side_schemes : sequence of str
+        CV schemes run on the training rows beside ``scheme``, each with the hyperparameters
+        ``scheme``'s validation chose (no second tuning, no y-scrambling): the report's
+        side-by-side table (random folds, grouped, cluster-out) and its extrapolation penalty.
+        Empty to skip.
     n_jobs : int
         Worker processes.
     progress : callable, optional
@@ -415,7 +446,7 @@ def run_study(ds, *, preset: str | None = None, families=DEFAULT_FAMILIES, tasks
     started, clock = _dt.datetime.now(_dt.timezone.utc), time.perf_counter()
     plan = plan_study(ds, preset=preset, families=families, tasks=tasks, scheme=scheme, threshold=threshold,
                       seed=seed, n_scramble=n_scramble, n_boot=n_boot, top=top, nasicon=nasicon,
-                      say=_Say(say, quiet=progress is None or getattr(progress, "quiet", False)))
+                      side_schemes=side_schemes, say=_Say(say, quiet=progress is None or getattr(progress, "quiet", False)))
     say(f"total: {plan.n_stages}")
     say(f"descriptors ({plan.X.shape[1]} per row)")
     results = run_plan(plan, n_jobs=n_jobs, say=say)

@@ -34,6 +34,9 @@ class StudyConfig:
     seed, n_scramble, n_boot, top : int
     regression_family : str or None
         The family whose regression model explains the materials.
+    side_schemes : list of str
+        CV schemes run beside ``scheme`` on the training rows with the hyperparameters it chose
+        (:data:`explainsse._config.SIDE_SCHEMES`), for the side-by-side table.
     """
 
     dataset: str
@@ -48,6 +51,7 @@ class StudyConfig:
     n_boot: int
     top: int
     regression_family: str | None = None
+    side_schemes: list = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """JSON form."""

@@ -78,6 +78,9 @@ class Study:
         Counts, source, licence, citation, files, excluded rows, notes, censored rows, skipped sections.
     evaluations : tuple of Evaluation
         One per validated family and task.
+    schemes : tuple of Evaluation
+        The same families and tasks under the side-by-side CV schemes (``config.side_schemes``),
+        fitted with the hyperparameters their evaluation chose.
     models : dict
         ``"family/task"`` -> fitted :class:`~explainsse.models.train.TrainedModel` (training rows).
     explanations : dict
@@ -100,6 +103,7 @@ class Study:
     descriptors: pd.DataFrame
     data_card: DataCard
     evaluations: tuple[Evaluation, ...]
+    schemes: tuple[Evaluation, ...] = ()
     models: dict = field(default_factory=dict)
     explanations: dict = field(default_factory=dict)
     regression: RegressionExplanation | None = None
@@ -170,6 +174,19 @@ def _name(*parts: str) -> str:
     return "-".join(str(p).replace("/", "_") for p in parts)
 
 
+def _write_evaluations(evaluations, folder: Path) -> list[dict]:
+    """Each evaluation's tidy results and predictions as Parquet; their entries for study.json."""
+    entries = []
+    for e in evaluations:
+        name = _name(e.family, e.task, e.scheme)
+        write_parquet(e.results, folder / "evaluations" / f"{name}.results.parquet")
+        write_parquet(e.predictions, folder / "evaluations" / f"{name}.predictions.parquet")
+        entries.append({"name": name, "family": e.family, "task": e.task, "scheme": e.scheme,
+                        "threshold": e.threshold, "params": e.params, "confusion": e.confusion,
+                        "scramble": e.scramble})
+    return entries
+
+
 def write_study(study: Study, folder: Path) -> None:
     """Write ``study`` into the existing, empty ``folder`` (used by :meth:`Study.save` and reports).
 
@@ -184,14 +201,7 @@ def write_study(study: Study, folder: Path) -> None:
         (folder / sub).mkdir()
     _write_frame(_storable(study.frame), folder / "frame.parquet")
     _write_frame(study.descriptors, folder / "descriptors.parquet")
-    evaluations = []
-    for e in study.evaluations:
-        name = _name(e.family, e.task, e.scheme)
-        write_parquet(e.results, folder / "evaluations" / f"{name}.results.parquet")
-        write_parquet(e.predictions, folder / "evaluations" / f"{name}.predictions.parquet")
-        evaluations.append({"name": name, "family": e.family, "task": e.task, "scheme": e.scheme,
-                            "threshold": e.threshold, "params": e.params, "confusion": e.confusion,
-                            "scramble": e.scramble})
+    evaluations, schemes = _write_evaluations(study.evaluations, folder), _write_evaluations(study.schemes, folder)
     explanations = {}
     for family, ex in study.explanations.items():
         ex.table.to_parquet(folder / "explanations" / f"{_name(family)}.shap.parquet")
@@ -218,7 +228,7 @@ def write_study(study: Study, folder: Path) -> None:
     payload = {"format": FORMAT, "format_version": FORMAT_VERSION, "config": study.config.to_dict(),
                "data_card": study.data_card.to_dict(),
                "provenance": study.provenance.to_dict() if study.provenance else {}, "evaluations": evaluations,
-               "explanations": explanations, "regression": regression, "agreement": study.agreement,
+               "schemes": schemes, "explanations": explanations, "regression": regression, "agreement": study.agreement,
                "nasicon": study.nasicon, "structure": study.structure, "models": models}
     (folder / "study.json").write_text(json.dumps(to_jsonable(payload, keep_nan=True), indent=1, default=str), encoding="utf-8")
     write_manifest(folder, {"format": FORMAT, "format_version": FORMAT_VERSION,
@@ -320,10 +330,10 @@ def _payload(folder: Path) -> dict:
     return payload
 
 
-def _evaluations(folder: Path, payload: dict, listed: set[str]) -> tuple[Evaluation, ...]:
+def _evaluations(folder: Path, payload: dict, listed: set[str], key: str = "evaluations") -> tuple[Evaluation, ...]:
     source = folder / "study.json"
     out = []
-    for e in payload["evaluations"]:
+    for e in payload.get(key, []) if key != "evaluations" else payload[key]:
         name = _plain_name(e["name"], "evaluation name", source)
         results = _table(_member(folder, f"evaluations/{name}.results.parquet", listed))
         predictions = _table(_member(folder, f"evaluations/{name}.predictions.parquet", listed))
@@ -418,13 +428,15 @@ def load_study(directory: str | os.PathLike, *, models: bool = True) -> Study:
     payload = _payload(folder)
     try:
         evaluations = _evaluations(folder, payload, listed)
+        schemes = _evaluations(folder, payload, listed, "schemes")  # older studies have none
         explanations = _explanations(folder, payload, listed)
         regression = _regression(folder, payload, listed)
         frame = _table(_member(folder, "frame.parquet", listed))
         descriptors = _table(_member(folder, "descriptors.parquet", listed))
         loaded = _models(folder, payload, listed, frame, descriptors, load=models)
         return Study(config=StudyConfig.from_dict(payload["config"]), frame=frame, descriptors=descriptors,
-                     data_card=DataCard.from_dict(payload["data_card"]), evaluations=evaluations, models=loaded,
+                     data_card=DataCard.from_dict(payload["data_card"]), evaluations=evaluations, schemes=schemes,
+                     models=loaded,
                      explanations=explanations, regression=regression, agreement=payload["agreement"],
                      nasicon=payload["nasicon"], provenance=Provenance.from_dict(payload["provenance"]),
                      structure=payload.get("structure"))

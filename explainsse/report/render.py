@@ -96,6 +96,14 @@ def study_markdown(c: dict, figure_files: dict[str, str]) -> str:
     for task, rows in c["models"]["tables"].items():
         if rows:
             lines += [f"### {task}", "", *md_table(rows), ""]
+    side = c.get("cv_schemes") or {}
+    if side:
+        lines += ["### CV schemes side by side", "",
+                  "The same models (hyperparameters as chosen above) under other folds: "
+                  + md_cell("; ".join(f"{s['name']} = {s['description']} ({s['split']})" for s in side["schemes"]))
+                  + ". Each cell: score [95% bootstrap interval] vs the baseline on the same rows, and the verdict (the side "
+                  "schemes run without y-scrambling, so their verdict is at most \"weak\").", "",
+                  *md_table(side["table"]), "", *(f"- {md_cell(p['sentence'])}" for p in side["penalties"]), ""]
     if c["models"].get("y_scramble_sentences"):
         lines += ["y-scrambling: " + md_cell("; ".join(c["models"]["y_scramble_sentences"])) + ".", ""]
     lines += [h["explanations"], ""]

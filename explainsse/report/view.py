@@ -11,6 +11,7 @@ import math
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from .._config import INTERVAL_LEVEL
 from ..analysis.importance import gate_heading
@@ -20,7 +21,7 @@ from ..explain.trust import interval_text, measured_text, neighbour_text, trust_
 from ..featurize import describe
 from ..featurize.structure import HAS_STRUCTURE, LABELS
 from ..models import SCHEMES
-from ..models.benchmark import PUBLISHED_ANCHORS, summary_table
+from ..models.benchmark import PUBLISHED_ANCHORS, extrapolation_penalty, summary_table
 from ..models.scoring import (
     NO_SKILL,
     SKILL,
@@ -153,6 +154,9 @@ class ReportView:
     regression_verdict : dict
         The verdict of the regression model whose SHAP values explain the materials, the
         dependence plots and the structural drivers (with the ``heading`` they are shown under).
+    cv_schemes : dict
+        The validated families under every CV scheme side by side, with verdicts and the
+        extrapolation penalty (:func:`cv_schemes`).
     interval_coverage : dict or None
         With an official split: how many measured test materials lie inside their 90% conformal
         interval (``coverage`` with ``ci_low`` / ``ci_high``, ``mean_width``, ``sentence``).
@@ -183,6 +187,7 @@ class ReportView:
     evaluations: list = field(default_factory=list)
     regression_verdict: dict = field(default_factory=dict)
     interval_coverage: dict | None = None
+    cv_schemes: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """Plain dict for the templates and ``report.json``."""
@@ -430,6 +435,51 @@ def _trust(trust, idx) -> dict:
 LEVEL_PCT = round(INTERVAL_LEVEL * 100)
 
 
+#: What each scheme's scores are computed on, in the side-by-side table.
+SCHEME_SPLITS = {"official": "official test split (scored once)"}
+
+
+def cv_schemes(study) -> dict:
+    """Every validated family and task under the study's scheme and the side-by-side schemes.
+
+    The side schemes reuse the hyperparameters the study's validation chose, so the columns differ
+    only in their folds: random folds leak near-duplicates, grouped folds hold out chemical
+    systems, cluster-out holds out whole composition clusters (new chemistry).
+
+    Returns
+    -------
+    dict
+        ``schemes`` (names with descriptions), ``rows`` (one per family x task x scheme: metric
+        with ``ci_low`` / ``ci_high``, baseline, ``verdict``), ``table`` (one display row per
+        family x task), ``penalties`` (cluster-out minus random, with a sentence); empty for a
+        study without side schemes.
+    """
+    if not study.schemes:
+        return {}
+    order = [study.config.scheme, *study.config.side_schemes]
+    every = {(e.family, e.task, e.scheme): e for e in (*study.evaluations, *study.schemes)}
+    rows, table = [], []
+    for e in study.evaluations:
+        shown = {"model": f"{e.family}/{e.task}", "metric": "MAE (decades of S/cm)" if e.task == "regression" else "MCC"}
+        for scheme in order:
+            if (e.family, e.task, scheme) not in every:
+                shown[scheme] = "not run"
+                continue
+            v = evaluation_verdict(every[(e.family, e.task, scheme)])
+            rows.append({**v, "split": SCHEME_SPLITS.get(scheme, "training rows, pooled out-of-fold")})
+            clear = v["ci_high"] < v["baseline"] if v["metric"] == "mae" else v["ci_low"] > v["baseline"]
+            note = ("" if v["verdict"] != WEAK else " (interval reaches the baseline)" if not clear
+                    else " (not y-scrambled)" if math.isnan(v["p_value"]) else f" (y-scrambling {v['p_text']})")
+            shown[scheme] = (f"{v['value']:.2f} [{v['ci_low']:.2f}, {v['ci_high']:.2f}] vs {v['baseline']:.2f}: "
+                             f"{v['verdict']}{note}")
+        table.append(shown)
+    results = pd.concat([x.results for x in every.values()], ignore_index=True)
+    penalties = extrapolation_penalty(results)
+    return {"schemes": [{"name": s, "description": SCHEMES[s].description,
+                         "split": SCHEME_SPLITS.get(s, "training rows, pooled out-of-fold")} for s in order],
+            "rows": rows, "table": table, "penalties": penalties}
+
+
 def interval_coverage(study) -> dict | None:
     """How often the explained rows' 90% intervals hold their measured value (uncensored rows).
 
@@ -637,6 +687,7 @@ def build_view(study, *, top: int | None = None) -> tuple[ReportView, dict]:
                           if regression_family else {})
     materials, dependence = _per_material(study, figures)
     coverage = interval_coverage(study)
+    side = cv_schemes(study)
     structure = _structure(study, figures, top)
     glossary = sorted({t.descriptor for f in explained.values() for t in f.top}
                       | {d["descriptor"] for d in dependence}
@@ -649,6 +700,8 @@ def build_view(study, *, top: int | None = None) -> tuple[ReportView, dict]:
         summary_sentences=[*_sentences(explained, study.agreement, study.nasicon, models, structure, verdicts,
                                       regression_family),
                            *([coverage["sentence"]] if coverage else []),
+                           *(["Extrapolation penalty, same hyperparameters on other folds of the training rows: "
+                              + "; ".join(p["sentence"] for p in side["penalties"]) + "."] if side.get("penalties") else []),
                            *(f"Not shown: the {SKIPPED_NAMES.get(k, k)} ({why})." for k, why in _skipped(study).items()
                              if k != "structure" or HAS_STRUCTURE in study.descriptors)],
         data=study.data_card,
@@ -660,7 +713,7 @@ def build_view(study, *, top: int | None = None) -> tuple[ReportView, dict]:
         nasicon=_nasicon_context(study.nasicon, frame, _skipped(study).get("nasicon", "")),
         skipped=_skipped(study),
         structure=structure, evaluations=verdicts, regression_verdict=regression_verdict,
-        interval_coverage=coverage)
+        interval_coverage=coverage, cv_schemes=side)
     return view, figures
 
 

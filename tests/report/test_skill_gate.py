@@ -167,3 +167,30 @@ def test_no_p_value_below_what_the_refits_allow(which, request):
         assert e["p_text"].endswith(f"({MIN_PERMUTATIONS} refits)")
         if math.isclose(e["p_value"], 0.05):
             assert e["p_text"] == "p <= 0.05 (19 refits)"
+
+
+def test_cv_schemes_side_by_side_with_verdicts(real):
+    """The study's own scheme (cluster-out for a user table) beside random and grouped folds, same hyperparameters."""
+    j, md, html, _ = real
+    side = j["cv_schemes"]
+    assert [s["name"] for s in side["schemes"]] == ["cluster-out", "random-kfold", "group-chemsys"]
+    assert {(r["family"], r["task"]) for r in side["rows"]} == {(e["family"], e["task"]) for e in j["evaluations"]}
+    assert all(r["verdict"] in VERDICTS and r["ci_low"] <= r["value"] <= r["ci_high"] for r in side["rows"])
+    # side schemes run no y-scrambling, so none of them can claim skill
+    assert all(r["verdict"] != "skill" for r in side["rows"] if r["scheme"] != "cluster-out")
+    assert "CV schemes side by side" in md and "CV schemes side by side" in html
+    for row in side["table"]:
+        assert row["cluster-out"].split(" [")[0] in md
+    assert [p["sentence"] in md for p in side["penalties"]] == [True] * len(side["penalties"])
+
+
+def test_shown_materials_carry_interval_and_neighbours(real):
+    j, md, html, _ = real
+    for m in j["materials"]:
+        assert len(m["neighbours"]) == 3 and all(set(n) >= {"id", "formula", "measured", "distance", "doi"}
+                                                 for n in m["neighbours"])
+        if m["interval"] is not None:
+            assert m["interval"]["level"] == 0.9 and m["interval"]["lower"] < m["interval"]["upper"]
+            assert m["trust"]["interval"] in html
+    # no official split: the explained rows are the training rows, so no coverage is claimed on them
+    assert j["interval_coverage"] is None
