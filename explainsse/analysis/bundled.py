@@ -26,6 +26,8 @@ from ..models.bundled import (
     NASICON_PRESET,
     NASICON_THRESHOLD,
 )
+from ..datasets.table import split_mask
+from ..models.benchmark import scheme_scores
 from ..models.evaluation import evaluate
 from ..models.factory import make_model
 from ..models.metrics import classification_metrics
@@ -33,6 +35,11 @@ from ..models.persistence import save_model
 from ..models.targets import make_target
 from ..models.train import final_model
 from ..validation.membership import nasicon_membership
+from .cards import calibration_lines, scheme_block
+
+
+#: Schemes the NASICON card scores: random folds, leave-papers-out, leave-dopant-out, cluster-out.
+NASICON_CARD_SCHEMES = ("random-kfold", "group-doi", "leave-dopant-out", "cluster-out")
 
 
 def build_bundled_model(output: str | os.PathLike, *, data_dir=None, seed: int = 0, n_jobs: int = 2,
@@ -57,6 +64,9 @@ def build_bundled_model(output: str | os.PathLike, *, data_dir=None, seed: int =
     ci = r[(r.family == BUNDLE_FAMILY) & (r.metric == "mae") & (r.subset == "all")].iloc[0]
     metrics["mae_ci95"] = [float(ci.ci_low), float(ci.ci_high)]
     model.metrics.update({f"official_test_{k}": v for k, v in metrics.items()})
+    train = split_mask(ds.frame, "train")
+    model.metrics["cv_schemes"] = scheme_scores(ds.frame[train], X[train], BUNDLE_FAMILY, BUNDLE_TASK, model.params,
+                                                n_boot=500, random_state=seed, n_jobs=n_jobs)
     save_model(model, output, overwrite=force, extra_files={"MODEL_CARD.md": _card(model, metrics)})
     return metrics
 
@@ -74,33 +84,13 @@ def _card(model, m: dict) -> str:
   MAE {m['mae']:.2f} (95% bootstrap CI {m['mae_ci95'][0]:.2f}-{m['mae_ci95'][1]:.2f}), RMSE {m['rmse']:.2f},
   R2 {m['r2']:.2f}, Spearman {m['spearman']:.2f}, within one log unit {m['within_1_log']:.2f};
   MAE on uncensored rows {m['mae_uncensored']:.2f}; median-predictor MAE {m['mae_median_baseline']:.2f}.
-{_calibration_lines(model)}
+{scheme_block(model)}
+{calibration_lines(model)}
 * Limits: trained on 478 Li conductors from 20+ structural families; predictions for compositions far
   from them (new elements, no Li) are flagged by `explainsse explain` and should not be trusted.
   Composition descriptors cannot tell polymorphs apart.
 * Rebuild: `EXPLAINSSE_DATA_DIR=../shared/datasets explainsse bundle-model -o explainsse/data/models/default --force`
 """
-
-
-def _calibration_lines(model) -> str:
-    """Model-card lines on the calibration (cluster-out CV over the training rows)."""
-    cal = model.calibration
-    if cal is None:
-        return "* Not calibrated: `explain` gives no interval."
-    m = cal.summary
-    if cal.task == "regression":
-        return (f"* Uncertainty: conformal intervals (crepes, normalized by the distance to the nearest training "
-                f"material) calibrated on leave-cluster-out CV over the training rows ({cal.n_folds} composition "
-                f"clusters, {m['n']} uncensored rows). Checked cluster by cluster (each calibrated on the others): "
-                f"90% intervals cover {m['coverage_0.9']:.2f} of the held-out rows with mean width "
-                f"{m['mean_width_0.9']:.1f} decades of S/cm (80%: {m['coverage_0.8']:.2f}, "
-                f"{m['mean_width_0.8']:.1f}; 95%: {m['coverage_0.95']:.2f}, {m['mean_width_0.95']:.1f}); Spearman "
-                f"of width with absolute error {m['spearman_width_abs_error']:.2f}; out-of-cluster MAE "
-                f"{m['mae_out_of_fold']:.2f} decades (new chemistry is predicted much worse than the test split).")
-    return (f"* Uncertainty: Venn-Abers probabilities and 90% conformal prediction sets calibrated on "
-            f"leave-cluster-out CV over the training rows ({cal.n_folds} clusters, {m['n']} rows): Brier "
-            f"{m['brier_raw']:.3f} raw, {m['brier_calibrated']:.3f} calibrated; expected calibration error "
-            f"{m['ece_raw']:.3f} raw, {m['ece_calibrated']:.3f} calibrated (each cluster calibrated on the others).")
 
 
 def build_nasicon_model(output: str | os.PathLike, *, data_dir=None, seed: int = 0, n_jobs: int = 2,
@@ -152,6 +142,10 @@ def build_nasicon_model(output: str | os.PathLike, *, data_dir=None, seed: int =
     result = {"leave_papers_out_cv": cv, "xu2020_added": bool(use_xu), "n_obelix": int(len(rows)),
               "n_positive_obelix": int(y.sum()), "n_train": int(len(X))}
     model.metrics.update({"nasicon_bundle": result})
+    # the chosen hyperparameters on the OBELiX NASICONs under every scheme (Xu rows, if added, are not scored)
+    model.metrics["cv_schemes"] = scheme_scores(obx.frame.loc[rows], X_all.loc[rows], NASICON_FAMILY, "classification",
+                                                model.params, schemes=NASICON_CARD_SCHEMES, threshold=NASICON_THRESHOLD,
+                                                n_boot=500, random_state=seed, n_jobs=n_jobs)
     save_model(model, output, overwrite=force, extra_files={"MODEL_CARD.md": _nasicon_card(model, result)})
     return result
 
@@ -176,7 +170,8 @@ def _nasicon_card(model, r: dict) -> str:
   in training) decided ({'added' if r['xu2020_added'] else 'not added'}):
   - OBELiX rows only: {line('obelix')}
   - plus Xu's Na rows: {line('obelix+xu2020')}
-{_calibration_lines(model)}
+{scheme_block(model)}
+{calibration_lines(model)}
 * Limits: only NASICON frameworks (formulas the detector rejects are flagged and their prediction means
   nothing); paper-to-paper spread of measured conductivity for the same composition is large (one log unit
   for LATP), so probabilities near 0.5 are not decisions. There is no held-out test split: OBELiX's official

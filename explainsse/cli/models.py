@@ -8,6 +8,7 @@ import typer
 from .._config import DEFAULT_N_SCRAMBLE, get_settings
 from ..analysis import descriptors_for
 from ..analysis.bundled import build_bundled_model, build_nasicon_model
+from ..analysis.cards import trained_card
 from ..analysis.run import structure_section
 from ..datasets import load_dataset
 from ..errors import InputDataError
@@ -19,6 +20,8 @@ from ..models.benchmark import (
     benchmark_payload,
     extrapolation_penalty,
     run_benchmark,
+    scheme_lines,
+    scheme_scores,
     summary_table,
 )
 from ..models.bundled import BUNDLED_NAMES, NASICON_NAME
@@ -92,10 +95,14 @@ def train(
     seed: SeedOpt = None,
     force: ForceOpt = False,
     quiet: QuietOpt = False,
+    schemes: Annotated[bool, typer.Option(
+        "--schemes/--no-schemes", help="Score the chosen hyperparameters under random, leave-papers-out, grouped "
+        "and cluster-out folds of the training rows for the model card (MODEL_CARD.md).")] = True,
 ) -> None:
-    """Tune (grouped inner CV on training rows) and fit one model; save it safely with a manifest.
+    """Tune (grouped inner CV on training rows) and fit one model; save it safely with a manifest and a model card.
 
-    With an official split (OBELiX) only the train rows are used.
+    With an official split (OBELiX) only the train rows are used. The card lists the same
+    hyperparameters scored under every CV scheme (random folds to cluster-out) and the calibration.
     """
     check_family_task(family, task)  # before loading and featurizing the data
     protected = guard_output(output, force, *inputs.protected())
@@ -117,8 +124,15 @@ def train(
             model.calibration = calibrate(model, ds.frame.loc[rows], d.X.loc[rows], random_state=seed_or_default(seed))
         except InputDataError as exc:
             echo_err(f"note: not calibrated ({exc}): `explain` gives this model no interval")
-    save_model(model, output, overwrite=force, inputs=protected)
+    if schemes:
+        rows = model.train_X.index
+        model.metrics["cv_schemes"] = scheme_scores(ds.frame.loc[rows], d.X.loc[rows], family, task, model.params,
+                                                    threshold=threshold, random_state=seed_or_default(seed),
+                                                    n_jobs=n_jobs, progress=None if quiet else echo_err)
+    save_model(model, output, overwrite=force, inputs=protected, extra_files={"MODEL_CARD.md": trained_card(model)})
     if not quiet:
+        for line in scheme_lines(model.metrics.get("cv_schemes", [])):
+            typer.echo(line.strip())
         typer.echo(f"{family}/{task} trained on {model.dataset['n_train']} rows "
                    f"({model.dataset['trained_on']}), params {model.params} -> {output}")
 

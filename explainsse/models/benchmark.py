@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import pandas as pd
 
 from .._config import DEFAULT_N_SCRAMBLE
 from ..datasets.table import split_mask
+from ..errors import ExplainsseError
 from ..parallel import TaskPool
 from .evaluation import CIF_SUBSET, evaluate
 from .families import family_names, get_family, worker_setup
 from .persistence import recorded_versions
+from .scoring import evaluation_verdict
+from .splits import SCHEMES, groups_for
 from .targets import DEFAULT_THRESHOLD
 from .train import chosen_params
 
@@ -140,6 +144,66 @@ def extrapolation_penalty(results: pd.DataFrame) -> list[dict]:
                                 f"{metric.upper()} is {abs(penalty):.2f}{unit} {'worse' if worse else 'better'} than "
                                 "random folds suggest"})
     return out
+
+
+#: Share of the rows in one group above which a grouped score is flagged as degenerate.
+LARGEST_GROUP_WARNING = 0.4
+
+#: Schemes a model card scores its model under (besides the official split when there is one).
+CARD_SCHEMES = ("random-kfold", "group-doi", "group-chemsys", "cluster-out")
+
+
+def scheme_scores(frame: pd.DataFrame, X: pd.DataFrame, family: str, task: str, params: dict, *,
+                  schemes=CARD_SCHEMES, threshold: float = DEFAULT_THRESHOLD, n_boot: int = 300,
+                  random_state: int = 0, n_jobs: int = 1, progress=None) -> list[dict]:
+    """A fitted model's hyperparameters scored under several CV schemes on its training rows (no tuning).
+
+    For model cards: the same hyperparameters on random, leave-papers-out, grouped and
+    cluster-out folds, so the scores differ only in how far the held-out rows are from the
+    training rows. A scheme the rows cannot support (e.g. no DOI column) is listed with the reason.
+
+    Returns
+    -------
+    list of dict
+        Per scheme: ``scheme``, ``description``, ``metric``, ``value``, ``ci_low``, ``ci_high``,
+        ``baseline``, ``verdict``, ``verdict_reason`` (or ``skipped``).
+    """
+    out = []
+    for scheme in schemes:
+        if progress:
+            progress(f"{family}/{task} under {scheme}")
+        try:
+            ev = evaluate(frame, X, family, task, scheme, threshold=threshold, n_boot=n_boot, n_scramble=0,
+                          random_state=random_state, n_jobs=n_jobs, params=params)
+        except (ExplainsseError, ValueError) as exc:
+            out.append({"scheme": scheme, "description": SCHEMES[scheme].description, "skipped": str(exc)})
+            continue
+        v = evaluation_verdict(ev)
+        group_by = SCHEMES[scheme].group_by
+        largest = (float(np.unique(groups_for(frame, group_by, random_state=random_state), return_counts=True)[1].max()
+                         / len(frame)) if group_by else None)
+        out.append({"scheme": scheme, "description": SCHEMES[scheme].description,
+                    **{k: v[k] for k in ("metric", "value", "ci_low", "ci_high", "baseline", "verdict",
+                                         "verdict_reason")}, "n": int(ev.metric("n")), "largest_group_share": largest})
+    return out
+
+
+def scheme_lines(scores: list[dict]) -> list[str]:
+    """Model-card lines: one per scheme, the score with its 95% interval and the baseline on the same rows."""
+    lines = []
+    for r in scores:
+        if "skipped" in r:
+            lines.append(f"  - {r['scheme']} ({r['description']}): not run ({r['skipped']})")
+            continue
+        unit = " decades of S/cm" if r["metric"] == "mae" else ""
+        base = "median predictor" if r["metric"] == "mae" else "chance"
+        share = r.get("largest_group_share")
+        warn = (f"; one group holds {share:.0%} of the rows (groups joined by repeated compositions), so its fold "
+                "trains on the rest alone: a pessimistic, unstable estimate" if share and share > LARGEST_GROUP_WARNING
+                else "")
+        lines.append(f"  - {r['scheme']} ({r['description']}): {r['metric'].upper()} {r['value']:.2f}{unit} "
+                     f"(95% CI {r['ci_low']:.2f}-{r['ci_high']:.2f}; {base} {r['baseline']:.2f}; n = {r['n']}{warn})")
+    return lines
 
 
 def _run(pool, jobs: list[dict], common: dict, progress) -> list:

@@ -193,6 +193,13 @@ def test_train_then_evaluate_then_reload(shared_data, tmp_path):
     assert r.exit_code == 0, r.output
     model = load_model(model_dir)
     assert model.dataset["n_train"] == 478 and model.dataset["files_sha256"]["all.csv"].startswith("54f6")
+    # the model card scores the chosen hyperparameters under every scheme, random folds to cluster-out
+    schemes = {r["scheme"]: r for r in model.metrics["cv_schemes"]}
+    assert list(schemes) == ["random-kfold", "group-doi", "group-chemsys", "cluster-out"]
+    assert all(r["ci_low"] <= r["value"] <= r["ci_high"] and r["n"] == 478 for r in schemes.values())
+    assert schemes["cluster-out"]["value"] > schemes["random-kfold"]["value"]  # MAE: new chemistry is harder
+    card = (model_dir / "MODEL_CARD.md").read_text()
+    assert "cluster-out (leave-cluster-out CV" in card and f"MAE {schemes['cluster-out']['value']:.2f}" in card
     r = run("train", "--dataset", "obelix", "--family", "logreg", "--task", "regression",
             "-o", str(tmp_path / "x"), "-q")
     assert r.exit_code == 2 and "logreg (logistic regression, a classifier" in r.stderr and "does not model regression" in r.stderr

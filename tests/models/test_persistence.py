@@ -185,3 +185,23 @@ def test_a_symlinked_model_file_is_refused(tmp_path):
     (directory / "model.skops").symlink_to(real)
     with pytest.raises(ModelFileError, match=r"model\.skops: is a symbolic link"):
         load_model(directory)
+
+
+@pytest.mark.parametrize("name,schemes", [
+    ("default", ["random-kfold", "group-doi", "group-chemsys", "cluster-out"]),
+    ("nasicon-default", ["random-kfold", "group-doi", "leave-dopant-out", "cluster-out"]),
+])
+def test_bundled_model_cards_list_every_cv_scheme(name, schemes):
+    """The bundled models' cards score their hyperparameters under every scheme, with intervals."""
+    from explainsse.models.bundled import resolve_model_dir
+    from explainsse.models.persistence import load_model
+
+    directory = resolve_model_dir(name)
+    model = load_model(directory)
+    rows = model.metrics["cv_schemes"]
+    assert [r["scheme"] for r in rows] == schemes
+    card = (directory / "MODEL_CARD.md").read_text()
+    for r in rows:
+        assert r["ci_low"] <= r["value"] <= r["ci_high"]
+        assert f"{r['scheme']} (" in card and f"{r['metric'].upper()} {r['value']:.2f}" in card
+    assert model.calibration is not None and "Uncertainty:" in card
