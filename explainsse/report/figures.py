@@ -295,7 +295,8 @@ def doping_curves(curves: dict, task: str, parent: float | None = None, ax=None)
     Parameters
     ----------
     curves : dict
-        Series name (``"Zr->Ta"``) -> DataFrame with ``x``, ``prediction``, ``in_domain``.
+        Series name (``"Zr->Ta"``) -> DataFrame with ``x``, ``prediction``, ``in_domain`` and, when
+        the model is calibrated, ``lower`` / ``upper`` (the 90% interval, drawn as a band).
     task : {"regression", "classification"}
     parent : float, optional
         The parent's prediction (x = 0), drawn as a dashed line.
@@ -304,6 +305,8 @@ def doping_curves(curves: dict, task: str, parent: float | None = None, ax=None)
     for i, (name, frame) in enumerate(curves.items()):
         color = f"C{i % 10}"
         ax.plot(frame["x"], frame["prediction"], "-", color=color, lw=1.2, label=name)
+        if {"lower", "upper"} <= set(frame) and frame["lower"].notna().any():
+            ax.fill_between(frame["x"], frame["lower"], frame["upper"], color=color, alpha=0.12, lw=0)
         inside = frame["in_domain"].astype(bool)
         ax.plot(frame.loc[inside, "x"], frame.loc[inside, "prediction"], "o", color=color, ms=4)
         ax.plot(frame.loc[~inside, "x"], frame.loc[~inside, "prediction"], "o", mfc="white", mec=color, ms=4)
@@ -311,7 +314,8 @@ def doping_curves(curves: dict, task: str, parent: float | None = None, ax=None)
         ax.axhline(parent, color="0.4", ls="--", lw=1, label="parent (x = 0)")
     ax.set_xlabel("dopant amount x per formula unit")
     ax.set_ylabel("predicted log10 sigma (S/cm)" if task == "regression" else "predicted probability")
-    ax.set_title("prediction along each doping series (hollow: outside the training domain)", fontsize=9)
+    ax.set_title("prediction along each doping series (hollow: outside the training domain; band: 90% interval)",
+                 fontsize=9)
     if curves:
         ax.legend(fontsize=8, frameon=False)
     return ax.figure

@@ -11,7 +11,7 @@ from sklearn.model_selection import GroupKFold, LeaveOneOut, RepeatedStratifiedK
 
 from ..errors import InputDataError
 from ..models.metrics import classification_metrics
-from ..models.splits import groups_for
+from ..models.splits import composition_groups, groups_for
 from .classifier import Classifier, positive_score
 from .membership import alkali_domain
 from .prediction_files import align_predictions
@@ -135,8 +135,15 @@ def _leave_papers_out(clf, X, y, frame):
         if doi.notna().any():
             clf.notes.append(f"leave-papers-out not run: {int(doi.isna().sum())} of {len(doi)} rows have no DOI")
         return None
+    tail = ""
+    if "composition" in frame:  # papers that measured the same composition can sit on both sides of a fold
+        same = pd.Series(composition_groups(frame), index=frame.index)
+        shared = int((doi.astype(str).groupby(same).nunique() > 1).sum())
+        if shared:
+            tail = (f"; {shared} composition(s) measured in more than one paper may fall on both sides "
+                    "(leave-dopant-out keeps them together)")
     return _grouped_out_of_fold(clf, X, y, doi.astype(str).to_numpy(), "leave-papers-out", "paper(s)",
-                                "all materials of one paper (DOI) held out together")
+                                "all materials of one paper (DOI) held out together", tail)
 
 
 def _train_test(clf, X_tr, y_tr, X_te, y_te, name, description, meta, *, n_permutations, n_boot, random_state):

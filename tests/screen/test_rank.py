@@ -54,6 +54,13 @@ def test_screen_rank_ei_batch_10_returns_distinct_spaced_candidates_with_interva
     assert parts.loc[ok, ["lower", "upper"]].notna().all().all()
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["shortlist"]["rank"] == "ei" and len(manifest["batch"]) == 10
+    # the report and the doping series carry the intervals too, and say how the ranking compares with them
+    series = pd.read_csv(out / "doping_series.csv")
+    assert ((series["lower"] < series["prediction"]) & (series["prediction"] < series["upper"])).all()
+    md = (out / "report.md").read_text()
+    top = short.iloc[0]
+    assert f"{top['lower']:.2f} to {top['upper']:.2f}" in md and "90% interval at best x" in md
+    assert "while each 90% interval is" in md
 
 
 def test_rank_ei_refuses_a_classifier_before_writing(tmp_path):
