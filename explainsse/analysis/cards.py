@@ -59,7 +59,10 @@ def calibration_lines(model) -> str:
     return (f"* Uncertainty: Venn-Abers probabilities and 90% conformal prediction sets calibrated on "
             f"leave-cluster-out CV over the training rows ({cal.n_folds} clusters, {m['n']} rows): Brier "
             f"{m['brier_raw']:.3f} raw, {m['brier_calibrated']:.3f} calibrated; expected calibration error "
-            f"{m['ece_raw']:.3f} raw, {m['ece_calibrated']:.3f} calibrated (each cluster calibrated on the others).")
+            f"{m['ece_raw']:.3f} raw, {m['ece_calibrated']:.3f} calibrated (each cluster calibrated on the others)"
+            + ("; on held-out clusters Venn-Abers does not improve on the raw probabilities here (the base rate "
+               "moves from cluster to cluster), so read any probability as coarse." if
+               m["ece_calibrated"] > m["ece_raw"] or m["brier_calibrated"] > m["brier_raw"] else "."))
 
 
 

@@ -17,6 +17,7 @@ from ..io import to_jsonable
 from ..models.bundled import resolve_model_dir
 from ..models.families import check_families, get_family
 from ..models.persistence import load_model
+from ..report.predictions import model_verdict
 from . import options as opt
 from ._app import app, echo_err, echo_issues, handle_errors, print_table, progress_printer, write_json
 from .models import features, seed_or_default
@@ -82,11 +83,19 @@ def model_validation(model) -> dict:
         for key, label in (("official_test_mae", "official test split"), ("inner_cv_mae", "grouped inner CV")):
             if isinstance(m.get(key), (int, float)):
                 out[key] = {"value": float(m[key]), "units": "decades of S/cm (log10 sigma)", "scheme": label}
-        if cal is not None and "mae_out_of_fold" in cal.summary:
+        scored = {r["scheme"]: r for r in m.get("cv_schemes", []) if "value" in r}
+        if "cluster-out" in scored:  # the model card's score: all training rows, with its interval and baseline
+            r = scored["cluster-out"]
+            out["cluster_out_mae"] = {"value": r["value"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
+                                      "baseline": r["baseline"], "units": "decades of S/cm (log10 sigma)",
+                                      "scheme": "leave-cluster-out CV (new chemistry), all training rows"}
+        elif cal is not None and "mae_out_of_fold" in cal.summary:
             out["cluster_out_mae"] = {"value": cal.summary["mae_out_of_fold"], "units": "decades of S/cm (log10 sigma)",
-                                      "scheme": f"leave-cluster-out CV ({cal.n_folds} composition clusters)"}
+                                      "scheme": f"leave-cluster-out CV ({cal.n_folds} composition clusters), "
+                                                "uncensored training rows"}
     elif cal is not None:
         out["cluster_out_calibration"] = dict(cal.summary)
+    out["verdict"] = {k: v for k, v in model_verdict(model).items() if k in ("verdict", "verdict_reason")}
     return out
 
 
@@ -95,8 +104,12 @@ def trust_lines(r: dict, model) -> list[str]:
     lines = []
     units = "decades of S/cm"
     if r.get("measured_in_training") is not None:
-        lines.append(f"MEASURED     log10 sigma {r['measured_in_training']:.2f} in the training data "
-                     f"({len(r.get('training_matches', []))} row(s)): use the measurement, not the prediction")
+        if r.get("measured_in_training_censored"):
+            lines.append(f"MEASURED     below the bound: log10 sigma < {r['measured_in_training']:.2f} in the training "
+                         f"data ({len(r.get('training_matches', []))} row(s)); the measurement is only an upper bound")
+        else:
+            lines.append(f"MEASURED     log10 sigma {r['measured_in_training']:.2f} in the training data "
+                         f"({len(r.get('training_matches', []))} row(s)): use the measurement, not the prediction")
     iv = r.get("interval")
     if iv and model.task == "regression":
         others = ", ".join(f"{o['level']:.0%}: {o['lower']:.1f} to {o['upper']:.1f}" for o in r.get("intervals", []))
@@ -108,7 +121,11 @@ def trust_lines(r: dict, model) -> list[str]:
     val = model_validation(model)
     for key in ("official_test_mae", "cluster_out_mae"):
         if key in val:
-            lines.append(f"model MAE    {val[key]['value']:.2f} {units} on the {val[key]['scheme']}")
+            v = val[key]
+            extra = (f" (95% CI {v['ci_low']:.2f}-{v['ci_high']:.2f}; median predictor {v['baseline']:.2f})"
+                     if "ci_low" in v else "")
+            lines.append(f"model MAE    {v['value']:.2f} {units} on the {v['scheme']}{extra}")
+    lines.append(f"model        {val['verdict']['verdict'].upper()}: {val['verdict']['verdict_reason']}")
     for n in r.get("neighbours", []):
         lines.append(f"nearest      {neighbour_text(n)}")
     return lines

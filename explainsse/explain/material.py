@@ -104,13 +104,17 @@ def explain_materials(model: TrainedModel, frame: pd.DataFrame, X: pd.DataFrame,
                 for r in contrib.itertuples()
             ],
         }
-        measured, matches = evidence.measured(row["composition"])
+        measured, bound, matches = evidence.measured(row["composition"])
         entry.update({"interval": None, "intervals": [], **trust[i], "neighbours": neighbours[i],
-                      "measured_in_training": measured, "training_matches": matches})
+                      "measured_in_training": measured, "measured_in_training_censored": bound,
+                      "training_matches": matches})
+        if "probability" in entry:  # a calibrated classifier: the calibrated probability is the prediction
+            entry["prediction"] = entry["probability"]
         if matches:
-            notes.append(f"in the training data ({len(matches)} row(s), e.g. {matches[0]['id']}): measured "
-                         + ("log10 sigma " + f"{measured:.2f}" if measured is not None else "value unknown")
-                         + "; the prediction is not a new estimate")
+            value = ("value unknown" if measured is None else f"log10 sigma below {measured:.2f} (an upper bound)"
+                     if bound else f"log10 sigma {measured:.2f}")
+            notes.append(f"in the training data ({len(matches)} row(s), e.g. {matches[0]['id']}): measured {value}"
+                         + ("; the prediction is not a new estimate" if not bound else ""))
         if domain is not None:
             d = domain.loc[idx]
             nearest = int(d["nearest"])

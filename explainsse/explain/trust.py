@@ -95,14 +95,15 @@ class TrainingEvidence:
         dist, pos = self.space.neighbours(self.model.align(X), k)
         return [[self.neighbour(int(p), float(d)) for p, d in zip(prow, drow)] for prow, drow in zip(pos, dist)]
 
-    def measured(self, composition) -> tuple[float | None, list[dict]]:
-        """Measured value of an exact composition match in the training data (median if several) and all matches."""
+    def measured(self, composition) -> tuple[float | None, bool, list[dict]]:
+        """An exact composition match in the training data: its measured log10 sigma (median if several),
+        whether that value is only an upper bound (every match censored: the largest bound), and all matches."""
         matches = [self.neighbour(i, 0.0) for i in self.keys.get(reduced_composition(composition), [])]
         values = [m["measured"] for m in matches if m["measured"] is not None and not m["censored"]]
         if values:
-            return float(np.median(values)), matches
+            return float(np.median(values)), False, matches
         bounds = [m["measured"] for m in matches if m["measured"] is not None]
-        return (float(max(bounds)) if bounds else None), matches
+        return (float(max(bounds)) if bounds else None), bool(bounds), matches
 
 
 def intervals_for(model, X: pd.DataFrame, prediction: np.ndarray, evidence: TrainingEvidence) -> list[dict]:
@@ -125,7 +126,7 @@ def intervals_for(model, X: pd.DataFrame, prediction: np.ndarray, evidence: Trai
     prob = p1 / (1.0 - p0 + p1)
     sets = cal.prediction_sets(prediction, INTERVAL_LEVEL)
     return [{"probability": float(prob[i]), "probability_raw": float(prediction[i]),
-             "interval": interval_record(p0[i], p1[i], INTERVAL_LEVEL) | {"kind": "Venn-Abers"},
+             "interval": interval_record(p0[i], p1[i], INTERVAL_LEVEL) | {"kind": "Venn-Abers", "coverage": None},
              "intervals": [], "prediction_set": sets[i], "prediction_set_level": INTERVAL_LEVEL}
             for i in range(len(X))]
 
@@ -146,14 +147,17 @@ def trust_table(model, frame_rows: pd.DataFrame, X_rows: pd.DataFrame, predictio
             out[f"{side}_{round(level * 100)}"] = [
                 next((iv[side] for iv in [r.get("interval"), *r.get("intervals", [])] if iv and iv["level"] == level),
                      np.nan) for r in records]
-    measured = []
+    measured, bound = [], []
     for _, row in frame_rows.iterrows():
         try:
             composition = row["composition"] if "composition" in row else parse_formula(str(row["formula"]))
-            measured.append(evidence.measured(composition)[0])
+            value, censored, _ = evidence.measured(composition)
         except Exception:  # noqa: BLE001 - an unreadable formula has no training match
-            measured.append(None)
+            value, censored = None, False
+        measured.append(value)
+        bound.append(censored)
     out["measured_in_training"] = pd.Series(measured, index=X_rows.index, dtype=float)
+    out["measured_in_training_censored"] = bound
     out["neighbours"] = [json.dumps(n) for n in evidence.neighbours(X_rows)]
     return out
 
@@ -167,6 +171,7 @@ def trust_record(row: pd.Series) -> dict:
     measured = row.get("measured_in_training")
     return {"interval": records.get(INTERVAL_LEVEL), "intervals": [r for lv, r in records.items() if lv != INTERVAL_LEVEL],
             "measured_in_training": None if measured is None or pd.isna(measured) else float(measured),
+            "measured_in_training_censored": bool(row.get("measured_in_training_censored", False)),
             "neighbours": json.loads(row["neighbours"]) if isinstance(row.get("neighbours"), str) else []}
 
 
@@ -196,11 +201,15 @@ def neighbour_text(n: dict) -> str:
 
 
 def measured_text(record: dict) -> str:
-    """"measured -1.92 in the training data (5 rows)", or "" when the composition is not in the training data."""
+    """"measured -1.92 in the training data (5 rows)" (``< -10.00``, an upper bound, when every match is
+    censored), or "" when the composition is not in the training data."""
     value = record.get("measured_in_training")
     if value is None:
         return ""
-    return f"measured {value:.2f} in the training data ({len(record.get('training_matches', [])) or 1} row(s))"
+    rows = f"{len(record.get('training_matches', [])) or 1} row(s)"
+    if record.get("measured_in_training_censored"):
+        return f"measured below {value:.2f} (an upper bound) in the training data ({rows})"
+    return f"measured {value:.2f} in the training data ({rows})"
 
 
 __all__ = ["N_NEIGHBOURS", "TrainingEvidence", "interval_text", "intervals_for", "measured_text",

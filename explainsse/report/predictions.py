@@ -22,8 +22,9 @@ def model_verdict(model) -> dict:
     taken as it is. Otherwise a card with the official test MAE, its 95% interval
     (``official_test_mae_ci95``) and the median predictor's MAE is judged by
     :func:`~explainsse.models.scoring.skill_verdict` (with a y-scrambling record when the card
-    has one, ``y_scramble``); a card without a baseline comparison gives ``"weak"``: its skill is
-    unknown, so its explanations are not findings.
+    has one, ``y_scramble``); else the card's leave-cluster-out score (``cv_schemes``) decides; a
+    card without a baseline comparison gives ``"weak"``: its skill is unknown, so its explanations
+    are not findings.
 
     Returns
     -------
@@ -38,6 +39,9 @@ def model_verdict(model) -> dict:
         v = skill_verdict(m["official_test_mae"], tuple(ci), m["official_test_mae_median_baseline"],
                           m.get("y_scramble"), metric="mae")
         v["verdict_reason"] = "official test split: " + v["verdict_reason"]
+    elif any(r.get("scheme") == "cluster-out" and "verdict" in r for r in m.get("cv_schemes", [])):
+        r = next(r for r in m["cv_schemes"] if r.get("scheme") == "cluster-out" and "verdict" in r)
+        v = {"verdict": r["verdict"], "verdict_reason": "leave-cluster-out CV on its training rows: " + r["verdict_reason"]}
     else:
         v = {"verdict": WEAK, "verdict_reason": "the model card records no score against a baseline, so the "
                                                 "model's skill is unknown"}

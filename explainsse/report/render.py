@@ -134,6 +134,8 @@ def study_markdown(c: dict, figure_files: dict[str, str]) -> str:
             lines += [f"![dependence of {md_cell(d['descriptor'])}]({figure_files[d['figure']]})", ""]
     lines += _structure_markdown(h["structure"], c.get("structure") or {}, c["preset"], figure_files)
     lines += [h["materials"], ""]
+    if c.get("materials_note"):
+        lines += [md_cell(c["materials_note"]), ""]
     if c.get("interval_coverage"):
         lines += [md_cell(c["interval_coverage"]["sentence"]), ""]
     lines += ["| why | id | formula | predicted | conformal interval (log10 S/cm) | measured | same composition in training "

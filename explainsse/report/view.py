@@ -154,6 +154,8 @@ class ReportView:
     regression_verdict : dict
         The verdict of the regression model whose SHAP values explain the materials, the
         dependence plots and the structural drivers (with the ``heading`` they are shown under).
+    materials_note : str
+        What the per-material predictions are (held-out test rows, or in-sample fits without a split).
     cv_schemes : dict
         The validated families under every CV scheme side by side, with verdicts and the
         extrapolation penalty (:func:`cv_schemes`).
@@ -188,6 +190,7 @@ class ReportView:
     regression_verdict: dict = field(default_factory=dict)
     interval_coverage: dict | None = None
     cv_schemes: dict = field(default_factory=dict)
+    materials_note: str = ""
 
     def to_dict(self) -> dict:
         """Plain dict for the templates and ``report.json``."""
@@ -427,8 +430,23 @@ def _trust(trust, idx) -> dict:
         return {"interval": None, "intervals": [], "measured_in_training": None, "neighbours": [],
                 "trust": {"interval": "none (older study or uncalibrated model)", "measured": "", "neighbours": []}}
     record = trust_record(trust.loc[idx])
-    return {**record, "trust": {"interval": interval_text(record), "measured": measured_text(record),
-                                "neighbours": [neighbour_text(n) for n in record["neighbours"]]}}
+    iv = record["interval"] or {}
+    return {**record, "ci_low": iv.get("lower"), "ci_high": iv.get("upper"), "ci_level": iv.get("level"),
+            "trust": {"interval": interval_text(record), "measured": measured_text(record),
+                      "neighbours": [neighbour_text(n) for n in record["neighbours"]]}}
+
+
+def materials_note(study) -> str:
+    """What the per-material predictions are: held-out test rows, or (without a split) the training rows themselves."""
+    if study.regression is None:
+        return ""
+    if study.config.scheme == "official":
+        return ("Materials of the official test split, predicted by the model fitted on the training split; "
+                "the interval is calibrated on cluster-out folds of the training rows.")
+    return ("No official split: these materials were used to fit the model, so their predictions are in-sample "
+            "fits and each is its own nearest training material; the interval is the one a new material this "
+            "close to the training data would get, not a test of these rows. The side-by-side CV table above "
+            "says how the model does on held-out rows.")
 
 
 #: The headline interval level in percent (column suffix of the stored trust table).
@@ -628,11 +646,17 @@ def _explanation_sentences(family: str, info: FamilySection) -> list[str]:
 
 def _sentences(explained: dict[str, FamilySection], agreement: dict | None, nasicon: dict | None,
                models: ModelsSection, structure: dict | None = None, verdicts: list[dict] | None = None,
-               regression_family: str | None = None) -> list[str]:
+               regression_family: str | None = None, new_chemistry: dict | None = None) -> list[str]:
     verdicts = verdicts or []
     sentences = verdict_sentences(verdicts)
     for family, info in explained.items():
         sentences += _explanation_sentences(family, info)
+        caveat = (new_chemistry or {}).get((family, info.task))
+        if info.verdict == SKILL and caveat and caveat["verdict"] == NO_SKILL:
+            sentences.append(f"{family}: but on new chemistry it has no skill (cluster-out {caveat['metric'].upper()} "
+                             f"{caveat['value']:.2f} [{caveat['ci_low']:.2f}, {caveat['ci_high']:.2f}] vs "
+                             f"{caveat['baseline']:.2f}): these drivers describe the chemistries it was trained on, "
+                             "not what makes an unseen composition conduct.")
     skilled = [f for f, info in explained.items() if info.verdict == SKILL]
     if agreement and len(skilled) > 1:
         rc = agreement["rank_correlation"]
@@ -698,7 +722,9 @@ def build_view(study, *, top: int | None = None) -> tuple[ReportView, dict]:
         seed=cfg.seed, started=study.provenance.started if study.provenance else "",
         headings=headings(cfg.threshold_S_cm),
         summary_sentences=[*_sentences(explained, study.agreement, study.nasicon, models, structure, verdicts,
-                                      regression_family),
+                                      regression_family,
+                                      {(r["family"], r["task"]): r for r in side.get("rows", [])
+                                       if r["scheme"] == "cluster-out"}),
                            *([coverage["sentence"]] if coverage else []),
                            *(["Extrapolation penalty, same hyperparameters on other folds of the training rows: "
                               + "; ".join(p["sentence"] for p in side["penalties"]) + "."] if side.get("penalties") else []),
@@ -713,7 +739,7 @@ def build_view(study, *, top: int | None = None) -> tuple[ReportView, dict]:
         nasicon=_nasicon_context(study.nasicon, frame, _skipped(study).get("nasicon", "")),
         skipped=_skipped(study),
         structure=structure, evaluations=verdicts, regression_verdict=regression_verdict,
-        interval_coverage=coverage, cv_schemes=side)
+        interval_coverage=coverage, cv_schemes=side, materials_note=materials_note(study))
     return view, figures
 
 

@@ -19,7 +19,9 @@ import pandas as pd
 
 from .._config import INTERVAL_LEVEL
 from ..explain.domain import ApplicabilityDomain
+from ..chemistry import parse_formula
 from ..explain.material import NO_LI, outside_domain, unseen_elements
+from ..explain.trust import TrainingEvidence
 from ..featurize import DescriptorFeaturizer
 from ..featurize.vectorized import element_table
 from ..io import atomic_file, sha256_file, write_parquet
@@ -27,10 +29,14 @@ from ..models.persistence import load_model
 from ..models.uncertainty import NeighbourSpace
 
 #: Columns of every part file, in order.
-PART_COLUMNS = ("row", "id", "formula", "prediction", "lower", "upper", "domain_percentile", "in_domain", "warnings",
-                "error")
-#: Version of the part files (``lower``/``upper``: the calibrated interval at INTERVAL_LEVEL, since 2).
-PART_FORMAT = 2
+PART_COLUMNS = ("row", "id", "formula", "prediction", "lower", "upper", "measured", "domain_percentile", "in_domain",
+                "warnings", "error")
+#: Version of the part files (``lower``/``upper``: the calibrated interval at INTERVAL_LEVEL, since 2;
+#: ``measured``: log10 sigma of the same composition in the model's training data, since 3).
+PART_FORMAT = 3
+#: Nearest-neighbour distance (applicability-domain space) below which a candidate is looked up
+#: among the training compositions (an exact composition match has distance 0).
+MATCH_DISTANCE = 1e-9
 #: Fixed histogram bins of the predictions (log10 S/cm, or probability), shared by every chunk.
 HIST_BINS = {"regression": np.linspace(-14.0, 0.0, 57), "classification": np.linspace(0.0, 1.0, 41)}
 
@@ -53,7 +59,8 @@ NOT_NASICON = ("not an A(1+x)M2(XO4)3 NASICON framework (the NASICON detector's 
 
 @lru_cache(maxsize=2)
 def worker_state(model_dir: str):
-    """The model, its applicability domain, the mask of training elements and the interval space (once per process)."""
+    """The model, its applicability domain, the mask of training elements, the interval space and the
+    training compositions (once per process)."""
     model = load_model(model_dir)
     domain = ApplicabilityDomain(model.align(model.train_X)) if model.train_X is not None else None
     symbols = element_table()[0]
@@ -61,7 +68,26 @@ def worker_state(model_dir: str):
     mask = np.array([s in known for s in symbols] + [True]) if known else None  # last entry: padding (-1)
     space = (NeighbourSpace(model.align(model.train_X))
              if model.train_X is not None and model.calibration is not None else None)
-    return model, domain, mask, space
+    evidence = TrainingEvidence(model) if model.train_meta is not None else None
+    return model, domain, mask, space, evidence
+
+
+def training_matches(evidence, formulas, candidates: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Measured log10 sigma of the candidates whose composition is in the training data (NaN otherwise;
+    an upper bound for censored rows) and a warning for each match ("" otherwise)."""
+    measured, notes = np.full(len(candidates), np.nan), [""] * len(candidates)
+    if evidence is None:
+        return measured, notes
+    for j, i in enumerate(candidates):
+        try:
+            value, bound, matches = evidence.measured(parse_formula(str(formulas[i])))
+        except Exception:  # noqa: BLE001 - a formula pymatgen refuses has no training match
+            continue
+        if matches and value is not None:
+            measured[j] = value
+            notes[j] = (f"already in the training data ({len(matches)} row(s), e.g. {matches[0]['id']}): measured "
+                        + (f"log10 sigma below {value:.2f} (an upper bound)" if bound else f"log10 sigma {value:.2f}"))
+    return measured, notes
 
 
 def interval_bounds(model, space, X: pd.DataFrame, prediction: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -96,7 +122,7 @@ def _row_warnings(elements: np.ndarray | None, mask: np.ndarray | None, outside:
 
 def screen_frame(model_dir: str, frame: pd.DataFrame) -> pd.DataFrame:
     """Screen rows ``id, formula, error`` (+ ``row``): the part table, without writing it."""
-    model, domain, mask, space = worker_state(model_dir)
+    model, domain, mask, space, evidence = worker_state(model_dir)
     frame = frame.reset_index(drop=True)
     error = frame["error"].astype(str).to_numpy(dtype=object).copy()
     todo = np.flatnonzero(error == "")
@@ -112,24 +138,33 @@ def screen_frame(model_dir: str, frame: pd.DataFrame) -> pd.DataFrame:
     ok = todo[error[todo] == ""]
     n = len(frame)
     prediction, percentile, inside = np.full(n, np.nan), np.full(n, np.nan), np.zeros(n, bool)
-    lower, upper = np.full(n, np.nan), np.full(n, np.nan)
+    lower, upper, measured = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+    matched = [""] * len(ok)
     if len(ok):
         Xok = X.loc[ok]
         prediction[ok] = model.predict(Xok)
         lower[ok], upper[ok] = interval_bounds(model, space, Xok, prediction[ok])
+        if model.task == "classification" and space is not None:  # the calibrated probability is the prediction
+            p0, p1 = lower[ok], upper[ok]
+            prediction[ok] = p1 / (1.0 - p0 + p1)
         if domain is not None:
             d = domain.assess(model.align(Xok))
             percentile[ok], inside[ok] = d["percentile"].to_numpy(), d["inside"].to_numpy()
+            near = np.flatnonzero(d["nn_distance"].to_numpy(float) < MATCH_DISTANCE)
+            values, texts = training_matches(evidence, frame["formula"].to_numpy(object), ok[near])
+            measured[ok[near]] = values
+            for j, text in zip(near, texts):
+                matched[j] = text
         else:
             inside[ok] = True
     featurized = featurizer.composition_elements_  # one row per row of todo
     elements = None if featurized is None else featurized[np.searchsorted(todo, ok)]
     notes = _row_warnings(elements, mask, ~inside[ok], percentile[ok])
     row_warnings = np.full(n, "", dtype=object)
-    row_warnings[ok] = notes
+    row_warnings[ok] = ["; ".join(t for t in (m, w) if t) for m, w in zip(matched, notes)]
     return pd.DataFrame({"row": frame["row"].to_numpy(np.int64), "id": frame["id"].astype(str).to_numpy(object),
                          "formula": frame["formula"].astype(str).to_numpy(object), "prediction": prediction,
-                         "lower": lower, "upper": upper, "domain_percentile": percentile, "in_domain": inside, "warnings": row_warnings,
+                         "lower": lower, "upper": upper, "measured": measured, "domain_percentile": percentile, "in_domain": inside, "warnings": row_warnings,
                          "error": error}, columns=list(PART_COLUMNS))
 
 

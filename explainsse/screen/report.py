@@ -37,6 +37,11 @@ def _context(payload: dict, short: pd.DataFrame, long: pd.DataFrame, ups: pd.Dat
         sentences.append(f"Against the parent {source['parent']}, the best candidate {best['formula']} changes the "
                          f"model output by {best['vs_reference']:+.3f} ({payload['shortlist']['shap_units']}); "
                          f"the descriptors whose SHAP changed most: {best['changes_vs_reference']}.")
+    if "measured" in short and short["measured"].notna().any():
+        known = short[short["measured"].notna()]
+        sentences.append(f"{len(known)} shortlisted candidate(s) are already in the model's training data "
+                         f"(e.g. {known.iloc[0]['formula']}, measured log10 sigma {known.iloc[0]['measured']:.2f}): "
+                         "use the measurement; --batch never picks them.")
     sentence = _interval_sentence(short, model["task"])
     if sentence:
         sentences.append(sentence)

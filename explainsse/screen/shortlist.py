@@ -15,7 +15,8 @@ from ..models.splits import element_fractions
 
 #: Most candidates a ``--min-sigma`` shortlist keeps without ``--top`` (the best ones).
 MAX_SHORTLIST = 10_000
-SHORT_COLUMNS = ["row", "id", "formula", "prediction", "lower", "upper", "domain_percentile", "in_domain", "warnings"]
+SHORT_COLUMNS = ["row", "id", "formula", "prediction", "lower", "upper", "measured", "domain_percentile", "in_domain",
+                 "warnings"]
 #: How a shortlist is ranked: the prediction, the lower bound of its interval, or the expected
 #: improvement over a target conductivity (Bayesian-optimization style).
 RANKS = ("mean", "lower", "ei")
@@ -48,8 +49,12 @@ def pick_batch(short: pd.DataFrame, n: int, min_distance: float) -> pd.DataFrame
     """Greedy diverse batch: down the ranking, keep a candidate when it is at least ``min_distance`` from every pick.
 
     The distance is the L1 distance of the element fractions (0.02 is about a quarter of a
-    dopant atom per formula unit of a garnet with 24 atoms).
+    dopant atom per formula unit of a garnet with 24 atoms). Candidates whose composition is
+    already in the model's training data (``measured`` not NaN) are not next experiments and are
+    skipped.
     """
+    if "measured" in short:
+        short = short[short["measured"].isna()]
     if short.empty:
         return short.assign(batch=[])
     F, _ = element_fractions([parse_formula(f) for f in short["formula"]])

@@ -244,3 +244,22 @@ def test_explain_classifier_json_has_calibrated_probability_and_prediction_set()
     m = json.loads(r.stdout)["materials"][0]
     assert 0 <= m["interval"]["lower"] <= m["probability"] <= m["interval"]["upper"] <= 1
     assert set(m["prediction_set"]) <= {"superionic", "not superionic"} and m["prediction_set"]
+
+
+def test_explain_censored_training_match_and_calibrated_classifier():
+    """An upper bound in the training data is said as a bound; a classifier's prediction is its calibrated
+    probability, inside its Venn-Abers pair, and the model's verdict comes from its card."""
+    runner = CliRunner()
+    r = runner.invoke(app, ["explain", "--model", "default", "Li4P2O7", "--json", "-"])
+    assert r.exit_code == 0, r.output
+    m = json.loads(r.stdout)["materials"][0]
+    assert m["measured_in_training_censored"] is True and m["measured_in_training"] == pytest.approx(-10.0)
+    text = runner.invoke(app, ["explain", "--model", "default", "Li4P2O7"]).stdout
+    assert "only an upper bound" in text and "use the measurement" not in text
+    r = runner.invoke(app, ["explain", "--model", "nasicon-default", "Li1.3Al0.3Ti1.7(PO4)3", "--json", "-"])
+    j = json.loads(r.stdout)
+    m = j["materials"][0]
+    assert m["prediction"] == pytest.approx(m["probability"])
+    assert m["interval"]["lower"] <= m["prediction"] <= m["interval"]["upper"] and m["interval"]["kind"] == "Venn-Abers"
+    assert j["validation"]["verdict"]["verdict"] in ("skill", "weak", "no skill")
+    assert "cluster-out" in j["validation"]["verdict"]["verdict_reason"]

@@ -39,13 +39,15 @@ def test_batch_picks_are_distinct_and_spaced():
 
 def test_screen_rank_ei_batch_10_returns_distinct_spaced_candidates_with_intervals(tmp_path):
     out = tmp_path / "s"
-    r = CliRunner().invoke(app, ["screen", "--parent", "Li7La3Zr2O12", "--substitute", "Zr:Ta,Nb", "--range",
+    # three series: Ta and Nb garnets measured in OBELiX are not next experiments, so the batch needs more room
+    r = CliRunner().invoke(app, ["screen", "--parent", "Li7La3Zr2O12", "--substitute", "Zr:Ta,Nb,Sb", "--range",
                                  "0:1:0.05", "--rank", "ei", "--batch", "10", "-o", str(out), "-q"])
     assert r.exit_code == 0, r.output
     batch = pd.read_csv(out / "batch.csv")
     assert len(batch) == 10 and batch["formula"].is_unique
     F, _ = element_fractions([parse_formula(f) for f in batch["formula"]])
     assert min(np.abs(F[i] - F[j]).sum() for i in range(10) for j in range(i)) >= 0.02
+    assert batch["measured"].isna().all()  # nothing already measured is proposed as a next experiment
     short = pd.read_csv(out / "shortlist.csv")
     assert (short["lower"] < short["prediction"]).all() and (short["prediction"] < short["upper"]).all()
     assert list(short["score"]) == sorted(short["score"], reverse=True)
@@ -61,6 +63,9 @@ def test_screen_rank_ei_batch_10_returns_distinct_spaced_candidates_with_interva
     top = short.iloc[0]
     assert f"{top['lower']:.2f} to {top['upper']:.2f}" in md and "90% interval at best x" in md
     assert "while each 90% interval is" in md
+    known = short[short["measured"].notna()]
+    assert len(known) and known["warnings"].str.startswith("already in the training data").all()
+    assert "shortlisted candidate(s) are already in the model's training data" in md
 
 
 def test_rank_ei_refuses_a_classifier_before_writing(tmp_path):
