@@ -37,6 +37,7 @@ from explainsse.datasets import load_dataset
 from explainsse.datasets.table import split_mask
 from explainsse.featurize import dataset_descriptors
 from explainsse.models.bundled import BUNDLE_FAMILY, BUNDLE_PRESET, bundled_model_dir
+from explainsse.explain.domain import ApplicabilityDomain
 from explainsse.models.persistence import load_model
 from explainsse.models.targets import make_target
 from explainsse.models.train import final_model
@@ -118,6 +119,7 @@ def regression(ds, X, out: dict) -> None:
               f"{np.mean(w[m]):.1f} |")
         curve.append({"from": float(edges[b]), "to": float(edges[b + 1]), "n": int(m.sum()),
                       "mae": float(np.abs(res[m]).mean()), "coverage_0.9": float(cov.mean())})
+    flag = domain_check(Xt, folds, use, res, y, lower[0.9], upper[0.9])
     # the official test split, scored once
     yt = make_target(f.loc[test], "regression").to_numpy(float)
     pt = model.predict(X.loc[test])
@@ -138,8 +140,35 @@ def regression(ds, X, out: dict) -> None:
     test_record["mae"] = float(np.abs(yt - pt)[~tcens].mean())
     print(f"\nSpearman of width with |error| on the test split: {test_record['spearman_width_abs_error']:.2f}; "
           f"test MAE (uncensored) {test_record['mae']:.2f} decades")
-    out["regression"] = {"mondrian": mondrian, "cluster_out": record, "spearman_width": float(rho_w), "spearman_distance": float(rho_d),
+    out["regression"] = {"domain_flag": flag, "mondrian": mondrian, "cluster_out": record, "spearman_width": float(rho_w), "spearman_distance": float(rho_d),
                          "distance_curve": curve, "official_test": test_record}
+
+
+def domain_check(Xt, folds, use, res, y, lower, upper) -> list[dict]:
+    """The applicability-domain flag itself, validated: each held-out cluster assessed by the domain
+    of the other clusters (the percentile of its nearest-neighbour distance among theirs, in the
+    domain's own PCA space, and the ``inside`` flag at the 95th percentile), error and coverage per bin."""
+    pct, inside = np.full(len(y), np.nan), np.zeros(len(y), bool)
+    for c in np.unique(folds):
+        held = folds == c
+        d = ApplicabilityDomain(Xt[~held]).assess(Xt[held])
+        pct[held], inside[held] = d["percentile"].to_numpy(), d["inside"].to_numpy()
+    print("\nError by the applicability-domain score (percentile of the nearest-neighbour distance among the "
+          "training rows' own, the domain's PCA space; flag at the 95th):\n")
+    print("| domain percentile | n | MAE (decades) | 90% coverage | mean 90% width |")
+    print("|---|---:|---:|---|---:|")
+    rows = []
+    for lo, hi, name in ((0, 50, "0-50"), (50, 80, "50-80"), (80, 95, "80-95 (inside)"), (95, 101, "above 95 (flagged)")):
+        m = use & (pct >= lo) & (pct < hi)
+        if not m.any():
+            continue
+        cov = (y[m] >= lower[m]) & (y[m] <= upper[m])
+        print(f"| {name} | {int(m.sum())} | {np.abs(res[m]).mean():.2f} | {rate(cov)} | {np.mean(upper[m] - lower[m]):.1f} |")
+        rows.append({"percentile": name, "n": int(m.sum()), "mae": float(np.abs(res[m]).mean()),
+                     "coverage_0.9": float(cov.mean())})
+    print(f"\nSpearman of the domain percentile with |error|: {spearmanr(pct[use], np.abs(res[use])).statistic:.2f}; "
+          f"flagged outside: {int((use & ~inside).sum())} of {int(use.sum())} held-out rows")
+    return rows
 
 
 def mondrian_check(Xt, family, folds, pred, res, sig, use, y, lower, upper, min_rows: int = 30) -> dict:
