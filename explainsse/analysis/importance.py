@@ -15,7 +15,9 @@ import pandas as pd
 from .._config import DEFAULT_N_SCRAMBLE
 from ..datasets.table import split_mask
 from ..explain.agreement import cross_family_agreement
+from ..explain.named_groups import named_group_importance
 from ..explain.native import family_extra_view
+from ..explain.physics_check import physics_check
 from ..explain.stability import INTERVAL_METHOD
 from ..featurize import describe
 from ..models import evaluate
@@ -78,7 +80,8 @@ class ImportanceResult:
                 "method": ex.table.method, "notes": list(ex.table.notes), "params": ex.params,
                 "output_units": ex.table.output_units,
                 "importance": [{"descriptor": d, **imp.loc[d].to_dict(), "unit": describe(d).unit,
-                                "meaning": describe(d).meaning, "direction": directions["sentence"].get(d)}
+                                "meaning": describe(d).meaning, "direction": directions["sentence"].get(d),
+                                "group": describe(d).group, "flag": describe(d).flag}
                                for d in imp.index],
                 "stability": {**{k: ex.stability[k] for k in ("rank_stability", "top_k_jaccard", "runs", "scheme",
                                                               "n_bootstrap")},
@@ -86,10 +89,14 @@ class ImportanceResult:
                               "unstable": imp.index[imp["unstable"].astype(bool)].tolist()},
                 "groups": [{"group": g, "members": m} for g, m in ex.groups.items()],
                 "grouped_importance": ex.grouped_importance().to_dict(),
+                "named_groups": {r["group"]: {k: v for k, v in r.items() if k != "group"}
+                                 for r in named_group_importance(ex.table).to_dict("records")},
+                "physics_check": physics_check(ex.table),
                 "native": ex.native,
             }
         out = {**{k: self.config[k] for k in ("dataset", "preset", "task", "threshold_S_cm")},
-               "scheme": self.config.get("scheme"), "families": families}
+               "scheme": self.config.get("scheme"), "families": families,
+               "physics_check": [{"family": fam, **row} for fam, f in families.items() for row in f["physics_check"]]}
         if self.agreement:
             out["agreement"] = self.agreement
         return out

@@ -20,7 +20,7 @@ def descriptors(
     search: Annotated[Optional[str], typer.Option("--search", help="Only names/meanings containing this text.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Print the descriptor glossary (name, meaning, unit, source) and the presets."""
+    """Print the descriptor glossary (name, named group, proxy flag, unit, source, meaning) and the presets."""
     if preset:
         get_preset(preset)
     table = glossary(preset, search=search)
@@ -33,8 +33,14 @@ def descriptors(
         typer.echo(f"{key} (released {p.released}; inputs: {', '.join(p.input_kinds)}): {p.description}")
     typer.echo(f"{len(table)} descriptors\n")
     refs = {c: i for i, c in enumerate(dict.fromkeys(table["citation"]), start=1)}
-    rows = [[r.name, r.unit, r.source, f"[{refs[r.citation]}]", r.meaning] for r in table.itertuples(index=False)]
-    print_table(rows, ["name", "unit", "source", "ref", "meaning"])
+    rows = [[r.name, r.group, "proxy" if r.flag else "", r.unit, r.source, f"[{refs[r.citation]}]", r.meaning]
+            for r in table.itertuples(index=False)]
+    print_table(rows, ["name", "group", "flag", "unit", "source", "ref", "meaning"])
+    flagged = table[table["flag"].notna()]
+    if len(flagged):
+        typer.echo(f"\n{len(flagged)} descriptor(s) flagged as proxies (what they most likely stand for):")
+        for why, names in flagged.groupby("flag", sort=False)["name"]:
+            typer.echo(f"- {', '.join(names)}: {why}")
     typer.echo("\nreferences:")
     for citation, i in refs.items():
         typer.echo(f"[{i}] {citation}")

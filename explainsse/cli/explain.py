@@ -10,6 +10,8 @@ from .._config import DEFAULT_FAMILIES
 from ..analysis import explain_candidates, explain_families
 from ..datasets import from_formulas
 from ..errors import InputDataError
+from ..explain.named_groups import named_group_importance
+from ..explain.physics_check import physics_check, short_citation
 from ..explain.trust import interval_text, neighbour_text
 from ..featurize import describe
 from ..formatting import ordinal
@@ -72,7 +74,10 @@ def explain_cmd(
             typer.echo(f"  WARNING      {w}")
         typer.echo(f"  base value   {r['base_value']:.3g} {r['output_units']}")
         print_table([[t["descriptor"], "missing (imputed)" if t["value"] is None else f"{t['value']:.4g}", f"{t['shap']:+.3f}",
-                      t["unit"]] for t in r["top_descriptors"]], ["descriptor", "value", "SHAP", "unit"])
+                      t["unit"], (t.get("flag") or "").split(":")[0]] for t in r["top_descriptors"]],
+                    ["descriptor", "value", "SHAP", "unit", "flag"])
+        for why in dict.fromkeys(t["flag"] for t in r["top_descriptors"] if t.get("flag")):
+            typer.echo(f"  flag         {why}")
 
 
 def model_validation(model) -> dict:
@@ -165,14 +170,29 @@ def importance_cmd(
         typer.echo(f"\n{fam} / {task}: {v['verdict'].upper()}: {v['verdict_reason']}")
         if not result.finding(fam):
             typer.echo(f"  {result.heading(fam)}")
+        named = named_group_importance(ex.table)
+        typer.echo(f"\n{fam} / {task}: named physical groups (mean |sum of the members' SHAP|, 95% bootstrap "
+                   "interval over the rows):")
+        print_table([[r.group, f"{r.mean_abs_shap:.3f}", f"[{r.ci_low:.3f}, {r.ci_high:.3f}]", f"{r.share:.0%}",
+                      ", ".join(r.top_members)] for r in named.itertuples()],
+                    ["group", "mean |SHAP|", "95% interval", "share", "largest members"])
         typer.echo(f"\n{fam} / {task}: mean |SHAP| on the {len(ex.table)} training rows ({ex.table.method}); "
                    f"rank stability {ex.stability['rank_stability']:.2f}, top-{top} Jaccard "
                    f"{ex.stability['top_k_jaccard']:.2f}")
         print_table([[name, f"{r.mean_abs_shap:.3f}", f"[{r.ci_low:.3f}, {r.ci_high:.3f}]",
-                      "unstable" if r.unstable else "", describe(name).unit, directions["sentence"].get(name, "")]
+                      "unstable" if r.unstable else "", describe(name).unit, "proxy" if describe(name).flag else "",
+                      directions["sentence"].get(name, "")]
                      for name, r in imp.head(top).iterrows()],
-                    ["descriptor", "mean |SHAP|", "95% interval (refits, centred on the full fit)", "stability", "unit", "direction"])
+                    ["descriptor", "mean |SHAP|", "95% interval (refits, centred on the full fit)", "stability", "unit",
+                     "flag", "direction"])
         typer.echo(f"{len(ex.groups)} groups of correlated descriptors (|Spearman| >= {correlation})")
+        checked = [r for r in physics_check(ex.table) if r["verdict"] != "not in the model"]
+        if checked:
+            typer.echo(f"\n{fam} / {task}: physics check (Spearman of value with SHAP, 95% bootstrap interval):")
+            print_table([[r["descriptor"], r["expected"],
+                          "" if r["ci_low"] is None else f"{r['observed']:+.2f} [{r['ci_low']:+.2f}, {r['ci_high']:+.2f}]",
+                          r["verdict"], short_citation(r["citation"])] for r in checked],
+                        ["descriptor", "expected", "observed", "verdict", "source"])
     if result.agreement and sum(bool(result.finding(f)) for f in result.explanations) < 2:
         typer.echo("\ncross-family agreement not summarised: fewer than two families have skill")
     elif result.agreement:

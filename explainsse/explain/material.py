@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..featurize import describe
+from ..featurize.meaning import value_flag
 from ..featurize.nasicon_sites import detect_formula
 from ..formatting import ordinal
 from ..models.train import TrainedModel
@@ -17,6 +18,16 @@ from .trust import TrainingEvidence, intervals_for
 
 #: Warning given for a material without Li.
 NO_LI = "contains no Li: the model was trained on Li conductors"
+
+
+def led_by_measured(contrib: pd.DataFrame) -> pd.DataFrame:
+    """A material's top contributions with those from imputed (missing) values moved behind the others.
+
+    An imputed value is the model's filler, not a property of the material, so it never leads
+    a per-material explanation; it stays in the list (flagged), so the contributions still add up.
+    """
+    imputed = ~np.isfinite(contrib["value"].to_numpy(float))
+    return pd.concat([contrib[~imputed], contrib[imputed]]) if imputed.any() else contrib
 
 
 def unseen_elements(names) -> str:
@@ -75,7 +86,7 @@ def explain_materials(model: TrainedModel, frame: pd.DataFrame, X: pd.DataFrame,
     neighbours = evidence.neighbours(X)
     results = []
     for i, (idx, row) in enumerate(frame.iterrows()):
-        contrib = table.sample_at(i).head(top)  # the table is in the order of frame
+        contrib = led_by_measured(table.sample_at(i).head(top))  # the table is in the order of frame
         notes = []
         symbols = {el.symbol for el in row["composition"].elements}
         unseen = sorted(symbols - known) if known else []
@@ -100,7 +111,8 @@ def explain_materials(model: TrainedModel, frame: pd.DataFrame, X: pd.DataFrame,
             "top_descriptors": [
                 {"descriptor": r.descriptor, "value": None if not np.isfinite(r.value) else float(r.value),
                  "shap": float(r.shap), "unit": describe(r.descriptor).unit,
-                 "meaning": describe(r.descriptor).meaning}
+                 "meaning": describe(r.descriptor).meaning, "group": describe(r.descriptor).group,
+                 "flag": value_flag(r.descriptor, float(r.value))}
                 for r in contrib.itertuples()
             ],
         }

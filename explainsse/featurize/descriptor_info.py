@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from .meaning import physical_group, proxy_flag
+
 WARD_2016 = (
     "L. Ward, A. Agrawal, A. Choudhary, C. Wolverton, \"A general-purpose machine learning "
     "framework for predicting properties of inorganic materials\", npj Comput. Mater. 2, 16028 "
@@ -39,6 +41,12 @@ class DescriptorInfo:
         Featurizer that computes it (``matminer ElementProperty``, ``explainsse ...``).
     citation : str
         Reference to cite.
+    group : str
+        Its named physical group (:func:`~explainsse.featurize.meaning.physical_group`; filled in
+        from the name when not given).
+    flag : str or None
+        Why it is a proxy rather than physics (:func:`~explainsse.featurize.meaning.proxy_flag`),
+        or None.
     """
 
     name: str
@@ -46,6 +54,14 @@ class DescriptorInfo:
     unit: str
     source: str
     citation: str
+    group: str = ""
+    flag: str | None = None
+
+    def __post_init__(self):
+        if not self.group:
+            object.__setattr__(self, "group", physical_group(self.name))
+        if self.flag is None:
+            object.__setattr__(self, "flag", proxy_flag(self.name))
 
     def as_dict(self) -> dict:
         """Plain dict (for JSON and DataFrames)."""

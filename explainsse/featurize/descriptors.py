@@ -31,7 +31,7 @@ def feature_names(preset: str | Preset) -> list[str]:
 
 
 def glossary(preset: str | None = None, *, search: str | None = None) -> pd.DataFrame:
-    """Glossary of descriptors as a DataFrame (``name, meaning, unit, source, citation``).
+    """Glossary of descriptors as a DataFrame (``name, meaning, unit, source, citation, group, flag``).
 
     Parameters
     ----------
@@ -53,7 +53,7 @@ def glossary(preset: str | None = None, *, search: str | None = None) -> pd.Data
             if entry.name not in seen:
                 seen.add(entry.name)
                 rows.append(entry.as_dict())
-    table = pd.DataFrame(rows, columns=["name", "meaning", "unit", "source", "citation"])
+    table = pd.DataFrame(rows, columns=["name", "meaning", "unit", "source", "citation", "group", "flag"])
     if search:
         table = table[table["name"].str.contains(search, case=False, regex=False)
                       | table["meaning"].str.contains(search, case=False, regex=False)]

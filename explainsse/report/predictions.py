@@ -119,6 +119,7 @@ def build_prediction_report(ds, model, model_name: str, *, top: int = 5, max_fig
         "data": {"summary": summary, "issues": ds.issues.astype(str).to_dict("records"), "files": ds.files},
         "materials": ranked,
         "glossary": [{"descriptor": d, "meaning": describe(d).meaning, "unit": describe(d).unit,
+                      "group": describe(d).group, "flag": describe(d).flag,
                       "source": describe(d).source} for d in names],
         "dataset": ds.name, "seed": model.random_state,
     }

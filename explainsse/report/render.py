@@ -115,11 +115,27 @@ def study_markdown(c: dict, figure_files: dict[str, str]) -> str:
         lines += [f"### {md_cell(family if finding else e['heading'])}", ""]
         if "verdict" in e:
             lines += [f"Verdict of the explained model: **{md_cell(e['verdict'])}** ({md_cell(e['verdict_reason'])}).", ""]
-        lines += [f"{md_cell(e['method'])}; SHAP in {md_cell(e['output_units'])}.", "",
-                  f"| descriptor | mean abs SHAP (full fit) | {md_cell(e['stability'].get('interval', '95% interval'))} "
-                  "| direction | unit |", "|---|---|---|---|---|"]
+        lines += [f"{md_cell(e['method'])}; SHAP in {md_cell(e['output_units'])}.", ""]
+        if e.get("named_groups"):
+            lines += ["Named physical groups (SHAP summed over each group's members, exact; 95% bootstrap interval "
+                      "over the rows):", "", "| group | mean abs SHAP | 95% interval | share | largest members |",
+                      "|---|---|---|---|---|"]
+            lines += [f"| {md_cell(g['group'])} | {g['mean_abs_shap']:.3f} | {g['ci_low']:.3f}-{g['ci_high']:.3f} | "
+                      f"{g['share']:.0%} | {md_cell('; '.join(g['top_members']))} |" for g in e["named_groups"]]
+            lines += [""]
+        checked = [r for r in e.get("physics_check") or [] if r["verdict"] != "not in the model"]
+        if checked:
+            lines += ["Physics check (Spearman of value with SHAP, 95% bootstrap interval; imputed values left out):", "",
+                      "| descriptor | expected | observed | verdict | citation |", "|---|---|---|---|---|"]
+            lines += [f"| {md_cell(r['descriptor'])} | {md_cell(r['expected'])} | "
+                      + ("" if r["ci_low"] is None else f"{r['observed']:+.2f} [{r['ci_low']:+.2f}, {r['ci_high']:+.2f}]")
+                      + f" | {r['verdict']} | {md_cell(r['citation'])} |" for r in checked]
+            lines += [""]
+        lines += [f"| descriptor | mean abs SHAP (full fit) | {md_cell(e['stability'].get('interval', '95% interval'))} "
+                  "| direction | unit | group | flag |", "|---|---|---|---|---|---|---|"]
         lines += [f"| {md_cell(t['descriptor'])}{' (unstable)' if t['unstable'] else ''} | {t['mean_abs_shap']:.3f} | "
-                  f"{t['ci_low']:.3f}-{t['ci_high']:.3f} | {md_cell(t['direction'])} | {md_cell(t['unit'])} |" for t in e["top"]]
+                  f"{t['ci_low']:.3f}-{t['ci_high']:.3f} | {md_cell(t['direction'])} | {md_cell(t['unit'])} | "
+                  f"{md_cell(t.get('group', ''))} | {md_cell(t.get('flag') or '')} |" for t in e["top"]]
         if f"importance_{family}" in figure_files:
             lines += ["", f"![importance]({figure_files['importance_' + family]})"]
         lines.append("")
@@ -156,8 +172,9 @@ def study_markdown(c: dict, figure_files: dict[str, str]) -> str:
     if nz.get("detector"):
         d = nz["detector"]
         lines += ["", f"NASICON detector vs family labels: precision {d['precision']:.3f}, recall {d['recall']:.3f}."]
-    lines += ["", h["glossary"], "", "| descriptor | meaning | unit |", "|---|---|---|"]
-    lines += [f"| {md_cell(g['descriptor'])} | {md_cell(g['meaning'])} | {md_cell(g['unit'])} |" for g in c["glossary"]]
+    lines += ["", h["glossary"], "", "| descriptor | meaning | unit | group | flag |", "|---|---|---|---|---|"]
+    lines += [f"| {md_cell(g['descriptor'])} | {md_cell(g['meaning'])} | {md_cell(g['unit'])} | "
+              f"{md_cell(g.get('group', ''))} | {md_cell(g.get('flag') or '')} |" for g in c["glossary"]]
     lines += ["", "Citations:", ""] + [f"- {md_cell(ct)}" for ct in c["citations"]]
     return "\n".join(lines) + "\n"
 

@@ -16,6 +16,8 @@ import pandas as pd
 from .._config import INTERVAL_LEVEL
 from ..analysis.importance import gate_heading
 from ..analysis.sections import DataCard
+from ..explain.named_groups import named_group_importance
+from ..explain.physics_check import physics_check
 from ..explain.stability import INTERVAL_METHOD
 from ..explain.trust import interval_text, measured_text, neighbour_text, trust_record
 from ..featurize import describe
@@ -88,6 +90,8 @@ class TopDescriptor:
     unit: str
     meaning: str
     direction: str
+    group: str = ""
+    flag: str | None = None
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,8 @@ class FamilySection:
     verdict_reason: str = ""
     finding: bool = False
     heading: str = ""
+    named_groups: list = field(default_factory=list)
+    physics_check: list = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -374,7 +380,7 @@ def _explanations(study, figures: dict, top: int, verdicts: list[dict] | None = 
             method=table.method, notes=list(table.notes), output_units=table.output_units,
             top=[TopDescriptor(d, float(r.mean_abs_shap), *_contained(r.mean_abs_shap, r.ci_low, r.ci_high),
                                bool(r.unstable), describe(d).unit, describe(d).meaning,
-                               directions["sentence"].get(d, ""))
+                               directions["sentence"].get(d, ""), describe(d).group, describe(d).flag)
                  for d, r in imp.head(top).iterrows()],
             stability={"rank_stability": ex.stability["rank_stability"],
                        "top_k_jaccard": ex.stability["top_k_jaccard"], "runs": ex.stability["runs"],
@@ -383,6 +389,8 @@ def _explanations(study, figures: dict, top: int, verdicts: list[dict] | None = 
             native=_odds_ratios(ex.native),
             task=task, verdict=verdict["verdict"], verdict_reason=verdict["verdict_reason"],
             finding=verdict["verdict"] == SKILL, heading=gate_heading(family, task, verdict),
+            named_groups=named_group_importance(table, seed=study.config.seed).to_dict("records"),
+            physics_check=physics_check(table, seed=study.config.seed),
         )
         figures[f"importance_{family}"] = fig.importance_bar(imp, top=top, title=f"{family}: mean |SHAP|").figure
         figures[f"beeswarm_{family}"] = fig.beeswarm(table, top=top, title=f"{family}: SHAP per material").figure
@@ -632,12 +640,24 @@ def _explanation_sentences(family: str, info: FamilySection) -> list[str]:
     lead = info.top[:3]
     listed = "; ".join(f"{t.descriptor} ({_meaning(t.descriptor)}mean |SHAP| {t.mean_abs_shap:.2f}, "
                        f"95% interval {t.ci_low:.2f}-{t.ci_high:.2f}"
-                       f"{', unstable rank' if t.unstable else ''})" for t in lead)
+                       f"{', unstable rank' if t.unstable else ''}"
+                       f"{'; FLAGGED ' + t.flag if t.flag else ''})" for t in lead)
+    groups = "; ".join(f"{g['group']} ({g['share']:.0%} of mean |SHAP|, {g['mean_abs_shap']:.2f} "
+                       f"[{g['ci_low']:.2f}, {g['ci_high']:.2f}])" for g in info.named_groups[:3])
     if info.verdict == SKILL:
-        out = [f"{family}: the strongest drivers are {listed}."]
+        out = ([f"{family}: the strongest named groups are {groups}."] if groups else [])
+        out.append(f"{family}: the strongest drivers are {listed}.")
         directions = [t.direction for t in lead if t.direction and "no monotonic" not in t.direction]
         if directions:
             out.append(f"{family} directions: " + "; ".join(directions) + ".")
+        checked = [r for r in info.physics_check if r["verdict"] in ("agrees", "disagrees", "unclear")]
+        if checked:
+            against = [f"{r['descriptor']} (expected {r['expected']}, observed Spearman {r['observed']:+.2f} "
+                       f"[{r['ci_low']:+.2f}, {r['ci_high']:+.2f}])" for r in checked if r["verdict"] == "disagrees"]
+            out.append(f"{family} physics check: of {len(checked)} expected directions the model has, "
+                       f"{sum(r['verdict'] == 'agrees' for r in checked)} agree, {len(against)} disagree"
+                       + (f" ({'; '.join(against)})" if against else "")
+                       + f", {sum(r['verdict'] == 'unclear' for r in checked)} are unclear.")
         return out
     if info.verdict == NO_SKILL:
         return [f"{info.heading} ({info.verdict_reason}); its descriptor ranking is not listed here."]
@@ -734,7 +754,8 @@ def build_view(study, *, top: int | None = None) -> tuple[ReportView, dict]:
         models=models, explanations=explained, agreement=study.agreement, dependence=dependence,
         materials=materials,
         glossary=[{"descriptor": d, "meaning": describe(d).meaning, "unit": describe(d).unit,
-                   "source": describe(d).source} for d in glossary],
+                   "source": describe(d).source, "group": describe(d).group, "flag": describe(d).flag}
+                  for d in glossary],
         results=study.results.to_dict("records"),
         nasicon=_nasicon_context(study.nasicon, frame, _skipped(study).get("nasicon", "")),
         skipped=_skipped(study),

@@ -21,7 +21,7 @@ from .test_report import make_csv
 pytestmark = pytest.mark.slow
 
 #: Keys that hold the point estimate beside a ci_low / ci_high pair, in order of preference.
-ESTIMATE_KEYS = ("value", "estimate", "mean_abs_shap", "odds_ratio_per_sd", "predicted")
+ESTIMATE_KEYS = ("value", "estimate", "mean_abs_shap", "odds_ratio_per_sd", "predicted", "observed")
 
 
 def _study_report(tmp_path, *, shuffle: bool):

@@ -87,8 +87,10 @@ def test_bundled_nasicon_classifier_explains_a_formula_offline(tmp_path, monkeyp
     m = json.loads(r.stdout)["materials"][0]
     assert 0 <= m["prediction"] <= 1 and "probability" in m["prediction_units"]
     assert all(t["descriptor"].startswith(P) for t in m["top_descriptors"])
-    # the model's output is the log-odds of the printed probability ...
-    assert m["model_output"] == pytest.approx(math.log(m["prediction"] / (1 - m["prediction"])), abs=1e-6)
+    # the model's output is the log-odds of its own probability (the prediction is the calibrated one) ...
+    raw = m["probability_raw"]
+    assert m["model_output"] == pytest.approx(math.log(raw / (1 - raw)), abs=1e-6)
+    assert m["prediction"] == pytest.approx(m["probability"]) and m["interval"]["lower"] <= m["prediction"]
     # ... and the base value plus every descriptor's SHAP adds up to it (exact linear SHAP)
     from explainsse.analysis import explain_candidates
     from explainsse.datasets import from_formulas
