@@ -17,7 +17,7 @@ from ..datasets.table import split_mask
 from ..explain.agreement import cross_family_agreement
 from ..explain.named_groups import named_group_importance
 from ..explain.native import family_extra_view
-from ..explain.physics_check import physics_check
+from ..explain.physics_check import physics_check, split_site_note
 from ..explain.stability import INTERVAL_METHOD
 from ..featurize import describe
 from ..models import evaluate
@@ -92,14 +92,71 @@ class ImportanceResult:
                 "named_groups": {r["group"]: {k: v for k, v in r.items() if k != "group"}
                                  for r in named_group_importance(ex.table).to_dict("records")},
                 "physics_check": physics_check(ex.table),
+                "split_sites": split_site_note(ex.table),
                 "native": ex.native,
             }
         out = {**{k: self.config[k] for k in ("dataset", "preset", "task", "threshold_S_cm")},
+               "consensus": consensus(self, top),
                "scheme": self.config.get("scheme"), "families": families,
                "physics_check": [{"family": fam, **row} for fam, f in families.items() for row in f["physics_check"]]}
         if self.agreement:
             out["agreement"] = self.agreement
         return out
+
+
+def consensus(result: ImportanceResult, top: int = 10) -> dict:
+    """One headline ranking from the families with skill: named groups, then descriptors.
+
+    Each skilled family's named-group importance is turned into shares of its total mean |SHAP|;
+    the consensus share of a group is the mean over the skilled families (and its range). The
+    agreement is the Spearman rank correlation of group importance (and of descriptor importance)
+    between every pair of skilled families; a group whose rank differs by 3 or more between two
+    skilled families is listed as a disagreement, as is a top descriptor whose SHAP direction
+    differs. With one skilled family the ranking is that family's; with none there is no headline.
+
+    Returns
+    -------
+    dict
+        ``families`` (the skilled ones), ``groups`` (ranked: ``group``, ``share``, ``share_min``,
+        ``share_max``, ``ranks``), ``descriptors`` (ranked the same way, with ``group`` and
+        ``flag``), ``agreement`` (``group_rank_correlation``, ``descriptor_rank_correlation`` per
+        pair), ``disagreements`` (sentences) and ``note``.
+    """
+    skilled = [f for f in result.explanations if result.finding(f)]
+    out = {"families": skilled, "groups": [], "descriptors": [], "agreement": {}, "disagreements": []}
+    if not skilled:
+        out["note"] = "no family has skill, so there is no headline ranking (the SHAP values describe noise)"
+        return out
+    groups = {f: named_group_importance(result.explanations[f].table).set_index("group")["share"] for f in skilled}
+    shares = pd.DataFrame(groups).fillna(0.0)
+    ranks = shares.rank(ascending=False, method="min").astype(int)
+    order = shares.mean(axis=1).sort_values(ascending=False).index
+    out["groups"] = [{"group": g, "share": float(shares.loc[g].mean()), "share_min": float(shares.loc[g].min()),
+                      "share_max": float(shares.loc[g].max()), "ranks": {f: int(ranks.at[g, f]) for f in skilled}}
+                     for g in order]
+    imp = pd.DataFrame({f: result.explanations[f].importance["mean_abs_shap"] for f in skilled}).fillna(0.0)
+    imp = imp / imp.sum()
+    for d in imp.mean(axis=1).sort_values(ascending=False).index[:top]:
+        out["descriptors"].append({"descriptor": d, "share": float(imp.loc[d].mean()), "group": describe(d).group,
+                                   "flag": describe(d).flag})
+    for i, a in enumerate(skilled):
+        for b in skilled[i + 1:]:
+            key = f"{a}-{b}"
+            out["agreement"].setdefault("group_rank_correlation", {})[key] = float(
+                shares[a].corr(shares[b], method="spearman"))
+            out["agreement"].setdefault("descriptor_rank_correlation", {})[key] = float(
+                imp[a].corr(imp[b], method="spearman"))
+            for g in order[:top]:
+                if abs(ranks.at[g, a] - ranks.at[g, b]) >= 3:
+                    out["disagreements"].append(f"{g}: rank {ranks.at[g, a]} in {a}, {ranks.at[g, b]} in {b}")
+    if result.agreement and len(skilled) > 1:
+        for row in result.agreement.get("direction", []):
+            signs = {f: row.get(f"direction_{f}") for f in skilled if row.get(f"direction_{f}") not in (None, 0)}
+            if len(set(signs.values())) > 1:
+                out["disagreements"].append(f"{row.get('descriptor')}: direction differs ({signs})")
+    out["note"] = (f"consensus of {len(skilled)} skilled families" if len(skilled) > 1 else
+                   f"only {skilled[0]} has skill: its ranking, with no second family to agree or disagree")
+    return out
 
 
 def gate_heading(family: str, task: str, verdict: dict) -> str:
@@ -195,4 +252,4 @@ def explain_families(ds, X: pd.DataFrame, families, task: str, *, preset: str, t
     return ImportanceResult(explanations, models, agreement, config, verdicts)
 
 
-__all__ = ["ImportanceResult", "explain_families", "gate_heading"]
+__all__ = ["ImportanceResult", "consensus", "explain_families", "gate_heading"]

@@ -129,4 +129,32 @@ def physics_check(table, *, n_boot: int = DIRECTION_BOOTSTRAP, seed: int = 0, mi
     return rows
 
 
-__all__ = ["EXPECTATIONS", "Expectation", "physics_check", "short_citation"]
+def split_site_note(table, families=None) -> str:
+    """A sentence when Li-Li distance descriptors fall below any physical Li-Li contact in some rows
+    (split, partially occupied sites), with the structural families most concerned; "" otherwise.
+
+    Parameters
+    ----------
+    table : ExplanationTable
+    families : sequence, optional
+        The structural family of each row of ``table`` (e.g. OBELiX's labels).
+    """
+    from ..featurize.meaning import LI_LI_CONTACT, LI_LI_DISTANCES
+
+    name = next((d for d in LI_LI_DISTANCES if d in table.feature_names), None)
+    if name is None:
+        return ""
+    x = np.asarray(table.data[:, table.feature_names.index(name)], float)
+    short = np.isfinite(x) & (x < LI_LI_CONTACT)
+    if not short.any():
+        return ""
+    which = ""
+    if families is not None:
+        counts = pd.Series(np.asarray(families, object)[short]).astype("string").fillna("unlabelled").value_counts().head(3)
+        which = " (" + ", ".join(f"{k}: {v}" for k, v in counts.items()) + ")"
+    return (f"{int(short.sum())} of {int(np.isfinite(x).sum())} materials with a structure have {name} below "
+            f"{LI_LI_CONTACT} A{which}: split, partially occupied Li sites, so there the descriptor marks a "
+            "disordered Li sublattice rather than a Li-Li spacing.")
+
+
+__all__ = ["EXPECTATIONS", "Expectation", "physics_check", "short_citation", "split_site_note"]

@@ -17,7 +17,7 @@ from .._config import INTERVAL_LEVEL
 from ..analysis.importance import gate_heading
 from ..analysis.sections import DataCard
 from ..explain.named_groups import named_group_importance
-from ..explain.physics_check import physics_check
+from ..explain.physics_check import physics_check, split_site_note
 from ..explain.stability import INTERVAL_METHOD
 from ..explain.trust import interval_text, measured_text, neighbour_text, trust_record
 from ..featurize import describe
@@ -376,8 +376,9 @@ def _explanations(study, figures: dict, top: int, verdicts: list[dict] | None = 
         directions = ex.directions(top)
         task = getattr(ex, "task", "classification") or "classification"
         verdict = _verdict_of(verdicts or [], family, task)
+        split = split_site_note(table, study.frame.loc[table.samples, "family"] if "family" in study.frame else None)
         explained[family] = FamilySection(
-            method=table.method, notes=list(table.notes), output_units=table.output_units,
+            method=table.method, notes=[*table.notes, *([split] if split else [])], output_units=table.output_units,
             top=[TopDescriptor(d, float(r.mean_abs_shap), *_contained(r.mean_abs_shap, r.ci_low, r.ci_high),
                                bool(r.unstable), describe(d).unit, describe(d).meaning,
                                directions["sentence"].get(d, ""), describe(d).group, describe(d).flag)

@@ -40,6 +40,9 @@ def test_shuffled_targets_are_not_a_finding(tmp_path):
     assert ev["value"] >= ev["baseline"] or ev["p_value"] > 0.5
     for row in j["importance"]:
         assert row["ci_low"] <= row["mean_abs_shap"] <= row["ci_high"]
+    # no skilled family: no headline ranking, and it says why
+    c = result.to_dict()["consensus"]
+    assert c["families"] == [] and c["groups"] == [] and "no family has skill" in c["note"]
 
 
 def test_learnable_targets_have_skill_and_unvalidated_families_are_not_findings(tmp_path):
@@ -48,3 +51,11 @@ def test_learnable_targets_have_skill_and_unvalidated_families_are_not_findings(
     assert result.heading("pls") == "pls: skill against the median; its explanation is a finding"
     unvalidated = type(result)(result.explanations, result.models, None, result.config)
     assert unvalidated.verdict("pls")["verdict"] == "weak" and not unvalidated.finding("pls")
+    # the headline: named groups ranked by share of mean |SHAP| (they sum to one), then descriptors
+    j = result.to_dict()
+    c = j["consensus"]
+    assert c["families"] == ["pls"] and abs(sum(g["share"] for g in c["groups"]) - 1) < 1e-9
+    assert [g["group"] for g in c["groups"]][:3] == list(j["families"]["pls"]["named_groups"])[:3]
+    assert all({"descriptor", "share", "group", "flag"} <= set(d) for d in c["descriptors"])
+    assert {r["verdict"] for r in j["physics_check"]} <= {"agrees", "disagrees", "unclear", "not in the model"}
+    assert len(j["physics_check"]) >= 8 and all(r["citation"] and r["family"] == "pls" for r in j["physics_check"])
