@@ -28,6 +28,32 @@ def plain_text(func):
     return wrapper
 
 
+#: Attribute of a Figure holding its point tooltips: scatter group id -> one label per drawn point.
+TOOLTIPS = "_explainsse_tooltips"
+
+
+def with_tooltips(collection, labels) -> None:
+    """Give each point of a scatter ``collection`` a hover label (an SVG ``<title>``, no JavaScript).
+
+    The points are drawn as vectors (not rasterized) so that each can carry its label; the labels
+    are attached when the figure is written (:func:`~explainsse.report.html.svg_bytes`).
+    """
+    fig = collection.figure
+    tips = getattr(fig, TOOLTIPS, None)
+    if tips is None:
+        tips = {}
+        setattr(fig, TOOLTIPS, tips)
+    gid = f"points{len(tips)}"
+    collection.set_gid(gid)
+    collection.set_rasterized(False)
+    tips[gid] = [str(label) for label in labels]
+
+
+def _material_label(ident, formula, extra: str) -> str:
+    name = str(ident) if formula is None or str(formula) in ("", "nan", str(ident)) else f"{ident} {formula}"
+    return f"{name}: {extra}"
+
+
 def _axes(ax, size=(6.0, 4.0)):
     if ax is not None:
         return ax
@@ -51,15 +77,26 @@ def log_sigma_by_family(frame: pd.DataFrame, ax=None, top: int = 10):
 
 
 @plain_text
-def parity(pred: pd.DataFrame, ax=None, title: str = ""):
-    """Predicted vs measured log10 sigma; censored rows drawn as open triangles at their floor."""
+def parity(pred: pd.DataFrame, ax=None, title: str = "", formulas: pd.Series | None = None):
+    """Predicted vs measured log10 sigma; censored rows drawn as open triangles at their floor.
+
+    Each point carries its id (and formula, from ``formulas`` indexed by the frame's rows, matched
+    on ``pred["row"]``), measured and predicted value as a hover tooltip.
+    """
     ax = _axes(ax, (4.2, 4.0))
     cens = pred["censored"].to_numpy(bool)
-    ax.scatter(pred.loc[~cens, "y_true"], pred.loc[~cens, "y_pred"], s=12, alpha=0.7, label="measured",
-               rasterized=True)
+    def labels(part, what):
+        ids = part["id"] if "id" in part else part.index
+        forms = (formulas.reindex(part["row"]).to_numpy() if formulas is not None and "row" in part
+                 else [None] * len(part))
+        return [_material_label(i, f, f"{what} {t:.2f}, predicted {p:.2f}")
+                for i, f, t, p in zip(ids, forms, part["y_true"], part["y_pred"])]
+    points = ax.scatter(pred.loc[~cens, "y_true"], pred.loc[~cens, "y_pred"], s=12, alpha=0.7, label="measured")
+    with_tooltips(points, labels(pred.loc[~cens], "measured log10 sigma"))
     if cens.any():
-        ax.scatter(pred.loc[cens, "y_true"], pred.loc[cens, "y_pred"], s=20, marker="v",
-                   facecolors="none", edgecolors="tab:red", label="censored (floor)")
+        points = ax.scatter(pred.loc[cens, "y_true"], pred.loc[cens, "y_pred"], s=20, marker="v",
+                            facecolors="none", edgecolors="tab:red", label="censored (floor)")
+        with_tooltips(points, labels(pred.loc[cens], "upper bound, stored at the floor"))
     lo = float(min(pred["y_true"].min(), pred["y_pred"].min())) - 0.5
     hi = float(max(pred["y_true"].max(), pred["y_pred"].max())) + 0.5
     ax.plot([lo, hi], [lo, hi], color="grey", lw=1)
@@ -139,18 +176,32 @@ def beeswarm(table, ax=None, top: int = 10, title: str = ""):
 
 
 @plain_text
-def dependence(table, descriptor: str, families: pd.Series, ax=None, unit: str = ""):
-    """SHAP vs descriptor value, coloured by structural family (top 6 families, others grey)."""
+def dependence(table, descriptor: str, families: pd.Series, ax=None, unit: str = "",
+               measured: pd.Series | None = None):
+    """SHAP vs descriptor value, coloured by structural family (top 6 families, others grey).
+
+    Each point carries its material id, formula, value, SHAP and (with ``measured``, indexed like
+    the table's samples) its measured log10 sigma as a hover tooltip; rows without a value
+    (imputed) are not drawn.
+    """
     ax = _axes(ax, (4.4, 3.4))
     part = table.column(descriptor)
+    part["id"], part["formula"] = np.asarray(table.ids, object), np.asarray(table.formulas, object)
+    part = part[np.isfinite(part["value"].to_numpy(float))]
     fam = families.reindex(part["sample"]).fillna("other").astype(str).to_numpy()
+    meas = measured.reindex(part["sample"]).to_numpy(float) if measured is not None else np.full(len(part), np.nan)
     counts = pd.Series(fam).value_counts()
     top = [f for f in counts.index if f != "other"][:6]
     for name in [*top, "other"]:
         mask = (fam == name) if name != "other" else ~np.isin(fam, top)
         if mask.any():  # rows without a family (or outside the top 6) are drawn grey, never left out
-            ax.scatter(part["value"].to_numpy()[mask], part["shap"].to_numpy()[mask], s=8, alpha=0.7,
-                       label=name, color=None if name != "other" else "lightgrey", rasterized=True)
+            sub = part[mask]
+            points = ax.scatter(sub["value"].to_numpy(), sub["shap"].to_numpy(), s=8, alpha=0.7,
+                                label=name, color=None if name != "other" else "lightgrey")
+            with_tooltips(points, [_material_label(i, f, f"value {v:.4g}, SHAP {sh:+.3f}"
+                                                   + ("" if not np.isfinite(m) else f", measured log10 sigma {m:.2f}"))
+                                   for i, f, v, sh, m in zip(sub["id"], sub["formula"], sub["value"], sub["shap"],
+                                                             meas[mask])])
     ax.axhline(0, color="grey", lw=0.8)
     ax.set_xlabel(f"{descriptor} ({unit})" if unit and unit != "-" else descriptor, fontsize=8)
     ax.set_ylabel("SHAP", fontsize=8)
@@ -166,10 +217,17 @@ def versus_measured(values: pd.Series, frame: pd.DataFrame, descriptor: str, ax=
     ok = values.notna() & frame["log10_sigma"].notna()
     cens = frame["censored"].astype(bool) & ok
     plain = ok & ~cens
-    ax.scatter(values[plain], frame.loc[plain, "log10_sigma"], s=10, alpha=0.7, label="measured", rasterized=True)
+    def labels(mask, what):
+        ids = frame.loc[mask, "id"] if "id" in frame else frame.index[mask]
+        forms = frame.loc[mask, "formula"] if "formula" in frame else [None] * int(mask.sum())
+        return [_material_label(i, f, f"value {v:.4g}, {what} {y:.2f}")
+                for i, f, v, y in zip(ids, forms, values[mask], frame.loc[mask, "log10_sigma"])]
+    points = ax.scatter(values[plain], frame.loc[plain, "log10_sigma"], s=10, alpha=0.7, label="measured")
+    with_tooltips(points, labels(plain, "measured log10 sigma"))
     if cens.any():
-        ax.scatter(values[cens], frame.loc[cens, "log10_sigma"], s=16, marker="v", facecolors="none",
-                   edgecolors="grey", label="upper bound (censored)", rasterized=True)
+        points = ax.scatter(values[cens], frame.loc[cens, "log10_sigma"], s=16, marker="v", facecolors="none",
+                            edgecolors="grey", label="upper bound (censored)")
+        with_tooltips(points, labels(cens, "censored, stored at"))
     ax.set_xlabel(f"{descriptor} ({unit})" if unit and unit != "-" else descriptor, fontsize=8)
     ax.set_ylabel("measured log10 sigma (S/cm)", fontsize=8)
     ax.set_title(f"{int(ok.sum())} rows with a value", fontsize=8)

@@ -308,7 +308,8 @@ def _models(study, figures: dict, verdicts: list[dict] | None = None) -> ModelsS
     scheme = cfg.scheme
     for e in study.evaluations:
         if e.task == "regression":
-            figures[f"parity_{e.family}"] = fig.parity(e.predictions, title=f"{e.family}: {scheme}").figure
+            figures[f"parity_{e.family}"] = fig.parity(e.predictions, title=f"{e.family}: {scheme}",
+                                                        formulas=study.frame["formula"]).figure
         else:
             figures[f"confusion_{e.family}"] = fig.confusion(e.confusion, title=e.family).figure
     clf = {e.family: e.predictions for e in study.evaluations if e.task == "classification"}
@@ -409,7 +410,8 @@ def _per_material(study, figures: dict) -> tuple[list, list]:
     table, pred, domain = r.table, r.predictions, r.domain
     for d in table.top(3):
         info = describe(d)
-        figures[f"dependence_{len(dependence)}"] = fig.dependence(table, d, frame["family"], unit=info.unit).figure
+        figures[f"dependence_{len(dependence)}"] = fig.dependence(table, d, frame["family"], unit=info.unit,
+                                                                  measured=frame["log10_sigma"]).figure
         dependence.append({"descriptor": d, "meaning": info.meaning, "unit": info.unit,
                            "figure": f"dependence_{len(dependence)}"})
     # a censored row is wrong only by how far the prediction lies above its bound (not from the floor)

@@ -49,7 +49,7 @@ def test_report_end_to_end_small(tmp_path):
     # user strings stay inert: escaped in HTML
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "http://" not in html.replace("http://www.w3.org", "") and "https://" not in html.split("<body>")[1]
-    assert html.count("<img") == len(list((out / "figures").glob("*.svg")))
+    assert html.count("<img") + html.count("<figure aria-label") == len(list((out / "figures").glob("*.svg")))
     assert "Xx2O" in html and "unknown element" in html  # the excluded row is accounted for
     j = json.loads((out / "report.json").read_text())
     assert j["data"]["summary"]["rows_excluded"] == 1
@@ -223,3 +223,37 @@ def test_screening_report_opens_in_headless_chromium(tmp_path):
     run_screen(source, "default", tmp_path / "scr", top=3, workers=1, progress=False)
     total, loaded, external = _open_in_chromium(tmp_path / "scr" / "report.html", tmp_path)
     assert total == 2 and loaded == total and external == 0  # the distribution and the doping series
+
+
+@pytest.mark.integration
+def test_scatter_points_carry_tooltips_in_the_browser(tmp_path):
+    """Parity points carry their id, formula and values as SVG <title>s, inlined in the HTML (no JavaScript)."""
+    import shutil
+    import subprocess
+
+    import matplotlib
+    import pandas as pd
+
+    from explainsse.report import Report
+    from explainsse.report import figures as fig
+    from explainsse.report.render import study_markdown, write_report
+
+    matplotlib.use("Agg")
+    pred = pd.DataFrame({"row": [0, 1, 2], "id": ["m<1>", "m2", "m3"], "y_true": [-3.0, -5.0, -15.0],
+                         "y_pred": [-3.5, -4.0, -9.0], "censored": [False, False, True]})
+    formulas = pd.Series(["Li7La3Zr2O12", "Li3PS4", "Li2O"], index=[0, 1, 2])
+    figures = {"parity_xgb": fig.parity(pred, title="xgb", formulas=formulas).figure}
+    out = write_report(Report(minimal_context(), figures, "report.html.j2", study_markdown), tmp_path / "rep")
+    html = (out / "index.html").read_text()
+    assert "<title>m&lt;1&gt; Li7La3Zr2O12: measured log10 sigma -3.00, predicted -3.50</title>" in html
+    assert "<script" not in html.split("</style>", 1)[1]
+    svg = (out / "figures" / "parity_xgb.svg").read_text()
+    assert svg.count("<title>") == 3 and 'id="parity_xgb-' not in svg  # the file keeps its own ids
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("Chromium is not installed (Debian package 'chromium'; .ci/run installs it)")
+    dom = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                          f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", (out / "index.html").as_uri()],
+                         capture_output=True, text=True, timeout=120).stdout
+    svg_dom = dom[dom.index("<svg"):]
+    assert "<title>m2 Li3PS4: measured log10 sigma -5.00, predicted -4.00</title>" in svg_dom
