@@ -63,7 +63,7 @@ def test_fault_killed_report_leaves_no_worker_and_no_partial_output(shared_data,
     # the rerun (a smaller report, same folder) writes it whole, and nothing partial is left
     # crystal-v1 keeps the rerun short (the default full-v1 would compute the 321 CIFs' descriptors first)
     rerun = _explainsse("report", "--dataset", "obelix", "-o", out, "--families", "pls", "--n-scramble", "1",
-                        "--preset", "crystal-v1", "--quiet")
+                        "--preset", "crystal-v1", "--side-schemes", "none", "--quiet")
     _, err = rerun.communicate(timeout=300)
     assert rerun.returncode == 0, err
     assert (out / "index.html").is_file() and (out / "manifest.json").is_file()

@@ -89,7 +89,7 @@ def test_report_on_a_composition_only_csv_works(tmp_path):
     plain = tmp_path / "plain.csv"
     full[["formula", "sigma"]].to_csv(plain, index=False)  # formula + sigma, nothing else
     out = tmp_path / "out"
-    r = run("report", "--input", plain, "-o", out, "--families", "pls", "--n-scramble", "1")
+    r = run("report", "--input", plain, "-o", out, "--families", "pls", "--n-scramble", "1", "--side-schemes", "none")
     assert r.exit_code == 0, r.output
     assert "descriptor preset composition-v1" in r.stderr and "conductivity column 'sigma'" in r.stderr
     j = json.loads((out / "report.json").read_text())
@@ -273,7 +273,8 @@ def test_datasets_list_counts_only_verified_files(tmp_path, shared_data):
 def test_all_bad_table_says_no_row_is_usable(tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text("formula,sigma\nXx2O,1e-4\nLi2O,abc\n")
-    r = run("report", "--input", path, "--target-col", "sigma", "-o", tmp_path / "rep", "--quiet")
+    r = run("report", "--input", path, "--target-col", "sigma", "-o", tmp_path / "rep", "--quiet", "--side-schemes",
+            "none")
     assert r.exit_code == 2 and "no usable row" in r.stderr and "all 2 rows have issues" in r.stderr
     assert "MagpieData" not in r.stderr
 

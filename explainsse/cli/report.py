@@ -5,7 +5,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .._config import DEFAULT_N_SCRAMBLE
+from .._config import DEFAULT_N_SCRAMBLE, SIDE_SCHEMES
 from ..analysis import load_study, run_study
 from ..errors import InputDataError
 from ..models.bundled import resolve_model_dir
@@ -36,6 +36,10 @@ def report_cmd(
     model_dir: Annotated[Optional[str], typer.Option(
         "--model", help="Predict and explain candidates with a saved model ('default' = bundled) "
         "instead of validating models on measured data.")] = None,
+    side_schemes: Annotated[str, typer.Option(
+        "--side-schemes", help="CV schemes run beside the validation scheme with its chosen hyperparameters "
+        "(comma-separated; 'none' to skip): the report's side-by-side table and extrapolation penalty.")] = ",".join(
+        SIDE_SCHEMES),
     n_jobs: opt.NJobsOpt = opt.WORKERS_DEFAULT,
     seed: opt.SeedOpt = None,
     force: opt.ForceOpt = False,
@@ -73,7 +77,8 @@ def report_cmd(
         return
     with stage_bar(quiet, extra=1) as say:
         study = run_study(ds, preset=preset, families=chosen, scheme=scheme, threshold=threshold,
-                          seed=seed_or_default(seed), n_scramble=n_scramble, n_jobs=n_jobs, progress=say)
+                          seed=seed_or_default(seed), n_scramble=n_scramble, n_jobs=n_jobs, progress=say,
+                          side_schemes=[] if side_schemes.strip().lower() == "none" else split_list(side_schemes))
         render_study_report(study, output, force=force, inputs=protected)
         say("written")
     if not quiet:

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..featurize.meaning import LI_LI_CONTACT, LI_LI_DISTANCES
+
 #: Bootstrap resamples of the rows for the interval of a direction.
 DIRECTION_BOOTSTRAP = 200
 
@@ -151,8 +153,6 @@ def split_site_note(table, families=None) -> str:
     families : sequence, optional
         The structural family of each row of ``table`` (e.g. OBELiX's labels).
     """
-    from ..featurize.meaning import LI_LI_CONTACT, LI_LI_DISTANCES
-
     name = next((d for d in LI_LI_DISTANCES if d in table.feature_names), None)
     if name is None:
         return ""

@@ -98,7 +98,8 @@ def test_run_study_lists_excluded_rows_and_refuses_unknown_families(small):
     ds = _load(small)
     with pytest.raises(InputDataError, match="unknown families"):
         run_study(ds, families=("logreg", "nope"))
-    study = run_study(ds, families=("pls",), tasks=("regression",), n_scramble=0, n_boot=0, nasicon=False, n_jobs=1)
+    study = run_study(ds, families=("pls",), tasks=("regression",), n_scramble=0, n_boot=0, nasicon=False, n_jobs=1,
+                      side_schemes=())
     assert study.data_card.summary["rows_excluded"] == 1  # the Xx2O row, with its reason
     assert any("Xx2O" in str(r["value"]) for r in study.data_card.issues)
     assert study.explanations == {} and study.regression is not None and study.nasicon is None

@@ -34,7 +34,7 @@ def pristine(tmp_path_factory):
     base = tmp_path_factory.mktemp("pristine")
     ds = load_table(make_csv(base / "small.csv"), target_col="sigma", id_col="id", family_col="family",
                     space_group_col="sg", z_col="Z")
-    study = run_study(ds, families=("pls",), n_scramble=0, n_boot=10, nasicon=False, seed=0, n_jobs=1)
+    study = run_study(ds, families=("pls",), n_scramble=0, n_boot=10, nasicon=False, seed=0, n_jobs=1, side_schemes=())
     return study.save(base / "study")
 
 

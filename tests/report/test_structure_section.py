@@ -17,7 +17,7 @@ def test_structure_section_from_a_full_v1_study(obelix, tmp_path):
     part = obelix.frame.iloc[::6]
     ds = dataclasses.replace(obelix, frame=part, descriptors=obelix.descriptors.loc[part.index], _structures=None)
     study = run_study(ds, preset="full-v1", families=("xgb",), tasks=("regression",), n_scramble=0, n_boot=0,
-                      nasicon=False, n_jobs=1)
+                      nasicon=False, n_jobs=1, side_schemes=())
     st = study.structure
     assert st["n_with_structure"] == int(part["has_cif"].sum()) and st["n_rows"] == len(part)
     assert st["published_model"]["n"] > 40 and 0 <= st["published_model"]["accuracy"] <= 1

@@ -37,7 +37,7 @@ def _report(tmp_path, table: pd.DataFrame, *extra, columns=("id", "formula", "si
     table[list(columns)].to_csv(path, index=False)
     out = tmp_path / "out"
     args = ["report", "--input", str(path), "--id-col", "id", "--target-col", "sigma", "--families", "pls",
-            "--n-scramble", "1", "-o", str(out), "-q", *map(str, extra)]
+            "--n-scramble", "1", "--side-schemes", "none", "-o", str(out), "-q", *map(str, extra)]
     if "family" in columns:
         args += ["--family-col", "family"]
     result = CliRunner().invoke(app, args)
