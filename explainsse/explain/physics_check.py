@@ -84,13 +84,6 @@ def short_citation(citation: str) -> str:
     return f"{first}{'' if 'et al' in first else ' et al.'} ({year.group(1)})" if year else first
 
 
-def _spearman(x: np.ndarray, y: np.ndarray) -> float:
-    if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
-        return float("nan")
-    rx, ry = pd.Series(x).rank().to_numpy(), pd.Series(y).rank().to_numpy()
-    return float(np.corrcoef(rx, ry)[0, 1])
-
-
 def _bootstrap_spearman(x: np.ndarray, y: np.ndarray, idx: np.ndarray) -> np.ndarray:
     """Spearman correlation of every bootstrap resample (rows of ``idx``) at once; NaN-free."""
     from scipy.stats import rankdata
@@ -129,7 +122,8 @@ def physics_check(table, *, n_boot: int = DIRECTION_BOOTSTRAP, seed: int = 0, mi
         x, s = np.asarray(table.data[:, col], float), np.asarray(table.values[:, col], float)
         keep = np.isfinite(x)  # imputed values are the model's filler, not the material's
         x, s = x[keep], s[keep]
-        rho = _spearman(x, s)
+        whole = _bootstrap_spearman(x, s, np.arange(len(x))[None, :]) if len(x) >= 3 else np.array([])
+        rho = float(whole[0]) if len(whole) else float("nan")
         if len(x) < min_rows or not np.isfinite(rho):
             rows.append({**base, "observed": None if not np.isfinite(rho) else rho, "ci_low": None, "ci_high": None,
                          "n": int(len(x)), "verdict": "unclear"})

@@ -123,7 +123,7 @@ def intervals_for(model, X: pd.DataFrame, prediction: np.ndarray, evidence: Trai
                         "difficulty": float(sig[i])})
         return out
     p0, p1 = cal.venn_abers(prediction)
-    prob = p1 / (1.0 - p0 + p1)
+    prob = cal.probability(prediction)
     sets = cal.prediction_sets(prediction, INTERVAL_LEVEL)
     return [{"probability": float(prob[i]), "probability_raw": float(prediction[i]),
              "interval": interval_record(p0[i], p1[i], INTERVAL_LEVEL) | {"kind": "Venn-Abers", "coverage": None},
@@ -200,6 +200,13 @@ def neighbour_text(n: dict) -> str:
             + (f", doi {n['doi']}" if n.get("doi") else ""))
 
 
+def trust_texts(record: dict, task: str = "regression") -> dict:
+    """The texts report tables show for one prediction: ``interval``, ``measured``, ``neighbours``."""
+    return {"interval": interval_text(record, task) if record.get("interval") else "",
+            "measured": measured_text(record),
+            "neighbours": [neighbour_text(n) for n in record.get("neighbours", [])]}
+
+
 def measured_text(record: dict) -> str:
     """"measured -1.92 in the training data (5 rows)" (``< -10.00``, an upper bound, when every match is
     censored), or "" when the composition is not in the training data."""
@@ -213,4 +220,4 @@ def measured_text(record: dict) -> str:
 
 
 __all__ = ["N_NEIGHBOURS", "TrainingEvidence", "interval_text", "intervals_for", "measured_text",
-           "measured_value", "neighbour_text", "trust_record", "trust_table"]
+           "measured_value", "neighbour_text", "trust_record", "trust_table", "trust_texts"]

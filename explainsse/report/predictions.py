@@ -8,7 +8,7 @@ import math
 
 from ..analysis import explain_candidates
 from ..analysis.importance import gate_heading
-from ..explain.trust import interval_text, measured_text, neighbour_text
+from ..explain.trust import trust_texts
 from ..featurize import describe
 from ..models.scoring import SKILL, VERDICTS, WEAK, skill_verdict
 from . import figures as fig
@@ -55,12 +55,6 @@ INTERVAL_HEADINGS = {
 }
 
 
-def trust_cells(record: dict, task: str) -> dict:
-    """Texts the report tables show for one prediction: interval, measured value, nearest training materials."""
-    return {"interval": interval_text(record, task) if record.get("prediction") is not None else "",
-            "measured": measured_text(record), "neighbours": [neighbour_text(n) for n in record.get("neighbours", [])]}
-
-
 def build_prediction_report(ds, model, model_name: str, *, top: int = 5, max_figures: int = 12):
     """Predict and explain every usable row of ``ds`` with ``model``.
 
@@ -84,7 +78,7 @@ def build_prediction_report(ds, model, model_name: str, *, top: int = 5, max_fig
     for r in results:
         r.setdefault("figure", None)
         r.setdefault("domain", None)
-        r["trust"] = trust_cells(r, model.task)
+        r["trust"] = trust_texts(r, model.task)
     ranked = [results[i] for i in order]
     outside = [r for r in ranked if r["domain"] and not r["domain"]["inside"]]
     units = ranked[0]["prediction_units"] if ranked else ""

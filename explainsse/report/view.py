@@ -19,7 +19,7 @@ from ..analysis.sections import DataCard
 from ..explain.named_groups import named_group_importance
 from ..explain.physics_check import physics_check, split_site_note
 from ..explain.stability import INTERVAL_METHOD
-from ..explain.trust import interval_text, measured_text, neighbour_text, trust_record
+from ..explain.trust import trust_record, trust_texts
 from ..featurize import describe
 from ..featurize.structure import HAS_STRUCTURE, LABELS
 from ..models import SCHEMES
@@ -443,8 +443,7 @@ def _trust(trust, idx) -> dict:
     record = trust_record(trust.loc[idx])
     iv = record["interval"] or {}
     return {**record, "ci_low": iv.get("lower"), "ci_high": iv.get("upper"), "ci_level": iv.get("level"),
-            "trust": {"interval": interval_text(record), "measured": measured_text(record),
-                      "neighbours": [neighbour_text(n) for n in record["neighbours"]]}}
+            "trust": trust_texts(record)}
 
 
 def materials_note(study) -> str:

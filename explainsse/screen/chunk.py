@@ -145,8 +145,7 @@ def screen_frame(model_dir: str, frame: pd.DataFrame) -> pd.DataFrame:
         prediction[ok] = model.predict(Xok)
         lower[ok], upper[ok] = interval_bounds(model, space, Xok, prediction[ok])
         if model.task == "classification" and space is not None:  # the calibrated probability is the prediction
-            p0, p1 = lower[ok], upper[ok]
-            prediction[ok] = p1 / (1.0 - p0 + p1)
+            prediction[ok] = model.calibration.probability(prediction[ok])
         if domain is not None:
             d = domain.assess(model.align(Xok))
             percentile[ok], inside[ok] = d["percentile"].to_numpy(), d["inside"].to_numpy()
