@@ -20,6 +20,7 @@ from .crystal import LatticeDescriptors, crystal_entries
 from .descriptor_info import MAGPIE_PROPERTIES, MAGPIE_STATS, WARD_2016, DescriptorInfo
 from .electrolyte import ElectrolyteComposition, electrolyte_entries
 from .nasicon_descriptors import NasiconSiteFeaturizer, nasicon_entries
+from .physical_composition import PhysicalComposition, physical_entries
 from .structure import structure_entries
 from .structure_table import NOTES, StructureFeaturizer
 
@@ -147,6 +148,14 @@ def _describe_electrolyte(label: str) -> DescriptorInfo:
     return {e.name: e for e in electrolyte_entries()}[label]
 
 
+def _chemistry():
+    return PhysicalComposition()
+
+
+def _describe_chemistry(label: str) -> DescriptorInfo:
+    return {e.name: e for e in physical_entries()}[label]
+
+
 def _lattice():
     return LatticeDescriptors()
 
@@ -180,6 +189,7 @@ GROUPS: dict[str, FeaturizerGroup] = {
                                        _describe_valence),
     "electrolyte": FeaturizerGroup("electrolyte", "composition", ("formula",), _electrolyte,
                                    _describe_electrolyte),
+    "chemistry": FeaturizerGroup("chemistry", "composition", ("formula",), _chemistry, _describe_chemistry),
     "lattice": FeaturizerGroup("lattice", "lattice", ("formula", "space_group_number", "a", "b", "c", "alpha",
                                                       "beta", "gamma", "formula_units_per_cell"),
                                _lattice, _describe_lattice),

@@ -34,6 +34,8 @@ PHYSICAL_GROUPS = {
     "element identity": "statistics over the elements of atomic number, weight, Mendeleev number, row, column, "
                         "melting point, ground-state space group, band gap and magnetic moment",
     "composition complexity": "number of elements and how evenly they are mixed",
+    "doping and mixing": "substitution (doping) level, aliovalent charge and size mismatch, configurational "
+                         "entropy of the anion and cation sublattices",
     "data flags": "whether a structure or a NASICON framework was recognised",
 }
 
@@ -49,6 +51,12 @@ _MAGPIE = {
 #: (pattern, group), first match wins; a pattern is matched at the start of the descriptor name.
 _RULES = (
     (r"MagpieData \w+ (?P<p>\w+)$", None),  # resolved through _MAGPIE
+    (r"Chem (Li-anion|cation-anion) (ionic character|radius ratio)", "Li-anion bonding"),
+    (r"Chem Li ", "Li content and site filling"),
+    (r"Chem (\w+ share of anions|mean anion|anion radius spread|H atomic fraction)", "anion chemistry"),
+    (r"Chem (mean cation|cation field strength)", "cation chemistry"),
+    (r"Chem (anion mixing|cation mixing|cation charge spread|cation radius spread|non-integer share)",
+     "doping and mixing"),
     (r"Sendek (LLSD|LLB)|Li percolation \dD hop distance", "Li-Li spacing"),
     (r"Sendek (LASD|LBI|SLBI|LNC|SLNC)|Electrolyte anion-cation electronegativity difference", "Li-anion bonding"),
     (r"BVSE |Sendek PW", "bond-valence landscape"),

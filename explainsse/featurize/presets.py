@@ -114,6 +114,25 @@ PRESETS: dict[str, Preset] = {
         notes=_LEFT_OUT,
         released="2026-11-25",
     ),
+    "chem-v1": Preset(
+        name="chem-v1",
+        version=1,
+        groups=_groups("chemistry"),
+        description=(
+            "Physical composition descriptors for formula-only models, each with a meaning and a citation: "
+            "Li content (per anion, per cation, share of the anion charge, excess over the nominal charge "
+            "balance), anion identity, size, electronegativity, charge and mixing entropy, the non-Li cations' "
+            "nominal charge, Shannon radius, electronegativity, field strength, their spreads and mixing "
+            "entropy, Pauling ionic character of Li-anion and cation-anion bonds, the Li/anion radius ratio "
+            "and the doping level (share of the formula in non-integer amounts)."
+        ),
+        notes=("None of the proxy statistics of composition-v1 (element identity, the elements' ground-state "
+               "space groups, the number of elements): see 'explainsse descriptors --preset composition-v1' "
+               "for the flagged ones. Nominal cation charges are each element's highest common positive "
+               "oxidation state (pymatgen), not a guess per composition, so mixed-valence compounds show a "
+               "non-zero 'Li excess over charge balance'."),
+        released="2026-12-04",
+    ),
     "crystal-v1": Preset(
         name="crystal-v1",
         version=1,

@@ -24,6 +24,7 @@ from functools import lru_cache
 import numpy as np
 
 from .electrolyte import ANION_CHARGES
+from .physical_composition import physical_composition
 
 #: matminer's statistics of the magpie preset, in column order.
 MAGPIE_STATS = ("minimum", "maximum", "range", "mean", "avg_dev", "mode")
@@ -185,7 +186,7 @@ def _electrolyte_table() -> dict[str, np.ndarray]:
 
 #: The composition groups this backend computes, by group name (see :mod:`.groups`).
 VECTORIZED_GROUPS = {"magpie": magpie, "stoichiometry": stoichiometry, "valence_orbital": valence_orbital,
-                     "electrolyte": electrolyte}
+                     "electrolyte": electrolyte, "chemistry": physical_composition}
 
 
 def group_values(groups, elements: np.ndarray, amounts: np.ndarray) -> np.ndarray:

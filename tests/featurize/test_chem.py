@@ -1,0 +1,75 @@
+"""The physical composition preset ``chem-v1`` (issue 24): hand-computed values, both backends equal,
+every descriptor physical (a named group, no proxy flag, a citation)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from pymatgen.core import Composition
+
+from explainsse.featurize import DescriptorFeaturizer, describe
+from explainsse.featurize.descriptors import feature_names
+from explainsse.featurize.meaning import PHYSICAL_GROUPS, USER_GROUP, proxy_flag
+from explainsse.featurize.physical_composition import LI_RADIUS, PhysicalComposition, physical_composition
+from explainsse.featurize.vectorized import amount_matrix
+
+
+def values(formula: str) -> dict[str, float]:
+    f = PhysicalComposition()
+    return dict(zip(f.feature_labels(), f.featurize(Composition(formula))))
+
+
+def test_li_content_and_charge_balance_by_hand():
+    llzo = values("Li7La3Zr2O12")
+    assert llzo["Chem Li per anion"] == pytest.approx(7 / 12)
+    assert llzo["Chem Li atomic fraction"] == pytest.approx(7 / 24)
+    assert llzo["Chem Li charge share"] == pytest.approx(7 / 24)  # 7 Li+ against 12 O2-
+    assert llzo["Chem Li excess over charge balance"] == pytest.approx(0.0)  # La3+ Zr4+: balanced
+    assert llzo["Chem non-integer share"] == 0.0
+    # Li-stuffed: one extra Li per formula over La3 Zr2 O12 balance -> +1/12 Li per anion
+    assert values("Li8La3Zr2O12")["Chem Li excess over charge balance"] == pytest.approx(1 / 12)
+    doped = values("Li6.4La3Zr1.4Ta0.6O12")
+    assert doped["Chem Li excess over charge balance"] == pytest.approx(0.0)  # Ta5+ for Zr4+ balances 0.6 Li
+    assert doped["Chem non-integer share"] == pytest.approx((6.4 + 1.4 + 0.6) / 23.4)
+
+
+def test_anion_and_cation_chemistry_by_hand():
+    argyrodite = values("Li6PS5Cl")
+    x = np.array([5 / 6, 1 / 6])
+    assert argyrodite["Chem S share of anions"] == pytest.approx(5 / 6)
+    assert argyrodite["Chem anion mixing entropy"] == pytest.approx(float(-(x * np.log(x)).sum()))
+    assert argyrodite["Chem mean anion charge"] == pytest.approx((5 * 2 + 1) / 6)
+    assert argyrodite["Chem mean cation charge"] == pytest.approx(5.0)  # P5+
+    halide = values("Li3YCl6")
+    assert halide["Chem cation field strength"] == pytest.approx(3 / 1.04 ** 2, rel=1e-3)  # Y3+ VI 1.04 A
+    assert halide["Chem Li-anion radius ratio"] == pytest.approx(LI_RADIUS / 1.67, rel=1e-3)  # Cl- 1.67 A
+    assert halide["Chem cation mixing entropy"] == 0.0
+    oxide = values("Li2O")
+    assert oxide["Chem Li-anion ionic character"] == pytest.approx(1 - math.exp(-((3.44 - 0.98) ** 2) / 4))
+    assert math.isnan(oxide["Chem mean cation radius"])  # no cation besides Li: undefined, not zero
+    assert math.isnan(values("LiBH4")["Chem Li per anion"])  # H counted apart: no anion
+
+
+def test_single_composition_and_vectorized_paths_agree_on_padded_batches():
+    formulas = ["Li7La3Zr2O12", "Li3N", "Li10GeP2S12", "Li6PS5Cl", "Li0.33La0.56TiO3", "LiBH4"]
+    comps = [Composition(f) for f in formulas]
+    batch = physical_composition(*amount_matrix(comps))
+    single = np.array([PhysicalComposition().featurize(c) for c in comps])
+    np.testing.assert_allclose(batch, single, rtol=0, atol=1e-12, equal_nan=True)
+    fast = DescriptorFeaturizer("chem-v1", cache=False, errors="nan").fit_transform(formulas)
+    ref = DescriptorFeaturizer("chem-v1", cache=False, errors="nan", backend="matminer").fit_transform(formulas)
+    np.testing.assert_allclose(fast.to_numpy(float), ref.to_numpy(float), rtol=0, atol=1e-9, equal_nan=True)
+
+
+def test_every_chem_descriptor_is_physical_and_cited():
+    names = feature_names("chem-v1")
+    assert 25 <= len(names) <= 40  # "a few dozen"
+    for name in names:
+        info = describe(name)
+        assert info.group in PHYSICAL_GROUPS and info.group != USER_GROUP, name
+        assert proxy_flag(name) is None and info.flag is None, name
+        assert info.citation and info.meaning, name
+    assert {describe(n).group for n in names} >= {"Li content and site filling", "anion chemistry",
+                                                  "cation chemistry", "Li-anion bonding", "doping and mixing"}
