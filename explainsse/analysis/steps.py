@@ -335,9 +335,34 @@ def explain_candidates(ds, model: TrainedModel, *, top: int = 5) -> CandidateExp
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the warnings are in each material's record
         materials = explain_materials(model, ds.frame, X, top=top, table=table)
+    if get_preset(model.preset).groups_of("structure"):
+        structure_notes(ds, materials)
     return CandidateExplanation(X, table, materials, [*ds.notes, *notes], ds)
 
 
-__all__ = ["CandidateExplanation", "Descriptors", "descriptors_for", "drop_empty_descriptors", "FamilyExplanation", "RegressionExplanation", "candidate_descriptors",
+def structure_notes(ds, materials: list[dict]) -> None:
+    """Say, per material of a structure-aware model, whether its CIF was used and why not (in place).
+
+    Each record gets ``structure``: ``{"cif": bool, "note": str or None}``; a material without a
+    usable CIF (none given, file missing, parse failure, a descriptor left undefined) gets a warning
+    naming the reason: its structure descriptors were imputed, and an imputed value never leads its
+    explanation (:func:`~explainsse.explain.material.led_by_measured`).
+    """
+    notes = ds.descriptor_notes
+    reasons = {} if notes is None or not len(notes) else dict(zip(notes["id"].astype(str), notes["reason"]))
+    has_cif = dict(zip(ds.frame["id"].astype(str), ds.frame["has_cif"].astype(bool))) if "has_cif" in ds.frame \
+        else {}
+    for m in materials:
+        reason = reasons.get(m["id"])
+        used = has_cif.get(m["id"], False) and not str(reason or "").startswith("CIF not usable")
+        m["structure"] = {"cif": bool(used), "note": reason}
+        if not used:
+            m["warnings"].append(f"no usable CIF ({reason or 'none given'}): the structure descriptors were imputed "
+                                 "with training medians, so the explanation rests on composition only")
+        elif reason:
+            m["warnings"].append(f"some structure descriptors are missing ({reason}); they were imputed")
+
+
+__all__ = ["structure_notes", "CandidateExplanation", "Descriptors", "descriptors_for", "drop_empty_descriptors", "FamilyExplanation", "RegressionExplanation", "candidate_descriptors",
            "explain_candidates", "explain_model",
            "explain_regression", "native_view"]

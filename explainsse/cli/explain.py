@@ -10,7 +10,7 @@ from .._config import DEFAULT_FAMILIES
 from ..analysis import explain_candidates, explain_families
 from ..datasets import from_formulas
 from ..errors import InputDataError
-from ..explain.named_groups import named_group_importance
+from ..explain.named_groups import named_group_importance, ranking_reliability
 from ..explain.physics_check import physics_check, short_citation
 from ..explain.trust import interval_text, neighbour_text
 from ..featurize import describe
@@ -27,7 +27,7 @@ from .models import features, seed_or_default
 
 @app.command("explain")
 @handle_errors
-@opt.with_inputs(target=False)
+@opt.with_inputs(target=False, cifs=True)
 def explain_cmd(
     inputs: opt.InputSpec,
     formulas: Annotated[Optional[list[str]], typer.Argument(help="Formulas to explain.")] = None,
@@ -49,6 +49,8 @@ def explain_cmd(
     body = {"model": str(model_dir), "family": model.family, "task": model.task, "preset": model.preset,
             "validation": model_validation(model), "notes": result.notes,
             "issues": ds.issues.astype(str).to_dict("records"), "materials": result.materials}
+    if ds.has_structures:  # CIFs that were missing or failed to parse, per row (their rows are still explained)
+        body["structure_issues"] = ds.structure_issues.astype(str).to_dict("records")
     if json_out == "-":
         typer.echo(json.dumps(to_jsonable(body), indent=2))
         return
@@ -70,9 +72,14 @@ def explain_cmd(
             d = r["domain"]
             typer.echo(f"  domain       {'inside' if d['inside'] else 'OUTSIDE'} (nearest-neighbour distance at the "
                        f"{ordinal(d['percentile'])} percentile of training; nearest: {d['nearest_training']})")
+        if r.get("structure", {}).get("cif"):
+            typer.echo("  structure    from its CIF")
         for w in r["warnings"]:
             typer.echo(f"  WARNING      {w}")
         typer.echo(f"  base value   {r['base_value']:.3g} {r['output_units']}")
+        if r.get("imputed_shap", {}).get("n"):
+            typer.echo(f"  imputed      {r['imputed_shap']['n']} descriptor(s) missing for this material, together "
+                       f"{r['imputed_shap']['total']:+.3f}; listed after the measured ones, never first")
         print_table([[t["descriptor"], "missing (imputed)" if t["value"] is None else f"{t['value']:.4g}", f"{t['shap']:+.3f}",
                       t["unit"], (t.get("flag") or "").split(":")[0]] for t in r["top_descriptors"]],
                     ["descriptor", "value", "SHAP", "unit", "flag"])
@@ -186,6 +193,8 @@ def importance_cmd(
                     ["descriptor", "mean |SHAP|", "95% interval (refits, centred on the full fit)", "stability", "unit",
                      "flag", "direction"])
         typer.echo(f"{len(ex.groups)} groups of correlated descriptors (|Spearman| >= {correlation})")
+        if result.finding(fam):
+            typer.echo(f"how far to trust this ranking: {ranking_reliability(fam)['note']}")
         checked = [r for r in physics_check(ex.table) if r["verdict"] != "not in the model"]
         if checked:
             typer.echo(f"\n{fam} / {task}: physics check (Spearman of value with SHAP, 95% bootstrap interval):")

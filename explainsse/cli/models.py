@@ -268,10 +268,12 @@ def bundle_model(
     seed: SeedOpt = None,
     n_jobs: NJobsOpt = WORKERS_DEFAULT,
     force: ForceOpt = False,
-    name: Annotated[str, typer.Option("--name", help="Which bundled model: default (regression, OBELiX train "
-                                      "split) or nasicon-default (NASICON classifier).")] = "default",
+    name: Annotated[str, typer.Option("--name", help="Which bundled model: default (regression on composition, "
+                                      "OBELiX train split), structure-default (regression on CIF descriptors, train "
+                                      "rows with a CIF) or nasicon-default (NASICON classifier).")] = "default",
 ) -> None:
-    """Rebuild a bundled model from OBELiX: default (train split; test split scored once) or nasicon-default."""
+    """Rebuild a bundled model from OBELiX: default or structure-default (train split; test split scored once), or
+    nasicon-default."""
     if name not in BUNDLED_NAMES:
         raise InputDataError(f"--name must be one of {', '.join(BUNDLED_NAMES)}, got {name!r}")
     output = output or Path("explainsse/data/models") / name
@@ -283,5 +285,6 @@ def bundle_model(
                    f"(OBELiX only) vs {cv['obelix+xu2020']['balanced_accuracy']:.2f} (+ Xu's Na rows); Xu rows "
                    f"{'added' if r['xu2020_added'] else 'not added'}")
         return
-    metrics = build_bundled_model(output, data_dir=data_dir, seed=seed_or_default(seed), n_jobs=n_jobs, force=force)
+    metrics = build_bundled_model(output, data_dir=data_dir, seed=seed_or_default(seed), n_jobs=n_jobs, force=force,
+                                  name=name)
     typer.echo(f"bundled model -> {output}; official test MAE {metrics['mae']:.2f}")

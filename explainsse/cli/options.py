@@ -96,6 +96,7 @@ class InputSpec:
     cifs: Path | None = None
     strict: bool = False
     quiet: bool = False
+    cif_col: str | None = None
 
     def protected(self) -> list:
         """Input files and folders an output folder must never replace."""
@@ -106,8 +107,9 @@ class InputSpec:
         if (self.dataset is None) == (self.path is None):
             raise InputDataError("give exactly one of --dataset NAME or --input FILE.csv")
         if self.dataset is not None:
-            if self.cifs is not None:
-                raise InputDataError("--cifs goes with --input FILE.csv; a registered dataset brings its own CIFs")
+            if self.cifs is not None or self.cif_col is not None:
+                raise InputDataError("--cifs / --cif-col go with --input FILE.csv; a registered dataset brings its "
+                                     "own CIFs")
             ds = load_dataset(self.dataset, data_dir=self.data_dir, strict=self.strict)
         else:
             c = self.columns
@@ -115,7 +117,7 @@ class InputSpec:
                             target_kind=c.target_kind, id_col=c.id_col, family_col=c.family_col,
                             descriptor_cols=c.descriptor_cols, space_group_col=c.space_group_col,
                             lattice_cols=c.lattice_cols, z_col=c.z_col, formula_basis=c.formula_basis,
-                            strict=self.strict, cif_dir=self.cifs, find_columns=True)
+                            strict=self.strict, cif_dir=self.cifs, cif_col=self.cif_col, find_columns=True)
         if not self.quiet:
             for note in ds.notes:
                 echo_err(f"note: {note}")
@@ -168,6 +170,9 @@ def _input_parameters(target: bool, cifs: bool) -> list[inspect.Parameter]:
     if cifs:
         params.append(_option("cifs", Annotated[Optional[Path], typer.Option(
             "--cifs", help="Folder or tar archive of <id>.cif files for --input.")], None))
+        params.append(_option("cif_col", Annotated[Optional[str], typer.Option(
+            "--cif-col", help="Column of --input holding each row's CIF file (path relative to the CSV; default: "
+            "found by name, e.g. cif or structure, when its values name .cif files).")], None))
     return params
 
 
@@ -198,7 +203,7 @@ def with_inputs(*, target: bool = True, cifs: bool = False):
                                 descriptor_cols=tuple(split_list(v["descriptor_cols"])),
                                 formula_basis=v["formula_basis"])
             kwargs["inputs"] = InputSpec(v["dataset"], v["input_path"], columns, v["data_dir"], v.get("cifs"),
-                                         v["strict"], kwargs.get("quiet", False))
+                                         v["strict"], kwargs.get("quiet", False), v.get("cif_col"))
             return fn(**kwargs)
 
         wrapper.__signature__ = inspect.Signature(own + added)

@@ -70,6 +70,12 @@ class Dataset:
     strict: bool = False
     descriptor_notes: pd.DataFrame | None = None
     _structures: tuple | None = field(default=None, repr=False)
+    cif_files: dict | None = None
+
+    @property
+    def has_structures(self) -> bool:
+        """Whether rows can have a CIF (a CIF folder or archive, or a structure column of the table)."""
+        return self.cif_archive is not None or self.cif_files is not None
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -170,9 +176,11 @@ class Dataset:
         entries flagged ``has_cif`` without a file, are listed in :attr:`structure_issues`.
         """
         if self._structures is None:
-            if self.cif_archive is None:
+            if not self.has_structures:
                 raise InputDataError(f"dataset {self.name!r} has no CIF archive or folder")
-            if Path(self.cif_archive).is_dir():
+            if self.cif_files is not None:
+                files = {k: Path(v) for k, v in self.cif_files.items() if Path(v).is_file()}
+            elif Path(self.cif_archive).is_dir():
                 files = {p.stem: p for p in sorted(Path(self.cif_archive).glob("*.cif"))}
             else:
                 files = extract_cifs(self.cif_archive, self.settings.cache_dir / self.name).files
@@ -181,7 +189,9 @@ class Dataset:
             structures, failures = parse_cifs(wanted, progress=progress)
             missing = sorted(set(self.frame.loc[self.frame["has_cif"], "id"]) - set(files))
             extra = sorted(set(files) - ids)
-            rows = [(m, "", "entry marked as having a CIF but no file found") for m in missing]
+            given = self.cif_files or {}
+            rows = [(m, str(given.get(m, "")), f"CIF file not found: {given[m]}" if m in given
+                     else "entry marked as having a CIF but no file found") for m in missing]
             rows += [(e, str(files[e]), "CIF for an id not in the table") for e in extra]
             issues = pd.concat(
                 [failures, pd.DataFrame(rows, columns=["id", "file", "reason"])],
@@ -327,6 +337,7 @@ def load_table(
     descriptor_cols: Sequence[str] = (),
     formula_basis: str = "formula_unit",
     cif_dir: str | os.PathLike | None = None,
+    cif_col: str | None = None,
     censored_floor: float | None = None,
     strict: bool = False,
     encoding: str | None = None,
@@ -355,6 +366,12 @@ def load_table(
         Whether the formula is one formula unit (``Z`` per cell) or the cell content.
     cif_dir : path-like, optional
         Folder or tar archive of ``<id>.cif`` files for :meth:`Dataset.structures`.
+    cif_col : str, optional
+        Column holding each row's CIF file (a path, relative to the table's folder or absolute;
+        empty for none); found by its usual name (``cif``, ``cif_path``, ``structure``, ...) when
+        ``find_columns`` and the column's values name ``.cif`` files. A path that does not exist or a
+        file that does not parse is that row's structure issue (its structure descriptors stay
+        missing, with the reason), never a silent drop.
     censored_floor : float, optional
         Conductivity (S/cm) for text upper bounds.
     strict : bool
@@ -398,6 +415,9 @@ def load_table(
         if id_col is None and found["id_col"] is not None:
             id_col = found["id_col"]
             detected.append(f"id column {id_col!r}")
+        if cif_col is None and cif_dir is None and found["cif_col"] is not None and _names_cifs(raw[found["cif_col"]]):
+            cif_col = found["cif_col"]
+            detected.append(f"CIF column {cif_col!r}")
         if family_col is None and found["family_col"] is not None:
             family_col = found["family_col"]
             detected.append(f"family column {family_col!r}")
@@ -430,8 +450,37 @@ def load_table(
         unmatched = len(stems - set(frame["id"]))
         notes.append(f"{cif_dir}: {len(stems)} CIFs, {int(frame['has_cif'].sum())} of {len(frame)} usable rows "
                      f"have one" + (f"; {unmatched} CIFs match no id" if unmatched else ""))
+    cif_files = None
+    if cif_col is not None:
+        if cif_dir is not None:
+            raise InputDataError(f"{path}: give a CIF folder (--cifs) or a CIF column ({cif_col!r}), not both")
+        if cif_col not in raw.columns:
+            raise InputDataError(f"{path}: no column {cif_col!r} (columns: {', '.join(map(str, raw.columns))})")
+        cif_files = _cif_paths(raw.loc[frame.index, cif_col], frame["id"], path.parent)
+        frame["has_cif"] = frame["id"].isin(cif_files).to_numpy()
+        absent = sum(not Path(p).is_file() for p in cif_files.values())
+        notes.append(f"{path}: column {cif_col!r} names a CIF for {len(cif_files)} of {len(frame)} usable rows"
+                     + (f"; {absent} of those files do not exist (listed per row)" if absent else ""))
     return Dataset(path.stem, frame, issues, descriptors, len(raw), files, None, floor, cif_dir, settings,
-                   notes=notes, strict=strict)
+                   notes=notes, strict=strict, cif_files=cif_files)
+
+
+def _names_cifs(values: pd.Series) -> bool:
+    """Whether a column's non-empty values are paths of ``.cif`` files (a 'structure' column may be prose)."""
+    text = values.dropna().astype(str).str.strip()
+    text = text[text != ""]
+    return bool(len(text)) and bool(text.str.lower().str.endswith(".cif").all())
+
+
+def _cif_paths(values: pd.Series, ids: pd.Series, base: Path) -> dict[str, Path]:
+    """id -> CIF path of the rows that name one (relative paths are read from the table's folder)."""
+    out = {}
+    for value, row_id in zip(values, ids):
+        if value is None or (isinstance(value, float) and value != value) or not str(value).strip():
+            continue
+        p = Path(str(value).strip()).expanduser()
+        out[str(row_id)] = p if p.is_absolute() else base / p
+    return out
 
 
 def _cif_stems(source: Path, cache_root: Path) -> set[str]:

@@ -333,6 +333,10 @@ FORMULA_NAMES = ("formula", "composition", "reduced formula", "reduced_formula",
 ID_NAMES = ("id", "material_id", "name")
 
 
+#: Usual names of a column holding each row's CIF file (a path, relative to the table's folder).
+CIF_NAMES = ("cif", "cif_path", "cif_file", "structure", "structure_file", "structure_path")
+
+
 def guess_columns(header: Sequence[str], *, short_names: bool = False) -> dict:
     """The formula, conductivity, id and family columns of ``header`` found by their usual names.
 
@@ -345,7 +349,7 @@ def guess_columns(header: Sequence[str], *, short_names: bool = False) -> dict:
     Returns
     -------
     dict
-        ``formula_col, target_col, target_kind, id_col, family_col``; None where nothing matched.
+        ``formula_col, target_col, target_kind, id_col, family_col, cif_col``; None where nothing matched.
 
     Examples
     --------
@@ -358,7 +362,8 @@ def guess_columns(header: Sequence[str], *, short_names: bool = False) -> dict:
     return {"formula_col": next((by_lower[c] for c in FORMULA_NAMES if c in by_lower), None),
             "target_col": target[0], "target_kind": target[1],
             "id_col": next((by_lower[c] for c in ID_NAMES if c in by_lower), None),
-            "family_col": by_lower.get("family")}
+            "family_col": by_lower.get("family"),
+            "cif_col": next((by_lower[c] for c in CIF_NAMES if c in by_lower), None)}
 
 
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}

@@ -20,14 +20,19 @@ from .trust import TrainingEvidence, intervals_for
 NO_LI = "contains no Li: the model was trained on Li conductors"
 
 
-def led_by_measured(contrib: pd.DataFrame) -> pd.DataFrame:
-    """A material's top contributions with those from imputed (missing) values moved behind the others.
+def led_by_measured(contrib: pd.DataFrame, top: int | None = None) -> pd.DataFrame:
+    """A material's contributions, those from imputed (missing) values behind the others.
 
     An imputed value is the model's filler, not a property of the material, so it never leads
-    a per-material explanation; it stays in the list (flagged), so the contributions still add up.
+    a per-material explanation. With ``top`` (``contrib`` ranked by |SHAP|, as
+    :meth:`ExplanationTable.sample_at` gives it): the ``top`` largest contributions of measured
+    values, then the imputed ones that rank among the ``top`` largest overall, flagged, so a large
+    imputed contribution is still shown, only never first.
     """
     imputed = ~np.isfinite(contrib["value"].to_numpy(float))
-    return pd.concat([contrib[~imputed], contrib[imputed]]) if imputed.any() else contrib
+    if top is None:
+        return pd.concat([contrib[~imputed], contrib[imputed]]) if imputed.any() else contrib
+    return pd.concat([contrib[~imputed].head(top), contrib.head(top)[imputed[:top]]])
 
 
 def unseen_elements(names) -> str:
@@ -86,7 +91,9 @@ def explain_materials(model: TrainedModel, frame: pd.DataFrame, X: pd.DataFrame,
     neighbours = evidence.neighbours(X)
     results = []
     for i, (idx, row) in enumerate(frame.iterrows()):
-        contrib = led_by_measured(table.sample_at(i).head(top))  # the table is in the order of frame
+        full = table.sample_at(i)  # the table is in the order of frame
+        contrib = led_by_measured(full, top)
+        missing = ~np.isfinite(full["value"].to_numpy(float))
         notes = []
         symbols = {el.symbol for el in row["composition"].elements}
         unseen = sorted(symbols - known) if known else []
@@ -108,6 +115,7 @@ def explain_materials(model: TrainedModel, frame: pd.DataFrame, X: pd.DataFrame,
             "base_value": float(contrib["base_value"].iloc[0]) if len(contrib) else float("nan"),
             "model_output": float(output.loc[idx]),
             "output_units": table.output_units,
+            "imputed_shap": {"n": int(missing.sum()), "total": float(full["shap"].to_numpy(float)[missing].sum())},
             "top_descriptors": [
                 {"descriptor": r.descriptor, "value": None if not np.isfinite(r.value) else float(r.value),
                  "shap": float(r.shap), "unit": describe(r.descriptor).unit,

@@ -524,7 +524,7 @@ def table_inputs(preset, frame: pd.DataFrame) -> list[str]:
 
 def _structures_of(dataset) -> list:
     """Each row's parsed structure (None without a CIF), by id; a dataset without CIFs gives all None."""
-    if dataset.cif_archive is None:
+    if not dataset.has_structures:
         return [None] * len(dataset.frame)
     structures = dataset.structures()
     return [structures.get(str(i)) for i in dataset.frame["id"]]
@@ -537,7 +537,7 @@ def _notes_table(dataset, notes: pd.Series, *, cifs: bool = True) -> pd.DataFram
     reason instead of "no CIF".
     """
     failed = {}
-    if cifs and dataset.cif_archive is not None:
+    if cifs and dataset.has_structures:
         failed = {str(r.id): f"CIF not usable: {r.reason}" for r in dataset.structure_issues.itertuples(index=False)}
     rows = []
     for idx, reason in notes.items():
