@@ -15,7 +15,7 @@ import pandas as pd
 from .._config import DEFAULT_N_SCRAMBLE
 from ..datasets.table import split_mask
 from ..explain.agreement import cross_family_agreement
-from ..explain.named_groups import named_group_importance
+from ..explain.named_groups import named_group_importance, ranking_reliability
 from ..explain.native import family_extra_view
 from ..explain.physics_check import physics_check, split_site_note
 from ..explain.stability import INTERVAL_METHOD
@@ -156,6 +156,7 @@ def consensus(result: ImportanceResult, top: int = 10) -> dict:
                 out["disagreements"].append(f"{row.get('descriptor')}: direction differs ({signs})")
     out["note"] = (f"consensus of {len(skilled)} skilled families" if len(skilled) > 1 else
                    f"only {skilled[0]} has skill: its ranking, with no second family to agree or disagree")
+    out["reliability"] = ranking_reliability(None if len(skilled) > 1 else skilled[0])
     return out
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 from .._config import INTERVAL_LEVEL
 from ..analysis.importance import gate_heading
 from ..analysis.sections import DataCard
-from ..explain.named_groups import named_group_importance
+from ..explain.named_groups import named_group_importance, ranking_reliability
 from ..explain.physics_check import physics_check, split_site_note
 from ..explain.stability import INTERVAL_METHOD
 from ..explain.trust import trust_record, trust_texts
@@ -649,6 +649,7 @@ def _explanation_sentences(family: str, info: FamilySection) -> list[str]:
     if info.verdict == SKILL:
         out = ([f"{family}: the strongest named groups are {groups}."] if groups else [])
         out.append(f"{family}: the strongest drivers are {listed}.")
+        out.append(f"{family}: how far to trust this ranking: {ranking_reliability(family)['note']}.")
         directions = [t.direction for t in lead if t.direction and "no monotonic" not in t.direction]
         if directions:
             out.append(f"{family} directions: " + "; ".join(directions) + ".")
