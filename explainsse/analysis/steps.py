@@ -332,9 +332,8 @@ def explain_candidates(ds, model: TrainedModel, *, top: int = 5) -> CandidateExp
     # XGBoost's own TreeSHAP (exact): importing shap would double the time of explaining a few candidates
     table = explain(model, X, background, ids=ds.frame["id"].astype(str), formulas=ds.frame["formula"].astype(str),
                     shap_check=False)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the warnings are in each material's record
-        materials = explain_materials(model, ds.frame, X, top=top, table=table)
+    # the warnings are in each material's record (a library's own filter could let Python's through)
+    materials = explain_materials(model, ds.frame, X, top=top, table=table, warn=False)
     if get_preset(model.preset).groups_of("structure"):
         structure_notes(ds, materials)
     return CandidateExplanation(X, table, materials, [*ds.notes, *notes], ds)

@@ -63,7 +63,7 @@ def prediction_units(model: TrainedModel) -> str:
 
 
 def explain_materials(model: TrainedModel, frame: pd.DataFrame, X: pd.DataFrame, *, top: int = 5,
-                      table=None) -> list[dict]:
+                      table=None, warn: bool = True) -> list[dict]:
     """Explain each row: prediction, top-``top`` descriptors by |SHAP|, domain and warnings.
 
     Parameters
@@ -76,6 +76,8 @@ def explain_materials(model: TrainedModel, frame: pd.DataFrame, X: pd.DataFrame,
         Their descriptors (``model.preset``).
     table : ExplanationTable, optional
         SHAP values already computed for these rows (default: computed here).
+    warn : bool, default True
+        Also issue each material's warnings as Python warnings (they are always in its record).
     """
     background = model.train_X if model.train_X is not None else X
     if table is None:
@@ -103,7 +105,8 @@ def explain_materials(model: TrainedModel, frame: pd.DataFrame, X: pd.DataFrame,
             reason = (f"not an A(1+x)M2(XO4)3 NASICON framework ({detect_formula(row['composition']).reason}): "
                       "a NASICON-site model gives it no prediction")
             results.append(not_applicable(row, model, reason))
-            warnings.warn(f"{row['formula']}: {reason}", UserWarning, stacklevel=2)
+            if warn:
+                warnings.warn(f"{row['formula']}: {reason}", UserWarning, stacklevel=2)
             continue
         if unseen:
             notes.append(unseen_elements(unseen))
@@ -147,7 +150,7 @@ def explain_materials(model: TrainedModel, frame: pd.DataFrame, X: pd.DataFrame,
             if not d["inside"]:
                 notes.append(outside_domain(d["percentile"]))
         entry["warnings"] = notes
-        for note in notes:
+        for note in notes if warn else ():
             warnings.warn(f"{row['formula']}: {note}", UserWarning, stacklevel=2)
         results.append(entry)
     return results
