@@ -99,6 +99,9 @@ class ImportanceResult:
                "consensus": consensus(self, top),
                "scheme": self.config.get("scheme"), "families": families,
                "physics_check": [{"family": fam, **row} for fam, f in families.items() for row in f["physics_check"]]}
+        # the named groups by their names, each family's grouped SHAP side by side (skilled or not: see "finding")
+        out["named_groups"] = {g: {fam: f["named_groups"][g] for fam, f in families.items() if g in f["named_groups"]}
+                               for g in dict.fromkeys(g for f in families.values() for g in f["named_groups"])}
         if self.agreement:
             out["agreement"] = self.agreement
         return out

@@ -57,5 +57,11 @@ def test_learnable_targets_have_skill_and_unvalidated_families_are_not_findings(
     assert c["families"] == ["pls"] and abs(sum(g["share"] for g in c["groups"]) - 1) < 1e-9
     assert [g["group"] for g in c["groups"]][:3] == list(j["families"]["pls"]["named_groups"])[:3]
     assert all({"descriptor", "share", "group", "flag"} <= set(d) for d in c["descriptors"])
+    assert set(j["named_groups"]) == set(j["families"]["pls"]["named_groups"])  # top level, by their names
+    first = c["groups"][0]["group"]
+    assert j["named_groups"][first]["pls"] == j["families"]["pls"]["named_groups"][first]
+    # how far the ranking can be trusted: the driver-recovery measurement of this family
+    assert c["reliability"]["measured"] and c["reliability"]["precision_at_k"][0] < 0.8
+    assert "driver_recovery.py" in c["reliability"]["note"]
     assert {r["verdict"] for r in j["physics_check"]} <= {"agrees", "disagrees", "unclear", "not in the model"}
     assert len(j["physics_check"]) >= 8 and all(r["citation"] and r["family"] == "pls" for r in j["physics_check"])
