@@ -15,11 +15,12 @@ import pandas as pd
 from sklearn.model_selection import GroupKFold
 
 from ..datasets import load_dataset
+from ..datasets.table import split_mask
 from ..featurize import dataset_descriptors, featurize_dataset
 from ..featurize.descriptors import feature_names
+from ..models.benchmark import scheme_scores
 from ..models.bundled import (
     BUNDLE_FAMILY,
-    BUNDLE_PRESET,
     BUNDLE_TASK,
     DEFAULT_NAME,
     NASICON_FAMILY,
@@ -28,8 +29,6 @@ from ..models.bundled import (
     NASICON_THRESHOLD,
     REGRESSION_BUNDLES,
 )
-from ..datasets.table import split_mask
-from ..models.benchmark import scheme_scores
 from ..models.evaluation import evaluate
 from ..models.factory import make_model
 from ..models.metrics import classification_metrics
@@ -38,7 +37,6 @@ from ..models.targets import make_target
 from ..models.train import final_model
 from ..validation.membership import nasicon_membership
 from .cards import calibration_lines, scheme_block
-
 
 #: Schemes the NASICON card scores: random folds, leave-papers-out, leave-dopant-out, cluster-out.
 NASICON_CARD_SCHEMES = ("random-kfold", "group-doi", "leave-dopant-out", "cluster-out")

@@ -272,8 +272,7 @@ def bundle_model(
                                       "OBELiX train split), structure-default (regression on CIF descriptors, train "
                                       "rows with a CIF) or nasicon-default (NASICON classifier).")] = "default",
 ) -> None:
-    """Rebuild a bundled model from OBELiX: default or structure-default (train split; test split scored once), or
-    nasicon-default."""
+    """Rebuild a bundled model from OBELiX: default, structure-default (test split scored once) or nasicon-default."""
     if name not in BUNDLED_NAMES:
         raise InputDataError(f"--name must be one of {', '.join(BUNDLED_NAMES)}, got {name!r}")
     output = output or Path("explainsse/data/models") / name

@@ -473,7 +473,7 @@ def _names_cifs(values: pd.Series) -> bool:
 
 
 def _cif_paths(values: pd.Series, ids: pd.Series, base: Path) -> dict[str, Path]:
-    """id -> CIF path of the rows that name one (relative paths are read from the table's folder)."""
+    """Map each row id to its CIF path, for the rows that name one (relative paths are read from the table's folder)."""
     out = {}
     for value, row_id in zip(values, ids):
         if value is None or (isinstance(value, float) and value != value) or not str(value).strip():

@@ -25,7 +25,9 @@ def named_group_table(table):
 
 
 def named_group_importance(table, *, n_boot: int = GROUP_BOOTSTRAP, seed: int = 0) -> pd.DataFrame:
-    """Per named group (largest first): ``mean_abs_shap`` with a 95% bootstrap interval over the rows
+    """Importance of each named group, largest first.
+
+    Per group: ``mean_abs_shap`` with a 95% bootstrap interval over the rows
     (``ci_low``, ``ci_high``; percentile interval, widened to contain the estimate when it does not),
     ``share`` of the total, ``n_members``, ``top_members`` (the 3 members of largest mean |SHAP|),
     and ``meaning`` (what the group measures).

@@ -33,6 +33,7 @@ from matminer.featurizers.base import BaseFeaturizer
 
 from .descriptor_info import PAULING, SHANNON_1976, DescriptorInfo
 from .electrolyte import ANION_CHARGES
+from .element_roles import element_roles
 
 PREFIX = "Chem "
 
@@ -149,8 +150,10 @@ def _ratio(num, den):
 
 
 def physical_composition(elements: np.ndarray, amounts: np.ndarray) -> np.ndarray:
-    """Values of :data:`_SPEC` for many compositions (padded element indices and amounts, see
-    :func:`~explainsse.featurize.vectorized.amount_matrix`), one row per composition.
+    """Values of the ``chem-v1`` descriptors for many compositions, one row per composition.
+
+    The compositions enter as padded element indices and amounts
+    (:func:`~explainsse.featurize.vectorized.amount_matrix`).
 
     Examples
     --------
@@ -162,18 +165,11 @@ def physical_composition(elements: np.ndarray, amounts: np.ndarray) -> np.ndarra
     0.5833 0.0
     """
     table = element_chemistry()
-    present = elements >= 0
-    idx = np.where(present, elements, 0)
-    a = np.where(present, amounts, 0.0)
-
-    def col(name):
-        return table[name][idx]
-
-    is_anion, is_li, is_h = col("anion") & present, col("li") & present, col("h") & present
-    is_cat = present & ~is_anion & ~is_li & ~is_h
+    roles = element_roles(table, elements, amounts)
+    col, a, present = roles.col, roles.a, roles.present
+    is_anion, is_cat = roles.is_anion, roles.is_other
     q, r, x = col("charge"), col("radius"), col("X")
-    total, li, h = a.sum(axis=1), (a * is_li).sum(axis=1), (a * is_h).sum(axis=1)
-    n_an, n_cat = (a * is_anion).sum(axis=1), (a * is_cat).sum(axis=1)
+    total, li, h, n_an, n_cat = roles.total, roles.li, roles.h, roles.n_an, roles.n_other
 
     def wmean(values, mask):
         ok = mask & np.isfinite(values)

@@ -24,6 +24,7 @@ from functools import lru_cache
 import numpy as np
 
 from .electrolyte import ANION_CHARGES
+from .element_roles import element_roles
 from .physical_composition import physical_composition
 
 #: matminer's statistics of the magpie preset, in column order.
@@ -132,18 +133,10 @@ def valence_orbital(elements: np.ndarray, amounts: np.ndarray) -> np.ndarray:
 def electrolyte(elements: np.ndarray, amounts: np.ndarray) -> np.ndarray:
     """As :class:`~explainsse.featurize.electrolyte.ElectrolyteComposition`, for many compositions."""
     symbols, _, _ = element_table()
-    per = _electrolyte_table()
-    present = elements >= 0
-    idx = np.where(present, elements, 0)
-    a = np.where(present, amounts, 0.0)
-
-    def col(name):
-        return per[name][idx]
-
-    is_anion, is_li, is_h = col("anion") & present, col("li") & present, col("h") & present
-    is_other = present & ~is_anion & ~is_li & ~is_h
-    total, li, h = a.sum(axis=1), (a * is_li).sum(axis=1), (a * is_h).sum(axis=1)
-    n_an, n_other = (a * is_anion).sum(axis=1), (a * is_other).sum(axis=1)
+    roles = element_roles(_electrolyte_table(), elements, amounts)
+    col, a = roles.col, roles.a
+    is_anion, is_li, is_other = roles.is_anion, roles.is_li, roles.is_other
+    total, li, h, n_an, n_other = roles.total, roles.li, roles.h, roles.n_an, roles.n_other
     en, radius, charge = col("X"), col("radius"), col("charge")
 
     def ratio(num, den):
