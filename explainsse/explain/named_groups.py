@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._config import DRIVER_RECOVERY
 from ..featurize.meaning import PHYSICAL_GROUPS, physical_group
 
 #: Bootstrap resamples of the rows for a group's interval.
@@ -83,8 +84,7 @@ def ranking_reliability(family: str | None = None) -> dict:
     >>> ranking_reliability("logreg")["measured"]
     False
     """
-    from .._config import DRIVER_RECOVERY as R
-
+    R = DRIVER_RECOVERY
     key = family or "headline"
     who = family or "the headline ranking"
     base = {"benchmark": R["benchmark"], "target": R["target"], "noise_sd_decades": R["noise_sd_decades"]}

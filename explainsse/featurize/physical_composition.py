@@ -34,6 +34,7 @@ from matminer.featurizers.base import BaseFeaturizer
 from .descriptor_info import PAULING, SHANNON_1976, DescriptorInfo
 from .electrolyte import ANION_CHARGES
 from .element_roles import element_roles
+from .vectorized import amount_matrix, element_table
 
 PREFIX = "Chem "
 
@@ -117,8 +118,6 @@ def physical_entries() -> list[DescriptorInfo]:
 def element_chemistry() -> dict[str, np.ndarray]:
     """Per element of matminer's Magpie table: anion/Li/H flags, nominal charge, Shannon radius, Pauling X."""
     from pymatgen.core import Element, Species  # heavy: pymatgen loads only where compositions need it
-
-    from .vectorized import element_table
 
     symbols, _, _ = element_table()
     charge, radius, en = [], [], []
@@ -220,8 +219,6 @@ class PhysicalComposition(BaseFeaturizer):
 
     def featurize(self, comp) -> list[float]:
         """Compute the descriptors of one pymatgen Composition (labels: :meth:`feature_labels`)."""
-        from .vectorized import amount_matrix
-
         with np.errstate(all="ignore"):
             return physical_composition(*amount_matrix([comp]))[0].tolist()
 

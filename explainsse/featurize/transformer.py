@@ -21,7 +21,8 @@ from .formula import parse_many
 from .groups import featurize_tables
 from .presets import DEFAULT_PRESET, get_preset
 from .structure_table import NOTES, structure_key
-from .vectorized import element_table, group_values
+from .vectorized import element_table
+from .vectorized_groups import group_values
 
 ERROR_MODES = ("raise", "nan")
 #: Composition backends: NumPy over many compositions at once (default), or matminer's own

@@ -25,7 +25,6 @@ import numpy as np
 
 from .electrolyte import ANION_CHARGES
 from .element_roles import element_roles
-from .physical_composition import physical_composition
 
 #: matminer's statistics of the magpie preset, in column order.
 MAGPIE_STATS = ("minimum", "maximum", "range", "mean", "avg_dev", "mode")
@@ -177,22 +176,15 @@ def _electrolyte_table() -> dict[str, np.ndarray]:
             "charge": np.array([-float(ANION_CHARGES.get(s, 0)) for s in symbols])}
 
 
-#: The composition groups this backend computes, by group name (see :mod:`.groups`).
-VECTORIZED_GROUPS = {"magpie": magpie, "stoichiometry": stoichiometry, "valence_orbital": valence_orbital,
-                     "electrolyte": electrolyte, "chemistry": physical_composition}
-
-
-def group_values(groups, elements: np.ndarray, amounts: np.ndarray) -> np.ndarray:
-    """Values of the named composition groups, side by side in the given order."""
-    if not len(elements):
-        return np.empty((0, 0))
-    return np.hstack([VECTORIZED_GROUPS[g](elements, amounts) for g in groups])
+def _groups(groups, elements: np.ndarray, amounts: np.ndarray) -> np.ndarray:
+    functions = {"magpie": magpie, "stoichiometry": stoichiometry, "valence_orbital": valence_orbital}
+    return np.hstack([functions[g](elements, amounts) for g in groups])
 
 
 def composition_descriptors(compositions) -> np.ndarray:
     """The magpie, stoichiometry and valence-orbital values of many compositions, matminer's column order."""
-    return group_values(("magpie", "stoichiometry", "valence_orbital"), *amount_matrix(compositions))
+    return _groups(("magpie", "stoichiometry", "valence_orbital"), *amount_matrix(compositions))
 
 
-__all__ = ["MAGPIE_STATS", "P_NORMS", "VECTORIZED_GROUPS", "amount_matrix", "composition_descriptors",
-           "electrolyte", "element_table", "group_values", "magpie", "stoichiometry", "valence_orbital"]
+__all__ = ["MAGPIE_STATS", "P_NORMS", "amount_matrix", "composition_descriptors", "electrolyte", "element_table",
+           "magpie", "stoichiometry", "valence_orbital"]
