@@ -159,7 +159,7 @@ def consensus(result: ImportanceResult, top: int = 10) -> dict:
                 out["disagreements"].append(f"{row.get('descriptor')}: direction differs ({signs})")
     out["note"] = (f"consensus of {len(skilled)} skilled families" if len(skilled) > 1 else
                    f"only {skilled[0]} has skill: its ranking, with no second family to agree or disagree")
-    out["reliability"] = ranking_reliability(None if len(skilled) > 1 else skilled[0])
+    out["reliability"] = ranking_reliability(None if len(skilled) > 1 else skilled[0], result.config["task"])
     return out
 
 

@@ -194,7 +194,7 @@ def importance_cmd(
                      "flag", "direction"])
         typer.echo(f"{len(ex.groups)} groups of correlated descriptors (|Spearman| >= {correlation})")
         if result.finding(fam):
-            typer.echo(f"how far to trust this ranking: {ranking_reliability(fam)['note']}")
+            typer.echo(f"how far to trust this ranking: {ranking_reliability(fam, task)['note']}")
         checked = [r for r in physics_check(ex.table) if r["verdict"] != "not in the model"]
         if checked:
             typer.echo(f"\n{fam} / {task}: physics check (Spearman of value with SHAP, 95% bootstrap interval):")

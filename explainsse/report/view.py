@@ -649,7 +649,7 @@ def _explanation_sentences(family: str, info: FamilySection) -> list[str]:
     if info.verdict == SKILL:
         out = ([f"{family}: the strongest named groups are {groups}."] if groups else [])
         out.append(f"{family}: the strongest drivers are {listed}.")
-        out.append(f"{family}: how far to trust this ranking: {ranking_reliability(family)['note']}.")
+        out.append(f"{family}: how far to trust this ranking: {ranking_reliability(family, info.task)['note']}.")
         directions = [t.direction for t in lead if t.direction and "no monotonic" not in t.direction]
         if directions:
             out.append(f"{family} directions: " + "; ".join(directions) + ".")
