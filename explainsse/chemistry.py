@@ -19,6 +19,8 @@ except ImportError:  # pragma: no cover - very old pymatgen
 
 #: Largest amount of one element accepted in a formula (a cell of a large supercell stays far below).
 MAX_AMOUNT = 1e6
+#: Anion-forming elements and their usual (nominal) charge: the one definition of "anion" in the package.
+ANION_CHARGES = {"N": -3, "O": -2, "S": -2, "Se": -2, "Te": -2, "F": -1, "Cl": -1, "Br": -1, "I": -1}
 
 #: Separators of hydrate / adduct notation (``Li2SO4·H2O``), besides the ASCII dot.
 _ADDUCT_SEPARATORS = ("\u00b7", "\u2022", "\u2219", "\u22c5", "*")

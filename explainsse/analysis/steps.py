@@ -356,8 +356,9 @@ def structure_notes(ds, materials: list[dict]) -> None:
         used = has_cif.get(m["id"], False) and not str(reason or "").startswith("CIF not usable")
         m["structure"] = {"cif": bool(used), "note": reason}
         if not used:
-            m["warnings"].append(f"no usable CIF ({reason or 'none given'}): the structure descriptors were imputed "
-                                 "with training medians, so the explanation rests on composition only")
+            m["warnings"].append(f"no usable CIF ({reason or 'none given'}): the structure descriptors were imputed, "
+                                 f"so the explanation rests on composition (the imputed values still move the "
+                                 f"prediction by {m.get('imputed_shap', {}).get('total', 0.0):+.2f} in total)")
         elif reason:
             m["warnings"].append(f"some structure descriptors are missing ({reason}); they were imputed")
 

@@ -33,7 +33,8 @@ def explain_cmd(
     formulas: Annotated[Optional[list[str]], typer.Argument(help="Formulas to explain.")] = None,
     model_dir: Annotated[str, typer.Option("--model", help="Model directory from `explainsse train`, "
                                            "or 'default' for the bundled OBELiX model.")] = "default",
-    top: Annotated[int, typer.Option("--top", help="Descriptors shown per material.")] = 5,
+    top: Annotated[int, typer.Option("--top", help="Descriptors shown per material: the largest contributions of "
+                                     "measured values, then any imputed ones among the largest (flagged).")] = 5,
     json_out: Annotated[Optional[str], typer.Option(
         "--json", help="Write everything as JSON to this file ('-' for stdout): per material the prediction, its "
         "interval(s), nearest training materials, measured value when in the training data, top descriptors.")] = None,
@@ -42,6 +43,9 @@ def explain_cmd(
     """Predict and explain materials with a saved model: interval, nearest training materials, top descriptors."""
     if bool(formulas) == (inputs.path is not None):
         raise InputDataError("give formulas as arguments or --input FILE.csv (one of the two)")
+    if formulas and (inputs.dataset is not None or inputs.cifs is not None or inputs.cif_col is not None):
+        raise InputDataError("--dataset, --cifs and --cif-col go with --input FILE.csv, not with formulas as "
+                             "arguments (a CIF is matched to its row by the id column)")
     model = load_model(resolve_model_dir(model_dir))
     ds = from_formulas(formulas) if formulas else inputs.load()
     result = explain_candidates(ds, model, top=top)

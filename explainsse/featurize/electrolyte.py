@@ -14,10 +14,8 @@ import math
 from matminer.featurizers.base import BaseFeaturizer
 from pymatgen.core import Composition, Element, Species
 
+from ..chemistry import ANION_CHARGES  # re-exported here: the anion-forming elements and their charge
 from .descriptor_info import EXPLAINSSE, PAULING, SHANNON_1976, DescriptorInfo
-
-#: Anion-forming elements and their nominal charge.
-ANION_CHARGES = {"N": -3, "O": -2, "S": -2, "Se": -2, "Te": -2, "F": -1, "Cl": -1, "Br": -1, "I": -1}
 
 PREFIX = "Electrolyte "
 

@@ -14,10 +14,12 @@ elements). This featurizer keeps to quantities with a transport meaning and a ci
   radius ratio;
 - **doping level**: the share of the formula in non-integer amounts.
 
-Nominal charges need no oxidation-state guessing: anions take their usual charge
-(:data:`~explainsse.featurize.electrolyte.ANION_CHARGES`), every other element except H its highest
-common positive oxidation state in pymatgen's table (La3+, Zr4+, Ti4+, Ge4+, P5+, Ta5+, Y3+, ...;
-documented in the glossary), hydrogen is counted apart as in the electrolyte descriptors.
+Nominal charges need no oxidation-state guessing per composition: anions take their usual charge
+(:data:`~explainsse.featurize.electrolyte.ANION_CHARGES`), every other element its highest common
+positive oxidation state in pymatgen's table (La3+, Zr4+, Ti4+, Ge4+, P5+, Ta5+, Y3+, ...). Where a
+role is ambiguous, the charge balance decides (:func:`assign_roles`): hydrogen is H+ or H- (it is
+counted apart from anions and cations, as in the electrolyte descriptors), and an anion-forming
+element beside a more electronegative one is an anion or a cation (S2- in Li6PS5Cl, S6+ in Li2SO4).
 The values are computed on padded element/amount arrays for many compositions at once
 (:func:`physical_composition`); :class:`PhysicalComposition` is the matminer-style featurizer of
 one composition and runs the same code.
@@ -63,9 +65,11 @@ _SPEC = (
     ("Li share of cations", "Li atoms / all cation atoms (H excluded)", _D, BACHMAN_2016),
     ("Li charge share", "Li+ charge / total nominal anion charge: share of the anion charge balanced by "
                         "mobile Li", _D, BACHMAN_2016),
-    ("Li excess over charge balance", "(Li - Li needed for charge balance with the nominal cation charges) per "
-                                      "anion: > 0 Li stuffing, < 0 Li vacancies or mixed valence "
-                                      f"({NOMINAL})", "Li/anion", OHNO_2020),
+    ("Li excess over charge balance", "(Li - Li needed for charge balance with the nominal charges) per "
+                                      "anion: > 0 Li stuffing, < 0 Li vacancies; also non-zero for mixed "
+                                      "valence (LiMn2O4) and peroxides "
+                                      f"({NOMINAL}; H+ or H-, and S/N/halogen as anion or cation, chosen "
+                                      "by the best charge balance)", "Li/anion", OHNO_2020),
     *[(f"{el} share of anions", f"fraction of anion atoms that are {el}", _D, BACHMAN_2016) for el in ANION_CHARGES],
     ("mean anion radius", "anion-weighted mean Shannon ionic radius at the nominal charge (larger = softer, "
                           "more polarizable anion)", "angstrom", SHANNON_1976),
@@ -116,31 +120,83 @@ def physical_entries() -> list[DescriptorInfo]:
 
 @lru_cache(maxsize=1)
 def element_chemistry() -> dict[str, np.ndarray]:
-    """Per element of matminer's Magpie table: anion/Li/H flags, nominal charge, Shannon radius, Pauling X."""
+    """Per element of matminer's Magpie table: flags, nominal charges, Shannon radii, Pauling X.
+
+    ``anion`` marks the anion-forming elements (:data:`ANION_CHARGES`), with ``anion_charge`` (negative)
+    and ``anion_radius``; ``cation_charge`` is every element's highest common positive oxidation state
+    (pymatgen; NaN for none) with ``cation_radius``, used for cations and for an anion-forming element
+    that acts as a cation (S6+ in a sulfate, N5+ in a nitrate; :func:`assign_roles`).
+    """
     from pymatgen.core import Element, Species  # heavy: pymatgen loads only where compositions need it
 
     symbols, _, _ = element_table()
-    charge, radius, en = [], [], []
+
+    def radius(s, q):
+        try:
+            return float(Species(s, int(q)).ionic_radius or np.nan)
+        except (ValueError, KeyError, TypeError):
+            return np.nan
+
+    out = {k: [] for k in ("anion_charge", "anion_radius", "cation_charge", "cation_radius", "X")}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pymatgen warns for elements without a radius or an electronegativity
         for s in symbols:
             el = Element(s)
-            if s in ANION_CHARGES:
-                q = ANION_CHARGES[s]
-            else:
-                q = max((o for o in el.common_oxidation_states if o > 0), default=np.nan)
-            r = np.nan
-            if s != "H" and np.isfinite(q):
-                try:
-                    r = float(Species(s, int(q)).ionic_radius or np.nan)
-                except (ValueError, KeyError, TypeError):
-                    r = np.nan
-            charge.append(float(q))
-            radius.append(r)
-            en.append(float(el.X))
+            q = max((o for o in el.common_oxidation_states if o > 0), default=np.nan)
+            out["cation_charge"].append(float(q))
+            out["cation_radius"].append(radius(s, q) if np.isfinite(q) and s != "H" else np.nan)
+            out["anion_charge"].append(float(ANION_CHARGES.get(s, np.nan)))
+            out["anion_radius"].append(radius(s, ANION_CHARGES[s]) if s in ANION_CHARGES else np.nan)
+            out["X"].append(float(el.X))
     return {"anion": np.array([s in ANION_CHARGES for s in symbols]), "li": np.array([s == "Li" for s in symbols]),
-            "h": np.array([s == "H" for s in symbols]), "charge": np.array(charge), "radius": np.array(radius),
-            "X": np.array(en), "symbols": np.array(symbols)}
+            "h": np.array([s == "H" for s in symbols]), "symbols": np.array(symbols),
+            **{k: np.array(v) for k, v in out.items()}}
+
+
+#: Ambiguous atoms per composition whose role :func:`assign_roles` chooses (the others keep their default).
+MAX_AMBIGUOUS = 3
+
+
+def assign_roles(roles) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Anion or cation, and the nominal charge, of every atom: the assignment that balances the charges best.
+
+    Two kinds of atoms are ambiguous. Hydrogen is H+ (hydroxide, hydrate, amide) or H- (hydride,
+    borohydride). An anion-forming element that is not the most electronegative one present is
+    an anion (S2- beside Cl- in Li6PS5Cl) or a cation at its highest common oxidation state (S6+
+    beside O in Li2SO4, N5+ in LiNO3). Of the up to 2^:data:`MAX_AMBIGUOUS` assignments, the one
+    with the smallest total charge wins; a tie keeps the default (anion; H+).
+
+    Parameters
+    ----------
+    roles : ElementRoles
+        From :func:`~explainsse.featurize.element_roles.element_roles` on :func:`element_chemistry`.
+
+    Returns
+    -------
+    is_anion, charge, imbalance : numpy.ndarray
+        Anion mask and signed nominal charge per atom slot (n x k); the total charge per composition
+        (NaN where an element has no known charge).
+    """
+    col, a, present = roles.col, roles.a, roles.present
+    former, is_h, x = roles.is_anion, roles.is_h, col("X")
+    top_x = np.where(former, x, -np.inf).max(axis=1, keepdims=True)
+    ambiguous = (former & (x < top_x)) | is_h
+    rank = np.cumsum(ambiguous, axis=1) - 1
+    fixed = np.where(roles.is_li, 1.0, np.where(roles.is_other, col("cation_charge"), 0.0))
+    best, best_total = None, None
+    for combo in range(2 ** MAX_AMBIGUOUS):
+        flip = ambiguous & (rank < MAX_AMBIGUOUS) & ((combo >> np.clip(rank, 0, None)) & 1).astype(bool)
+        anion = former & ~flip
+        charge = np.where(anion, col("anion_charge"), np.where(former, col("cation_charge"), fixed))
+        charge = np.where(is_h, np.where(flip, -1.0, 1.0), charge)
+        total = np.where(present, a * charge, 0.0).sum(axis=1)
+        if best is None:
+            best, best_total = (anion, charge), total
+            continue
+        better = np.abs(total) < np.abs(best_total) - 1e-9
+        best = tuple(np.where(better[:, None], new, old) for new, old in zip((anion, charge), best))
+        best_total = np.where(better, total, best_total)
+    return best[0] & present, np.where(present, best[1], 0.0), best_total
 
 
 def _ratio(num, den):
@@ -165,10 +221,12 @@ def physical_composition(elements: np.ndarray, amounts: np.ndarray) -> np.ndarra
     """
     table = element_chemistry()
     roles = element_roles(table, elements, amounts)
-    col, a, present = roles.col, roles.a, roles.present
-    is_anion, is_cat = roles.is_anion, roles.is_other
-    q, r, x = col("charge"), col("radius"), col("X")
-    total, li, h, n_an, n_cat = roles.total, roles.li, roles.h, roles.n_an, roles.n_other
+    col, a, present, total, li, h = roles.col, roles.a, roles.present, roles.total, roles.li, roles.h
+    is_anion, q, imbalance = assign_roles(roles)
+    is_cat = present & ~is_anion & ~roles.is_li & ~roles.is_h
+    r = np.where(is_anion, col("anion_radius"), col("cation_radius"))
+    x = col("X")
+    n_an, n_cat = (a * is_anion).sum(axis=1), (a * is_cat).sum(axis=1)
 
     def wmean(values, mask):
         ok = mask & np.isfinite(values)
@@ -185,7 +243,6 @@ def physical_composition(elements: np.ndarray, amounts: np.ndarray) -> np.ndarra
         return np.where(n > 0, terms.sum(axis=1), np.nan)
 
     anion_charge = (a * np.where(is_anion, -q, 0.0)).sum(axis=1)
-    cation_charge = (a * np.where(is_cat, np.nan_to_num(q), 0.0)).sum(axis=1)
     shares = [_ratio((a * (is_anion & (col("symbols") == el))).sum(axis=1), n_an) for el in ANION_CHARGES]
     an_r, an_x = wmean(r, is_anion), wmean(x, is_anion)
     cat_r, cat_x = wmean(r, is_cat), wmean(x, is_cat)
@@ -194,7 +251,7 @@ def physical_composition(elements: np.ndarray, amounts: np.ndarray) -> np.ndarra
     non_integer = (np.where(present, np.abs(a - np.round(a)) > 1e-6, False) * a).sum(axis=1)
     cols = [
         li / total, _ratio(li, n_an), _ratio(li, li + n_cat), _ratio(li, anion_charge),
-        _ratio(li - (anion_charge - cation_charge), n_an),
+        _ratio(imbalance, n_an),
         *shares,
         an_r, wdev(r, is_anion), an_x, wmean(np.abs(q), is_anion), entropy(is_anion, n_an),
         h / total,

@@ -101,3 +101,27 @@ def test_formulas_alone_with_the_structure_model_say_the_structure_is_imputed(mi
     assert any("structure descriptors" in n and "imputed" in n for n in e["notes"])
     top = m["top_descriptors"][0]
     assert top["value"] is not None  # an imputed value never leads
+
+
+def test_a_cif_of_another_compound_is_not_used_and_na_values_mean_no_cif(mine):
+    root, ids = mine
+    table = pd.read_csv(root / "mine.csv").head(len(ids))
+    other = table.copy()
+    other["formula"] = ["Li7La3Zr2O12"] * len(ids)  # the CIFs hold other compounds (not garnets)
+    other["cif"] = [f"my_cifs/{i}.cif" for i in ids[:-1]] + ["n/a"]
+    other.to_csv(root / "other.csv", index=False)
+    e = _explain(root, "--input", str(root / "other.csv"))
+    issues = {r["id"]: r["reason"] for r in e["structure_issues"]}
+    for i in ids[:-1]:
+        assert "does not match the formula" in issues[i] and "the CIF is not used" in issues[i]
+    by_id = {m["id"]: m for m in e["materials"]}
+    assert not any(m["structure"]["cif"] for m in by_id.values())
+    assert ids[-1] not in issues  # "n/a": no CIF given, not a missing file
+    assert any(w.startswith("no usable CIF") for w in by_id[ids[-1]]["warnings"])
+
+
+def test_formulas_as_arguments_refuse_cif_options(mine):
+    root, _ = mine
+    result = CliRunner().invoke(app, ["explain", "--model", "structure-default", "--cifs", str(root / "my_cifs"),
+                                      "Li3PS4"])
+    assert result.exit_code == 2 and "go with --input FILE.csv" in result.output

@@ -35,6 +35,20 @@ def test_li_content_and_charge_balance_by_hand():
     assert doped["Chem non-integer share"] == pytest.approx((6.4 + 1.4 + 0.6) / 23.4)
 
 
+def test_ambiguous_roles_follow_the_charge_balance():
+    sulfate = values("Li2SO4")  # S6+ beside O, not a sulfide
+    assert sulfate["Chem S share of anions"] == 0.0 and sulfate["Chem mean cation charge"] == pytest.approx(6.0)
+    assert sulfate["Chem Li excess over charge balance"] == pytest.approx(0.0)
+    assert values("LiNO3")["Chem N share of anions"] == 0.0  # N5+
+    argyrodite = values("Li6PS5Cl")  # S2- beside the more electronegative Cl-: still an anion
+    assert argyrodite["Chem S share of anions"] == pytest.approx(5 / 6)
+    hydrate = values("Li7La3Zr2O12H2O")  # H+ in water
+    assert hydrate["Chem Li excess over charge balance"] == pytest.approx(0.0)
+    assert values("LiCe(BH4)3Cl")["Chem Li excess over charge balance"] < 2  # H- in BH4-, not +13 as with H+
+    assert math.isnan(values("Li2NeO")["Chem Li excess over charge balance"])  # Ne has no charge: undefined
+    assert values("LiMn2O4")["Chem Li excess over charge balance"] > 0  # Mn7+ nominal: mixed valence shows
+
+
 def test_anion_and_cation_chemistry_by_hand():
     argyrodite = values("Li6PS5Cl")
     x = np.array([5 / 6, 1 / 6])
@@ -53,7 +67,8 @@ def test_anion_and_cation_chemistry_by_hand():
 
 
 def test_single_composition_and_vectorized_paths_agree_on_padded_batches():
-    formulas = ["Li7La3Zr2O12", "Li3N", "Li10GeP2S12", "Li6PS5Cl", "Li0.33La0.56TiO3", "LiBH4"]
+    formulas = ["Li7La3Zr2O12", "Li3N", "Li10GeP2S12", "Li6PS5Cl", "Li0.33La0.56TiO3", "LiBH4", "Li2SO4",
+                "LiCe(BH4)3Cl", "LiNH2", "Li"]
     comps = [Composition(f) for f in formulas]
     batch = physical_composition(*amount_matrix(comps))
     single = np.array([PhysicalComposition().featurize(c) for c in comps])
