@@ -38,8 +38,9 @@ def _study_report(tmp_path, *, shuffle: bool):
         table["sigma"] = np.random.default_rng(1).permutation(table["sigma"].to_numpy())
         table.to_csv(path, index=False)
     ds = load_table(path, target_col="sigma", id_col="id", family_col="family", space_group_col="sg", z_col="Z")
+    # two workers: the two tasks, their y-scrambling refits and side schemes run side by side
     study = run_study(ds, families=("pls",), n_scramble=MIN_PERMUTATIONS, n_boot=100, seed=0, nasicon=False,
-                      n_jobs=1)
+                      n_jobs=2)
     out = render_study_report(study, tmp_path / "rep")
     return (json.loads((out / "report.json").read_text()), (out / "report.md").read_text(),
             (out / "index.html").read_text(), out)
