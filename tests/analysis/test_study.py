@@ -65,7 +65,8 @@ def test_a_fourth_family_runs_through_study_save_load_and_report(toy_family, sma
     from explainsse.report import render_study_report
 
     ds = _load(small)
-    study = run_study(ds, families=("pls", "toy"), n_scramble=3, n_boot=20, seed=0, n_jobs=2)
+    # 5 random folds rather than the 10 composition clusters (cluster-out still runs as a side scheme)
+    study = run_study(ds, families=("pls", "toy"), scheme="random-kfold", n_scramble=3, n_boot=20, seed=0, n_jobs=2)
     assert isinstance(study, Study)
     assert {(e.family, e.task) for e in study.evaluations} == {(f, t) for f in ("pls", "toy")
                                                                 for t in ("regression", "classification")}
@@ -98,8 +99,8 @@ def test_run_study_lists_excluded_rows_and_refuses_unknown_families(small):
     ds = _load(small)
     with pytest.raises(InputDataError, match="unknown families"):
         run_study(ds, families=("logreg", "nope"))
-    study = run_study(ds, families=("pls",), tasks=("regression",), n_scramble=0, n_boot=0, nasicon=False, n_jobs=1,
-                      side_schemes=())
+    study = run_study(ds, families=("pls",), tasks=("regression",), scheme="random-kfold", n_scramble=0, n_boot=0,
+                      nasicon=False, n_jobs=1, side_schemes=())
     assert study.data_card.summary["rows_excluded"] == 1  # the Xx2O row, with its reason
     assert any("Xx2O" in str(r["value"]) for r in study.data_card.issues)
     assert study.explanations == {} and study.regression is not None and study.nasicon is None
