@@ -25,6 +25,13 @@ import pytest
 
 REPO = Path(__file__).resolve().parent
 
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # pytest -n 2 (pytest-xdist): two test processes already fill two cores, and OpenBLAS threads on top of
+    # them (numpy/scipy in the tests, notebook kernels, CLI subprocesses) oversubscribe it several-fold.
+    # OMP_NUM_THREADS is left alone: tests/test_parallel.py checks that the task pool's workers set it.
+    for _name in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_name, "1")
+
 
 def pytest_configure(config):
     try:
