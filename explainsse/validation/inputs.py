@@ -71,6 +71,7 @@ def columns_for_test_file(path, like=None):
     if like is not None and like.target_col in header and like.formula_col in header:
         return like
     found = guess_columns(header, short_names=True)
+    found.pop("cif_col")  # the NASICON classifiers use compositions only; a structure column is not read
     if found["target_col"] is None or found["formula_col"] is None:
         raise InputDataError(f"{path}: no {'conductivity' if found['target_col'] is None else 'formula'} column found "
                              f"(columns: {header}); name them sigma_S_cm and formula, or pass --input with its "

@@ -137,4 +137,12 @@ def test_user_table_with_cif_folder(tmp_path):
     ds = load_table(DATA / "candidates.csv", id_col="id", cif_dir=folder)
     assert ds.frame.set_index("id")["has_cif"].to_dict() == {
         "llzo": True, "lgps": False, "latp": False, "=cmd": False}
+    # the test CIF is Li2O, not the row's garnet: refused and listed, never used
+    assert list(ds.structures()) == []
+    issue = ds.structure_issues.set_index("id").loc["llzo"]
+    assert "does not match the formula" in issue["reason"]
+    # the same CIF for a row whose formula is Li2O is used
+    table = tmp_path / "t.csv"
+    table.write_text((DATA / "candidates.csv").read_text().replace("Li7La3Zr2O12", "Li2O"))
+    ds = load_table(table, id_col="id", cif_dir=folder)
     assert list(ds.structures()) == ["llzo"]
