@@ -15,6 +15,7 @@ import pandas as pd
 from .._config import DEFAULT_N_SCRAMBLE
 from ..datasets.table import split_mask
 from ..explain.agreement import cross_family_agreement
+from ..explain.correlation import merge_near_copies
 from ..explain.named_groups import named_group_importance, ranking_reliability
 from ..explain.native import family_extra_view
 from ..explain.physics_check import physics_check, split_site_note
@@ -115,15 +116,19 @@ def consensus(result: ImportanceResult, top: int = 10) -> dict:
     agreement is the Spearman rank correlation of group importance (and of descriptor importance)
     between every pair of skilled families; a group whose rank differs by 3 or more between two
     skilled families is listed as a disagreement, as is a top descriptor whose SHAP direction
-    differs. With one skilled family the ranking is that family's; with none there is no headline.
+    differs. In the descriptor ranking each set of near-copies (|Spearman| at or above the
+    ``correlation`` threshold on the training rows) takes one place, so the top places name
+    distinct drivers (:func:`~explainsse.explain.correlation.merge_near_copies`). With one skilled
+    family the ranking is that family's; with none there is no headline.
 
     Returns
     -------
     dict
         ``families`` (the skilled ones), ``groups`` (ranked: ``group``, ``share``, ``share_min``,
-        ``share_max``, ``ranks``), ``descriptors`` (ranked the same way, with ``group`` and
-        ``flag``), ``agreement`` (``group_rank_correlation``, ``descriptor_rank_correlation`` per
-        pair), ``disagreements`` (sentences) and ``note``.
+        ``share_max``, ``ranks``), ``descriptors`` (ranked the same way, with ``group``, ``flag`` and
+        ``near_copies``: each set of near-copies takes one place, at its member of largest share),
+        ``agreement`` (``group_rank_correlation``, ``descriptor_rank_correlation`` per pair),
+        ``disagreements`` (sentences), ``note`` and ``reliability``.
     """
     skilled = [f for f in result.explanations if result.finding(f)]
     out = {"families": skilled, "groups": [], "descriptors": [], "agreement": {}, "disagreements": []}
@@ -139,9 +144,10 @@ def consensus(result: ImportanceResult, top: int = 10) -> dict:
                      for g in order]
     imp = pd.DataFrame({f: result.explanations[f].importance["mean_abs_shap"] for f in skilled}).fillna(0.0)
     imp = imp / imp.sum()
-    for d in imp.mean(axis=1).sort_values(ascending=False).index[:top]:
-        out["descriptors"].append({"descriptor": d, "share": float(imp.loc[d].mean()), "group": describe(d).group,
-                                   "flag": describe(d).flag})
+    merged = merge_near_copies(imp.mean(axis=1), result.explanations[skilled[0]].groups)
+    for d, row in merged.head(top).iterrows():
+        out["descriptors"].append({"descriptor": d, "share": row["importance"], "group": describe(d).group,
+                                   "flag": describe(d).flag, "near_copies": row["near_copies"]})
     for i, a in enumerate(skilled):
         for b in skilled[i + 1:]:
             key = f"{a}-{b}"
@@ -159,7 +165,8 @@ def consensus(result: ImportanceResult, top: int = 10) -> dict:
                 out["disagreements"].append(f"{row.get('descriptor')}: direction differs ({signs})")
     out["note"] = (f"consensus of {len(skilled)} skilled families" if len(skilled) > 1 else
                    f"only {skilled[0]} has skill: its ranking, with no second family to agree or disagree")
-    out["reliability"] = ranking_reliability(None if len(skilled) > 1 else skilled[0], result.config["task"])
+    out["reliability"] = ranking_reliability(None if len(skilled) > 1 else skilled[0], result.config["task"],
+                                             merged=True)
     return out
 
 

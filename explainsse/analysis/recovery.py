@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..explain import explain
-from ..explain.correlation import correlated_groups
+from ..explain.correlation import correlated_groups, merge_near_copies
 from ..featurize.meaning import physical_group, proxy_flag
 from ..models.train import final_model
 
@@ -48,8 +48,11 @@ class Truth:
 
 def draw_truth(X: pd.DataFrame, k: int, rng: np.random.Generator, *, structural: list[str] | None = None,
                max_correlation: float = 0.7) -> Truth:
-    """``k`` drivers: at least one from ``structural`` (when given), none a flagged proxy, no two with
-    |Spearman| above ``max_correlation`` (so the truth is identifiable), forms and signs at random."""
+    """Draw ``k`` true drivers with forms and signs at random.
+
+    At least one comes from ``structural`` (when given), none is a flagged proxy, and no two have
+    |Spearman| above ``max_correlation`` (so the truth is identifiable).
+    """
     usable = [c for c in X.columns if proxy_flag(c) is None and X[c].nunique(dropna=True) > 5]
     rank = X[usable].rank()
     picks: list[str] = []
@@ -99,26 +102,34 @@ def recover(frame: pd.DataFrame, X: pd.DataFrame, family: str, *, preset: str, s
     return importance, correlated_groups(Xt, importance=importance)
 
 
-def score(importance: pd.Series, groups: dict, truth: Truth) -> dict:
+def score(importance: pd.Series, groups: dict, truth: Truth, *, merge: bool = False) -> dict:
     """Precision at k (k = number of true drivers), with and without group credit, and ranks.
 
     Group credit: a true driver counts as found when a member of its correlated group (|Spearman|
     >= 0.9 with it) is in the top k, since SHAP splits credit among near-copies arbitrarily.
+    ``merge``: score the ranking in which each group of near-copies takes one place
+    (:func:`~explainsse.explain.correlation.merge_near_copies`, as the consensus headline does); a
+    true driver's rank is then the place of the entry that holds it.
     ``precision_named_groups``: the share of the true drivers' named physical groups among the
     same number of top named groups (importance summed within each group).
     """
     k = len(truth.drivers)
-    order = list(importance.index)
-    top = set(order[:k])
     group_of = {d: members for members in groups.values() for d in members}
+    if merge:
+        merged = merge_near_copies(importance, groups)
+        place = {d: i + 1 for i, (lead, copies) in enumerate(merged["near_copies"].items()) for d in (lead, *copies)}
+        order = list(merged.index)
+    else:
+        order = list(importance.index)
+        place = {d: i + 1 for i, d in enumerate(order)}
+    top = set(order[:k])
     hits = [d in top for d in truth.drivers]
     credited = [bool(set(group_of.get(d, [d])) & top) for d in truth.drivers]
     named = importance.groupby(physical_group).sum().sort_values(ascending=False)
     true_named = {physical_group(d) for d in truth.drivers}
     named_hits = len(set(named.index[:len(true_named)]) & true_named) / len(true_named)
     return {"k": k, "precision_at_k": sum(hits) / k, "precision_at_k_grouped": sum(credited) / k,
-            "precision_named_groups": named_hits,
-            "ranks": {d: order.index(d) + 1 if d in order else None for d in truth.drivers}}
+            "precision_named_groups": named_hits, "ranks": {d: place.get(d) for d in truth.drivers}}
 
 
 __all__ = ["CENSOR_LOG10", "FORMS", "OBELIX_NOISE", "Truth", "draw_truth", "recover", "score", "simulate"]

@@ -6,7 +6,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from explainsse.analysis.recovery import CENSOR_LOG10, FLOOR_LOG10, Truth, draw_truth, recover, score, simulate
+from explainsse.analysis.recovery import (
+    CENSOR_LOG10,
+    FLOOR_LOG10,
+    Truth,
+    draw_truth,
+    recover,
+    score,
+    simulate,
+)
 
 
 def _table(n=150, seed=0):
@@ -57,3 +65,18 @@ def test_the_pipeline_finds_a_small_truth_at_low_noise(obelix):
         importance, groups = recover(sim, X, family, preset="composition-v1")
         s = score(importance, groups, truth)
         assert s["precision_at_k"] == 1.0, (family, s)
+
+
+def test_merged_scoring_gives_near_copies_one_place():
+    """A near-copy of one driver in second place pushes the other driver out of the top 2 of the
+    plain ranking; with near-copies merged both drivers are found, and a driver's rank is its entry's."""
+    truth = Truth(("a", "b"), ("linear", "linear"), (1.0, 1.0))
+    importance = pd.Series({"a": 0.5, "a2": 0.3, "b": 0.2, "c": 0.1})
+    groups = {"a (+1 correlated)": ["a", "a2"]}
+    plain, merged = score(importance, groups, truth), score(importance, groups, truth, merge=True)
+    assert plain["precision_at_k"] == 0.5 and plain["ranks"] == {"a": 1, "b": 3}
+    assert merged["precision_at_k"] == merged["precision_at_k_grouped"] == 1.0 and merged["ranks"] == {"a": 1, "b": 2}
+    # a near-copy leading its group is credited, not counted as the driver itself
+    lead_copy = score(pd.Series({"a2": 0.5, "a": 0.3, "b": 0.2}), groups, truth, merge=True)
+    assert lead_copy["precision_at_k"] == 0.5 and lead_copy["precision_at_k_grouped"] == 1.0
+    assert lead_copy["ranks"]["a"] == 1

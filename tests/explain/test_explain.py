@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from explainsse.cli import app
 from explainsse.explain import ExplanationTable, explain, model_output
 from explainsse.explain.agreement import cross_family_agreement
-from explainsse.explain.correlation import correlated_groups
+from explainsse.explain.correlation import correlated_groups, merge_near_copies
 from explainsse.explain.domain import ApplicabilityDomain
 from explainsse.featurize import featurize_dataset
 from explainsse.models import make_model, make_target
@@ -106,6 +106,16 @@ def test_correlated_groups():
     assert correlated_groups(X, 1.0) != {} and correlated_groups(X[["b", "const"]]) == {}
     with pytest.raises(ValueError, match="threshold"):
         correlated_groups(X, 0)
+
+
+def test_merge_near_copies_keeps_one_place_per_group_and_every_descriptor():
+    imp = pd.Series({"a": 0.40, "a2": 0.35, "b": 0.30, "a3": 0.05, "c": 0.01})
+    merged = merge_near_copies(imp, {"a (+2 correlated)": ["a3", "a", "a2"]})
+    assert list(merged.index) == ["a", "b", "c"]
+    assert merged.at["a", "importance"] == 0.40 and merged.at["a", "near_copies"] == ["a2", "a3"]
+    listed = [d for lead, copies in merged["near_copies"].items() for d in (lead, *copies)]
+    assert sorted(listed) == sorted(imp.index)  # nothing lost
+    assert merge_near_copies(pd.Series(dtype=float), {}).empty
 
 
 def test_agreement():
