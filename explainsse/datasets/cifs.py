@@ -305,8 +305,8 @@ def _file_problem(path: Path) -> str | None:
             target = os.readlink(path)
         except OSError:
             target = "?"
-        return (f"is a symbolic link (to {target}); links are refused in a CIF folder, as in CIF archives "
-                f"(they can lead outside the folder): copy the file instead")
+        return (f"is a symbolic link (to {target}); links are refused in a CIF folder or column, as in CIF "
+                f"archives (they can lead outside the folder): copy the file instead")
     if not stat.S_ISREG(info.st_mode):
         return "is not a regular file (folder, device or fifo)"
     if info.st_size > MAX_CIF_MEMBER_BYTES:

@@ -70,6 +70,8 @@ def test_cifs_folder_gives_structural_drivers_and_per_row_cif_issues(mine):
         assert m["interval"] is not None  # the bundled model is calibrated
     issues = {r["id"]: r["reason"] for r in e["structure_issues"]}
     assert "broken" in issues and issues["broken"]  # named, with pymatgen's reason
+    assert issues["nocif"].startswith(f"no nocif.cif in {root / 'my_cifs'}")  # the missing CIF is a per-row issue
+    assert not set(ids) & set(issues)
     for bad in ("broken", "nocif"):
         m = by_id[bad]
         assert m["structure"]["cif"] is False and m["prediction"] is not None

@@ -209,7 +209,8 @@ def test_a_symlink_in_a_cif_folder_is_refused_naming_the_file(tmp_path):
     (folder / "bad.cif").symlink_to(outside / "secret.cif")
     r, table, notes = featurize_folder(tmp_path, {"good": cif()})
     assert notes["bad"] == (f"CIF not usable: refused: bad.cif is a symbolic link (to {outside / 'secret.cif'}); links "
-                            f"are refused in a CIF folder, as in CIF archives (they can lead outside the folder): copy "
+                            f"are refused in a CIF folder or column, as in CIF archives (they can lead outside the folder): "
+                            f"copy "
                             f"the file instead")
     assert_row_kept_without_structure(table, "bad")
     assert_row_has_structure(table, "good")
