@@ -122,6 +122,20 @@ def _describe_stoichiometry(label: str) -> DescriptorInfo:
     return DescriptorInfo(label, meaning, "-", "matminer Stoichiometry", WARD_2016)
 
 
+def _magpie_physical():
+    """Magpie statistics of the element properties with a physical meaning (none flagged as a proxy).
+
+    Left out: the element-identity properties (atomic number and weight, Mendeleev number, row,
+    column), the elements' ground-state space group, band gap and magnetic moment, and the melting
+    point, whose statistics :func:`~explainsse.featurize.meaning.proxy_flag` marks as proxies.
+    """
+    from .meaning import proxy_flag
+
+    full = _magpie()
+    keep = [p for p in full.features if all(proxy_flag(f"MagpieData {s} {p}") is None for s in full.stats)]
+    return type(full)(full.data_source, keep, full.stats, impute_nan=False)
+
+
 def _valence_orbital():
     # heavy: matminer loads only when its featurizers run
     from matminer.featurizers.composition import ValenceOrbital
@@ -183,6 +197,8 @@ def _describe_nasicon(label: str) -> DescriptorInfo:
 #: Every featurizer group, by name.
 GROUPS: dict[str, FeaturizerGroup] = {
     "magpie": FeaturizerGroup("magpie", "composition", ("formula",), _magpie, _describe_magpie),
+    "magpie_physical": FeaturizerGroup("magpie_physical", "composition", ("formula",), _magpie_physical,
+                                       _describe_magpie),
     "stoichiometry": FeaturizerGroup("stoichiometry", "composition", ("formula",), _stoichiometry,
                                      _describe_stoichiometry, prefix="Stoichiometry "),
     "valence_orbital": FeaturizerGroup("valence_orbital", "composition", ("formula",), _valence_orbital,

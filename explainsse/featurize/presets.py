@@ -133,6 +133,24 @@ PRESETS: dict[str, Preset] = {
                "non-zero 'Li excess over charge balance'."),
         released="2026-12-04",
     ),
+    "physical-v1": Preset(
+        name="physical-v1",
+        version=1,
+        groups=_groups("chemistry", "magpie_physical", "valence_orbital"),
+        description=(
+            "chem-v1 plus the composition statistics of composition-v1 that have a physical meaning: "
+            "matminer's Magpie statistics (Ward et al. 2016) of covalent radius, electronegativity, "
+            "ground-state volume per atom and valence/unfilled s, p, d, f electron counts, and the "
+            "valence-orbital fractions. For formula-only models whose drivers should be physical: "
+            "as accurate as composition-v1 on new composition clusters (benchmarks/chem_preset.py)."
+        ),
+        notes=("None of the proxy statistics of composition-v1: the element-identity properties (atomic number "
+               "and weight, Mendeleev number, row, column), the elements' ground-state space group, band gap, "
+               "magnetic moment and melting point, and the number of elements (see 'explainsse descriptors "
+               "--preset composition-v1' for the flagged ones). Near-copies remain (e.g. the s/p/d/f valence "
+               "statistics), so read its rankings with the correlated groups."),
+        released="2026-12-05",
+    ),
     "crystal-v1": Preset(
         name="crystal-v1",
         version=1,

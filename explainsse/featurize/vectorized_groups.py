@@ -1,19 +1,37 @@
 """The composition featurizer groups the vectorized backend computes, by group name (see :mod:`.groups`).
 
-matminer's magpie, Stoichiometry and ValenceOrbital and the electrolyte descriptors come from
+matminer's magpie (all of it, or its physical properties), Stoichiometry and ValenceOrbital and the electrolyte descriptors come from
 :mod:`.vectorized`; the ``chem-v1`` descriptors from :mod:`.physical_composition`.
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 import numpy as np
 
 from .physical_composition import physical_composition
 from .vectorized import electrolyte, magpie, stoichiometry, valence_orbital
 
+
+@lru_cache(maxsize=1)
+def _physical_columns() -> np.ndarray:
+    """Positions of the ``magpie_physical`` labels among the full magpie ones."""
+    from .groups import GROUPS
+
+    full = GROUPS["magpie"].labels()
+    return np.array([full.index(label) for label in GROUPS["magpie_physical"].labels()])
+
+
+def magpie_physical(elements: np.ndarray, amounts: np.ndarray) -> np.ndarray:
+    """The magpie statistics of the properties with a physical meaning (``physical-v1``)."""
+    return magpie(elements, amounts)[:, _physical_columns()]
+
+
 #: Vectorized function of each composition group: ``f(elements, amounts) -> (n x columns)``.
 VECTORIZED_GROUPS = {"magpie": magpie, "stoichiometry": stoichiometry, "valence_orbital": valence_orbital,
-                     "electrolyte": electrolyte, "chemistry": physical_composition}
+                     "electrolyte": electrolyte, "chemistry": physical_composition,
+                     "magpie_physical": magpie_physical}
 
 
 def group_values(groups, elements: np.ndarray, amounts: np.ndarray) -> np.ndarray:

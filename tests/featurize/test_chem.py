@@ -88,3 +88,28 @@ def test_every_chem_descriptor_is_physical_and_cited():
         assert info.citation and info.meaning, name
     assert {describe(n).group for n in names} >= {"Li content and site filling", "anion chemistry",
                                                   "cation chemistry", "Li-anion bonding", "doping and mixing"}
+
+
+def test_physical_v1_is_chem_v1_plus_unflagged_matminer_statistics():
+    """physical-v1 = chem-v1 + the magpie statistics of physical properties + valence orbitals: no flagged
+    descriptor, every one in a named group, and the vectorized values equal matminer's own (golden values)."""
+    from matminer.featurizers.composition import ElementProperty, ValenceOrbital
+
+    names = feature_names("physical-v1")
+    assert names[: len(feature_names("chem-v1"))] == feature_names("chem-v1")
+    assert not [n for n in names if proxy_flag(n)] and all(describe(n).group in PHYSICAL_GROUPS for n in names)
+    magpie = [n for n in feature_names("composition-v1") if n.startswith("MagpieData")]
+    kept = [n for n in magpie if n in names]
+    assert kept == [n for n in magpie if proxy_flag(n) is None] and "MagpieData mean CovalentRadius" in kept
+    formulas = ["Li7La3Zr2O12", "Li10GeP2S12", "Li1.3Al0.3Ti1.7(PO4)3", "Li3YCl6", "Li0.33La0.56TiO3"]
+    fast = DescriptorFeaturizer("physical-v1", cache=False, errors="nan").fit_transform(formulas)
+    full = ElementProperty.from_preset("magpie", impute_nan=False)
+    ref = {}
+    for f in formulas:
+        comp = Composition(f)
+        ref[f] = {**dict(zip(full.feature_labels(), full.featurize(comp))),
+                  **dict(zip(ValenceOrbital(impute_nan=False).feature_labels(),
+                             ValenceOrbital(impute_nan=False).featurize(comp)))}
+    matminer_part = [n for n in names if not n.startswith("Chem ")]
+    expected = np.array([[ref[f][n] for n in matminer_part] for f in formulas], float)
+    np.testing.assert_allclose(fast[matminer_part].to_numpy(float), expected, rtol=0, atol=1e-9, equal_nan=True)
