@@ -1,7 +1,7 @@
 """How far the calibrated uncertainty can be trusted, on OBELiX: coverage, width, ranking, calibration.
 
-For the bundled model's configuration (XGBoost regression on ``composition-v1`` with the bundled
-hyperparameters) and for two classifiers (logreg and XGBoost, ``composition-v1``, superionic at
+For the bundled model's configuration (XGBoost regression on ``BUNDLE_PRESET`` (physical-v1) with the bundled
+hyperparameters) and for two classifiers (logreg and XGBoost, ``BUNDLE_PRESET`` (physical-v1), superionic at
 1e-4 S/cm, default hyperparameters of the family):
 
 1. **Cluster-out CV on the training split** (10 k-means composition clusters, each held out in
@@ -85,7 +85,7 @@ def regression(ds, X, out: dict) -> None:
         for lv, iv in part.intervals(pred[held], sig[held], INTERVAL_LEVELS).items():
             lower[lv][held], upper[lv][held] = iv[:, 0], iv[:, 1]
     family = f.loc[train, "family"].astype("string").fillna("(none)").to_numpy()
-    print("\n## Regression: XGBoost (bundled hyperparameters), composition-v1, cluster-out CV on the training split\n")
+    print(f"\n## Regression: XGBoost (bundled hyperparameters), {BUNDLE_PRESET}, cluster-out CV on the training split\n")
     print(f"{cal.n_folds} composition clusters; {int(use.sum())} uncensored rows; out-of-cluster MAE "
           f"{np.abs(res[use]).mean():.2f} decades of S/cm (median-predictor MAE "
           f"{np.abs(y[use] - np.median(y)).mean():.2f})\n")
@@ -215,7 +215,7 @@ def mondrian_check(Xt, family, folds, pred, res, sig, use, y, lower, upper, min_
 def classification(ds, X, out: dict) -> None:
     f = ds.frame
     train = f.index[split_mask(f, "train")]
-    print("\n## Classification (superionic at 1e-4 S/cm), composition-v1, cluster-out CV on the training split\n")
+    print(f"\n## Classification (superionic at 1e-4 S/cm), {BUNDLE_PRESET}, cluster-out CV on the training split\n")
     print("| family | n | Brier raw | Brier Venn-Abers | ECE raw | ECE Venn-Abers | 90% set holds the class | "
           "sets with both classes |")
     print("|---|---:|---:|---:|---:|---:|---|---:|")

@@ -18,6 +18,9 @@ from .trust import TrainingEvidence, intervals_for
 
 #: Warning given for a material without Li.
 NO_LI = "contains no Li: the model was trained on Li conductors"
+#: A material without Li is outside the applicability domain of a Li-conductor model, however close its
+#: descriptors are to a training material's (a Na NASICON can sit next to LATP in descriptor space).
+NO_LI_DOMAIN = "no Li"
 
 
 def led_by_measured(contrib: pd.DataFrame, top: int | None = None) -> pd.DataFrame:
@@ -141,13 +144,14 @@ def explain_materials(model: TrainedModel, frame: pd.DataFrame, X: pd.DataFrame,
         if domain is not None:
             d = domain.loc[idx]
             nearest = int(d["nearest"])
+            li = "Li" in symbols
             entry["domain"] = {
                 "nn_distance": float(d["nn_distance"]), "percentile": float(d["percentile"]),
-                "inside": bool(d["inside"]),
+                "inside": bool(d["inside"]) and li, **({} if li else {"reason": NO_LI_DOMAIN}),
                 "nearest_training": (str(model.train_meta.iloc[nearest]["formula"])
                                      if model.train_meta is not None else str(nearest)),
             }
-            if not d["inside"]:
+            if not d["inside"] and li:  # without Li, NO_LI above already says why
                 notes.append(outside_domain(d["percentile"]))
         entry["warnings"] = notes
         for note in notes if warn else ():

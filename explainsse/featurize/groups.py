@@ -19,6 +19,7 @@ import pandas as pd
 from .crystal import LatticeDescriptors, crystal_entries
 from .descriptor_info import MAGPIE_PROPERTIES, MAGPIE_STATS, WARD_2016, DescriptorInfo
 from .electrolyte import ElectrolyteComposition, electrolyte_entries
+from .meaning import proxy_flag
 from .nasicon_descriptors import NasiconSiteFeaturizer, nasicon_entries
 from .physical_composition import PhysicalComposition, physical_entries
 from .structure import structure_entries
@@ -129,8 +130,6 @@ def _magpie_physical():
     column), the elements' ground-state space group, band gap and magnetic moment, and the melting
     point, whose statistics :func:`~explainsse.featurize.meaning.proxy_flag` marks as proxies.
     """
-    from .meaning import proxy_flag
-
     full = _magpie()
     keep = [p for p in full.features if all(proxy_flag(f"MagpieData {s} {p}") is None for s in full.stats)]
     return type(full)(full.data_source, keep, full.stats, impute_nan=False)

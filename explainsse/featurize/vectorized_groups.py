@@ -10,6 +10,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from .groups import GROUPS
 from .physical_composition import physical_composition
 from .vectorized import electrolyte, magpie, stoichiometry, valence_orbital
 
@@ -17,8 +18,6 @@ from .vectorized import electrolyte, magpie, stoichiometry, valence_orbital
 @lru_cache(maxsize=1)
 def _physical_columns() -> np.ndarray:
     """Positions of the ``magpie_physical`` labels among the full magpie ones."""
-    from .groups import GROUPS
-
     full = GROUPS["magpie"].labels()
     return np.array([full.index(label) for label in GROUPS["magpie_physical"].labels()])
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from .._config import DEFAULT_THRESHOLD_S_CM
 
 DEFAULT_NAME = "default"
-BUNDLE_PRESET = "composition-v1"
+BUNDLE_PRESET = "physical-v1"
 BUNDLE_FAMILY = "xgb"
 BUNDLE_TASK = "regression"
 

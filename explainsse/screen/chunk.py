@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from .._config import INTERVAL_LEVEL
-from ..explain.domain import ApplicabilityDomain
 from ..chemistry import parse_formula
+from ..explain.domain import ApplicabilityDomain
 from ..explain.material import NO_LI, outside_domain, unseen_elements
 from ..explain.trust import TrainingEvidence
 from ..featurize import DescriptorFeaturizer
@@ -59,8 +59,11 @@ NOT_NASICON = ("not an A(1+x)M2(XO4)3 NASICON framework (the NASICON detector's 
 
 @lru_cache(maxsize=2)
 def worker_state(model_dir: str):
-    """The model, its applicability domain, the mask of training elements, the interval space and the
-    training compositions (once per process)."""
+    """Load what a worker needs once per process.
+
+    The model, its applicability domain, the mask of training elements, the interval space and the
+    training compositions.
+    """
     model = load_model(model_dir)
     domain = ApplicabilityDomain(model.align(model.train_X)) if model.train_X is not None else None
     symbols = element_table()[0]
@@ -73,8 +76,11 @@ def worker_state(model_dir: str):
 
 
 def training_matches(evidence, formulas, candidates: np.ndarray) -> tuple[np.ndarray, list[str]]:
-    """Measured log10 sigma of the candidates whose composition is in the training data (NaN otherwise;
-    an upper bound for censored rows) and a warning for each match ("" otherwise)."""
+    """Measured values of candidates that are in the training data.
+
+    Measured log10 sigma of the candidates whose composition is in the training data (NaN otherwise;
+    an upper bound for censored rows) and a warning for each match ("" otherwise).
+    """
     measured, notes = np.full(len(candidates), np.nan), [""] * len(candidates)
     if evidence is None:
         return measured, notes
@@ -91,8 +97,11 @@ def training_matches(evidence, formulas, candidates: np.ndarray) -> tuple[np.nda
 
 
 def interval_bounds(model, space, X: pd.DataFrame, prediction: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Lower and upper bound at :data:`~explainsse._config.INTERVAL_LEVEL` (conformal interval of log10 sigma,
-    or the Venn-Abers probability pair); NaN for an uncalibrated model."""
+    """Lower and upper bound at :data:`~explainsse._config.INTERVAL_LEVEL`.
+
+    The conformal interval of log10 sigma, or the Venn-Abers probability pair; NaN for an
+    uncalibrated model.
+    """
     if space is None or not len(X):
         return np.full(len(X), np.nan), np.full(len(X), np.nan)
     cal = model.calibration
@@ -104,13 +113,19 @@ def interval_bounds(model, space, X: pd.DataFrame, prediction: np.ndarray) -> tu
 
 def _row_warnings(elements: np.ndarray | None, mask: np.ndarray | None, outside: np.ndarray,
                   percentile: np.ndarray) -> list[str]:
-    """Each row's warnings, "; "-joined: no Li, elements never seen in training, outside the domain."""
+    """Each row's warnings, "; "-joined: no Li, elements never seen in training, outside the domain.
+
+    A row without Li is outside the domain (:data:`~explainsse.explain.material.NO_LI_DOMAIN`); its
+    no-Li warning says why, so it gets no distance warning.
+    """
     symbols = element_table()[0]
     notes: list[list[str]] = [[] for _ in range(len(outside))]
+    outside = outside.copy()
     if elements is not None:
         li = symbols.index("Li")
         for i in np.flatnonzero(~(elements == li).any(axis=1)):
             notes[i].append(NO_LI)
+            outside[i] = False
         if mask is not None:
             unseen = ~mask[elements]
             for i in np.flatnonzero(unseen.any(axis=1)):
@@ -158,6 +173,8 @@ def screen_frame(model_dir: str, frame: pd.DataFrame) -> pd.DataFrame:
             inside[ok] = True
     featurized = featurizer.composition_elements_  # one row per row of todo
     elements = None if featurized is None else featurized[np.searchsorted(todo, ok)]
+    if elements is not None:  # a material without Li is outside a Li-conductor model's domain
+        inside[ok] &= (elements == element_table()[0].index("Li")).any(axis=1)
     notes = _row_warnings(elements, mask, ~inside[ok], percentile[ok])
     row_warnings = np.full(n, "", dtype=object)
     row_warnings[ok] = ["; ".join(t for t in (m, w) if t) for m, w in zip(matched, notes)]

@@ -216,7 +216,7 @@ def test_bundled_model_works_offline_without_data(tmp_path):
     assert (bundle / "MODEL_CARD.md").is_file()
     assert sum(p.stat().st_size for p in bundle.iterdir()) < 5 * 1024**2
     model = load_model(bundle)
-    assert model.preset == "composition-v1" and model.dataset["n_train"] == 478
+    assert model.preset == "physical-v1" and model.dataset["n_train"] == 478
     exe = Path(sys.executable).with_name("explainsse")
     env = {"PATH": "", "HOME": str(tmp_path), "EXPLAINSSE_DATA_DIR": str(tmp_path / "no-data"),
            "EXPLAINSSE_CACHE_DIR": str(tmp_path / "cache"), "HTTPS_PROXY": "http://127.0.0.1:9"}
