@@ -62,7 +62,7 @@ def test_warnings_name_no_li_and_unseen_elements():
     assert "contains no Li" in part["warnings"].iloc[0]
     assert "Po never occur in the training data" in part["warnings"].iloc[1]
     # without Li a material is outside a Li-conductor model's domain; the no-Li warning says why (no distance note)
-    assert not part["in_domain"].iloc[0] and "applicability domain" not in part["warnings"].iloc[0]
+    assert not part["in_domain"].iloc[0] and "outside the training domain" not in part["warnings"].iloc[0]
 
 
 @pytest.mark.slow
