@@ -25,24 +25,6 @@ from ._app import app, echo_err, echo_issues, handle_errors, print_table, progre
 from .models import features, seed_or_default
 
 
-def structure_issue_rows(ds) -> list[dict]:
-    """Per row, why its structure was not used (``id``, ``file``, ``reason``).
-
-    CIFs that are missing, unreadable or of another compound, and, with a user's CIF folder or
-    archive, rows with no ``<id>.cif`` in it. A row whose CIF column says there is none (empty,
-    "n/a"), or a row of a registered dataset without a CIF, is not an issue: its material note says
-    the structure descriptors were imputed.
-    """
-    rows = ds.structure_issues.astype(str).to_dict("records")
-    if ds.spec is None and ds.cif_files is None:
-        listed = {r["id"] for r in rows}
-        without = ds.frame.loc[~ds.frame["has_cif"].astype(bool), "id"].astype(str)
-        rows += [{"id": i, "file": "", "reason": f"no {i}.cif in {ds.cif_archive}: explained from its composition, "
-                                                 "the structure descriptors imputed"}
-                 for i in without if i not in listed]
-    return rows
-
-
 @app.command("explain")
 @handle_errors
 @opt.with_inputs(target=False, cifs=True)
@@ -72,7 +54,7 @@ def explain_cmd(
             "validation": model_validation(model), "notes": result.notes,
             "issues": ds.issues.astype(str).to_dict("records"), "materials": result.materials}
     if ds.has_structures:  # CIFs that were missing or failed to parse, per row (their rows are still explained)
-        body["structure_issues"] = structure_issue_rows(ds)
+        body["structure_issues"] = ds.structure_issues.astype(str).to_dict("records")
     if json_out == "-":
         typer.echo(json.dumps(to_jsonable(body), indent=2))
         return

@@ -174,7 +174,9 @@ class Dataset:
 
         The archive is extracted safely into ``<cache_dir>/<dataset>/cifs/`` (see
         :func:`~explainsse.datasets.cifs.extract_cifs`). Files that fail to parse, and
-        entries flagged ``has_cif`` without a file, are listed in :attr:`structure_issues`. For a
+        entries flagged ``has_cif`` without a file, are listed in :attr:`structure_issues`, as are,
+        with a user's CIF folder or archive, the rows with no ``<id>.cif`` in it (a CIF column that
+        says "n/a" is a choice, not an issue). For a
         user's table (not a registered, curated dataset), a CIF whose composition is far from the
         row's formula (:func:`composition_mismatch` above a limit of :data:`CIF_MISMATCH`) is not used either,
         and listed with both compositions.
@@ -208,6 +210,9 @@ class Dataset:
                                      f" does not match the formula {formulas[key].reduced_formula} (atom fractions "
                                      f"differ: {'; '.join(over)}): the CIF is not used"))
                         del structures[key]
+            if self.spec is None and self.cif_files is None:  # a user's CIF folder or archive: every row expects one
+                rows += [(i, "", f"no {i}.cif in {self.cif_archive}: the structure descriptors are imputed")
+                         for i in sorted(ids - set(files))]
             rows += [(e, str(files[e]), "CIF for an id not in the table") for e in extra]
             issues = pd.concat(
                 [failures, pd.DataFrame(rows, columns=["id", "file", "reason"])],

@@ -51,8 +51,12 @@ class ApplicabilityDomain:
         self.reference_ = np.sort(dist[:, k - 1] / self.norm_) if k == 2 else np.zeros(len(P))
         self.threshold_ = float(np.percentile(self.reference_, percentile))
 
-    def assess(self, X: pd.DataFrame) -> pd.DataFrame:
-        """``nn_distance``, ``percentile`` (of training distances), ``inside`` and ``nearest`` (row)."""
+    def assess(self, X: pd.DataFrame, has_li=None) -> pd.DataFrame:
+        """``nn_distance``, ``percentile`` (of training distances), ``inside`` and ``nearest`` (row).
+
+        ``has_li`` (one bool per row): a material without Li is outside the domain of a model of Li
+        conductors however close its descriptors are (a Na NASICON sits next to LATP).
+        """
         Z = self.scaler.transform(X)
         if not len(Z):
             return pd.DataFrame({"nn_distance": [], "percentile": [], "inside": np.array([], bool),
@@ -60,5 +64,8 @@ class ApplicabilityDomain:
         dist, nearest = self.tree_.query(self.pca_.transform(Z), k=1)
         dist, nearest = dist[:, 0] / self.norm_, nearest[:, 0]
         pct = 100.0 * np.searchsorted(self.reference_, dist, side="right") / len(self.reference_)
-        return pd.DataFrame({"nn_distance": dist, "percentile": pct, "inside": dist <= self.threshold_,
+        inside = dist <= self.threshold_
+        if has_li is not None:
+            inside &= np.asarray(has_li, bool)
+        return pd.DataFrame({"nn_distance": dist, "percentile": pct, "inside": inside,
                              "nearest": nearest}, index=X.index)

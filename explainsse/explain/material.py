@@ -18,8 +18,7 @@ from .trust import TrainingEvidence, intervals_for
 
 #: Warning given for a material without Li.
 NO_LI = "contains no Li: the model was trained on Li conductors"
-#: A material without Li is outside the applicability domain of a Li-conductor model, however close its
-#: descriptors are to a training material's (a Na NASICON can sit next to LATP in descriptor space).
+#: Why a material without Li is outside the domain (:meth:`~explainsse.explain.domain.ApplicabilityDomain.assess`).
 NO_LI_DOMAIN = "no Li"
 
 
@@ -88,7 +87,8 @@ def explain_materials(model: TrainedModel, frame: pd.DataFrame, X: pd.DataFrame,
                         formulas=frame["formula"].astype(str).to_numpy())
     output = table.output()
     prediction = model.predict(X)
-    domain = ApplicabilityDomain(model.align(model.train_X)).assess(model.align(X)) \
+    has_li = ["Li" in {el.symbol for el in c.elements} for c in frame["composition"]]
+    domain = ApplicabilityDomain(model.align(model.train_X)).assess(model.align(X), has_li) \
         if model.train_X is not None else None
     known = model.elements
     evidence = TrainingEvidence(model)
@@ -102,7 +102,7 @@ def explain_materials(model: TrainedModel, frame: pd.DataFrame, X: pd.DataFrame,
         notes = []
         symbols = {el.symbol for el in row["composition"].elements}
         unseen = sorted(symbols - known) if known else []
-        if "Li" not in symbols:
+        if not has_li[i]:
             notes.append(NO_LI)
         if "NASICON framework" in X.columns and X.at[idx, "NASICON framework"] == 0:
             reason = (f"not an A(1+x)M2(XO4)3 NASICON framework ({detect_formula(row['composition']).reason}): "
@@ -144,14 +144,13 @@ def explain_materials(model: TrainedModel, frame: pd.DataFrame, X: pd.DataFrame,
         if domain is not None:
             d = domain.loc[idx]
             nearest = int(d["nearest"])
-            li = "Li" in symbols
             entry["domain"] = {
                 "nn_distance": float(d["nn_distance"]), "percentile": float(d["percentile"]),
-                "inside": bool(d["inside"]) and li, **({} if li else {"reason": NO_LI_DOMAIN}),
+                "inside": bool(d["inside"]), **({} if has_li[i] else {"reason": NO_LI_DOMAIN}),
                 "nearest_training": (str(model.train_meta.iloc[nearest]["formula"])
                                      if model.train_meta is not None else str(nearest)),
             }
-            if not d["inside"] and li:  # without Li, NO_LI above already says why
+            if not d["inside"] and has_li[i]:  # without Li, NO_LI above already says why
                 notes.append(outside_domain(d["percentile"]))
         entry["warnings"] = notes
         for note in notes if warn else ():

@@ -539,7 +539,8 @@ def _notes_table(dataset, notes: pd.Series, *, cifs: bool = True) -> pd.DataFram
     """
     failed = {}
     if cifs and dataset.has_structures:
-        failed = {str(r.id): f"CIF not usable: {r.reason}" for r in dataset.structure_issues.itertuples(index=False)}
+        failed = {str(r.id): f"CIF not usable: {r.reason}" if r.file else str(r.reason)  # no file: none given
+                  for r in dataset.structure_issues.itertuples(index=False)}
     rows = []
     for idx, reason in notes.items():
         if idx not in dataset.frame.index:

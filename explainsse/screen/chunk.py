@@ -115,8 +115,8 @@ def _row_warnings(elements: np.ndarray | None, mask: np.ndarray | None, outside:
                   percentile: np.ndarray) -> list[str]:
     """Each row's warnings, "; "-joined: no Li, elements never seen in training, outside the domain.
 
-    A row without Li is outside the domain (:data:`~explainsse.explain.material.NO_LI_DOMAIN`); its
-    no-Li warning says why, so it gets no distance warning.
+    A row without Li is outside the domain (:meth:`~explainsse.explain.domain.ApplicabilityDomain.assess`);
+    its no-Li warning says why, so it gets no distance warning.
     """
     symbols = element_table()[0]
     notes: list[list[str]] = [[] for _ in range(len(outside))]
@@ -155,6 +155,9 @@ def screen_frame(model_dir: str, frame: pd.DataFrame) -> pd.DataFrame:
     prediction, percentile, inside = np.full(n, np.nan), np.full(n, np.nan), np.zeros(n, bool)
     lower, upper, measured = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
     matched = [""] * len(ok)
+    featurized = featurizer.composition_elements_  # one row per row of todo
+    elements = None if featurized is None else featurized[np.searchsorted(todo, ok)]
+    has_li = None if elements is None else (elements == element_table()[0].index("Li")).any(axis=1)
     if len(ok):
         Xok = X.loc[ok]
         prediction[ok] = model.predict(Xok)
@@ -162,7 +165,7 @@ def screen_frame(model_dir: str, frame: pd.DataFrame) -> pd.DataFrame:
         if model.task == "classification" and space is not None:  # the calibrated probability is the prediction
             prediction[ok] = model.calibration.probability(prediction[ok])
         if domain is not None:
-            d = domain.assess(model.align(Xok))
+            d = domain.assess(model.align(Xok), has_li)
             percentile[ok], inside[ok] = d["percentile"].to_numpy(), d["inside"].to_numpy()
             near = np.flatnonzero(d["nn_distance"].to_numpy(float) < MATCH_DISTANCE)
             values, texts = training_matches(evidence, frame["formula"].to_numpy(object), ok[near])
@@ -171,10 +174,6 @@ def screen_frame(model_dir: str, frame: pd.DataFrame) -> pd.DataFrame:
                 matched[j] = text
         else:
             inside[ok] = True
-    featurized = featurizer.composition_elements_  # one row per row of todo
-    elements = None if featurized is None else featurized[np.searchsorted(todo, ok)]
-    if elements is not None:  # a material without Li is outside a Li-conductor model's domain
-        inside[ok] &= (elements == element_table()[0].index("Li")).any(axis=1)
     notes = _row_warnings(elements, mask, ~inside[ok], percentile[ok])
     row_warnings = np.full(n, "", dtype=object)
     row_warnings[ok] = ["; ".join(t for t in (m, w) if t) for m, w in zip(matched, notes)]

@@ -146,3 +146,7 @@ def test_user_table_with_cif_folder(tmp_path):
     table.write_text((DATA / "candidates.csv").read_text().replace("Li7La3Zr2O12", "Li2O"))
     ds = load_table(table, id_col="id", cif_dir=folder)
     assert list(ds.structures()) == ["llzo"]
+    # with a CIF folder every row expects one: the rows without <id>.cif are listed, by id, with the folder
+    missing = ds.structure_issues.set_index("id")
+    assert sorted(missing.index) == ["=cmd", "latp", "lgps"]
+    assert missing.at["lgps", "reason"] == f"no lgps.cif in {folder}: the structure descriptors are imputed"

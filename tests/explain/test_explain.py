@@ -133,6 +133,9 @@ def test_applicability_domain():
     out = dom.assess(pd.DataFrame([[0, 0, 0, 0], [25, -25, 25, 25], [np.nan, 0, 0, 0]], columns=list("abcd")))
     assert out["inside"].tolist() == [True, False, True]
     assert out["percentile"].iloc[1] == 100
+    # a material without Li is outside however close it is (a Li-conductor model's domain)
+    no_li = dom.assess(pd.DataFrame([[0, 0, 0, 0], [0, 0, 0, 0]], columns=list("abcd")), has_li=[True, False])
+    assert no_li["inside"].tolist() == [True, False] and no_li["percentile"].iloc[0] == no_li["percentile"].iloc[1]
 
 
 @pytest.mark.integration
