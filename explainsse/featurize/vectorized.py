@@ -85,11 +85,16 @@ def _weights(amounts: np.ndarray) -> np.ndarray:
         return amounts / total
 
 
-def magpie(elements: np.ndarray, amounts: np.ndarray) -> np.ndarray:
-    """Values of matminer's magpie ElementProperty, (compositions x 22 properties x 6 stats) flattened."""
+def magpie(elements: np.ndarray, amounts: np.ndarray, properties=None) -> np.ndarray:
+    """Values of matminer's magpie ElementProperty, (compositions x 22 properties x 6 stats) flattened.
+
+    ``properties`` (Magpie property names, in order): only those, as ``ElementProperty`` built with
+    that feature list computes them.
+    """
     _, props, _ = element_table()
     n_feat = len(props) - len(ORBITALS) - 1
-    values, present = _gather(elements, slice(0, n_feat))
+    columns = slice(0, n_feat) if properties is None else [props.index(p) for p in properties]
+    values, present = _gather(elements, columns)
     weights = _weights(amounts)
     isnan = np.isnan(values) & present[:, :, None]
     vz = np.where(present[:, :, None] & ~isnan, values, 0.0)

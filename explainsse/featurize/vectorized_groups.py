@@ -1,12 +1,11 @@
 """The composition featurizer groups the vectorized backend computes, by group name (see :mod:`.groups`).
 
-matminer's magpie (all of it, or its physical properties), Stoichiometry and ValenceOrbital and the electrolyte descriptors come from
+matminer's magpie (all of it, or the physical properties of ``physical-v1``), Stoichiometry and
+ValenceOrbital and the electrolyte descriptors come from
 :mod:`.vectorized`; the ``chem-v1`` descriptors from :mod:`.physical_composition`.
 """
 
 from __future__ import annotations
-
-from functools import lru_cache
 
 import numpy as np
 
@@ -15,16 +14,9 @@ from .physical_composition import physical_composition
 from .vectorized import electrolyte, magpie, stoichiometry, valence_orbital
 
 
-@lru_cache(maxsize=1)
-def _physical_columns() -> np.ndarray:
-    """Positions of the ``magpie_physical`` labels among the full magpie ones."""
-    full = GROUPS["magpie"].labels()
-    return np.array([full.index(label) for label in GROUPS["magpie_physical"].labels()])
-
-
 def magpie_physical(elements: np.ndarray, amounts: np.ndarray) -> np.ndarray:
     """The magpie statistics of the properties with a physical meaning (``physical-v1``)."""
-    return magpie(elements, amounts)[:, _physical_columns()]
+    return magpie(elements, amounts, GROUPS["magpie_physical"].featurizer().features)
 
 
 #: Vectorized function of each composition group: ``f(elements, amounts) -> (n x columns)``.

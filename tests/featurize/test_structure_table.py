@@ -73,7 +73,7 @@ def test_featurize_a_csv_with_a_cif_folder(tmp_path):
     assert math.isclose(table.loc[0, "Sendek LASD mean shortest Li-anion distance"], 4.61 * 3**0.5 / 4)
     notes = pd.read_csv(tmp_path / "f.structure-notes.csv")
     assert notes["id"].tolist() == ["m2", "m3"]
-    assert notes["reason"].iloc[0] == "no crystal structure (CIF) for this row"
+    assert notes["reason"].iloc[0] == f"no m2.cif in {cifs}: the structure descriptors are imputed"  # names the folder
     assert notes["reason"].iloc[1].startswith("CIF not usable")
     assert "2 rows with missing structure descriptors" in r.stderr
 
